@@ -25,8 +25,10 @@ CAPABILITY_CLIS = (
     "kelisim.datasets.cli",
     "kelisim.incidents.cli",
     "kelisim.measure.cli",
+    "kelisim.measure.spatial_cli",
     "kelisim.forecast.cli",
     "kelisim.monitor.cli",
+    "kelisim.monitor.model_cli",
     "kelisim.web.cli",
 )
 
