@@ -1,0 +1,199 @@
+"""Bundled datasets and the population store: build the database from the curated tables, list
+datasets and read a population table as a tidy frame (optionally in other borders).
+
+Public API: :func:`open_store`, :func:`build_database`, :func:`list_datasets`,
+:func:`population_frame`, :data:`BUNDLED_DATASETS`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kelisim import store
+from kelisim.datasets.curated import bundle_checksum, read_curated
+
+# name -> (description, boundary version of rows without their own)
+BUNDLED_DATASETS = {
+    "census_national": (
+        "Kazakhstan by ethnic group at the censuses 1897-2021 and the latest official estimates",
+        "2024",
+    ),
+    "regions_annual": (
+        "Population by region at the start of each year 2000-2023 (BNS), borders of the time",
+        None,
+    ),
+    "regional_partial": (
+        "Partial regional ethnic figures: Uyghurs by region 1970-2009, Dungans, press releases",
+        None,
+    ),
+}
+POPULATION_COLUMNS = [
+    "dataset", "area_code", "group_code", "period", "reference_date", "count", "share", "basis",
+    "source_id", "note", "boundary_version",
+]
+INCIDENT_COLUMNS = [
+    "incident_id", "date_start", "date_end", "area_code", "region_code", "place", "lat", "lon",
+    "geo_precision", "event_type", "interethnic", "groups", "fatalities", "injured", "summary",
+    "sources", "confidence", "origin", "note",
+]
+
+
+def open_store(location: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store (KELISIM_DB or the default file) with the bundled data built in."""
+    con = store.connect(location)
+    build_database(con)
+    return con
+
+
+def is_built(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the database holds the current bundled tables."""
+    row = con.execute("SELECT checksum FROM bundle_state WHERE name = 'bundled'").fetchone()
+    return row is not None and row[0] == bundle_checksum()
+
+
+def build_database(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
+    """Load the bundled tables into the store in one transaction; idempotent.
+
+    Does nothing when the database already holds the same bundled files (unless ``force``);
+    otherwise replaces the bundled rows and leaves imported datasets alone. Returns whether it
+    wrote anything.
+    """
+    if not force and is_built(con):
+        return False
+    frames = {name: read_curated(name) for name in
+              ("sources", "groups", "group_aliases", "areas", "area_crosswalk")}
+    population = bundled_population()
+    incidents = bundled_incidents()
+    with store.transaction(con):
+        _replace(con, "sources", frames["sources"], "source_id")
+        con.execute("DELETE FROM groups")
+        con.execute("DELETE FROM group_aliases")
+        con.execute("DELETE FROM areas")
+        con.execute("DELETE FROM area_crosswalk")
+        _insert(con, "groups", frames["groups"].drop(columns=["source_id"]))
+        _insert(con, "group_aliases", frames["group_aliases"].drop(columns=["source_id"]))
+        _insert(con, "areas", frames["areas"])
+        _insert(con, "area_crosswalk", frames["area_crosswalk"])
+        for name, (description, version) in BUNDLED_DATASETS.items():
+            con.execute("DELETE FROM population WHERE dataset = ?", [name])
+            con.execute("DELETE FROM datasets WHERE name = ?", [name])
+            con.execute(
+                "INSERT INTO datasets (name, description, boundary_version, origin) "
+                "VALUES (?, ?, ?, 'bundled')",
+                [name, description, version],
+            )
+        _insert(con, "population", population)
+        con.execute("DELETE FROM incidents WHERE origin = 'bundled'")
+        _insert(con, "incidents", incidents)
+        con.execute("DELETE FROM bundle_state WHERE name = 'bundled'")
+        con.execute("INSERT INTO bundle_state VALUES ('bundled', ?)", [bundle_checksum()])
+    return True
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """INSERT a frame whose columns are a subset of the table's, by name."""
+    con.register("_kelisim_frame", frame)
+    try:
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _kelisim_frame")
+    finally:
+        con.unregister("_kelisim_frame")
+
+
+def _replace(con, table: str, frame: pd.DataFrame, key: str) -> None:
+    con.register("_kelisim_keys", frame[[key]])
+    try:
+        con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _kelisim_keys)")
+    finally:
+        con.unregister("_kelisim_keys")
+    _insert(con, table, frame)
+
+
+def bundled_population() -> pd.DataFrame:
+    """The three bundled population tables as rows of the ``population`` table."""
+    parts = []
+    for name, (_, version) in BUNDLED_DATASETS.items():
+        frame = read_curated(name)
+        if "boundary_version" not in frame:
+            frame["boundary_version"] = version
+        frame.insert(0, "dataset", name)
+        parts.append(frame)
+    frame = pd.concat(parts, ignore_index=True)
+    frame["reference_date"] = pd.to_datetime(frame["reference_date"]).dt.date
+    return frame[POPULATION_COLUMNS]
+
+
+def bundled_incidents() -> pd.DataFrame:
+    """The curated incidents as rows of the ``incidents`` table."""
+    frame = read_curated("incidents")
+    for column in ("date_start", "date_end"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    for column in ("groups", "sources"):
+        frame[column] = [str(v).split(";") if isinstance(v, str) and v else [] for v in
+                         frame[column]]
+    frame["origin"] = "bundled"
+    for column in ("fatalities", "injured"):
+        frame[column] = frame[column].astype("Int64")
+    return frame[INCIDENT_COLUMNS]
+
+
+def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every population dataset: name, description, boundary_version, origin, rows, periods."""
+    return con.execute(
+        """
+        SELECT d.name, d.description, d.boundary_version, d.origin, count(p.period) AS rows,
+               CAST(min(p.period) AS VARCHAR) || '-' || CAST(max(p.period) AS VARCHAR) AS periods
+        FROM datasets d LEFT JOIN population p ON p.dataset = d.name
+        GROUP BY d.name, d.description, d.boundary_version, d.origin
+        ORDER BY d.origin <> 'bundled', d.name
+        """
+    ).df()
+
+
+def population_frame(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    periods: list[int] | None = None,
+    areas: list[str] | None = None,
+    groups: list[str] | None = None,
+    boundaries: str | None = None,
+) -> pd.DataFrame:
+    """A population dataset as a tidy frame.
+
+    Columns: area, group, period, count, share, basis, source_id, boundary_version,
+    reference_date, note. ``boundaries`` ('2000', '2018', '2024') converts every row into those
+    borders with :func:`kelisim.core.areas.convert_boundaries`; ``areas`` (KATO codes, in the
+    output borders) and ``groups`` (codes) filter the result.
+    """
+    from kelisim.core.areas import convert_boundaries
+    from kelisim.errors import ArgumentError
+
+    known = con.execute("SELECT boundary_version FROM datasets WHERE name = ?", [name]).fetchone()
+    if known is None:
+        names = [r[0] for r in con.execute("SELECT name FROM datasets ORDER BY name").fetchall()]
+        import difflib
+
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(names)}"
+        raise ArgumentError("name", f"no dataset named '{name}'{hint}")
+    frame = con.execute(
+        """
+        SELECT area_code AS area, group_code AS "group", period, count, share, basis, source_id,
+               coalesce(p.boundary_version, ?) AS boundary_version, reference_date, note
+        FROM population p WHERE dataset = ? ORDER BY period, area_code, group_code
+        """,
+        [known[0], name],
+    ).df()
+    if periods:
+        frame = frame[frame["period"].isin(periods)]
+    if groups:
+        frame = frame[frame["group"].isin(groups)]
+    if boundaries is not None:
+        frame = convert_boundaries(frame, boundaries)
+        frame = frame.sort_values(["period", "area", "group"], kind="stable")
+    if areas:
+        frame = frame[frame["area"].isin(areas)]
+    return frame.reset_index(drop=True)

@@ -1,0 +1,56 @@
+"""The bundled curated tables: plain CSV files in ``kelisim/datasets/data``, every row citing a
+source in ``sources.csv``."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+
+import pandas as pd
+
+CURATED_TABLES = (
+    "sources",
+    "groups",
+    "group_aliases",
+    "areas",
+    "area_crosswalk",
+    "census_national",
+    "regions_annual",
+    "regional_partial",
+    "incidents",
+)
+# Columns kept as text (codes with leading zeros, versions, dates).
+TEXT_COLUMNS = {
+    "area_code", "parent_code", "from_code", "to_code", "region_code", "boundary_version",
+    "from_version", "to_version", "valid_from", "valid_to", "reference_date", "date_start",
+    "date_end", "source_id", "group_code", "groups", "sources",
+}
+
+
+def _path(name: str):
+    return resources.files("kelisim.datasets") / "data" / f"{name}.csv"
+
+
+@cache
+def _read(name: str) -> pd.DataFrame:
+    with _path(name).open("r", encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    dtype = {column: "string" for column in header if column in TEXT_COLUMNS}
+    with _path(name).open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle, dtype=dtype, keep_default_na=False, na_values=[""])
+
+
+def read_curated(name: str) -> pd.DataFrame:
+    """One bundled table as a DataFrame (a fresh copy; codes stay text)."""
+    if name not in CURATED_TABLES:
+        raise KeyError(name)
+    return _read(name).copy()
+
+
+def bundle_checksum() -> str:
+    """SHA-256 over every bundled table, to rebuild the database only when they change."""
+    digest = hashlib.sha256()
+    for name in CURATED_TABLES:
+        digest.update(_path(name).read_bytes())
+    return digest.hexdigest()
