@@ -42,7 +42,7 @@ class InputError(KelisimError):
             if part
         ]
         prefix = ", ".join(where)
-        return f"{prefix}: {self.message}." if prefix else f"{self.message}."
+        return f"{prefix}: {_sentence(self.message)}" if prefix else _sentence(self.message)
 
 
 class ArgumentError(KelisimError):
@@ -51,4 +51,9 @@ class ArgumentError(KelisimError):
     def __init__(self, argument: str, message: str) -> None:
         self.argument = argument
         self.message = message.rstrip(".")
-        super().__init__(f"{argument}: {self.message}.")
+        super().__init__(f"{argument}: {_sentence(self.message)}")
+
+
+def _sentence(message: str) -> str:
+    """End a message with a full stop unless it already ends with ? or !."""
+    return message if message.endswith(("?", "!")) else f"{message}."

@@ -1,0 +1,290 @@
+"""The incident register: read our own CSV, ACLED exports and UCDP GED files (with or without
+header), validate them, and write them to the ``incidents`` table in one transaction.
+
+Public API: :func:`read_incidents`, :func:`import_incidents`, :func:`list_incidents`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from kelisim.core.areas import region_code, resolve_area
+from kelisim.core.groups import default_registry
+from kelisim.errors import ArgumentError, InputError
+
+# Column order of UCDP GED CSV files (GED codebook, versions 20.1-25.1); used for files
+# without a header row.
+UCDP_GED_COLUMNS = (
+    "id", "relid", "year", "active_year", "code_status", "type_of_violence", "conflict_dset_id",
+    "conflict_new_id", "conflict_name", "dyad_dset_id", "dyad_new_id", "dyad_name",
+    "side_a_dset_id", "side_a_new_id", "side_a", "side_b_dset_id", "side_b_new_id", "side_b",
+    "number_of_sources", "source_article", "source_office", "source_date", "source_headline",
+    "source_original", "where_prec", "where_coordinates", "where_description", "adm_1", "adm_2",
+    "latitude", "longitude", "geom_wkt", "priogrid_gid", "country", "country_id", "region",
+    "event_clarity", "date_prec", "date_start", "date_end", "deaths_a", "deaths_b",
+    "deaths_civilians", "deaths_unknown", "best", "high", "low", "gwnoa", "gwnob",
+)
+UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "one-sided violence"}
+ACLED_REQUIRED = ("event_date", "event_type", "latitude", "longitude", "fatalities")
+KELISIM_REQUIRED = ("incident_id", "date_start")
+FORMATS = ("auto", "kelisim", "acled", "ucdp")
+INCIDENT_COLUMNS = (
+    "incident_id", "date_start", "date_end", "area_code", "region_code", "place", "lat", "lon",
+    "geo_precision", "event_type", "interethnic", "groups", "fatalities", "injured", "summary",
+    "sources", "confidence", "origin", "note",
+)
+
+
+def _read_text(path: Path) -> str:
+    if not path.is_file():
+        raise ArgumentError("file", f"no such file '{path}'")
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        row = raw[: error.start].count(b"\n") + 1
+        raise InputError(path, row, None, "the file is not UTF-8 text; save it as UTF-8") from None
+
+
+def detect_format(header: list[str]) -> str:
+    """kelisim, acled or ucdp from a header row; 'ucdp' also for a headerless GED row."""
+    names = {h.strip().lower() for h in header}
+    if {"incident_id", "date_start"} <= names:
+        return "kelisim"
+    if {"event_date", "event_type"} <= names:
+        return "acled"
+    if {"type_of_violence", "date_start"} <= names:
+        return "ucdp"
+    if len(header) == len(UCDP_GED_COLUMNS) and header[0].strip().isdigit():
+        return "ucdp"
+    return "unknown"
+
+
+def read_incidents(path: str | Path, format: str = "auto") -> pd.DataFrame:
+    """Read and validate an incident file into rows of the ``incidents`` table."""
+    from io import StringIO
+
+    path = Path(path)
+    if format not in FORMATS:
+        raise ArgumentError("format", f"unknown incident format '{format}'; use one of "
+                            f"{', '.join(FORMATS)}")
+    text = _read_text(path)
+    first = pd.read_csv(StringIO(text), dtype=str, nrows=0, header=None).columns
+    probe = pd.read_csv(StringIO(text), dtype=str, nrows=1, header=None, keep_default_na=False)
+    header = list(probe.iloc[0]) if len(probe) else list(first)
+    kind = detect_format(header) if format == "auto" else format
+    has_header = not (kind == "ucdp" and header and str(header[0]).strip().isdigit())
+    if kind == "unknown":
+        raise InputError(path, 1, None, "unrecognised incident file; expected our CSV "
+                         "(incident_id, date_start, ...), an ACLED export or a UCDP GED file")
+    try:
+        frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False,
+                            header=0 if has_header else None)
+    except pd.errors.ParserError as error:
+        raise InputError(path, None, None, f"not a well-formed CSV table ({error})") from None
+    first_row = 2 if has_header else 1
+    if not has_header:
+        if frame.shape[1] != len(UCDP_GED_COLUMNS):
+            raise InputError(path, 1, None, f"a UCDP GED file without header needs "
+                             f"{len(UCDP_GED_COLUMNS)} columns, found {frame.shape[1]}")
+        frame.columns = list(UCDP_GED_COLUMNS)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame["row"] = np.arange(len(frame)) + first_row
+    required = {"kelisim": KELISIM_REQUIRED, "acled": ACLED_REQUIRED,
+                "ucdp": ("id", "date_start", "type_of_violence", "latitude", "longitude", "best")}
+    for column in required[kind]:
+        if column not in frame:
+            raise InputError(path, 1, column, f"missing column '{column}' for a {kind} file")
+    convert = {"kelisim": _from_kelisim, "acled": _from_acled, "ucdp": _from_ucdp}[kind]
+    rows = [convert(record, path) for record in frame.to_dict("records")]
+    out = pd.DataFrame(rows, columns=[*INCIDENT_COLUMNS, "row"])
+    duplicated = out.duplicated("incident_id")
+    if duplicated.any():
+        bad = out[duplicated].iloc[0]
+        raise InputError(path, int(bad["row"]), "id",
+                         f"incident {bad['incident_id']} appears twice")
+    return out
+
+
+def _date(value: str, path, row, column, required=True):
+    text = str(value or "").strip()
+    if not text:
+        if required:
+            raise InputError(path, row, column, "missing date")
+        return None
+    text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]", text) else text
+    try:
+        return pd.to_datetime(text, format="mixed", dayfirst=False).date()
+    except (ValueError, TypeError):
+        raise InputError(path, row, column, f"'{value}' is not a date") from None
+
+
+def _number(value, path, row, column, integer=False, low=None, high=None):
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(path, row, column, f"'{value}' is not a number") from None
+    if integer and number != int(number):
+        raise InputError(path, row, column, f"'{value}' is not a whole number")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise InputError(path, row, column, f"{text} is outside {low}..{high}")
+    return int(number) if integer else number
+
+
+def _area(*names: str) -> str | None:
+    """The most precise KATO code among names or codes (district first, then region)."""
+    for name in names:
+        text = str(name or "").strip()
+        if not text:
+            continue
+        code = resolve_area(text, "2024") or resolve_area(
+            re.sub(r"\s+(district|rayon|raion|province|oblast|region)$", "", text, flags=re.I),
+            "2024")
+        if code:
+            return code
+    return None
+
+
+def _groups(*texts: str) -> list[str]:
+    """Group codes named in actor fields (e.g. 'Kazakh Ethnic Group (Kazakhstan)')."""
+    registry = default_registry()
+    found: list[str] = []
+    for text in texts:
+        for word in re.findall(r"[^\W\d_]+", str(text or "")):
+            code = registry.resolve(word)
+            if code and registry.kind(code) == "group" and code not in found:
+                found.append(code)
+    return found
+
+
+def _from_kelisim(r: dict, path) -> dict:
+    row = r["row"]
+    start = _date(r.get("date_start"), path, row, "date_start")
+    end = _date(r.get("date_end"), path, row, "date_end", required=False)
+    if end is not None and end < start:
+        raise InputError(path, row, "date_end", "the incident ends before it starts")
+    registry = default_registry()
+    groups = [g.strip() for g in str(r.get("groups") or "").split(";") if g.strip()]
+    for group in groups:
+        if registry.resolve(group) is None:
+            from kelisim.core.groups import unknown_message
+
+            raise InputError(path, row, "groups",
+                             unknown_message("group", group, registry.suggest(group)))
+    area = str(r.get("area_code") or "").strip() or None
+    interethnic = str(r.get("interethnic") or "").strip() or None
+    if interethnic not in (None, "yes", "no", "disputed"):
+        raise InputError(path, row, "interethnic", "use yes, no or disputed")
+    return {
+        "incident_id": str(r["incident_id"]).strip(), "date_start": start, "date_end": end,
+        "area_code": area,
+        "region_code": str(r.get("region_code") or "").strip() or (region_code(area) if area
+                                                                   else None),
+        "place": r.get("place") or None,
+        "lat": _number(r.get("lat"), path, row, "lat", low=-90, high=90),
+        "lon": _number(r.get("lon"), path, row, "lon", low=-180, high=180),
+        "geo_precision": r.get("geo_precision") or None, "event_type": r.get("event_type") or None,
+        "interethnic": interethnic, "groups": [registry.resolve(g) for g in groups],
+        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0),
+        "injured": _number(r.get("injured"), path, row, "injured", True, 0),
+        "summary": r.get("summary") or None,
+        "sources": [s.strip() for s in str(r.get("sources") or "").split(";") if s.strip()],
+        "confidence": r.get("confidence") or None, "origin": "csv", "note": r.get("note") or None,
+        "row": row,
+    }
+
+
+def _from_acled(r: dict, path) -> dict:
+    row = r["row"]
+    day = _date(r.get("event_date"), path, row, "event_date")
+    ident = r.get("event_id_cnty") or r.get("data_id") or f"{day}-{row}"
+    area = _area(r.get("admin2"), r.get("admin1"))
+    event_type = " / ".join(x for x in (r.get("event_type"), r.get("sub_event_type")) if x)
+    actors = [r.get(k) for k in ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2")]
+    return {
+        "incident_id": f"acled:{ident}", "date_start": day, "date_end": day, "area_code": area,
+        "region_code": region_code(area) if area else None,
+        "place": r.get("location") or None,
+        "lat": _number(r.get("latitude"), path, row, "latitude", low=-90, high=90),
+        "lon": _number(r.get("longitude"), path, row, "longitude", low=-180, high=180),
+        "geo_precision": f"acled {r['geo_precision']}" if r.get("geo_precision") else None,
+        "event_type": event_type or None, "interethnic": None, "groups": _groups(*actors),
+        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0),
+        "injured": None, "summary": r.get("notes") or None,
+        "sources": [s.strip() for s in str(r.get("source") or "").split(";") if s.strip()],
+        "confidence": None, "origin": "acled",
+        "note": "; ".join(f"{k}: {r[k]}" for k in ("actor1", "actor2") if r.get(k)) or None,
+        "row": row,
+    }
+
+
+def _from_ucdp(r: dict, path) -> dict:
+    row = r["row"]
+    start = _date(r.get("date_start"), path, row, "date_start")
+    end = _date(r.get("date_end"), path, row, "date_end", required=False)
+    violence = str(r.get("type_of_violence") or "").strip()
+    if violence not in UCDP_VIOLENCE:
+        raise InputError(path, row, "type_of_violence", f"'{violence}' is not 1, 2 or 3")
+    area = _area(r.get("adm_2"), r.get("adm_1"))
+    best = _number(r.get("best"), path, row, "best", True, 0)
+    return {
+        "incident_id": f"ucdp:{str(r['id']).strip()}", "date_start": start, "date_end": end,
+        "area_code": area, "region_code": region_code(area) if area else None,
+        "place": r.get("where_description") or r.get("adm_2") or r.get("adm_1") or None,
+        "lat": _number(r.get("latitude"), path, row, "latitude", low=-90, high=90),
+        "lon": _number(r.get("longitude"), path, row, "longitude", low=-180, high=180),
+        "geo_precision": f"ucdp where_prec {r['where_prec']}" if r.get("where_prec") else None,
+        "event_type": f"{UCDP_VIOLENCE[violence]}: {r.get('conflict_name') or ''}".strip(": "),
+        "interethnic": None, "groups": _groups(r.get("side_a"), r.get("side_b")),
+        "fatalities": best, "injured": None, "summary": r.get("dyad_name") or None,
+        "sources": [s for s in [r.get("source_article")] if s], "confidence": None,
+        "origin": "ucdp",
+        "note": f"deaths low {r.get('low')}, high {r.get('high')}" if r.get("low") else None,
+        "row": row,
+    }
+
+
+def import_incidents(con: duckdb.DuckDBPyConnection, path: str | Path,
+                     format: str = "auto", rows: pd.DataFrame | None = None) -> int:
+    """Validate ``path`` completely, then upsert its incidents in one transaction."""
+    from kelisim import store
+    from kelisim.datasets import _insert
+
+    frame = read_incidents(path, format) if rows is None else rows
+    frame = frame.drop(columns=["row"])
+    with store.transaction(con):
+        con.register("_kelisim_ids", frame[["incident_id"]])
+        try:
+            con.execute("DELETE FROM incidents WHERE incident_id IN "
+                        "(SELECT incident_id FROM _kelisim_ids)")
+        finally:
+            con.unregister("_kelisim_ids")
+        _insert(con, "incidents", frame.astype({"fatalities": "Int64", "injured": "Int64"}))
+    return len(frame)
+
+
+def list_incidents(con: duckdb.DuckDBPyConnection, region: str | None = None,
+                   since: str | None = None, interethnic: str | None = None) -> pd.DataFrame:
+    """Incidents, newest first, optionally of one region (KATO), since a date, or by whether
+    they were interethnic (yes, no, disputed)."""
+    query = ["SELECT * EXCLUDE (created_at, updated_at) FROM incidents WHERE true"]
+    params: list = []
+    if region:
+        query.append("AND region_code = ?")
+        params.append(region)
+    if since:
+        query.append("AND coalesce(date_end, date_start) >= CAST(? AS DATE)")
+        params.append(since)
+    if interethnic:
+        query.append("AND interethnic = ?")
+        params.append(interethnic)
+    query.append("ORDER BY date_start DESC, incident_id")
+    return con.execute(" ".join(query), params).df()
