@@ -1,0 +1,176 @@
+"""`kelisim data ...`: list, show, import and export population datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+data_app = typer.Typer(help="Population datasets: list, show, import, export.",
+                       no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `data` command group to the main app."""
+    app.add_typer(data_app, name="data")
+
+
+def parse_periods(values: list[str] | None) -> list[int] | None:
+    """'2021', '2000-2005' or '1999,2009' into a list of years."""
+    from kelisim.errors import ArgumentError
+
+    if not values:
+        return None
+    years: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            try:
+                if "-" in part:
+                    low, high = (int(x) for x in part.split("-", 1))
+                    years.extend(range(low, high + 1))
+                elif part:
+                    years.append(int(part))
+            except ValueError:
+                raise ArgumentError("--period", f"'{part}' is not a year or a range like "
+                                    "2000-2005") from None
+    return years
+
+
+def render(frame, output_format: str, title: str | None = None) -> None:
+    """Print a frame as a rich table, CSV or JSON records."""
+    import sys
+
+    from kelisim.errors import ArgumentError
+
+    if output_format == "csv":
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    elif output_format == "json":
+        typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+    elif output_format == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for column in frame.columns:
+            table.add_column(str(column), justify="right" if frame[column].dtype.kind in "if"
+                             else "left")
+        for row in frame.itertuples(index=False):
+            table.add_row(*["" if _missing(v) else _cell(v) for v in row])
+        Console().print(table)
+    else:
+        raise ArgumentError("--format", f"unknown format '{output_format}'; use table, csv "
+                            "or json")
+
+
+def _missing(value) -> bool:
+    import numpy as np
+    import pandas as pd
+
+    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}".replace(",", " ") if abs(value) >= 10_000 else str(int(value))
+    if not isinstance(value, (str, int, float)) and hasattr(value, "__iter__"):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def tidy_rows(frame):
+    """The tidy CSV columns: area_code, group, period, count, source_id (counts as integers
+    where whole)."""
+    out = frame.rename(columns={"area": "area_code"})[
+        ["area_code", "group", "period", "count", "source_id"]].copy()
+    counts = out["count"]
+    if (counts.dropna() % 1 == 0).all():
+        out["count"] = counts.round().astype("Int64")
+    return out
+
+
+@data_app.command("list")
+def list_command(
+    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+) -> None:
+    """List the population datasets in the store (bundled and imported)."""
+    from kelisim.datasets import list_datasets, open_store
+
+    con = open_store()
+    render(list_datasets(con), output_format, title="kelisim datasets")
+
+
+@data_app.command("show")
+def show_command(
+    name: str = typer.Argument(..., help="Dataset name, e.g. census_national."),
+    period: list[str] = typer.Option(None, "--period", help="Year, range 2000-2005 or list."),
+    area: list[str] = typer.Option(None, "--area", help="KATO code or area name (repeatable)."),
+    group: list[str] = typer.Option(None, "--group", help="Group code or name (repeatable)."),
+    boundaries: str = typer.Option(None, "--boundaries",
+                                   help="Show in the borders of 2018 or 2024 (or 2000)."),
+    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+) -> None:
+    """Show a dataset; csv prints tidy rows area_code,group,period,count,source_id."""
+    from kelisim.core.areas import LATEST, check_version, lookup_area
+    from kelisim.core.groups import default_registry
+    from kelisim.datasets import open_store, population_frame
+
+    if boundaries is not None:
+        check_version(boundaries)
+    registry = default_registry()
+    groups = [registry.lookup(g, allow_total=True) for g in group] if group else None
+    areas = [lookup_area(a, boundaries or LATEST) for a in area] if area else None
+    con = open_store()
+    frame = population_frame(con, name, periods=parse_periods(period), areas=areas,
+                             groups=groups, boundaries=boundaries)
+    if output_format == "table":
+        shown = frame[["area", "group", "period", "count", "share", "source_id",
+                       "boundary_version"]]
+        render(shown, "table", title=name)
+    else:
+        render(tidy_rows(frame), output_format)
+
+
+@data_app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="CSV (UTF-8), .xlsx or .parquet file."),
+    name: str = typer.Option(None, "--name", help="Dataset name (default: the file name)."),
+    layout: str = typer.Option("auto", "--format",
+                               help="long (area, group, period, count), wide, or auto."),
+    boundaries: str = typer.Option("2024", "--boundaries",
+                                   help="Boundary version of the area codes."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite an imported dataset."),
+) -> None:
+    """Import a population table; a bad row stops the import and changes nothing."""
+    from rich.progress import Progress
+
+    from kelisim.datasets import open_store
+    from kelisim.datasets.io import dataset_name, import_population, read_population
+
+    rows = read_population(file, layout, boundaries)  # validate before opening the store
+    con = open_store()
+    with Progress(transient=True, disable=len(rows) < 50_000) as progress:
+        task = progress.add_task("importing", total=len(rows))
+        written = import_population(
+            con, file, name=name, layout=layout, boundaries=boundaries, replace=replace,
+            rows=rows, progress=lambda done, total: progress.update(task, completed=done),
+        )
+    typer.echo(f"imported {written} rows as '{name or dataset_name(file)}'")
+
+
+@data_app.command("export")
+def export_command(
+    name: str = typer.Argument(..., help="Dataset name."),
+    file: Path = typer.Argument(..., help="Output file: .csv, .xlsx or .parquet."),
+    layout: str = typer.Option("long", "--format", help="long or wide."),
+    boundaries: str = typer.Option(None, "--boundaries", help="Export in these borders."),
+) -> None:
+    """Export a dataset to CSV, Excel or Parquet (chosen by the file suffix)."""
+    from kelisim.datasets import open_store, population_frame
+    from kelisim.datasets.io import export_population, file_format
+
+    file_format(file)
+    con = open_store()
+    frame = population_frame(con, name, boundaries=boundaries)
+    written = export_population(frame, file, layout)
+    typer.echo(f"wrote {written} rows to {file}")

@@ -1,0 +1,54 @@
+"""`kelisim incidents ...`: list and import incidents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+incidents_app = typer.Typer(help="The incident register: list and import.",
+                            no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `incidents` command group to the main app."""
+    app.add_typer(incidents_app, name="incidents")
+
+
+@incidents_app.command("list")
+def list_command(
+    region: str = typer.Option(None, "--region", help="Region KATO code or name."),
+    since: str = typer.Option(None, "--since", help="Incidents ending on/after YYYY-MM-DD."),
+    interethnic: str = typer.Option(None, "--interethnic", help="yes, no or disputed."),
+    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+) -> None:
+    """List incidents, newest first."""
+    from kelisim.core.areas import lookup_area, region_code
+    from kelisim.datasets import open_store
+    from kelisim.datasets.cli import render
+    from kelisim.incidents import list_incidents
+
+    code = region_code(lookup_area(region)) if region else None
+    frame = list_incidents(open_store(), region=code, since=since, interethnic=interethnic)
+    for column in ("groups", "sources"):
+        frame[column] = [";".join(v) for v in frame[column]]
+    for column in ("date_start", "date_end"):
+        frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+    if output_format == "table":
+        frame = frame[["incident_id", "date_start", "region_code", "place", "event_type",
+                       "interethnic", "groups", "fatalities", "confidence"]]
+    render(frame, output_format, title="incidents")
+
+
+@incidents_app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="Incident CSV: ours, an ACLED export or UCDP GED."),
+    input_format: str = typer.Option("auto", "--format", help="auto, kelisim, acled or ucdp."),
+) -> None:
+    """Import incidents; a bad row stops the import and changes nothing."""
+    from kelisim.datasets import open_store
+    from kelisim.incidents import import_incidents, read_incidents
+
+    rows = read_incidents(file, input_format)
+    written = import_incidents(open_store(), file, input_format, rows=rows)
+    typer.echo(f"imported {written} incidents")
