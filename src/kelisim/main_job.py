@@ -1,8 +1,81 @@
-"""The job `make run` starts on the embedded default."""
+"""The job `make run` starts: build the embedded database if needed, then print Kazakhstan's
+ethnic composition at the censuses 1989, 1999, 2009 and 2021 and how it changed."""
 
 from __future__ import annotations
 
+import pandas as pd
+
+CENSUSES = (1989, 1999, 2009, 2021)
+REMAINDER = "all other groups"
+
+
+def census_summary(frame: pd.DataFrame, periods: tuple[int, ...] = CENSUSES) -> pd.DataFrame:
+    """Counts and shares by group and census, and the change of each share in percentage points.
+
+    ``frame`` is the tidy national table (group, period, count) including ``total``. Groups
+    counted at every census are kept; the rest of the total is one computed remainder row.
+    Returns one row per group with columns ``count_<year>``, ``share_<year>`` and
+    ``change_<from>_<to>`` (percentage points) between consecutive censuses and first to last.
+    """
+    counted = frame[frame["period"].isin(periods) & frame["count"].notna()]
+    table = counted.pivot_table(index="group", columns="period", values="count", aggfunc="sum")
+    table = table.reindex(columns=list(periods))
+    totals = table.loc["total"]
+    groups = table.drop(index="total").dropna()
+    groups = groups.sort_values(periods[-1], ascending=False)
+    groups.loc[REMAINDER] = totals - groups.sum()
+    out = pd.DataFrame(index=groups.index)
+    for year in periods:
+        out[f"count_{year}"] = groups[year]
+        out[f"share_{year}"] = groups[year] / totals[year]
+    pairs = [*zip(periods[:-1], periods[1:], strict=True), (periods[0], periods[-1])]
+    for start, end in pairs:
+        out[f"change_{start}_{end}"] = 100 * (out[f"share_{end}"] - out[f"share_{start}"])
+    out.loc["total"] = {**{f"count_{y}": totals[y] for y in periods},
+                        **{f"share_{y}": 1.0 for y in periods},
+                        **{f"change_{a}_{b}": 0.0 for a, b in pairs}}
+    return out.rename_axis("group").reset_index()
+
 
 def run_main_job() -> None:
-    """Placeholder until the foundation builds the database and prints the census summary."""
-    print("kelisim: the main job is being built.")
+    """Build the database if needed, then print the census summary as a rich table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from kelisim import store
+    from kelisim.config import database_location
+    from kelisim.core.groups import default_registry
+    from kelisim.datasets import build_database, population_frame
+
+    console = Console()
+    con = store.connect()
+    if build_database(con):
+        console.print(f"Built the kelisim database at {database_location()}.")
+    frame = population_frame(con, "census_national", periods=list(CENSUSES))
+    con.close()
+    summary = census_summary(frame)
+    registry = default_registry()
+    table = Table(title="Kazakhstan: ethnic composition at the censuses 1989-2021",
+                  caption="count (share of the total); change = share difference in "
+                          "percentage points")
+    table.add_column("group")
+    for year in CENSUSES:
+        table.add_column(str(year), justify="right")
+    pairs = [c for c in summary.columns if c.startswith("change_")]
+    for column in pairs:
+        _, start, end = column.split("_")
+        table.add_column(f"{start[2:]}→{end[2:]} pp", justify="right")
+    for row in summary.to_dict("records"):
+        code = row["group"]
+        name = code if code == REMAINDER else registry.name(code)
+        cells = [f"{row[f'count_{y}']:,.0f} ({100 * row[f'share_{y}']:.1f}%)".replace(",", " ")
+                 for y in CENSUSES]
+        changes = [f"{row[c]:+.1f}" if code != "total" else "" for c in pairs]
+        table.add_row(name, *cells, *changes, end_section=code == REMAINDER)
+    console.print(table)
+    console.print(
+        "Notes: 1989 counts and total are the present (наличное) population of the 1989 census "
+        "(the permanent population was 16,199.1 thousand); the 2009 total is the preliminary "
+        "16,004.8 thousand. 'all other groups' is the total minus the groups listed. Sources: "
+        "`kelisim data show census_national`."
+    )
