@@ -55,24 +55,28 @@ def run_main_job() -> None:
     con.close()
     summary = census_summary(frame)
     registry = default_registry()
-    table = Table(title="Kazakhstan: ethnic composition at the censuses 1989-2021",
-                  caption="count (share of the total); change = share difference in "
-                          "percentage points")
-    table.add_column("group")
-    for year in CENSUSES:
-        table.add_column(str(year), justify="right")
+    names = [code if code == REMAINDER else registry.name(code) for code in summary["group"]]
     pairs = [c for c in summary.columns if c.startswith("change_")]
+    counts = Table(title="Kazakhstan: population by ethnic group at the censuses")
+    shares = Table(title="Share of the population (%) and its change (percentage points)")
+    for table in (counts, shares):
+        table.add_column("group")
+    for year in CENSUSES:
+        counts.add_column(str(year), justify="right")
+        shares.add_column(str(year), justify="right")
     for column in pairs:
         _, start, end = column.split("_")
-        table.add_column(f"{start[2:]}→{end[2:]} pp", justify="right")
-    for row in summary.to_dict("records"):
-        code = row["group"]
-        name = code if code == REMAINDER else registry.name(code)
-        cells = [f"{row[f'count_{y}']:,.0f} ({100 * row[f'share_{y}']:.1f}%)".replace(",", " ")
-                 for y in CENSUSES]
-        changes = [f"{row[c]:+.1f}" if code != "total" else "" for c in pairs]
-        table.add_row(name, *cells, *changes, end_section=code == REMAINDER)
-    console.print(table)
+        shares.add_column(f"{start[2:]}→{end[2:]}", justify="right")
+    for name, row in zip(names, summary.to_dict("records"), strict=True):
+        last = row["group"] == REMAINDER
+        counts.add_row(name, *[f"{row[f'count_{y}']:,.0f}".replace(",", " ") for y in CENSUSES],
+                       end_section=last)
+        changes = [f"{round(row[c], 1) + 0.0:+.1f}" if row["group"] != "total" else ""
+                   for c in pairs]
+        shares.add_row(name, *[f"{100 * row[f'share_{y}']:.1f}" for y in CENSUSES], *changes,
+                       end_section=last)
+    console.print(counts)
+    console.print(shares)
     console.print(
         "Notes: 1989 counts and total are the present (наличное) population of the 1989 census "
         "(the permanent population was 16,199.1 thousand); the 2009 total is the preliminary "

@@ -170,7 +170,8 @@ def convert_boundaries(
     version is ``from_version`` or, when None, each row's ``boundary_version``. Counts are
     multiplied by the crosswalk weight and summed per target area: merging areas is exact,
     splitting one uses the population weights of ``table`` (default: the bundled crosswalk).
-    A ``share`` column survives only where one source row maps whole onto one target. The
+    A ``share`` column survives only where the area is unchanged (maps whole onto a target
+    that has no other source). The
     result's ``boundary_version`` is ``to_version``.
     """
     check_version(to_version)
@@ -202,7 +203,11 @@ def _apply_step(part, table, frm, to, area, count):
         )
     merged = part.merge(links, left_on=area, right_on="from_code", how="left")
     merged[count] = merged[count] * merged["weight"]
-    merged["_whole"] = np.isclose(merged["weight"], 1.0)
+    sources_per_target = links.groupby("to_code")["from_code"].transform("size")
+    one_to_one = set(links.loc[np.isclose(links["weight"], 1.0) & (sources_per_target == 1),
+                               "from_code"])
+    whole = merged["from_code"].isin(one_to_one)
+    merged["_whole"] = whole & merged["_whole"] if "_whole" in merged else whole
     merged[area] = merged["to_code"]
     return merged.drop(columns=["from_code", "to_code", "weight"])
 

@@ -1,0 +1,26 @@
+"""The main job: census summary of 1989-2021."""
+
+import pandas as pd
+import pytest
+
+from kelisim.main_job import REMAINDER, census_summary, run_main_job
+
+
+def test_census_summary_on_a_constructed_table():
+    frame = pd.DataFrame({
+        "group": ["a", "b", "total", "a", "b", "total"],
+        "period": [1, 1, 1, 2, 2, 2],
+        "count": [50.0, 30.0, 100.0, 70.0, 20.0, 100.0],
+    })
+    out = census_summary(frame, (1, 2)).set_index("group")
+    assert out.loc["a", "share_1"] == 0.5 and out.loc["a", "change_1_2"] == pytest.approx(20)
+    assert out.loc[REMAINDER, "count_2"] == 10 and out.loc["total", "share_2"] == 1
+
+
+def test_run_main_job_prints_the_summary(db_path, capsys):
+    run_main_job()
+    first = capsys.readouterr().out
+    assert "Built the kelisim database" in first
+    assert "Kazakhs" in first and "70.4" in first and "2021" in first
+    run_main_job()
+    assert "Built" not in capsys.readouterr().out
