@@ -53,8 +53,9 @@ def render(frame, output_format: str, title: str | None = None) -> None:
 
         table = Table(title=title)
         for column in frame.columns:
-            table.add_column(str(column), justify="right" if frame[column].dtype.kind in "if"
-                             else "left")
+            numeric = frame[column].dtype.kind in "if"
+            table.add_column(str(column), justify="right" if numeric else "left",
+                             no_wrap=numeric)
         for row in frame.itertuples(index=False):
             table.add_row(*["" if _missing(v) else _cell(v) for v in row])
         Console().print(table)
