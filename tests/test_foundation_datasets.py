@@ -73,3 +73,17 @@ def test_population_frame_filters_and_borders(db_path):
         population_frame(con, "census_nationl")
     with pytest.raises(ArgumentError, match="known: census_national"):
         population_frame(con, "xyz")
+
+
+def test_composition_of_an_imported_dataset(db_path, tmp_path):
+    from kelisim.datasets import composition
+    from kelisim.datasets.io import import_population
+
+    con = open_store(db_path)
+    path = tmp_path / "districts.csv"  # constructed table
+    path.write_text("area,period,kazakh,dungan,total\n314800000,2021,60,40,100\n"
+                    "311000000,2021,90,10,100\n", encoding="utf-8")
+    import_population(con, path, name="districts")
+    comp = composition(con, "districts", 2021)
+    assert comp.areas == ("311000000", "314800000") and comp.groups == ("dungan", "kazakh")
+    assert comp.counts.tolist() == [[10, 90], [40, 60]]

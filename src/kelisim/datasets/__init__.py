@@ -2,7 +2,7 @@
 datasets and read a population table as a tidy frame (optionally in other borders).
 
 Public API: :func:`open_store`, :func:`build_database`, :func:`list_datasets`,
-:func:`population_frame`, :data:`BUNDLED_DATASETS`.
+:func:`population_frame`, :func:`composition`, :data:`BUNDLED_DATASETS`.
 """
 
 from __future__ import annotations
@@ -197,3 +197,18 @@ def population_frame(
     if areas:
         frame = frame[frame["area"].isin(areas)]
     return frame.reset_index(drop=True)
+
+
+def composition(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    period: int,
+    boundaries: str | None = None,
+    areas: list[str] | None = None,
+):
+    """One period of a dataset as a :class:`kelisim.core.composition.Composition` (counts by
+    area and group; ``total`` rows and share-only rows left out)."""
+    from kelisim.core.composition import Composition
+
+    frame = population_frame(con, name, periods=[period], areas=areas, boundaries=boundaries)
+    return Composition.from_long(frame, period=period)
