@@ -97,7 +97,7 @@ def read_feed(data: bytes | str, source: str, salt: str | None = None) -> pd.Dat
     import feedparser
 
     parsed = feedparser.parse(data)
-    if parsed.bozo and not parsed.entries:
+    if parsed.bozo and not any(entry.get("link") or entry.get("title") for entry in parsed.entries):
         raise InputError(source, None, None, f"not a readable feed ({parsed.bozo_exception})")
     rows = []
     for entry in parsed.entries:
@@ -122,10 +122,11 @@ def read_html(data: bytes | str, source: str, url: str | None = None) -> pd.Data
     """One document from a web page: its main text, title and date (trafilatura)."""
     import trafilatura
 
-    document = trafilatura.bare_extraction(
-        data, url=url, with_metadata=True, include_comments=False, as_dict=True
+    extracted = trafilatura.bare_extraction(
+        data, url=url, with_metadata=True, include_comments=False
     )
-    if not document or not document.get("text"):
+    document = extracted.as_dict() if extracted is not None else {}
+    if not document.get("text"):
         raise InputError(source, None, None, "no main text found in the page")
     published = pd.to_datetime(document.get("date"), errors="coerce")
     row = {
@@ -203,7 +204,10 @@ def read_dump(
     if time_col is not None:
         raw = table[time_col]
         numeric = pd.api.types.is_numeric_dtype(raw)
-        parsed = pd.to_datetime(raw, unit="s" if numeric else None, utc=True, errors="coerce")
+        parsed = pd.to_datetime(
+            raw, unit="s" if numeric else None, format=None if numeric else "mixed",
+            utc=True, errors="coerce",
+        )  # fmt: skip
         bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
         if bad.any():
             row = int(bad.to_numpy().nonzero()[0][0]) + 2

@@ -146,7 +146,7 @@ _KK_CYR_FUNCTION = (
     "мен сен ол біз сіз олар және бұл осы сол деп үшін туралы бар жоқ емес ма ме ба бе па пе"
     " ғой бірақ немесе екен еді болып болды болса қазір кейін бойынша арасында дейін соң"
     " кім неге қалай қайда өте тек әлі енді барлық бәрі біреу ешкім бізге оған оны мына"
-    " анау мынау сонда ғана керек жатыр отыр тұр келді кетті айтты"
+    " анау мынау сонда ғана керек жатыр отыр тұр келді кетті айтты болады рахмет"
 )
 _RU_FUNCTION = (
     "и в не на что с по это как а к у из за от для так все он она они мы вы я же бы ли но"
@@ -170,7 +170,8 @@ _OTHER_FUNCTION = (
     "ve bir için ile olarak daha gibi değil çok ama var yok şey kadar sonra bugün hava va"
     " bilan uchun ham emas juda yaxshi menen üçün жана менен үчүн эмес болот і що як та це"
     " від які також буде він вона вони але ще її сьогодні дуже"
-    " und der die das ist nicht ein eine mit auf les des est une pour dans qui avec sur"
+    " und der die das ist nicht ein eine mit auf ich habe les des est une pour dans qui avec"
+    " sur nous"
 )
 # Typical endings (the character n-gram profile). Kazakh endings listed here carry no
 # Kazakh-specific letter and are rare as Russian word endings.
@@ -182,7 +183,7 @@ _RU_SUFFIXES = (
 )
 _KK_LAT_SUFFIXES = "lar ler dar der tar ter nyñ niñ dyñ diñ tyñ tiñ ğa ğan gen qan ken dağy"
 _EN_SUFFIXES = "ing tion tions ment ness ed ly ies ous ful able"
-_OTHER_SUFFIXES = "yor yordu acak ecek ması mesi mış miş dır dir ння ють ться ій ії"
+_OTHER_SUFFIXES = "yor ıyor iyor yordu acak ecek ması mesi mış miş dır dir ında inde ння ють ій ії"
 
 
 def _word_alternation(words: str) -> str:
