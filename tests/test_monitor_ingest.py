@@ -149,9 +149,7 @@ def test_ingest_files_by_kind(tmp_path):
     )
     csv = tmp_path / "posts.csv"
     csv.write_text("message,date\nСәлем,2024-05-01\n", encoding="utf-8")
-    frame = ingest_sources(
-        [str(FIXTURES / "feed.rss"), str(FIXTURES / "result.json"), str(jsonl)]
-    )
+    frame = ingest_sources([str(FIXTURES / "feed.rss"), str(FIXTURES / "result.json"), str(jsonl)])
     assert len(frame) == 2 + 2 + 2
     only_csv = ingest_source(str(csv), text_column="message")
     assert only_csv["text"].tolist() == ["Сәлем"]
