@@ -151,3 +151,16 @@ def test_cli_ingest_store_classify_and_alerts(tmp_path, stand_in_classifier):
     assert result.exit_code == 0 and "0 alerts" in result.output
     result = runner.invoke(app, ["monitor", "alerts", "--db", db, "--area", "55"])
     assert result.exit_code != 0
+
+
+def test_reprint_in_a_later_batch_joins_the_stored_story(tmp_path, stand_in_classifier):
+    con = store.connect(tmp_path / "k.duckdb")
+    original = (
+        "В Павлодаре прошла встреча представителей этнокультурных объединений области, "
+        "участники обсудили подготовку ко Дню единства народа Казахстана."
+    )
+    store_batch(con, process_batch(_batch([original], day="2024-01-01", urls=["https://a.kz/1"])))
+    reprint = "Источник: агентство. " + original
+    store_batch(con, process_batch(_batch([reprint], day="2024-01-02", urls=["https://b.kz/9"])))
+    rows = con.execute("SELECT doc_id, story_id FROM documents ORDER BY published_at").fetchall()
+    assert rows[1][1] == rows[0][0] == rows[0][1]

@@ -131,9 +131,11 @@ def assign_stories(
     texts: list[str],
     published: pd.Series | None = None,
     threshold: float = 0.6,
+    known_stories: list[str | None] | None = None,
 ) -> list[str]:
-    """The story id of each document: the id of the earliest-published member of its
-    near-duplicate cluster (unknown times last, ties by position)."""
+    """The story id of each document. A cluster holding documents with a ``known_stories``
+    entry (already stored) keeps the story of its earliest such member; any other cluster is
+    named after its earliest-published member (unknown times last, ties by position)."""
     if not texts:
         return []
     labels = story_groups(minhash_signatures(texts), threshold=threshold)
@@ -142,6 +144,9 @@ def assign_stories(
         times = pd.to_datetime(pd.Series(published).reset_index(drop=True))
         order = np.argsort(times.fillna(pd.Timestamp.max).to_numpy(), kind="stable")
     first_of: dict[int, str] = {}
+    for index in order.tolist():
+        if known_stories is not None and known_stories[index] is not None:
+            first_of.setdefault(int(labels[index]), known_stories[index])
     for index in order.tolist():
         first_of.setdefault(int(labels[index]), doc_ids[index])
     return [first_of[int(label)] for label in labels]

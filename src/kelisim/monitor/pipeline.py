@@ -129,6 +129,7 @@ def store_batch(
         }
         con.unregister("incoming_ids")
         new = processed[~processed["doc_id"].isin(known)].reset_index(drop=True)
+        new["story_id"] = _stories_with_stored(con, new)
         documents = pa.Table.from_pandas(new[list(PREPARED_COLUMNS)], preserve_index=False)
         con.register("new_documents", documents)
         con.execute(
@@ -161,6 +162,32 @@ def store_batch(
         days = pd.to_datetime(new["published_at"]).dt.floor("D").dropna().unique()
         alerts = refresh_alerts(con, list(days))
     return StoreSummary(documents=len(new), duplicates=len(processed) - len(new), alerts=alerts)
+
+
+STORY_WINDOW_DAYS = 3
+
+
+def _stories_with_stored(con: duckdb.DuckDBPyConnection, new: pd.DataFrame) -> list[str]:
+    """Story ids of new documents, joining stories already stored within three days of them
+    (a reprint published later keeps the story of the stored original)."""
+    times = pd.to_datetime(new["published_at"]).dropna()
+    if times.empty:
+        return new["story_id"].tolist()
+    window = pd.Timedelta(days=STORY_WINDOW_DAYS)
+    stored = con.execute(
+        "SELECT doc_id, text, published_at, story_id FROM documents "
+        "WHERE published_at >= ? AND published_at <= ?",
+        [(times.min() - window).to_pydatetime(), (times.max() + window).to_pydatetime()],
+    ).df()
+    if stored.empty:
+        return new["story_id"].tolist()
+    stories = assign_stories(
+        stored["doc_id"].tolist() + new["doc_id"].tolist(),
+        stored["text"].tolist() + new["text"].tolist(),
+        pd.concat([stored["published_at"], new["published_at"]], ignore_index=True),
+        known_stories=stored["story_id"].tolist() + [None] * len(new),
+    )
+    return stories[len(stored) :]
 
 
 def stored_documents(
