@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 
 from kelisim.monitor.dedup import (
-    _shingle_hashes,
     assign_stories,
     document_id,
     minhash_signatures,
     normalize_url,
+    shingle_hashes,
     story_groups,
 )
 
@@ -40,7 +40,7 @@ def test_document_id_same_for_tracking_variants_and_text_fallback():
 
 def _exact_jaccard(a: str, b: str) -> float:
     """Independent check: Jaccard similarity of the exact shingle sets (Broder 1997, eq. 1)."""
-    sa, sb = set(_shingle_hashes(a).tolist()), set(_shingle_hashes(b).tolist())
+    sa, sb = set(shingle_hashes(a).tolist()), set(shingle_hashes(b).tolist())
     return len(sa & sb) / len(sa | sb)
 
 
@@ -55,6 +55,15 @@ def test_minhash_estimates_jaccard():
     for row, variant in enumerate(variants, start=1):
         estimate = np.mean(signatures[0] == signatures[row])
         assert abs(estimate - _exact_jaccard(base, variant)) < 0.1  # 256 perms: sd <= 0.032
+
+
+def test_signature_of_a_text_does_not_depend_on_its_batch():
+    texts = ["Бірінші мәтін", "x", "Second text, a little longer than the first one", ""]
+    together = minhash_signatures(texts)
+    alone = np.vstack([minhash_signatures([text]) for text in texts])
+    assert np.array_equal(together, alone)
+    folded = "бірінші мәтін"
+    assert shingle_hashes(texts[0]).size == len({folded[i : i + 5] for i in range(9)})
 
 
 def test_stories_group_reprints_and_keep_distinct_news_apart():

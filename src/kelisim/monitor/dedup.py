@@ -63,37 +63,64 @@ PERMUTATIONS = 64
 BANDS = 16  # 16 bands of 4 rows: pairs with Jaccard 0.5 become candidates with p = 0.64
 _FNV_PRIME = np.uint64(1099511628211)
 _FNV_OFFSET = np.uint64(14695981039346656037)
-_WORD_OR_SPACE = re.compile(r"[^\w]+")
+SHINGLE_TEXT_LIMIT = 20_000  # characters of a text used for its signature
+_CHUNK_WINDOWS = 100_000  # shingles hashed at once (bounds memory to ~50 MB)
+_NON_WORD = re.compile(r"[^\w]+")
 
 
-def _shingle_hashes(text: str) -> np.ndarray:
-    """64-bit hashes of the character k-shingles of a lower-cased, punctuation-folded text."""
-    folded = _WORD_OR_SPACE.sub(" ", text.lower()).strip()
+def _fold(text: str) -> str:
+    folded = _NON_WORD.sub(" ", text[:SHINGLE_TEXT_LIMIT].lower()).strip()
+    return folded.ljust(SHINGLE)
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """The distinct 64-bit FNV-1a-style hashes of a text's character k-shingles (lower-cased,
+    punctuation folded to spaces)."""
+    return np.unique(_window_hashes(_fold(text)))
+
+
+def _window_hashes(folded: str) -> np.ndarray:
     codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if codes.size < SHINGLE:
-        codes = np.pad(codes, (0, SHINGLE - codes.size))
     windows = np.lib.stride_tricks.sliding_window_view(codes, SHINGLE)
     hashes = np.full(windows.shape[0], _FNV_OFFSET, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in range(SHINGLE):
             hashes = (hashes ^ windows[:, column]) * _FNV_PRIME
-    return np.unique(hashes)
+    return hashes
 
 
 def minhash_signatures(
     texts: list[str], permutations: int = PERMUTATIONS, seed: int = 1
 ) -> np.ndarray:
     """MinHash signatures, shape (len(texts), permutations), with the multiply-shift family
-    h(x) = (a*x + b) >> 32 over 64-bit words (Dietzfelbinger et al. 1997)."""
+    h(x) = (a*x + b) >> 32 over 64-bit words (Dietzfelbinger et al. 1997). Texts are hashed
+    in chunks: all shingles of a chunk at once, minimum per text by ``reduceat``."""
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 2**63, size=permutations, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 2**63, size=permutations, dtype=np.uint64)
+    folded = [_fold(text) for text in texts]
+    window_counts = np.array([len(f) - SHINGLE + 1 for f in folded], dtype=np.int64)
     signatures = np.empty((len(texts), permutations), dtype=np.uint32)
-    with np.errstate(over="ignore"):
-        for row, text in enumerate(texts):
-            shingles = _shingle_hashes(text)
-            permuted = (shingles[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
-            signatures[row] = permuted.min(axis=0)
+    first = 0
+    while first < len(texts):
+        last, windows = first + 1, window_counts[first]
+        while last < len(texts) and windows + window_counts[last] <= _CHUNK_WINDOWS:
+            windows += window_counts[last]
+            last += 1
+        # Join with a separator run so that no window spans two texts, then keep the
+        # windows that start inside a text.
+        joined = ("\x00" * (SHINGLE - 1)).join(folded[first:last])
+        hashes = _window_hashes(joined)
+        lengths = window_counts[first:last]
+        offsets = np.concatenate(([0], np.cumsum(lengths + 2 * (SHINGLE - 1))[:-1]))
+        keep = np.concatenate([np.arange(o, o + n) for o, n in zip(offsets, lengths, strict=True)])
+        with np.errstate(over="ignore"):
+            permuted = np.multiply.outer(a, hashes[keep])
+            permuted += b[:, None]
+            permuted >>= np.uint64(32)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        signatures[first:last] = np.minimum.reduceat(permuted, starts, axis=1).T
+        first = last
     return signatures
 
 

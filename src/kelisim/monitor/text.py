@@ -21,6 +21,7 @@ the Latin alphabet of Presidential Decree No. 637, 2017, as amended in 2021).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -190,42 +191,61 @@ def _word_alternation(words: str) -> str:
     return "|".join(sorted(set(words.split()), key=len, reverse=True))
 
 
-def _whole_words(words: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w)(?:{_word_alternation(words)})(?!\w)")
-
-
-def _endings(suffixes: str, stem: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){stem}{{2,}}(?:{_word_alternation(suffixes)})(?!\w)")
+def _endings(suffixes: str, stem: str) -> str:
+    return rf"{stem}{{2,}}(?:{_word_alternation(suffixes)})"
 
 
 _CYR = "а-яё" + _KK_CYR_LETTERS
 _KK_LAT = "a-zäğñöşūüıç"
-_KNOWN_LETTERS = _CYR + _KK_LAT + "éèàâîôûëïáóúýßøåõãæœ"
-
-# (language, weight, pattern): each match adds its weight to that language's evidence. A
-# letter unique to a language is strong evidence, a function word or typical ending weaker;
-# bare Cyrillic words lean Russian and bare Latin words lean English.
-_EVIDENCE = (
-    ("kk_cyr", 2.0, re.compile(rf"(?<!\w)[{_CYR}]*[әғқңөұһ][{_CYR}]*(?!\w)")),
-    ("kk_cyr", 1.0, re.compile(r"(?<!\w)[а-яёүі]*[үі][а-яёүі]*(?!\w)")),
-    ("kk_cyr", 1.5, _whole_words(_KK_CYR_FUNCTION)),
-    ("kk_cyr", 1.0, _endings(_KK_CYR_SUFFIXES, "[а-яё]")),
-    ("ru", 2.0, re.compile(r"(?<!\w)[а-яё]*[ёъэщ][а-яё]*(?!\w)")),
-    ("ru", 1.5, _whole_words(_RU_FUNCTION)),
-    ("ru", 1.0, _endings(_RU_SUFFIXES, "[а-яё]")),
-    ("ru", 0.3, re.compile(r"(?<!\w)[а-яё]+(?!\w)")),
-    ("kk_lat", 2.0, re.compile(rf"(?<!\w)[{_KK_LAT}]*(?:[äñū]|q(?!u))[{_KK_LAT}]*(?!\w)")),
-    ("kk_lat", 1.0, re.compile(r"(?<!\w)[a-zçşı]*[ğöüşı][a-zçşığöü]*(?!\w)")),
-    ("kk_lat", 1.5, _whole_words(_KK_LAT_FUNCTION)),
-    ("kk_lat", 1.0, _endings(_KK_LAT_SUFFIXES, f"[{_KK_LAT}]")),
-    ("en", 1.5, _whole_words(_EN_FUNCTION)),
-    ("en", 1.0, _endings(_EN_SUFFIXES, "[a-z]")),
-    ("en", 0.3, re.compile(r"(?<!\w)[a-z]+(?!\w)")),
-    ("other", 2.0, re.compile(r"(?<!\w)\w*[éèàâîôûëïßøåõãæœїєґў]\w*(?!\w)")),
-    ("other", 1.5, _whole_words(_OTHER_FUNCTION)),
-    ("other", 1.0, _endings(_OTHER_SUFFIXES, "\\w")),
-    ("other", 0.5, re.compile(rf"[^\W\d_{_KNOWN_LETTERS}]")),
+_KNOWN_LETTERS = frozenset(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя" + _KK_CYR_LETTERS + "abcdefghijklmnopqrstuvwxyz"
+    "äğñöşūüıçéèàâîôûëïáóúýßøåõãæœїєґў"
 )
+_SLOTS = ("kk_cyr", "kk_lat", "ru", "en", "other")
+
+# (language, weight, pattern): each word that the pattern matches in full adds the weight to
+# that language's evidence. A letter unique to a language is strong evidence, a function word
+# or typical ending weaker; bare Cyrillic words lean Russian and bare Latin words lean English.
+_EVIDENCE = (
+    ("kk_cyr", 2.0, rf"[{_CYR}]*[әғқңөұһ][{_CYR}]*"),
+    ("kk_cyr", 1.0, r"[а-яёүі]*[үі][а-яёүі]*"),
+    ("kk_cyr", 1.5, _word_alternation(_KK_CYR_FUNCTION)),
+    ("kk_cyr", 1.0, _endings(_KK_CYR_SUFFIXES, "[а-яё]")),
+    ("ru", 2.0, r"[а-яё]*[ёъэщ][а-яё]*"),
+    ("ru", 1.5, _word_alternation(_RU_FUNCTION)),
+    ("ru", 1.0, _endings(_RU_SUFFIXES, "[а-яё]")),
+    ("ru", 0.3, r"[а-яё]+"),
+    ("kk_lat", 2.0, rf"[{_KK_LAT}]*(?:[äñū]|q(?!u))[{_KK_LAT}]*"),
+    ("kk_lat", 1.0, r"[a-zçşı]*[ğöüşı][a-zçşığöü]*"),
+    ("kk_lat", 1.5, _word_alternation(_KK_LAT_FUNCTION)),
+    ("kk_lat", 1.0, _endings(_KK_LAT_SUFFIXES, f"[{_KK_LAT}]")),
+    ("en", 1.5, _word_alternation(_EN_FUNCTION)),
+    ("en", 1.0, _endings(_EN_SUFFIXES, "[a-z]")),
+    ("en", 0.3, r"[a-z]+"),
+    ("other", 2.0, r"\w*[éèàâîôûëïßøåõãæœїєґў]\w*"),
+    ("other", 1.5, _word_alternation(_OTHER_FUNCTION)),
+    ("other", 1.0, _endings(_OTHER_SUFFIXES, "\\w")),
+)
+_EVIDENCE_PATTERNS = tuple(
+    (_SLOTS.index(language), weight, re.compile(f"(?:{pattern})"))
+    for language, weight, pattern in _EVIDENCE
+)
+_OTHER_SCRIPT_WEIGHT = 0.5  # per letter outside the Latin and Cyrillic sets above
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _word_evidence(word: str) -> tuple[float, ...]:
+    """Evidence of one lower-case word, per slot of :data:`_SLOTS` (cached: word frequencies
+    are Zipfian, so most words of a batch are seen before)."""
+    score = [0.0] * len(_SLOTS)
+    for slot, weight, pattern in _EVIDENCE_PATTERNS:
+        if pattern.fullmatch(word):
+            score[slot] += weight
+    score[-1] += _OTHER_SCRIPT_WEIGHT * sum(char not in _KNOWN_LETTERS for char in word)
+    return tuple(score)
+
+
 LANGUAGE_WINDOW = 1500  # characters read from the start of a text
 KAZAKH_SHARE_OF_MIXED = 0.25
 MIXED_MINIMUM = 3.5  # more than one Kazakh word: a lone Kazakh place name keeps Russian
@@ -249,10 +269,11 @@ def language_evidence(text: str) -> LanguageEvidence:
     (mixed kk-ru posts), and Latin text is Kazakh once Kazakh Latin evidence reaches half of
     the English evidence; both need more than one Kazakh word.
     """
-    sample = text[:LANGUAGE_WINDOW].lower()
-    score = dict.fromkeys(("kk_cyr", "kk_lat", "ru", "en", "other"), 0.0)
-    for language, weight, pattern in _EVIDENCE:
-        score[language] += weight * len(pattern.findall(sample))
+    totals_by_slot = [0.0] * len(_SLOTS)
+    for word in _TOKEN.findall(text[:LANGUAGE_WINDOW].lower()):
+        for slot, value in enumerate(_word_evidence(word)):
+            totals_by_slot[slot] += value
+    score = dict(zip(_SLOTS, totals_by_slot, strict=True))
     kk = score["kk_cyr"] + score["kk_lat"]
     totals = {"kk": kk, "ru": score["ru"], "en": score["en"], "other": score["other"]}
     best = max(totals, key=totals.__getitem__)
