@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kelisim.monitor.text import (
     detect_language,
@@ -119,3 +121,22 @@ def test_mixed_post_needs_more_than_one_kazakh_word():
 def test_empty_and_symbol_only_texts_are_other():
     assert detect_language("") == "other"
     assert detect_language("!!! 2024 ...") == "other"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.text(alphabet=st.sampled_from("абвгқәіaäbcq 0123456789+-()@.\u200b\n\u0308"), max_size=80)
+)
+def test_normalize_and_redact_are_idempotent(text):
+    once = redact(normalize_text(text))
+    assert normalize_text(once) == once
+    assert redact(once) == once
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.dates(), st.integers(min_value=1, max_value=6), st.integers(0, 9999))
+def test_any_valid_iin_inside_text_is_redacted(born, century, serial):
+    digits = f"{born:%y%m%d}{century}{serial:04d}"
+    for check in "0123456789":
+        if iin_is_valid(digits + check):
+            assert "[IIN]" in redact(f"ИИН: {digits}{check}.")

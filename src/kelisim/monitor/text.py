@@ -44,11 +44,10 @@ _MIXED_WORD = re.compile(r"\b(?=\w*[а-яёәғқңөұүһі])(?=\w*[a-zəh])\w
 
 
 def normalize_text(text: str) -> str:
-    """NFC-normalise, drop invisible and control characters, fix Latin homoglyphs inside
+    """Drop invisible characters, NFC-normalise, replace control characters, fix Latin homoglyphs inside
     Cyrillic words, and collapse runs of spaces (paragraph breaks are kept as one blank line).
     """
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
     text = _CONTROL.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
     if _MIXED_WORD.search(text):
         text = _MIXED_WORD.sub(lambda m: m.group(0).translate(_HOMOGLYPHS), text)
