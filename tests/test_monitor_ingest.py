@@ -160,10 +160,11 @@ def test_ingest_files_by_kind(tmp_path):
 
 
 @pytest.fixture()
-def local_server():
-    """A static file server on 127.0.0.1 serving tests/fixtures/monitor and one HTML page."""
-    root = FIXTURES
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+def local_server(tmp_path):
+    """A static file server on 127.0.0.1 serving the feed fixture and one HTML page."""
+    (tmp_path / "feed.rss").write_bytes((FIXTURES / "feed.rss").read_bytes())
+    (tmp_path / "news-5").write_text(HTML, encoding="utf-8")  # no suffix: sniffed as HTML
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -178,3 +179,9 @@ def test_feed_downloaded_from_a_local_server(local_server):
     assert len(frame) == 2 and frame["source"].iloc[0] == "Test News KZ"
     with pytest.raises(InputError, match="could not download"):
         ingest_source(f"{local_server}/missing.rss")
+
+
+def test_page_downloaded_from_a_local_server(local_server):
+    frame = ingest_source(f"{local_server}/news-5")
+    assert frame["url"].iloc[0] == f"{local_server}/news-5"
+    assert "Павлодар" in frame["text"].iloc[0]

@@ -129,6 +129,22 @@ def test_cli_ingest_without_store_prints_documents(tmp_path):
     assert "[EMAIL]" in rows[1]["text"] and rows[0]["author_hash"] is None
 
 
+def test_cli_ingest_hashes_authors_only_with_a_salt(tmp_path):
+    out = tmp_path / "docs.jsonl"
+    args = ["monitor", "ingest", str(FIXTURES / "result.json"), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--hash-authors", "pepper"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert all(len(r["author_hash"]) == 32 for r in rows)
+    assert "user42" not in out.read_text(encoding="utf-8")
+
+
+def test_empty_batch_stores_nothing(tmp_path, stand_in_classifier):
+    con = store.connect(tmp_path / "k.duckdb")
+    summary = store_batch(con, process_batch(_batch([])))
+    assert (summary.documents, summary.alerts) == (0, 0)
+
+
 def test_cli_ingest_store_classify_and_alerts(tmp_path, stand_in_classifier):
     db = str(tmp_path / "k.duckdb")
     runner = CliRunner()
