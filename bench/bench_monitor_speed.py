@@ -29,7 +29,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent.parent / "shared" / "data" / "hate_speech_ru" / "sensitive_topics_skoltech"
+# shared/ sits beside the repository (a clone) or two levels up (a worktree under wt/).
+SHARED_CANDIDATES = [
+    base / "shared" / "data" / "hate_speech_ru" / "sensitive_topics_skoltech"
+    for base in (ROOT.parent, ROOT.parent.parent)
+]
 FIXTURE = ROOT / "tests" / "fixtures" / "monitor" / "language_sentences.tsv"
 GOAL_DOCS_PER_SECOND = 2000
 GOAL_MEMORY_MB = 1024
@@ -37,9 +41,12 @@ GOAL_MEMORY_MB = 1024
 
 def load_texts(count: int, rng: np.random.Generator) -> tuple[list[str], str]:
     """Real Russian comments when the shared data is present, else constructed posts."""
-    shared_file = Path(os.environ.get("KELISIM_SHARED_DATA", SHARED)) / (
-        "v1_sensitive_topics_crowdsource_only.csv"
+    name = "v1_sensitive_topics_crowdsource_only.csv"
+    folders = (
+        [Path(os.environ["KELISIM_SHARED_DATA"])] if "KELISIM_SHARED_DATA" in os.environ else []
     )
+    files = [folder / name for folder in [*folders, *SHARED_CANDIDATES]]
+    shared_file = next((f for f in files if f.is_file()), files[-1])
     if shared_file.is_file():
         texts = pd.read_csv(shared_file, usecols=["text"])["text"].dropna().astype(str).tolist()
         texts = [texts[i % len(texts)] for i in range(count)]

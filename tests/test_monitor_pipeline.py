@@ -35,6 +35,7 @@ def _stand_in_classify_batch(texts, languages, model_dir=None):
             "groups": [["russian"] if h else [] for h in hit],
             "places": [["551010000"] if h else [] for h in hit],
             "rationale": [{"rules": ["stand_in"] if h else [], "model": model_dir} for h in hit],
+            "model": "stand-in",
         }
     )
 
@@ -91,7 +92,7 @@ def test_store_batch_writes_once_and_skips_known_documents(tmp_path, stand_in_cl
     assert "[PHONE]" in text and "701" not in text
     row = con.execute("SELECT groups, places, rationale, model FROM classifications").fetchone()
     assert isinstance(row[0], list) and json.loads(row[2])["rules"] == []
-    assert row[3] == "default"
+    assert row[3] == "stand-in"
 
 
 def test_store_batch_is_all_or_nothing(tmp_path, stand_in_classifier):

@@ -93,7 +93,9 @@ def classify_documents(
     result = classify_batch(
         frame["text"].tolist(), frame[language_column].tolist(), model_dir=model_dir
     )
-    result = result.reset_index(drop=True)[list(CLASSIFICATION_COLUMNS)]
+    # The classifier may name its model per row ('rules' or the model card's name).
+    columns = [*CLASSIFICATION_COLUMNS, *(["model"] if "model" in result.columns else [])]
+    result = result.reset_index(drop=True)[columns]
     return pd.concat([frame.reset_index(drop=True), result], axis=1)
 
 
@@ -115,7 +117,8 @@ def store_batch(
     con: duckdb.DuckDBPyConnection, processed: pd.DataFrame, model: str = "default"
 ) -> StoreSummary:
     """Write new documents and their classifications, then refresh the alerts of the days
-    they touch, all in one transaction. Documents already stored (same doc_id) are skipped."""
+    they touch, all in one transaction. Documents already stored (same doc_id) are skipped.
+    ``model`` names the model for rows whose classifier gave no ``model`` column."""
     import pyarrow as pa
 
     with transaction(con):
@@ -148,7 +151,10 @@ def store_batch(
                 "groups": pa.array([list(g) for g in new["groups"]], pa.list_(pa.string())),
                 "places": pa.array([list(p) for p in new["places"]], pa.list_(pa.string())),
                 "rationale": pa.array([to_json(r) for r in new["rationale"]], pa.string()),
-                "model": pa.array([model] * len(new), pa.string()),
+                "model": pa.array(
+                    new["model"].tolist() if "model" in new.columns else [model] * len(new),
+                    pa.string(),
+                ),
             }
         )
         con.register("new_classes", classes)

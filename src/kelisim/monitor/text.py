@@ -44,9 +44,9 @@ _MIXED_WORD = re.compile(r"\b(?=\w*[а-яёәғқңөұүһі])(?=\w*[a-zəh])\w
 
 
 def normalize_text(text: str) -> str:
-    """Drop invisible characters, NFC-normalise, replace control characters, fix Latin homoglyphs inside
-    Cyrillic words, and collapse runs of spaces (paragraph breaks are kept as one blank line).
-    """
+    """Drop invisible characters, NFC-normalise, replace control characters, fix Latin
+    homoglyphs inside Cyrillic words, and collapse runs of spaces (paragraph breaks are kept
+    as one blank line)."""
     text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
     text = _CONTROL.sub(" ", text).replace("\r\n", "\n").replace("\r", "\n")
     if _MIXED_WORD.search(text):
