@@ -89,6 +89,8 @@ def test_card_numbers_are_redacted_only_when_luhn_valid():
 def test_statistics_dates_and_years_are_not_redacted():
     text = "В 2021 году в области жили 1 386 000 человек, рост 3,5% с 01.01.2020 по 31-12-2021."
     assert redact(text) == text
+    money = "бюджет 8 500 000 000 тенге, из них 8 000 000 на школы; 2024-05-12"
+    assert redact(money) == money
 
 
 def _sentences() -> pd.DataFrame:

@@ -116,7 +116,12 @@ def _redact_digit_run(match: re.Match[str]) -> str:
     return raw
 
 
-def _redact_phone(match: re.Match[str]) -> str:
+def _redact_kz_phone(match: re.Match[str]) -> str:
+    digits = sum(c.isdigit() for c in match.group(0))
+    return REDACTION_TOKENS["phone"] if digits == 11 else match.group(0)
+
+
+def _redact_international_phone(match: re.Match[str]) -> str:
     digits = sum(c.isdigit() for c in match.group(0))
     return REDACTION_TOKENS["phone"] if 8 <= digits <= 15 else match.group(0)
 
@@ -132,8 +137,8 @@ def redact(text: str) -> str:
     if sum(c.isdigit() for c in text) < 7:
         return text
     text = _DIGIT_RUN.sub(_redact_digit_run, text)
-    text = _PHONE_KZ.sub(_redact_phone, text)
-    text = _PHONE_INTL.sub(_redact_phone, text)
+    text = _PHONE_KZ.sub(_redact_kz_phone, text)
+    text = _PHONE_INTL.sub(_redact_international_phone, text)
     return _PHONE_LOCAL.sub(REDACTION_TOKENS["phone"], text)
 
 
