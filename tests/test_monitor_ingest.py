@@ -99,6 +99,18 @@ def test_telegram_export_messages_with_entities_and_no_service_messages():
     assert hashed["author_hash"].iloc[1] == author_hash("user42", "x")
 
 
+def test_telegram_full_export_reads_every_chat():
+    channel = json.loads((FIXTURES / "result.json").read_text(encoding="utf-8"))
+    second = {"name": "Other chat", "id": 77, "messages": [
+        {"id": 5, "type": "message", "date": "2024-02-01T08:00:00", "text": "Hello"}
+    ]}  # fmt: skip
+    full = {"about": "constructed", "chats": {"about": "", "list": [channel, second]}}
+    frame = read_telegram_export(full, "result.json")
+    assert frame["source"].tolist() == [channel["name"], channel["name"], "Other chat"]
+    assert frame["url"].iloc[2] == "https://t.me/c/77/5"
+    assert frame["published_at"].iloc[2] == pd.Timestamp("2024-02-01 08:00:00")
+
+
 def test_telegram_export_shape_is_checked():
     with pytest.raises(InputError, match="not a Telegram Desktop export"):
         read_telegram_export(b'{"name": "x"}', "x.json")

@@ -151,34 +151,39 @@ def _telegram_text(value: object) -> str:
 def read_telegram_export(
     data: bytes | str | dict, source: str, salt: str | None = None
 ) -> pd.DataFrame:
-    """Documents from a Telegram Desktop channel export (``result.json``): one per message,
-    with its t.me/c/<channel>/<message> address; service messages are skipped."""
+    """Documents from a Telegram Desktop export (``result.json``) of one channel or chat, or
+    of all chats (the full export's ``chats.list``): one per message, with its
+    t.me/c/<chat id>/<message id> address; service messages are skipped."""
     export = json.loads(data) if isinstance(data, bytes | str) else data
-    if not isinstance(export, dict) or not isinstance(export.get("messages"), list):
+    chats = export.get("chats", {}).get("list") if isinstance(export, dict) else None
+    if chats is None:
+        chats = [export]
+    if not all(isinstance(c, dict) and isinstance(c.get("messages"), list) for c in chats):
         raise InputError(source, None, "messages", "not a Telegram Desktop export")
-    channel_id = export.get("id")
     rows = []
-    for message in export["messages"]:
-        if message.get("type") != "message":
-            continue
-        if "date_unixtime" in message:
-            published = pd.Timestamp(int(message["date_unixtime"]), unit="s")
-        else:
-            published = pd.to_datetime(message.get("date"), errors="coerce")
-        rows.append(
-            {
-                "source": export.get("name") or source,
-                "url": (
-                    f"https://t.me/c/{channel_id}/{message['id']}"
-                    if channel_id is not None and "id" in message
-                    else None
-                ),
-                "published_at": published,
-                "title": None,
-                "text": _telegram_text(message.get("text")),
-                "author_hash": author_hash(message.get("from_id"), salt),
-            }
-        )
+    for chat in chats:
+        chat_id = chat.get("id")
+        for message in chat["messages"]:
+            if message.get("type") != "message":
+                continue
+            if "date_unixtime" in message:
+                published = pd.Timestamp(int(message["date_unixtime"]), unit="s")
+            else:
+                published = pd.to_datetime(message.get("date"), errors="coerce")
+            rows.append(
+                {
+                    "source": chat.get("name") or source,
+                    "url": (
+                        f"https://t.me/c/{chat_id}/{message['id']}"
+                        if chat_id is not None and "id" in message
+                        else None
+                    ),
+                    "published_at": published,
+                    "title": None,
+                    "text": _telegram_text(message.get("text")),
+                    "author_hash": author_hash(message.get("from_id"), salt),
+                }
+            )
     return _frame(rows)
 
 
