@@ -117,6 +117,20 @@ def test_store_batch_raises_alerts_on_a_spike(tmp_path, stand_in_classifier):
     alerts = con.execute("SELECT area_code, group_code, metric, top_doc_ids FROM alerts").df()
     assert {"000000000", "550000000", "551010000"} <= set(alerts["area_code"])
     assert all(len(ids) == 5 for ids in alerts["top_doc_ids"])
+    con.close()
+    result = CliRunner().invoke(
+        app, ["monitor", "alerts", "--db", str(tmp_path / "k.duckdb"), "--area", "551010000",
+              "--format", "jsonl"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    listed = [json.loads(line) for line in result.output.splitlines()]
+    assert listed and all(row["area_code"] == "551010000" for row in listed)
+    assert listed[0]["day"].startswith("2024-02-05")
+    result = CliRunner().invoke(
+        app, ["monitor", "alerts", "--db", str(tmp_path / "k.duckdb"), "--format", "csv"]
+    )
+    table = pd.read_csv(pd.io.common.StringIO(result.output))
+    assert len(json.loads(table["top_doc_ids"].iloc[0])) == 5
 
 
 def test_cli_ingest_without_store_prints_documents(tmp_path):

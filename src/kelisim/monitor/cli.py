@@ -29,6 +29,7 @@ def _check_format(output_format: str, allowed: tuple[str, ...] = FORMATS) -> Non
 
 def _write(frame, out: Path | None, output_format: str) -> None:
     """Write a frame as CSV or JSON lines (lists and dicts as JSON) to a file or stdout."""
+    import numpy as np
     import pandas as pd
 
     from kelisim.monitor.pipeline import to_json
@@ -39,7 +40,7 @@ def _write(frame, out: Path | None, output_format: str) -> None:
             frame[column] = frame[column].map(lambda t: None if pd.isna(t) else t.isoformat())
     if output_format == "csv":
         for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, list | dict | tuple)).any():
+            if frame[column].map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
                 frame[column] = frame[column].map(to_json)
         text = frame.to_csv(index=False)
     else:

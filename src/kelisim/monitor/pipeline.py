@@ -33,11 +33,15 @@ CLASSIFICATION_COLUMNS = (
 )  # fmt: skip
 
 
+def _plain(value: object) -> object:
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return value.tolist()
+    return str(value)
+
+
 def to_json(value: object) -> str:
-    """JSON text of a rationale or list (numpy scalars become plain numbers)."""
-    return json.dumps(
-        value, ensure_ascii=False, default=lambda v: v.item() if hasattr(v, "item") else str(v)
-    )
+    """JSON text of a rationale, list or record (numpy values become plain ones)."""
+    return json.dumps(value, ensure_ascii=False, default=_plain)
 
 
 def clean_texts(texts: list[str]) -> list[str]:
