@@ -75,6 +75,12 @@ def test_prepare_redacts_identifies_and_deduplicates():
     assert prepared["story_id"].tolist() == prepared["doc_id"].tolist()
 
 
+def test_prepare_stores_urls_without_tracking_parameters():
+    frame = _batch(["a text", "b text"], urls=["https://WWW.a.kz/x/?fbclid=1", "https://a.kz/x"])
+    prepared = prepare_documents(frame)
+    assert prepared["url"].tolist() == ["https://a.kz/x"]  # one document: same address
+
+
 def test_missing_classifier_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "kelisim.monitor.classify", None)
     with pytest.raises(KelisimError, match="Classification is not installed"):

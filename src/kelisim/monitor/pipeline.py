@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kelisim.errors import KelisimError
+from kelisim.errors import ArgumentError, KelisimError
 from kelisim.monitor.aggregate import WINDOW_DAYS, add_baseline, daily_counts
-from kelisim.monitor.dedup import assign_stories, document_id
+from kelisim.monitor.dedup import assign_stories, document_id, normalize_url
 from kelisim.monitor.ingest import DOCUMENT_COLUMNS
 from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
 from kelisim.monitor.text import detect_languages, normalize_text, redact
@@ -50,24 +50,22 @@ def clean_texts(texts: list[str]) -> list[str]:
 
 
 def prepare_documents(frame: pd.DataFrame) -> pd.DataFrame:
-    """Documents ready for storage: cleaned text and title, language, doc_id (duplicates
-    after the first dropped) and story_id."""
+    """Documents ready for storage: cleaned text and title, normalised URL (tracking
+    parameters removed), language, doc_id (duplicates after the first dropped), story_id."""
     missing = [column for column in DOCUMENT_COLUMNS if column not in frame.columns]
     if missing:
-        raise KelisimError(f"The batch lacks the columns {', '.join(missing)}.")
+        raise ArgumentError("frame", f"lacks the columns {', '.join(missing)}")
     texts = clean_texts(frame["text"].astype(str).tolist())
+    urls = [normalize_url(url) if isinstance(url, str) and url else None for url in frame["url"]]
     titles = [
         None if title is None or title != title else redact(normalize_text(str(title)))
         for title in frame["title"]
     ]
     prepared = pd.DataFrame(
         {
-            "doc_id": [
-                document_id(url if isinstance(url, str) and url else None, text)
-                for url, text in zip(frame["url"], texts, strict=True)
-            ],
+            "doc_id": [document_id(url, text) for url, text in zip(urls, texts, strict=True)],
             "source": frame["source"].to_numpy(),
-            "url": frame["url"].to_numpy(),
+            "url": urls,
             "published_at": pd.to_datetime(frame["published_at"]).to_numpy(),
             "language": detect_languages(texts),
             "title": titles,
