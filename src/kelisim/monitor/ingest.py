@@ -1,0 +1,317 @@
+"""Ingest: turn feeds, dumps, web pages and Telegram exports into one frame of documents.
+
+Every reader returns the columns of :data:`DOCUMENT_COLUMNS`: ``source`` (feed, channel or
+file name), ``url``, ``published_at`` (naive UTC), ``title``, ``text`` and ``author_hash``.
+No author identity is kept: a source's author field is dropped, or replaced by a salted
+HMAC-SHA256 (RFC 2104) when the caller passes a salt. Redaction, language and ids are added
+later by :mod:`kelisim.monitor.pipeline`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import Request, urlopen
+
+import pandas as pd
+
+from kelisim.errors import ArgumentError, InputError
+
+DOCUMENT_COLUMNS = ("source", "url", "published_at", "title", "text", "author_hash")
+KINDS = ("auto", "feed", "html", "jsonl", "csv", "telegram")
+MAX_DOWNLOAD_BYTES = 20_000_000
+USER_AGENT = "kelisim-monitor/0.1 (+https://github.com/kelisim)"
+
+# Column names recognised in JSONL/CSV dumps (first match wins).
+URL_COLUMNS = ("url", "link", "address", "href")
+TIME_COLUMNS = ("published_at", "published", "date", "created_at", "datetime", "time", "timestamp")
+TITLE_COLUMNS = ("title", "headline")
+SOURCE_COLUMNS = ("source", "channel", "site", "feed")
+AUTHOR_COLUMNS = (
+    "author", "authors", "user", "username", "user_name", "user_id", "screen_name", "from",
+    "from_id", "owner", "owner_id", "sender",
+)  # fmt: skip
+
+
+def author_hash(author: object, salt: str | None) -> str | None:
+    """Salted HMAC-SHA256 of an author identifier (32 hex digits), or None without a salt."""
+    if salt is None or author is None or (isinstance(author, float) and author != author):
+        return None
+    digest = hmac.new(salt.encode("utf-8"), str(author).encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(DOCUMENT_COLUMNS))
+    frame["published_at"] = pd.to_datetime(frame["published_at"])
+    frame = frame[frame["text"].fillna("").str.strip() != ""]
+    return frame.reset_index(drop=True)
+
+
+def html_to_text(fragment: str) -> str:
+    """The visible text of an HTML fragment (feed summaries, Telegram entities)."""
+    if "<" not in fragment:
+        return fragment.strip()
+    import lxml.html
+
+    try:
+        element = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml raises several parser errors on broken markup
+        return fragment.strip()
+    for br in element.iter("br", "p", "div", "li"):
+        br.tail = "\n" + (br.tail or "")
+    return element.text_content().strip()
+
+
+# --- fetching -------------------------------------------------------------------------------
+
+
+def fetch(url: str, timeout: float = 20.0) -> tuple[bytes, str]:
+    """Download a URL (at most 20 MB); returns the body and its content type."""
+    request = Request(url, headers={"User-Agent": USER_AGENT})
+    try:
+        with urlopen(request, timeout=timeout) as response:
+            body = response.read(MAX_DOWNLOAD_BYTES + 1)
+            content_type = response.headers.get("Content-Type", "")
+    except (URLError, TimeoutError, OSError, ValueError) as error:
+        raise InputError(url, None, None, f"could not download it ({error})") from error
+    if len(body) > MAX_DOWNLOAD_BYTES:
+        raise InputError(url, None, None, "the download is larger than 20 MB")
+    return body, content_type
+
+
+# --- readers --------------------------------------------------------------------------------
+
+
+def _struct_time_to_timestamp(value: time.struct_time | None) -> pd.Timestamp | None:
+    return pd.Timestamp(*value[:6]) if value else None
+
+
+def read_feed(data: bytes | str, source: str, salt: str | None = None) -> pd.DataFrame:
+    """Documents from an RSS 0.9x/1.0/2.0 or Atom feed (parsed by feedparser)."""
+    import feedparser
+
+    parsed = feedparser.parse(data)
+    if parsed.bozo and not any(entry.get("link") or entry.get("title") for entry in parsed.entries):
+        raise InputError(source, None, None, f"not a readable feed ({parsed.bozo_exception})")
+    rows = []
+    for entry in parsed.entries:
+        content = entry.get("content")
+        body = content[0].get("value", "") if content else entry.get("summary", "")
+        rows.append(
+            {
+                "source": parsed.feed.get("title") or source,
+                "url": entry.get("link"),
+                "published_at": _struct_time_to_timestamp(
+                    entry.get("published_parsed") or entry.get("updated_parsed")
+                ),
+                "title": html_to_text(entry.get("title", "")) or None,
+                "text": html_to_text(body),
+                "author_hash": author_hash(entry.get("author"), salt),
+            }
+        )
+    return _frame(rows)
+
+
+def read_html(data: bytes | str, source: str, url: str | None = None) -> pd.DataFrame:
+    """One document from a web page: its main text, title and date (trafilatura)."""
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(
+        data, url=url, with_metadata=True, include_comments=False
+    )
+    document = extracted.as_dict() if extracted is not None else {}
+    if not document.get("text"):
+        raise InputError(source, None, None, "no main text found in the page")
+    published = pd.to_datetime(document.get("date"), errors="coerce")
+    row = {
+        "source": document.get("sitename") or document.get("hostname") or source,
+        "url": url or document.get("url"),
+        "published_at": None if pd.isna(published) else published,
+        "title": document.get("title"),
+        "text": document["text"],
+        "author_hash": None,
+    }
+    return _frame([row])
+
+
+def _telegram_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(part if isinstance(part, str) else part.get("text", "") for part in value)
+    return ""
+
+
+def read_telegram_export(
+    data: bytes | str | dict, source: str, salt: str | None = None
+) -> pd.DataFrame:
+    """Documents from a Telegram Desktop export (``result.json``) of one channel or chat, or
+    of all chats (the full export's ``chats.list``): one per message, with its
+    t.me/c/<chat id>/<message id> address; service messages are skipped."""
+    export = json.loads(data) if isinstance(data, bytes | str) else data
+    chats = export.get("chats", {}).get("list") if isinstance(export, dict) else None
+    if chats is None:
+        chats = [export]
+    if not all(isinstance(c, dict) and isinstance(c.get("messages"), list) for c in chats):
+        raise InputError(source, None, "messages", "not a Telegram Desktop export")
+    rows = []
+    for chat in chats:
+        chat_id = chat.get("id")
+        for message in chat["messages"]:
+            if message.get("type") != "message":
+                continue
+            if "date_unixtime" in message:
+                published = pd.Timestamp(int(message["date_unixtime"]), unit="s")
+            else:
+                published = pd.to_datetime(message.get("date"), errors="coerce")
+            rows.append(
+                {
+                    "source": chat.get("name") or source,
+                    "url": (
+                        f"https://t.me/c/{chat_id}/{message['id']}"
+                        if chat_id is not None and "id" in message
+                        else None
+                    ),
+                    "published_at": published,
+                    "title": None,
+                    "text": _telegram_text(message.get("text")),
+                    "author_hash": author_hash(message.get("from_id"), salt),
+                }
+            )
+    return _frame(rows)
+
+
+def _first_present(columns: Iterable[str], candidates: tuple[str, ...]) -> str | None:
+    lower = {column.lower(): column for column in columns}
+    return next((lower[name] for name in candidates if name in lower), None)
+
+
+def read_dump(
+    table: pd.DataFrame, source: str, text_column: str = "text", salt: str | None = None
+) -> pd.DataFrame:
+    """Documents from a JSONL/CSV dump already read into a frame: ``text_column`` is the
+    text; url, time, title, source and author columns are recognised by their usual names."""
+    if text_column not in table.columns:
+        known = ", ".join(map(str, table.columns))
+        raise InputError(source, 1, text_column, f"no such column (columns: {known})")
+    url_col = _first_present(table.columns, URL_COLUMNS)
+    time_col = _first_present(table.columns, TIME_COLUMNS)
+    title_col = _first_present(table.columns, TITLE_COLUMNS)
+    source_col = _first_present(table.columns, SOURCE_COLUMNS)
+    author_col = _first_present(table.columns, AUTHOR_COLUMNS)
+    published = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+    if time_col is not None:
+        raw = table[time_col]
+        numeric = pd.api.types.is_numeric_dtype(raw)
+        parsed = pd.to_datetime(
+            raw, unit="s" if numeric else None, format=None if numeric else "mixed",
+            utc=True, errors="coerce",
+        )  # fmt: skip
+        bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0]) + 2
+            value = raw[bad].iloc[0]
+            raise InputError(source, row, time_col, f"cannot read {value!r} as a date/time")
+        published = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+
+    def column(name: str | None) -> pd.Series:
+        if name is None:
+            return pd.Series(None, index=table.index, dtype=object)
+        return table[name].astype(object).where(table[name].notna(), None)
+
+    authors = column(author_col)
+    frame = pd.DataFrame(
+        {
+            "source": column(source_col).fillna(source),
+            "url": column(url_col),
+            "published_at": published,
+            "title": column(title_col),
+            "text": table[text_column].fillna("").astype(str),
+            "author_hash": [author_hash(value, salt) for value in authors],
+        }
+    )
+    return _frame(frame.to_dict("records"))
+
+
+def _read_table_file(path: Path, kind: str) -> pd.DataFrame:
+    try:
+        if kind == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False)
+        separator = "\t" if path.suffix.lower() == ".tsv" else ","
+        return pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
+    except ValueError as error:
+        raise InputError(path, None, None, f"cannot read it as {kind.upper()} ({error})") from error
+
+
+def _sniff(name: str, head: bytes, content_type: str = "") -> str:
+    suffix = Path(name.split("?")[0]).suffix.lower()
+    by_suffix = {
+        ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv",
+        ".rss": "feed", ".atom": "feed", ".xml": "feed", ".html": "html", ".htm": "html",
+    }  # fmt: skip
+    if suffix in by_suffix:
+        return by_suffix[suffix]
+    start = head.lstrip()[:500].lower()
+    if suffix == ".json" or start.startswith(b"{"):
+        return "telegram"
+    if any(tag in content_type for tag in ("rss", "atom", "xml")) or start.startswith(
+        (b"<?xml", b"<rss", b"<feed", b"<rdf")
+    ):
+        return "feed"
+    return "html"
+
+
+def ingest_source(
+    location: str,
+    kind: str = "auto",
+    text_column: str = "text",
+    salt: str | None = None,
+) -> pd.DataFrame:
+    """Documents from one source: an http(s) URL or a file path; ``kind`` is one of
+    :data:`KINDS` (``auto`` guesses from the name and the first bytes)."""
+    if kind not in KINDS:
+        raise ArgumentError("--kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+    is_url = location.startswith(("http://", "https://"))
+    if is_url:
+        body, content_type = fetch(location)
+    else:
+        path = Path(location)
+        if not path.is_file():
+            raise InputError(location, None, None, "no such file")
+        body, content_type = path.read_bytes(), ""
+    if kind == "auto":
+        kind = _sniff(location, body[:2048], content_type)
+    name = location if is_url else Path(location).name
+    if kind == "feed":
+        return read_feed(body, name, salt)
+    if kind == "html":
+        return read_html(body, name, url=location if is_url else None)
+    if kind == "telegram":
+        try:
+            export = json.loads(body)
+        except json.JSONDecodeError as error:
+            raise InputError(location, error.lineno, None, "not valid JSON") from error
+        return read_telegram_export(export, name, salt)
+    if is_url:
+        raise ArgumentError("SOURCE", f"{kind.upper()} dumps are read from files, not URLs")
+    table = _read_table_file(Path(location), kind)
+    return read_dump(table, name, text_column=text_column, salt=salt)
+
+
+def ingest_sources(
+    locations: list[str],
+    kind: str = "auto",
+    text_column: str = "text",
+    salt: str | None = None,
+) -> pd.DataFrame:
+    """Documents from several sources, concatenated in order."""
+    frames = [ingest_source(location, kind, text_column, salt) for location in locations]
+    if not frames:
+        return _frame([])
+    return pd.concat(frames, ignore_index=True)

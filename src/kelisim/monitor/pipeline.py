@@ -1,0 +1,243 @@
+"""The Watch pipeline over a batch of documents, and its storage.
+
+``prepare_documents`` normalises and redacts text, identifies the language, assigns ids and
+drops exact duplicates, and groups near-duplicates into stories; ``process_batch`` adds the
+classification (``kelisim.monitor.classify.classify_batch``); ``store_batch`` writes
+documents, classifications and the alerts they raise in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kelisim.errors import ArgumentError, KelisimError
+from kelisim.monitor.aggregate import WINDOW_DAYS, add_baseline, daily_counts
+from kelisim.monitor.dedup import assign_stories, document_id, normalize_url
+from kelisim.monitor.ingest import DOCUMENT_COLUMNS
+from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
+from kelisim.monitor.text import detect_languages, normalize_text, redact
+from kelisim.store import transaction
+
+PREPARED_COLUMNS = (
+    "doc_id", "source", "url", "published_at", "language", "title", "text", "story_id",
+    "author_hash",
+)  # fmt: skip
+CLASSIFICATION_COLUMNS = (
+    "relevant", "relevance_score", "tier", "hostility_score", "counter_speech", "groups",
+    "places", "rationale",
+)  # fmt: skip
+
+
+def _plain(value: object) -> object:
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return value.tolist()
+    return str(value)
+
+
+def to_json(value: object) -> str:
+    """JSON text of a rationale, list or record (numpy values become plain ones)."""
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+def clean_texts(texts: list[str]) -> list[str]:
+    """Normalised texts with personal data redacted (what may be stored or shown)."""
+    return [redact(normalize_text(text)) for text in texts]
+
+
+def prepare_documents(frame: pd.DataFrame) -> pd.DataFrame:
+    """Documents ready for storage: cleaned text and title, normalised URL (tracking
+    parameters removed), language, doc_id (duplicates after the first dropped), story_id."""
+    missing = [column for column in DOCUMENT_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ArgumentError("frame", f"lacks the columns {', '.join(missing)}")
+    texts = clean_texts(frame["text"].astype(str).tolist())
+    urls = [normalize_url(url) if isinstance(url, str) and url else None for url in frame["url"]]
+    titles = [
+        None if title is None or title != title else redact(normalize_text(str(title)))
+        for title in frame["title"]
+    ]
+    prepared = pd.DataFrame(
+        {
+            "doc_id": [document_id(url, text) for url, text in zip(urls, texts, strict=True)],
+            "source": frame["source"].to_numpy(),
+            "url": urls,
+            "published_at": pd.to_datetime(frame["published_at"]).to_numpy(),
+            "language": detect_languages(texts),
+            "title": titles,
+            "text": texts,
+            "author_hash": frame["author_hash"].to_numpy(),
+        }
+    )
+    prepared = prepared.drop_duplicates("doc_id", ignore_index=True)
+    prepared["story_id"] = assign_stories(
+        prepared["doc_id"].tolist(), prepared["text"].tolist(), prepared["published_at"]
+    )
+    return prepared[list(PREPARED_COLUMNS)]
+
+
+def classify_documents(
+    frame: pd.DataFrame, model_dir: str | None = None, language_column: str = "language"
+) -> pd.DataFrame:
+    """The frame with the classification columns added (by the classify module)."""
+    try:
+        from kelisim.monitor.classify import classify_batch
+    except ModuleNotFoundError as error:
+        if error.name != "kelisim.monitor.classify":
+            raise
+        raise KelisimError(
+            "Classification is not installed in this build (kelisim.monitor.classify is missing)."
+        ) from error
+    result = classify_batch(
+        frame["text"].tolist(), frame[language_column].tolist(), model_dir=model_dir
+    )
+    # The classifier may name its model per row ('rules' or the model card's name).
+    columns = [*CLASSIFICATION_COLUMNS, *(["model"] if "model" in result.columns else [])]
+    result = result.reset_index(drop=True)[columns]
+    return pd.concat([frame.reset_index(drop=True), result], axis=1)
+
+
+def process_batch(frame: pd.DataFrame, model_dir: str | None = None) -> pd.DataFrame:
+    """Language, redaction, dedup and classification of a batch of ingested documents."""
+    return classify_documents(prepare_documents(frame), model_dir=model_dir)
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """What one stored batch added."""
+
+    documents: int
+    duplicates: int
+    alerts: int
+
+
+def store_batch(
+    con: duckdb.DuckDBPyConnection, processed: pd.DataFrame, model: str = "default"
+) -> StoreSummary:
+    """Write new documents and their classifications, then refresh the alerts of the days
+    they touch, all in one transaction. Documents already stored (same doc_id) are skipped.
+    ``model`` names the model for rows whose classifier gave no ``model`` column."""
+    import pyarrow as pa
+
+    with transaction(con):
+        ids = pa.table({"doc_id": processed["doc_id"].tolist()})
+        con.register("incoming_ids", ids)
+        known = {
+            row[0]
+            for row in con.execute(
+                "SELECT d.doc_id FROM documents d JOIN incoming_ids i USING (doc_id)"
+            ).fetchall()
+        }
+        con.unregister("incoming_ids")
+        new = processed[~processed["doc_id"].isin(known)].reset_index(drop=True)
+        new["story_id"] = _stories_with_stored(con, new)
+        documents = pa.Table.from_pandas(new[list(PREPARED_COLUMNS)], preserve_index=False)
+        con.register("new_documents", documents)
+        con.execute(
+            f"INSERT INTO documents ({', '.join(PREPARED_COLUMNS)}) "
+            f"SELECT {', '.join(PREPARED_COLUMNS)} FROM new_documents"
+        )
+        con.unregister("new_documents")
+        classes = pa.table(
+            {
+                "doc_id": pa.array(new["doc_id"].tolist(), pa.string()),
+                "relevant": pa.array(new["relevant"].astype(bool).tolist(), pa.bool_()),
+                "relevance_score": pa.array(new["relevance_score"].astype(float), pa.float64()),
+                "tier": pa.array(new["tier"].astype(int), pa.int32()),
+                "hostility_score": pa.array(new["hostility_score"].astype(float), pa.float64()),
+                "counter_speech": pa.array(new["counter_speech"].astype(bool).tolist()),
+                "groups": pa.array([list(g) for g in new["groups"]], pa.list_(pa.string())),
+                "places": pa.array([list(p) for p in new["places"]], pa.list_(pa.string())),
+                "rationale": pa.array([to_json(r) for r in new["rationale"]], pa.string()),
+                "model": pa.array(
+                    new["model"].tolist() if "model" in new.columns else [model] * len(new),
+                    pa.string(),
+                ),
+            }
+        )
+        con.register("new_classes", classes)
+        con.execute(
+            "INSERT INTO classifications (doc_id, relevant, relevance_score, tier, "
+            "hostility_score, counter_speech, groups, places, rationale, model) "
+            "SELECT doc_id, relevant, relevance_score, tier, hostility_score, counter_speech, "
+            "groups, places, CAST(rationale AS JSON), model FROM new_classes"
+        )
+        con.unregister("new_classes")
+        days = pd.to_datetime(new["published_at"]).dt.floor("D").dropna().unique()
+        alerts = refresh_alerts(con, list(days))
+    return StoreSummary(documents=len(new), duplicates=len(processed) - len(new), alerts=alerts)
+
+
+STORY_WINDOW_DAYS = 3
+
+
+def _stories_with_stored(con: duckdb.DuckDBPyConnection, new: pd.DataFrame) -> list[str]:
+    """Story ids of new documents, joining stories already stored within three days of them
+    (a reprint published later keeps the story of the stored original)."""
+    times = pd.to_datetime(new["published_at"]).dropna()
+    if times.empty:
+        return new["story_id"].tolist()
+    window = pd.Timedelta(days=STORY_WINDOW_DAYS)
+    stored = con.execute(
+        "SELECT doc_id, text, published_at, story_id FROM documents "
+        "WHERE published_at >= ? AND published_at <= ?",
+        [(times.min() - window).to_pydatetime(), (times.max() + window).to_pydatetime()],
+    ).df()
+    if stored.empty:
+        return new["story_id"].tolist()
+    stories = assign_stories(
+        stored["doc_id"].tolist() + new["doc_id"].tolist(),
+        stored["text"].tolist() + new["text"].tolist(),
+        pd.concat([stored["published_at"], new["published_at"]], ignore_index=True),
+        known_stories=stored["story_id"].tolist() + [None] * len(new),
+    )
+    return stories[len(stored) :]
+
+
+def stored_documents(
+    con: duckdb.DuckDBPyConnection, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Classified documents published in [start, end) as one frame."""
+    return con.execute(
+        "SELECT d.doc_id, d.published_at, c.relevant, c.tier, c.hostility_score, "
+        "c.counter_speech, c.groups, c.places FROM documents d JOIN classifications c "
+        "USING (doc_id) WHERE d.published_at >= ? AND d.published_at < ?",
+        [start.to_pydatetime(), end.to_pydatetime()],
+    ).df()
+
+
+def refresh_alerts(con: duckdb.DuckDBPyConnection, days: list[pd.Timestamp]) -> int:
+    """Recompute the alerts of the given days from the stored documents (with the trailing
+    window before them); returns how many alerts those days now have."""
+    if not days:
+        return 0
+    first, last = min(days), max(days)
+    documents = stored_documents(
+        con, first - pd.Timedelta(days=WINDOW_DAYS + 1), last + pd.Timedelta(days=1)
+    )
+    baseline = add_baseline(daily_counts(documents))
+    spikes = detect_spikes(baseline)
+    spikes = spikes[spikes["period"].isin(days)]
+    alerts = alerts_from_spikes(spikes, documents)
+    con.execute(
+        "DELETE FROM alerts WHERE day IN (SELECT unnest(?::DATE[]))",
+        [[pd.Timestamp(day).date() for day in days]],
+    )
+    if not alerts.empty:
+        con.register("new_alerts", alerts)
+        con.execute(
+            "INSERT INTO alerts (alert_id, area_code, group_code, day, metric, value, baseline, "
+            "score, top_doc_ids) SELECT alert_id, area_code, group_code, day, metric, value, "
+            "baseline, score, top_doc_ids FROM new_alerts"
+        )
+        con.unregister("new_alerts")
+    return len(alerts)
+
+
+def model_label(model_dir: str | None) -> str:
+    """The name stored with each classification: the model folder's name, or 'default'."""
+    return Path(model_dir).name if model_dir else "default"
