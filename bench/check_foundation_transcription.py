@@ -1,8 +1,9 @@
 """Check the bundled curated tables against the team's shared source files.
 
 Compares every transcribed figure (regional series, national census counts, KATO units,
-incident ids) with /work/shared/data (or KELISIM_SHARED_DATA). Prints a clear message and
-exits 0 when that folder is missing; exits 1 on any mismatch.
+incident ids) with /work/shared/data (or KELISIM_SHARED_DATA), and recomputes the area split
+weights of the district crosswalk (source GEOKZ_AREA) from the geokz district polygons. Prints
+a clear message and exits 0 when that folder is missing; exits 1 on any mismatch.
 
 Run: .venv/bin/python bench/check_foundation_transcription.py
 """
@@ -53,12 +54,51 @@ def main() -> int:
     if set(incidents["incident_id"]) != set(read_curated("incidents")["incident_id"]):
         problems.append("incident ids differ from kz_incidents_curated.csv")
 
+    splits = district_area_splits()
+    problems += check_area_weights(splits)
+
     for problem in problems:
         print(f"MISMATCH: {problem}")
-    checked = len(source) + len(counted) + len(kato) + len(incidents)
+    checked = len(source) + len(counted) + len(kato) + len(incidents) + len(splits)
     print(f"checked {checked} transcribed rows: "
           f"{'all match' if not problems else f'{len(problems)} problems'}")
     return 1 if problems else 0
+
+
+# Split weights that come from population figures or are whole by decision, not from areas.
+NOT_AREA_BASED = {"KOSSHY_2021"}
+
+
+def district_area_splits() -> pd.DataFrame:
+    """Crosswalk rows of district splits whose weights are area shares."""
+    from kelisim.core import areas as A
+
+    table = A.crosswalk()
+    districts = set(A.areas("2018", "district")["area_code"]) | set(
+        A.areas("2024", "district")["area_code"])
+    table = table[table["from_code"].isin(districts) & ~table["source_id"].isin(NOT_AREA_BASED)]
+    sizes = table.groupby(["from_version", "from_code"])["to_code"].transform("size")
+    return table[sizes > 1]
+
+
+def check_area_weights(splits: pd.DataFrame) -> list[str]:
+    """Area share of each split's parts (geokz polygons, EPSG:6933), normalised over the parts."""
+    import geopandas
+
+    layers = {version: geopandas.read_file(SHARED / f"kz_boundaries/kz_adm2_{version}.geojson")
+              .to_crs(6933).set_index("KATO").geometry for version in ("2018", "2024")}
+    problems = []
+    for (frm, code), part in splits.groupby(["from_version", "from_code"]):
+        source = layers[frm][code]
+        to = part["to_version"].iloc[0]
+        shares = [source.intersection(layers[to][target]).area / source.area
+                  for target in part["to_code"]]
+        expected = [share / sum(shares) for share in shares]
+        for target, weight, share in zip(part["to_code"], part["weight"], expected, strict=True):
+            if abs(weight - share) > 1e-3:
+                problems.append(f"crosswalk {frm} {code} -> {target}: weight {weight:.4f}, "
+                                f"area share {share:.4f}")
+    return problems
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def test_crosswalk_weights_sum_to_one_for_every_source_area():
     # every region of each version is covered towards its neighbours
     for frm, to in (("2000", "2018"), ("2018", "2000"), ("2018", "2024"), ("2024", "2018")):
         codes = set(table[(table.from_version == frm) & (table.to_version == to)]["from_code"])
-        assert codes == set(A.areas(frm)["area_code"]) - set(A.areas(frm, "district")["area_code"])
+        regions = set(A.areas(frm)["area_code"]) - _districts(frm)
+        assert codes - _districts(frm) == regions
 
 
 def test_split_weights_come_from_2022_populations():
@@ -104,12 +105,61 @@ def test_share_survives_only_whole_mappings():
     assert pd.isna(shares["630000000"])
 
 
-def test_districts_are_not_crosswalked():
-    frame = pd.DataFrame({"area": ["314800000"], "group": ["dungan"], "period": [2020],
-                          "count": [1.0]})
-    with pytest.raises(ArgumentError, match="only regions"):
-        A.convert_boundaries(frame, "2018", from_version="2024")
-    assert len(A.convert_boundaries(frame, "2024", from_version="2024")) == 1
+def _districts(version):
+    return set(A.areas(version, "district")["area_code"])
+
+
+def test_every_district_is_crosswalked_with_weights_summing_to_one():
+    table = A.crosswalk()
+    for frm, to in (("2018", "2024"), ("2024", "2018")):
+        links = table[(table.from_version == frm) & (table.to_version == to)
+                      & table.from_code.isin(_districts(frm))]
+        assert set(links["from_code"]) == _districts(frm)
+        assert set(links["to_code"]) <= _districts(to)
+        sums = links.groupby("from_code")["weight"].sum()
+        assert ((sums - 1).abs() < 1e-9).all()
+    # every 2024 district receives something from 2018
+    forward = table[(table.from_version == "2018") & table.from_code.isin(_districts("2018"))]
+    assert _districts("2024") - set(forward["to_code"]) == {"101010000"}  # Zhanasemey, see docs
+
+
+def test_district_crosswalk_cases():
+    table = A.crosswalk().set_index(["from_version", "from_code", "to_code"])["weight"]
+    # 2022: Zhetysu's districts change prefix 19 -> 33 (Sarkand 196000000 -> 334800000)
+    assert table[("2018", "196000000", "334800000")] == 1
+    # Kapchagay renamed Konaev takes the code Taldykorgan had (KONAEV_2022)
+    assert table[("2018", "191600000", "191000000")] == 1
+    assert table[("2018", "191000000", "331000000")] == 1
+    # Kosshy split from Tselinograd: 50,200 of 76,891 residents (KOSSHY_2021)
+    assert table[("2018", "116600000", "111600000")] == pytest.approx(50200 / 76891, abs=1e-6)
+    # new 2024 units map back whole to the 2018 district they came from
+    assert table[("2024", "711510000", "711210000")] == 1  # Nura -> Esil (NURA_2022)
+    assert table[("2024", "314800000", "314800000")] == 1  # Korday unchanged
+
+
+def test_district_conversion_conserves_totals():
+    # constructed frame: one count for every 2018 district, two groups
+    codes = sorted(_districts("2018"))
+    frame = pd.DataFrame({"area": codes * 2, "group": ["a"] * len(codes) + ["b"] * len(codes),
+                          "period": 2020, "count": [float(i + 1) for i in range(2 * len(codes))]})
+    there = A.convert_boundaries(frame, "2024", from_version="2018")
+    assert set(there["area"]) <= _districts("2024")
+    totals = frame.groupby("group")["count"].sum()
+    assert there.groupby("group")["count"].sum().to_dict() == pytest.approx(totals.to_dict())
+    back = A.convert_boundaries(there, "2018")
+    assert back.groupby("group")["count"].sum().to_dict() == pytest.approx(totals.to_dict())
+
+
+def test_district_rows_shown_in_2018_borders():
+    frame = pd.DataFrame({"area": ["314800000", "331000000"], "group": ["dungan", "total"],
+                          "period": [2020, 2023], "count": [17000.0, 100.0],
+                          "share": [None, 0.5]})
+    shown = A.convert_boundaries(frame, "2018", from_version="2024").set_index("area")
+    assert shown.loc["314800000", "count"] == 17000
+    assert shown.loc["191000000", "count"] == 100  # Taldykorgan's 2018 code
+    assert shown.loc["191000000", "share"] == 0.5
+    with pytest.raises(ArgumentError, match="between 2018 and 2024"):
+        A.convert_boundaries(frame.iloc[:1], "2000", from_version="2024")
 
 
 def test_unknown_version():

@@ -38,6 +38,16 @@ def test_build_is_idempotent_and_keeps_imports(db_path):
     assert con.execute("SELECT count(*) FROM incidents").fetchone()[0] == 12
 
 
+def test_store_keeps_where_kazakh_names_come_from(db_path):
+    con = open_store(db_path)
+    row = con.execute("SELECT name_kk, name_kk_source FROM groups WHERE group_code = 'korean'")
+    assert row.fetchone() == ("кәрістер", "BNS_2023_KK")
+    districts = con.execute("SELECT count(*) FROM area_crosswalk WHERE from_version = '2018' "
+                            "AND to_version = '2024' AND from_code IN (SELECT area_code FROM "
+                            "areas WHERE boundary_version = '2018' AND level = 'district')")
+    assert districts.fetchone()[0] >= 216
+
+
 def test_list_datasets(db_path):
     names = list(list_datasets(open_store(db_path))["name"])
     assert names == ["census_national", "regional_partial", "regions_annual"]

@@ -6,7 +6,8 @@ South Kazakhstan includes Shymkent), ``'2018'`` (Shymkent a city of republican s
 South Kazakhstan renamed Turkistan) and ``'2024'`` (since 2022-06-08: Abai, Zhetysu and Ulytau
 split from East Kazakhstan, Almaty Region and Karaganda). A crosswalk row says which share of a
 from-area's population lies in a to-area; merging is exact (weight 1), splitting uses
-population weights (see ``docs/data-model.md``).
+population weights for regions and population or area weights for districts (districts are
+crosswalked between 2018 and 2024; see ``docs/data-model.md``).
 """
 
 from __future__ import annotations
@@ -198,8 +199,8 @@ def _apply_step(part, table, frm, to, area, count):
     if missing:
         raise ArgumentError(
             "boundaries",
-            f"no crosswalk from {frm} to {to} for area {missing[0]} (only regions and the "
-            "country are crosswalked)",
+            f"no crosswalk from {frm} to {to} for area {missing[0]} (districts are crosswalked "
+            "between 2018 and 2024 only)",
         )
     merged = part.merge(links, left_on=area, right_on="from_code", how="left")
     merged[count] = merged[count] * merged["weight"]
