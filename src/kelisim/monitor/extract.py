@@ -30,33 +30,167 @@ _RU_SUFFIXES = frozenset(
 
 _KK_PLURAL = ("", "лар", "лер", "дар", "дер", "тар", "тер")
 _KK_POSSESSIVE = (
-    "", "ы", "і", "сы", "сі", "ым", "ім", "м", "ың", "ің", "ң", "ымыз", "іміз", "мыз", "міз",
-    "ңыз", "ңіз", "ыңыз", "іңіз",
+    "",
+    "ы",
+    "і",
+    "сы",
+    "сі",
+    "ым",
+    "ім",
+    "м",
+    "ың",
+    "ің",
+    "ң",
+    "ымыз",
+    "іміз",
+    "мыз",
+    "міз",
+    "ңыз",
+    "ңіз",
+    "ыңыз",
+    "іңіз",
 )
 _KK_CASE = (
-    "", "дың", "дің", "тың", "тің", "ның", "нің", "ға", "ге", "қа", "ке", "на", "не", "а", "е",
-    "ды", "ді", "ты", "ті", "ны", "ні", "н", "да", "де", "та", "те", "нда", "нде", "дан", "ден",
-    "тан", "тен", "нан", "нен", "мен", "бен", "пен", "ша", "ше", "дай", "дей", "тай", "тей",
-    "дағы", "дегі", "тағы", "тегі", "ндағы", "ндегі", "мын", "мін", "бын", "бін", "пын", "пін",
-    "мыз", "міз", "быз", "біз", "пыз", "піз", "сың", "сің", "сыз", "сіз", "ға", "ғы", "гі",
-    "лық", "лік", "дық", "дік", "тық", "тік",
+    "",
+    "дың",
+    "дің",
+    "тың",
+    "тің",
+    "ның",
+    "нің",
+    "ға",
+    "ге",
+    "қа",
+    "ке",
+    "на",
+    "не",
+    "а",
+    "е",
+    "ды",
+    "ді",
+    "ты",
+    "ті",
+    "ны",
+    "ні",
+    "н",
+    "да",
+    "де",
+    "та",
+    "те",
+    "нда",
+    "нде",
+    "дан",
+    "ден",
+    "тан",
+    "тен",
+    "нан",
+    "нен",
+    "мен",
+    "бен",
+    "пен",
+    "ша",
+    "ше",
+    "дай",
+    "дей",
+    "тай",
+    "тей",
+    "дағы",
+    "дегі",
+    "тағы",
+    "тегі",
+    "ндағы",
+    "ндегі",
+    "мын",
+    "мін",
+    "бын",
+    "бін",
+    "пын",
+    "пін",
+    "мыз",
+    "міз",
+    "быз",
+    "біз",
+    "пыз",
+    "піз",
+    "сың",
+    "сің",
+    "сыз",
+    "сіз",
+    "ға",
+    "ғы",
+    "гі",
+    "лық",
+    "лік",
+    "дық",
+    "дік",
+    "тық",
+    "тік",
 )
 _KK_SUFFIXES = frozenset("".join(parts) for parts in product(_KK_PLURAL, _KK_POSSESSIVE, _KK_CASE))
 _EN_SUFFIXES = frozenset({"", "s", "es"})
 _KK_NEGATIVE_AFFIXES = ("ма", "ме", "ба", "бе", "па", "пе")
 
 # 2021 Kazakh Latin alphabet (Decree of the President of 28 January 2021), folded to ASCII below.
-_KK_TO_LATIN = str.maketrans({
-    "а": "a", "ә": "ä", "б": "b", "в": "v", "г": "g", "ғ": "ğ", "д": "d", "е": "e", "ё": "io",
-    "ж": "j", "з": "z", "и": "i", "й": "i", "к": "k", "қ": "q", "л": "l", "м": "m", "н": "n",
-    "ң": "ñ", "о": "o", "ө": "ö", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "ū",
-    "ү": "ü", "ф": "f", "х": "h", "һ": "h", "ц": "ts", "ч": "ch", "ш": "ş", "щ": "şş", "ъ": "",
-    "ы": "y", "і": "ı", "ь": "", "э": "e", "ю": "iu", "я": "ia",
-})
+_KK_TO_LATIN = str.maketrans(
+    {
+        "а": "a",
+        "ә": "ä",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "ғ": "ğ",
+        "д": "d",
+        "е": "e",
+        "ё": "io",
+        "ж": "j",
+        "з": "z",
+        "и": "i",
+        "й": "i",
+        "к": "k",
+        "қ": "q",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "ң": "ñ",
+        "о": "o",
+        "ө": "ö",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ұ": "ū",
+        "ү": "ü",
+        "ф": "f",
+        "х": "h",
+        "һ": "h",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "ş",
+        "щ": "şş",
+        "ъ": "",
+        "ы": "y",
+        "і": "ı",
+        "ь": "",
+        "э": "e",
+        "ю": "iu",
+        "я": "ia",
+    }
+)
 _LATIN_SPECIAL = str.maketrans({"ş": "sh", "ç": "ch", "ı": "i", "’": "'", "ʼ": "'", "ǵ": "g"})
-_KK_FOLD = str.maketrans({
-    "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и",
-})
+_KK_FOLD = str.maketrans(
+    {
+        "ә": "а",
+        "ғ": "г",
+        "қ": "к",
+        "ң": "н",
+        "ө": "о",
+        "ұ": "у",
+        "ү": "у",
+        "һ": "х",
+        "і": "и",
+    }
+)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…;\n]+")
@@ -195,15 +329,23 @@ class Lexicon:
         for position, word in enumerate(words):
             last = position == len(words) - 1
             if row["match"] == "phrase":
-                match = "prefix" if word.endswith("*") else "inflect" if word.endswith("~") else "exact"
+                match = (
+                    "prefix" if word.endswith("*") else "inflect" if word.endswith("~") else "exact"
+                )
                 word = word.rstrip("*~")
             else:
                 match = row["match"] if last else "exact"
             units.append(self._unit(normalise_token(word), match, row["lang"]))
         head = tuple(normalise_token(h) for h in row.get("head", "").split("|") if h)
         entry = Entry(
-            kind=row["kind"], code=row["code"], lang=row["lang"], term=row["term"],
-            units=tuple(units), head=head, tier=row.get("tier", ""), label=row.get("label", ""),
+            kind=row["kind"],
+            code=row["code"],
+            lang=row["lang"],
+            term=row["term"],
+            units=tuple(units),
+            head=head,
+            tier=row.get("tier", ""),
+            label=row.get("label", ""),
             source=row.get("source", ""),
         )
         self._first.setdefault(units[0], []).append(len(self.entries))
@@ -227,10 +369,18 @@ class Lexicon:
                     if end is None:
                         continue
                     a, b = spans[i][0], spans[end - 1][1]
-                    found.append(Mention(
-                        entry, i, end, a, b, bisect_right(ends, a), text[a:b],
-                        negative_affix=rest.startswith(_KK_NEGATIVE_AFFIXES),
-                    ))
+                    found.append(
+                        Mention(
+                            entry,
+                            i,
+                            end,
+                            a,
+                            b,
+                            bisect_right(ends, a),
+                            text[a:b],
+                            negative_affix=rest.startswith(_KK_NEGATIVE_AFFIXES),
+                        )
+                    )
         return _longest(found)
 
     @staticmethod
@@ -281,17 +431,44 @@ def load_lexicon() -> Lexicon:
     """The bundled lexicons (groups.tsv, places.tsv, cues.tsv) compiled into one ``Lexicon``."""
     rows = []
     for row in _read_tsv("groups.tsv"):
-        rows.append({"kind": "group", "code": row["group"], "lang": row["lang"], "term": row["term"],
-                     "match": row["match"], "head": "", "label": row["kind"],
-                     "source": row["source"]})
+        rows.append(
+            {
+                "kind": "group",
+                "code": row["group"],
+                "lang": row["lang"],
+                "term": row["term"],
+                "match": row["match"],
+                "head": "",
+                "label": row["kind"],
+                "source": row["source"],
+            }
+        )
     for row in _read_tsv("places.tsv"):
-        rows.append({"kind": "place", "code": row["kato"], "lang": row["lang"],
-                     "term": row["term"], "match": row["match"], "head": row["head"] or "",
-                     "label": row["level"], "source": row["source"]})
+        rows.append(
+            {
+                "kind": "place",
+                "code": row["kato"],
+                "lang": row["lang"],
+                "term": row["term"],
+                "match": row["match"],
+                "head": row["head"] or "",
+                "label": row["level"],
+                "source": row["source"],
+            }
+        )
     for row in _read_tsv("cues.tsv"):
-        rows.append({"kind": "cue", "code": row["rule"], "lang": row["lang"],
-                     "term": row["phrase"], "match": "phrase", "head": "", "tier": row["tier"],
-                     "source": row["source"]})
+        rows.append(
+            {
+                "kind": "cue",
+                "code": row["rule"],
+                "lang": row["lang"],
+                "term": row["phrase"],
+                "match": "phrase",
+                "head": "",
+                "tier": row["tier"],
+                "source": row["source"],
+            }
+        )
     return Lexicon(rows)
 
 
@@ -309,8 +486,14 @@ def extract(text: str, language: str | None = None) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {"groups": [], "places": []}
     for m in load_lexicon().find(text, language):
         if m.entry.kind in ("group", "place"):
-            out[m.entry.kind + "s"].append({
-                "code": m.entry.code, "text": m.text, "start": m.char_start, "end": m.char_end,
-                "lang": m.entry.lang, "label": m.entry.label,
-            })
+            out[m.entry.kind + "s"].append(
+                {
+                    "code": m.entry.code,
+                    "text": m.text,
+                    "start": m.char_start,
+                    "end": m.char_end,
+                    "lang": m.entry.lang,
+                    "label": m.entry.label,
+                }
+            )
     return out
