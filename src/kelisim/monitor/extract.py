@@ -23,9 +23,9 @@ from pathlib import Path
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 
 _RU_SUFFIXES = frozenset(
-    "а у ом е ы и ов ам ами ах ой ей ою ею ий ый ая ое ие ые ого его ому ему им ым ых их ыми ими ую "
-    "юю я ю ем ев ям ями ях ин ина ину ином ине ь ью ья ье ьи ьев ец ца цу цем це цы цев цам цами цах "
-    "ка ки ку кой ке ок кам ками ках ая".split()
+    "а у ом е ы и ов ам ами ах ой ей ою ею ий ый ая ое ие ые ого его ому ему им ым ых их ыми "
+    "ими ую юю я ю ем ев ям ями ях ин ина ину ином ине ь ью ья ье ьи ьев ец ца цу цем це цы цев "
+    "цам цами цах ка ки ку кой ке ок кам ками ках".split()
 ) | {""}
 
 _KK_PLURAL = ("", "лар", "лер", "дар", "дер", "тар", "тер")
@@ -220,7 +220,7 @@ def fold_kazakh(token: str) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """One lexicon row: ``kind`` is group, place or cue; ``code`` a group code, KATO or rule name."""
+    """One lexicon row: ``kind`` group, place or cue; ``code`` a group code, KATO or rule."""
 
     kind: str
     code: str
@@ -235,7 +235,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Mention:
-    """A matched entry: token span [start, end), character span, sentence number and matched text."""
+    """A matched entry: token span [start, end), character span, sentence number, text."""
 
     entry: Entry
     start: int
