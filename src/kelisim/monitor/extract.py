@@ -253,11 +253,12 @@ class _TokenIndex:
     def __init__(self, fold) -> None:
         self.fold = fold
         self.exact: dict[str, list[int]] = {}
-        self.stems: dict[str, dict[str, list[int]]] = {}
+        self.stems: dict[str, list[tuple[frozenset[str], int]]] = {}
         self.prefixes: dict[str, list[int]] = {}
         self.suffixes: dict[str, frozenset[str]] = {}
+        self.stem_lengths: list[int] = []
+        self.prefix_lengths: list[int] = []
         self.max_suffix = 0
-        self.max_prefix = 0
 
     def add(self, unit: int, text: str, match: str, lang: str) -> None:
         text = self.fold(text)
@@ -265,9 +266,10 @@ class _TokenIndex:
             self.exact.setdefault(text, []).append(unit)
         elif match == "prefix":
             self.prefixes.setdefault(text, []).append(unit)
-            self.max_prefix = max(self.max_prefix, len(text))
+            self.prefix_lengths = sorted({*self.prefix_lengths, len(text)})
         else:
-            self.stems.setdefault(lang, {}).setdefault(text, []).append(unit)
+            self.stems.setdefault(text, []).append((self.suffixes[lang], unit))
+            self.stem_lengths = sorted({*self.stem_lengths, len(text)})
 
     def set_suffixes(self, lang: str, suffixes: frozenset[str]) -> None:
         self.suffixes[lang] = frozenset(self.fold(s) for s in suffixes)
@@ -278,13 +280,18 @@ class _TokenIndex:
         token = self.fold(token)
         found = [(unit, "") for unit in self.exact.get(token, ())]
         length = len(token)
-        for lang, stems in self.stems.items():
-            suffixes = self.suffixes[lang]
-            for cut in range(max(3, length - self.max_suffix), length + 1):
-                units = stems.get(token[:cut])
-                if units and token[cut:] in suffixes:
-                    found.extend((unit, "") for unit in units)
-        for cut in range(2, min(length, self.max_prefix) + 1):
+        shortest = length - self.max_suffix
+        for cut in self.stem_lengths:
+            if cut > length:
+                break
+            if cut < shortest:
+                continue
+            for suffixes, unit in self.stems.get(token[:cut], ()):
+                if token[cut:] in suffixes:
+                    found.append((unit, ""))
+        for cut in self.prefix_lengths:
+            if cut > length:
+                break
             for unit in self.prefixes.get(token[:cut], ()):
                 found.append((unit, token[cut:]))
         return tuple(found)

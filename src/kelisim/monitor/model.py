@@ -1,11 +1,12 @@
-"""Trainable relevance / hostility model: word and character n-grams plus rule features.
+"""Trainable relevance / hostility model: character and word n-grams plus rule features.
 
-Features: hashed word 1-2-grams and character 2-5-grams within word boundaries, each weighted by
-sublinear TF-IDF (Salton & Buckley 1988), and the rule summary of ``rules.rule_features``; the
-classifier is an L2 logistic regression (scikit-learn ``LogisticRegression``, liblinear) with
-balanced class weights and C chosen by stratified cross-validated average precision. The decision
-threshold maximises F1 on the out-of-fold scores. ``save``/``load`` write ``model.joblib`` with a
-model card (``model_card.json`` and ``model_card.md``).
+Features: character 1-5-grams within word boundaries and word 1-2-grams (down-weighted by
+``WORD_WEIGHT``), each with sublinear TF-IDF (Salton & Buckley 1988), plus the rule summary of
+``rules.rule_features``. The classifier is an L2 logistic regression (scikit-learn, liblinear);
+C and the class weighting are chosen by stratified cross-validated average precision, with the
+vectorisers fitted once on all training texts (unsupervised). The decision threshold maximises F1
+on the out-of-fold scores. ``save``/``load`` write ``model.joblib`` with a model card
+(``model_card.json`` and ``model_card.md``, after Mitchell et al. 2019).
 """
 
 from __future__ import annotations
@@ -23,88 +24,73 @@ from kelisim.monitor.rules import RULE_FEATURES, apply_rules, rule_features
 TARGETS = ("relevance", "hostility")
 MODEL_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
-DEFAULT_CS = (0.5, 1.0, 2.0, 4.0, 8.0)
-RULE_WEIGHT = 1.0
+DEFAULT_CS = (4.0, 16.0)
+DEFAULT_CLASS_WEIGHTS = (None, "balanced")
+WORD_WEIGHT = 0.5
 
 
 class MonitorModel:
     """Linear model over n-gram and rule features; ``predict_proba(texts, languages)``."""
 
-    def __init__(self, target: str, c: float = 1.0, rule_weight: float = RULE_WEIGHT) -> None:
-        from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-        from sklearn.linear_model import LogisticRegression
+    def __init__(self, target: str) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.target = target
-        self.c = c
-        self.rule_weight = rule_weight
         self.threshold = 0.5
-        self.words = HashingVectorizer(
+        self.card: dict = {}
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 5), min_df=2, sublinear_tf=True, dtype=np.float32
+        )
+        self.words = TfidfVectorizer(
             analyzer="word",
             ngram_range=(1, 2),
-            n_features=1 << 20,
-            alternate_sign=False,
             token_pattern=r"(?u)\b\w+\b",
-            norm=None,
+            sublinear_tf=True,
+            dtype=np.float32,
         )
-        self.chars = HashingVectorizer(
-            analyzer="char_wb",
-            ngram_range=(2, 5),
-            n_features=1 << 20,
-            alternate_sign=False,
-            norm=None,
-        )
-        self.word_tfidf = TfidfTransformer(sublinear_tf=True)
-        self.char_tfidf = TfidfTransformer(sublinear_tf=True)
-        self.classifier = LogisticRegression(
-            C=c,
-            class_weight="balanced",
-            solver="liblinear",
-            max_iter=1000,
-        )
+        self.classifier = None
 
-    def _features(self, texts: list[str], languages: list[str | None], fit: bool = False):
+    def features(self, texts: list[str], languages: list[str | None], fit: bool = False):
+        """Sparse feature matrix; ``fit=True`` fits the vocabularies and IDF weights first."""
         from scipy import sparse
 
-        words, chars = self.words.transform(texts), self.chars.transform(texts)
         if fit:
-            self.word_tfidf.fit(words)
-            self.char_tfidf.fit(chars)
-        rules = (
-            np.array(
-                [
-                    rule_features(apply_rules(t, lang))
-                    for t, lang in zip(texts, languages, strict=True)
-                ]
-            )
-            * self.rule_weight
-        )
+            self.chars.fit(texts)
+            self.words.fit(texts)
+        rules = [
+            rule_features(apply_rules(t, lang)) for t, lang in zip(texts, languages, strict=True)
+        ]
         return sparse.hstack(
             [
-                self.word_tfidf.transform(words),
-                self.char_tfidf.transform(chars),
-                sparse.csr_matrix(rules),
+                self.chars.transform(texts),
+                self.words.transform(texts) * WORD_WEIGHT,
+                sparse.csr_matrix(np.array(rules, dtype=np.float32).reshape(len(texts), -1)),
             ],
             format="csr",
         )
 
-    def fit(self, texts: list[str], languages: list[str | None], labels: np.ndarray):
-        self.classifier.fit(self._features(texts, languages, fit=True), labels)
-        return self
-
     def predict_proba(self, texts: list[str], languages: list[str | None]) -> np.ndarray:
         """Probability of the positive class for each text."""
-        return self.classifier.predict_proba(self._features(texts, languages))[:, 1]
+        return self.classifier.predict_proba(self.features(texts, languages))[:, 1]
+
+
+def _classifier(c: float, class_weight: str | None):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight=class_weight, solver="liblinear", max_iter=1000)
 
 
 def binary_labels(values: pd.Series, threshold: float = 0.5) -> np.ndarray:
     """Labels as 0/1: booleans and yes/no words as such, numbers as ``value >= threshold``."""
     words = {"true": 1, "yes": 1, "1": 1, "false": 0, "no": 0, "0": 0}
-    if values.dtype == object:
+    if values.dtype == object or values.dtype == bool:
         lowered = values.astype(str).str.strip().str.lower()
         if lowered.isin(words).all():
             return lowered.map(words).to_numpy(dtype=int)
-        values = pd.to_numeric(values, errors="raise")
-    return (values.astype(float).to_numpy() >= threshold).astype(int)
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.isna().any():
+        raise ArgumentError("label column", "labels must be numbers, true/false or yes/no")
+    return (numbers.astype(float).to_numpy() >= threshold).astype(int)
 
 
 def _split_frame(frame, text_col, label_col, language_col, label_threshold):
@@ -129,10 +115,11 @@ def train(
     language_col: str | None = "language",
     label_threshold: float = 0.5,
     cs: tuple[float, ...] = DEFAULT_CS,
+    class_weights: tuple[str | None, ...] = DEFAULT_CLASS_WEIGHTS,
     folds: int = 3,
     seed: int = 0,
 ) -> MonitorModel:
-    """Fit a ``MonitorModel``; C by ``folds``-fold cross-validated average precision.
+    """Fit a ``MonitorModel``; C and class weights by ``folds``-fold cross-validated AP.
 
     The returned model carries ``card`` (a dict for the model card) and ``threshold``.
     """
@@ -147,24 +134,23 @@ def train(
     positives = int(labels.sum())
     if positives < folds or len(labels) - positives < folds:
         raise ArgumentError(label_col, f"needs at least {folds} positive and negative rows")
+    model = MonitorModel(target)
+    matrix = model.features(texts, languages, fit=True)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(splitter.split(np.zeros(len(labels)), labels))
     cv_ap, oof = {}, {}
     for c in cs:
-        scores = np.zeros(len(labels))
-        for fit_idx, test_idx in splits:
-            model = MonitorModel(target, c).fit(
-                [texts[i] for i in fit_idx], [languages[i] for i in fit_idx], labels[fit_idx]
-            )
-            scores[test_idx] = model.predict_proba(
-                [texts[i] for i in test_idx], [languages[i] for i in test_idx]
-            )
-        cv_ap[c] = float(average_precision_score(labels, scores))
-        oof[c] = scores
-    best_c = max(cs, key=lambda c: cv_ap[c])
+        for weight in class_weights:
+            scores = np.zeros(len(labels))
+            for fit_idx, test_idx in splits:
+                fitted = _classifier(c, weight).fit(matrix[fit_idx], labels[fit_idx])
+                scores[test_idx] = fitted.predict_proba(matrix[test_idx])[:, 1]
+            cv_ap[(c, weight)] = float(average_precision_score(labels, scores))
+            oof[(c, weight)] = scores
+    best = max(cv_ap, key=cv_ap.get)
     grid = np.linspace(0.05, 0.95, 19)
-    f1s = [f1_score(labels, oof[best_c] >= t) for t in grid]
-    model = MonitorModel(target, best_c).fit(texts, languages, labels)
+    f1s = [f1_score(labels, oof[best] >= t) for t in grid]
+    model.classifier = _classifier(*best).fit(matrix, labels)
     model.threshold = float(grid[int(np.argmax(f1s))])
     model.card = {
         "name": f"kelisim-monitor-{target}",
@@ -177,15 +163,19 @@ def train(
             "label_column": label_col,
             "label_threshold": label_threshold,
         },
-        "features": "hashed word 1-2-grams + char_wb 2-5-grams (sublinear TF-IDF) + rule "
-        "features " + ", ".join(RULE_FEATURES),
-        "classifier": {"type": "LogisticRegression", "C": best_c, "class_weight": "balanced"},
+        "features": "char_wb 1-5-grams + word 1-2-grams (x"
+        + str(WORD_WEIGHT)
+        + "), sublinear TF-IDF; rule features "
+        + ", ".join(RULE_FEATURES),
+        "classifier": {"type": "LogisticRegression", "C": best[0], "class_weight": best[1]},
         "threshold": model.threshold,
         "cross_validation": {
             "folds": folds,
             "seed": seed,
-            "average_precision_by_C": {str(c): v for c, v in cv_ap.items()},
-            "average_precision": cv_ap[best_c],
+            "average_precision_by_setting": {
+                f"C={c},class_weight={w}": v for (c, w), v in cv_ap.items()
+            },
+            "average_precision": cv_ap[best],
             "f1_at_threshold": float(max(f1s)),
         },
     }
@@ -236,13 +226,9 @@ def card_markdown(card: dict) -> str:
         f"- Decision threshold: {card['threshold']:.2f}",
         f"- Cross-validated average precision: {cv['average_precision']:.3f} "
         f"({cv['folds']} folds, seed {cv['seed']}); F1 at threshold {cv['f1_at_threshold']:.3f}",
-    ]
-    if "evaluation" in card:
-        lines.append(f"- Evaluation: {card['evaluation']}")
-    lines += [
         "",
-        "Limits: trained on the rows above only; scores on other sources, languages or "
-        "periods are not calibrated. Read every flag with its rationale.",
+        "Limits: trained on the rows above only; scores on other sources, languages or periods "
+        "are not calibrated. Read every flag with its rationale.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -41,7 +41,6 @@ class RuleResult:
     hits: list[dict] = field(default_factory=list)
     derogatory: int = 0
     topic: int = 0
-    negated: int = 0
 
     @property
     def relevant(self) -> bool:
@@ -114,7 +113,6 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
                 continue
             cue_tier = int(m.entry.tier)
             if _negated(m, negations):
-                result.negated += 1
                 result.hits.append(_hit("negated:" + m.entry.code, 0, m))
                 if cue_tier >= 3:
                     result.counter_speech = True
@@ -134,30 +132,19 @@ def _hit(rule: str, tier: int, m: Mention) -> dict:
     return {"rule": rule, "tier": tier, "phrase": m.text, "span": [m.char_start, m.char_end]}
 
 
-RULE_FEATURES = (
-    "tier_0",
-    "tier_1",
-    "tier_2",
-    "tier_3",
-    "tier_4",
-    "tier_5",
-    "counter_speech",
-    "n_groups",
-    "n_places",
-    "derogatory",
-    "topic",
-    "negated",
-)
+RULE_FEATURES = ("tier_3", "tier_4", "tier_5", "derogatory", "topic")
 
 
 def rule_features(result: RuleResult) -> list[float]:
-    """Numeric summary of a ``RuleResult`` in the order of ``RULE_FEATURES`` (model inputs)."""
-    tiers = [1.0 if result.tier == t else 0.0 for t in range(6)]
-    return tiers + [
-        float(result.counter_speech),
-        min(len(result.groups), 3) / 3,
-        min(len(result.places), 3) / 3,
+    """Numeric summary of a ``RuleResult`` in the order of ``RULE_FEATURES`` (model inputs).
+
+    Only the severe tiers, derogatory terms and topic cues: on the Russian validation data the
+    low tiers (plain group mentions) added noise to the n-gram model.
+    """
+    return [
+        float(result.tier == 3),
+        float(result.tier == 4),
+        float(result.tier == 5),
         min(result.derogatory, 3) / 3,
         min(result.topic, 3) / 3,
-        min(result.negated, 3) / 3,
     ]
