@@ -321,6 +321,13 @@ class Lexicon:
         self._analyse_plain = functools.lru_cache(maxsize=1 << 18)(self._plain.analyse)
         self._analyse_folded = functools.lru_cache(maxsize=1 << 18)(self._folded.analyse)
 
+    def _analyse(self, token: str, folded: bool) -> tuple[tuple[int, str], ...]:
+        """Units of a token; a hyphenated word without a match of its own is read part by part."""
+        units = self._analyse_plain(token) + (self._analyse_folded(token) if folded else ())
+        if units or "-" not in token:
+            return units
+        return tuple(u for part in token.split("-") for u in self._analyse(part, folded))
+
     def _unit(self, word: str, match: str, lang: str) -> int:
         key = (word, match, lang)
         if key not in self._unit_ids:
@@ -363,9 +370,7 @@ class Lexicon:
         spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
         tokens = [normalise_token(text[a:b]) for a, b in spans]
         folded = language == "kk"
-        analysed = [
-            self._analyse_plain(t) + (self._analyse_folded(t) if folded else ()) for t in tokens
-        ]
+        analysed = [self._analyse(t, folded) for t in tokens]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         found: list[Mention] = []
         for i, units in enumerate(analysed):

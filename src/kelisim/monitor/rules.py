@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kelisim.monitor.extract import Mention, load_lexicon, quoted_spans
+from kelisim.monitor.extract import (
+    Mention,
+    fold_kazakh,
+    load_lexicon,
+    normalise_token,
+    quoted_spans,
+)
 
 TIER_NAMES = {
     0: "not relevant",
@@ -24,7 +30,8 @@ TIER_NAMES = {
     4: "dehumanisation",
     5: "incitement",
 }
-NEGATION_WINDOW = 3
+NEGATION_WINDOW = 2
+KK_NEGATION_WINDOW = 2  # Kazakh negation follows the verb: емес, жоқ, болмайды
 # Rule-only scores per tier: a transparent, monotone mapping used when no model is given.
 RULE_RELEVANCE = {0: 0.0, 1: 0.6, 2: 0.9, 3: 0.95, 4: 0.97, 5: 0.99}
 RULE_HOSTILITY = {0: 0.0, 1: 0.05, 2: 0.3, 3: 0.6, 4: 0.8, 5: 0.95}
@@ -59,8 +66,30 @@ def _negated(cue: Mention, negations: list[Mention]) -> bool:
     if cue.entry.lang in ("kk", "kk_latn"):
         if cue.negative_affix:
             return True
-        return any(0 <= n.start - cue.end < NEGATION_WINDOW for n in negations)
+        return any(0 <= n.start - cue.end < KK_NEGATION_WINDOW for n in negations)
     return any(0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations)
+
+
+def _weak(m: Mention) -> bool:
+    """A mention that also names a language, product or state: adjectives, bare Kazakh stems."""
+    if m.entry.label == "adjective":
+        return True
+    if m.entry.lang in ("kk", "kk_latn"):
+        return fold_kazakh(normalise_token(m.text)) == fold_kazakh(normalise_token(m.entry.term))
+    return False
+
+
+def _severity_cues(cues: list[Mention]) -> list[Mention]:
+    """Tier 2-5 cues, dropping a cue covered by a longer, more specific one."""
+    severe = [m for m in cues if m.entry.tier in ("2", "3", "4", "5")]
+    return [
+        m
+        for m in severe
+        if not any(
+            o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
+            for o in severe
+        )
+    ]
 
 
 def apply_rules(text: str, language: str | None = None) -> RuleResult:
@@ -73,30 +102,50 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
     by_sentence: dict[int, list[Mention]] = {}
     for m in mentions:
         by_sentence.setdefault(m.sentence, []).append(m)
-        if m.entry.kind == "group" and m.entry.code not in result.groups:
-            result.groups.append(m.entry.code)
-        elif m.entry.kind == "place" and m.entry.code not in result.places:
-            result.places.append(m.entry.code)
     anchored_before = False
     for sentence in sorted(by_sentence):
         items = by_sentence[sentence]
-        groups = [m for m in items if m.entry.kind == "group"]
         cues = [m for m in items if m.entry.kind == "cue"]
         topic = [m for m in cues if m.entry.tier == "1"]
-        derogatory = [m for m in groups if m.entry.label == "derogatory"]
         negations = [m for m in cues if m.entry.tier == "n"]
+        counters = [m for m in cues if m.entry.tier == "c"]
+        severe = _severity_cues(cues)
         reported = any(m.entry.tier == "r" for m in cues)
+        context = bool(topic or severe or counters) or any(m.entry.tier == "k" for m in cues)
+        groups = [m for m in items if m.entry.kind == "group" and (context or not _weak(m))]
+        for m in items:
+            if m.entry.kind == "place" and m.entry.code not in result.places:
+                result.places.append(m.entry.code)
         anchor = bool(groups or topic) or (anchored_before and sentence - 1 in by_sentence)
         anchored_before = bool(groups or topic)
         if not anchor:
             continue
+        for m in groups:
+            if m.entry.code not in result.groups:
+                result.groups.append(m.entry.code)
         result.topic += len(topic)
         tier = 1
         for m in groups:
             result.hits.append(_hit("group_mention", 1, m))
         for m in topic:
             result.hits.append(_hit(m.entry.code, 1, m))
-        for m in derogatory:
+        for m in counters:
+            result.counter_speech = True
+            result.hits.append(_hit(m.entry.code, 0, m))
+        negations = [
+            n for n in negations if not any(c.start <= n.start < c.end for c in severe)
+        ]
+        negated = [m for m in severe if _negated(m, negations)]
+        countered = any(m.entry.code == "counter_rejection" for m in counters)
+        for m in negated:
+            result.hits.append(_hit("negated:" + m.entry.code, 0, m))
+        if any(int(m.entry.tier) >= 3 for m in negated) and not any(
+            int(m.entry.tier) >= 3 for m in severe if m not in negated
+        ):
+            result.counter_speech = True
+        for m in groups:
+            if m.entry.label != "derogatory":
+                continue
             result.derogatory += 1
             if reported or any(a <= m.char_start < b for a, b in quotes):
                 result.hits.append(_hit("reported:derogatory_term", 2, m))
@@ -104,21 +153,15 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
             else:
                 result.hits.append(_hit("derogatory_term", 3, m))
                 tier = max(tier, 3)
-        for m in cues:
-            if m.entry.tier == "c":
-                result.counter_speech = True
-                result.hits.append(_hit(m.entry.code, 0, m))
-                continue
-            if m.entry.tier not in ("2", "3", "4", "5"):
+        for m in severe:
+            if m in negated:
                 continue
             cue_tier = int(m.entry.tier)
-            if _negated(m, negations):
-                result.hits.append(_hit("negated:" + m.entry.code, 0, m))
-                if cue_tier >= 3:
-                    result.counter_speech = True
-                continue
             inside_quote = any(a <= m.char_start < b for a, b in quotes)
-            if (reported or inside_quote) and cue_tier > 2:
+            if countered and cue_tier > 2:
+                result.hits.append(_hit("countered:" + m.entry.code, 1, m))
+                cue_tier = 1
+            elif (reported or inside_quote) and cue_tier > 2:
                 result.hits.append(_hit("reported:" + m.entry.code, 2, m))
                 cue_tier = 2
             else:
