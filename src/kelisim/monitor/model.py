@@ -83,13 +83,15 @@ def _classifier(c: float, class_weight: str | None):
 def binary_labels(values: pd.Series, threshold: float = 0.5) -> np.ndarray:
     """Labels as 0/1: booleans and yes/no words as such, numbers as ``value >= threshold``."""
     words = {"true": 1, "yes": 1, "1": 1, "false": 0, "no": 0, "0": 0}
-    if values.dtype == object or values.dtype == bool:
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         lowered = values.astype(str).str.strip().str.lower()
         if lowered.isin(words).all():
             return lowered.map(words).to_numpy(dtype=int)
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.isna().any():
-        raise ArgumentError("label column", "labels must be numbers, true/false or yes/no")
+        raise ArgumentError(
+            str(values.name or "label"), "labels must be numbers, true/false or yes/no"
+        )
     return (numbers.astype(float).to_numpy() >= threshold).astype(int)
 
 

@@ -54,7 +54,7 @@ def train_command(
     monitor_model.save(fitted, out)
     cv = fitted.card["cross_validation"]
     typer.echo(
-        f"trained {target} model on {fitted.card['data']['rows']} rows: C={fitted.c}, "
+        f"trained {target} model on {fitted.card['data']['rows']} rows: "
         f"cross-validated average precision {cv['average_precision']:.3f}; saved to {out}"
     )
 
