@@ -1,11 +1,14 @@
 """Transparent severity rules over the lexicons: every hit names its rule and matched phrases.
 
 A sentence is *anchored* when it mentions a group, a derogatory term or an interethnic topic cue
-(a sentence without an anchor inherits one from the sentence before it). Cues of tension (2),
-hostility (3), dehumanisation (4, the Dangerous Speech hallmarks, Benesch 2023) and incitement
-(5, calls to violence or expulsion, the Rabat Plan of Action 2012 para. 29) raise an anchored
-sentence to their tier. A cue with a negation close by (before it in Russian and English; after it,
-or a negative verb affix, in Kazakh) is not a hit but a rejection and counts as counter-speech.
+(a sentence without an anchor inherits one from the sentence before it). Weak mentions
+(adjectives that also name a language, product or state; bare Kazakh stems) count only next to a
+cue. Cues of tension (2), hostility (3), dehumanisation (4, the Dangerous Speech hallmarks,
+Benesch 2023) and incitement (5, calls to violence or expulsion, Rabat Plan of Action 2012,
+para. 29) raise an anchored sentence to their tier; where cues overlap the longer phrase wins.
+A cue with a negation close by (before it in Russian and English; after it, or a negative verb
+affix, in Kazakh) is not a hit but a rejection and counts as counter-speech; a counter-speech
+rejection ("stop blaming", "stereotype") caps the hostile cues of its sentence at tier 1.
 Hostile cues in reported or quoted speech (a reporting verb, police or court words, quotation
 marks) cap the sentence at tier 2: an article about hateful speech is a tension report.
 """
