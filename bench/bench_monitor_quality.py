@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,7 +84,11 @@ def russian_relevance() -> None:
         f" recall {metrics['recall']:.3f}, F1 {metrics['f1']:.3f}; chosen "
         f"{fitted.card['classifier']}; train {seconds:.0f} s (peer {peer_seconds:.0f} s)"
     )
-    speed("classify_batch with this model", valid["text"].tolist(), ["ru"] * len(valid), fitted)
+    with tempfile.TemporaryDirectory() as model_dir:
+        monitor_model.save(fitted, model_dir)
+        speed(
+            "classify_batch with this model", valid["text"].tolist(), ["ru"] * len(valid), model_dir
+        )
 
 
 def constructed(language: str, kind: str = "eval") -> pd.DataFrame:
@@ -124,24 +129,25 @@ def rules_on_constructed(kind: str, title: str) -> None:
     )
 
 
-def speed(label: str, texts: list[str], languages: list[str], fitted=None) -> None:
-    """Docs/s of classify_batch from a cold token cache, one process (one core)."""
-    from kelisim.monitor.classify import classify_batch
+def speed(label: str, texts: list[str], languages: list[str], model_dir: str | None = None) -> None:
+    """Docs/s of classify_batch from a cold token cache, one process: per CPU second (= per core,
+    robust to a shared machine) and per wall-clock second."""
+    from kelisim.monitor.classify import classify_batch, load_models
     from kelisim.monitor.extract import load_lexicon
 
+    if model_dir:
+        load_models(model_dir)  # reading the model file is not classification
     lexicon = load_lexicon()
     lexicon._analyse_plain.cache_clear()
     lexicon._analyse_folded.cache_clear()
-    start = time.perf_counter()
-    if fitted is None:
-        classify_batch(texts, languages)
-    else:
-        fitted.predict_proba(texts, languages)
-        classify_batch(texts, languages)
-    rate = len(texts) / (time.perf_counter() - start)
+    cpu, wall = time.process_time(), time.perf_counter()
+    classify_batch(texts, languages, model_dir)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    rate = len(texts) / cpu
     print(
-        f"   {label}: {rate:,.0f} docs/s on {len(texts)} docs "
-        f"({rate / SPEED_GOAL:.1f}x the {SPEED_GOAL:,.0f} docs/s/core goal)"
+        f"   {label}: {rate:,.0f} docs/s per core (CPU time; {len(texts) / wall:,.0f} docs/s "
+        f"wall-clock) on {len(texts)} docs, {rate / SPEED_GOAL:.1f}x the "
+        f"{SPEED_GOAL:,.0f} docs/s/core goal"
     )
 
 
@@ -164,7 +170,7 @@ def main() -> int:
         frame = constructed(language)
         texts += frame["text"].tolist()
         languages += [language] * len(frame)
-    speed("classify_batch, constructed sentences", texts * 4, languages * 4)
+    speed("classify_batch, constructed sentences", texts, languages)
     if not SKOLTECH.exists():
         print(f"{SKOLTECH} is missing: skipping the Russian relevance benchmark.")
         return 0

@@ -62,7 +62,7 @@ def classify_batch(
     results = [apply_rules(t or "", lang) for t, lang in zip(texts, languages, strict=True)]
     models = load_models(str(model_dir)) if model_dir else {}
     scores = {
-        target: model.predict_proba([t or "" for t in texts], list(languages))
+        target: model.predict_proba([t or "" for t in texts], list(languages), results)
         for target, model in models.items()
     }
     model_name = "+".join(model.card["name"] for model in models.values()) or "rules"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import ArgumentError
-from kelisim.monitor.rules import RULE_FEATURES, apply_rules, rule_features
+from kelisim.monitor.rules import RULE_FEATURES, RuleResult, apply_rules, rule_features
 
 TARGETS = ("relevance", "hostility")
 MODEL_FILE = "model.joblib"
@@ -50,16 +50,25 @@ class MonitorModel:
         )
         self.classifier = None
 
-    def features(self, texts: list[str], languages: list[str | None], fit: bool = False):
-        """Sparse feature matrix; ``fit=True`` fits the vocabularies and IDF weights first."""
+    def features(
+        self,
+        texts: list[str],
+        languages: list[str | None],
+        fit: bool = False,
+        rule_results: list[RuleResult] | None = None,
+    ):
+        """Sparse feature matrix; ``fit=True`` fits the vocabularies and IDF weights first.
+
+        ``rule_results`` (one ``RuleResult`` per text) saves re-running the rules.
+        """
         from scipy import sparse
 
         if fit:
             self.chars.fit(texts)
             self.words.fit(texts)
-        rules = [
-            rule_features(apply_rules(t, lang)) for t, lang in zip(texts, languages, strict=True)
-        ]
+        if rule_results is None:
+            rule_results = [apply_rules(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        rules = [rule_features(result) for result in rule_results]
         return sparse.hstack(
             [
                 self.chars.transform(texts),
@@ -69,9 +78,15 @@ class MonitorModel:
             format="csr",
         )
 
-    def predict_proba(self, texts: list[str], languages: list[str | None]) -> np.ndarray:
+    def predict_proba(
+        self,
+        texts: list[str],
+        languages: list[str | None],
+        rule_results: list[RuleResult] | None = None,
+    ) -> np.ndarray:
         """Probability of the positive class for each text."""
-        return self.classifier.predict_proba(self.features(texts, languages))[:, 1]
+        matrix = self.features(texts, languages, rule_results=rule_results)
+        return self.classifier.predict_proba(matrix)[:, 1]
 
 
 def _classifier(c: float, class_weight: str | None):

@@ -135,9 +135,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
         for m in counters:
             result.counter_speech = True
             result.hits.append(_hit(m.entry.code, 0, m))
-        negations = [
-            n for n in negations if not any(c.start <= n.start < c.end for c in severe)
-        ]
+        negations = [n for n in negations if not any(c.start <= n.start < c.end for c in severe)]
         negated = [m for m in severe if _negated(m, negations)]
         countered = any(m.entry.code == "counter_rejection" for m in counters)
         for m in negated:
