@@ -1,0 +1,115 @@
+"""Per-document classification: rules and (optionally) trained models combined.
+
+Without a model the rules decide everything. With a relevance model its probability is the
+relevance score; a document is relevant when the model score passes the model's threshold or the
+rules find tension or worse (tier >= 2). The tier always comes from the rules, except that a
+relevant document without a rule tier becomes tier 1, and a hostility model score above its
+threshold lifts a tier-1/2 document to tier 3 (rule name ``model_hostility``). Every row carries
+its rationale: rule hits with matched phrases, model scores and thresholds.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pandas as pd
+
+from kelisim.errors import ArgumentError
+from kelisim.monitor.rules import TIER_NAMES, apply_rules
+
+COLUMNS = (
+    "relevant",
+    "relevance_score",
+    "tier",
+    "hostility_score",
+    "counter_speech",
+    "groups",
+    "places",
+    "rationale",
+    "model",
+)
+
+
+@functools.lru_cache(maxsize=4)
+def load_models(model_dir: str) -> dict:
+    """Models in ``model_dir``: one model (its card names the target) or subfolders
+    ``relevance/`` and ``hostility/``; returns ``{target: model}``."""
+    from kelisim.monitor.model import MODEL_FILE, load
+
+    root = Path(model_dir)
+    if (root / MODEL_FILE).exists():
+        model = load(root)
+        return {model.target: model}
+    models = {
+        t: load(root / t) for t in ("relevance", "hostility") if (root / t / MODEL_FILE).exists()
+    }
+    if not models:
+        raise ArgumentError("model", f"no model in {model_dir}")
+    return models
+
+
+def classify_batch(
+    texts: list[str], languages: list[str], model_dir: str | None = None
+) -> pd.DataFrame:
+    """Classify a batch of documents; one row per text with the columns in ``COLUMNS``.
+
+    >>> classify_batch(["Погода в Алматы хорошая."], ["ru"]).loc[0, "tier"]
+    0
+    """
+    if len(texts) != len(languages):
+        raise ArgumentError("languages", "must have one language per text")
+    results = [apply_rules(t or "", lang) for t, lang in zip(texts, languages, strict=True)]
+    models = load_models(str(model_dir)) if model_dir else {}
+    scores = {
+        target: model.predict_proba([t or "" for t in texts], list(languages), results)
+        for target, model in models.items()
+    }
+    model_name = "+".join(model.card["name"] for model in models.values()) or "rules"
+    rows = []
+    for i, result in enumerate(results):
+        tier = result.tier
+        hits = list(result.hits)
+        model_scores = {}
+        relevance = result.relevance_score
+        relevant = result.relevant
+        hostility = result.hostility_score
+        if "relevance" in scores:
+            model = models["relevance"]
+            relevance = float(scores["relevance"][i])
+            model_scores["relevance"] = {"score": relevance, "threshold": model.threshold}
+            relevant = relevance >= model.threshold or tier >= 2
+            if relevant and tier == 0:
+                tier = 1
+                hits.append({"rule": "model_relevance", "tier": 1, "phrase": "", "span": []})
+        if "hostility" in scores:
+            model = models["hostility"]
+            hostility = float(scores["hostility"][i])
+            model_scores["hostility"] = {"score": hostility, "threshold": model.threshold}
+            if hostility >= model.threshold and 1 <= tier <= 2:
+                tier = 3
+                hits.append({"rule": "model_hostility", "tier": 3, "phrase": "", "span": []})
+        if not relevant:
+            tier = 0
+        rows.append(
+            (
+                relevant,
+                relevance,
+                tier,
+                hostility,
+                result.counter_speech and relevant,
+                result.groups,
+                result.places,
+                {"tier_name": TIER_NAMES[tier], "hits": hits, "model_scores": model_scores},
+                model_name,
+            )
+        )
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(
+        {
+            "relevant": bool,
+            "relevance_score": float,
+            "tier": int,
+            "hostility_score": float,
+            "counter_speech": bool,
+        }
+    )

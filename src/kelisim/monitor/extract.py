@@ -1,0 +1,510 @@
+"""Mentions of ethnic groups, places and rule cues in kk/ru/en text.
+
+The lexicons in ``kelisim/monitor/lexicon`` are compiled once into per-token indexes: an exact-form
+dictionary, stem dictionaries checked against closed suffix sets (Russian case and number endings;
+Kazakh plural, possessive, case and predicate suffixes, after Krippes (1993) "Kazakh grammar with
+affix list"), and prefix dictionaries for rule cues. Each distinct token is analysed once and
+memoised, so a batch costs one regex tokenisation plus dictionary look-ups per token.
+Kazakh Latin forms are derived from the Cyrillic entries by the 2021 Kazakh Latin alphabet; Kazakh
+written without its own letters (қ→к, ө→о, ...) is matched for documents tagged ``kk``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+
+LEXICON_DIR = Path(__file__).parent / "lexicon"
+
+_RU_SUFFIXES = frozenset(
+    "а у ом е ы и ов ам ами ах ой ей ою ею ий ый ая ое ие ые ого его ому ему им ым ых их ыми "
+    "ими ую юю я ю ем ев ям ями ях ин ина ину ином ине ь ью ья ье ьи ьев ец ца цу цем це цы цев "
+    "цам цами цах ка ки ку кой ке ок кам ками ках".split()
+) | {""}
+
+_KK_PLURAL = ("", "лар", "лер", "дар", "дер", "тар", "тер")
+_KK_POSSESSIVE = (
+    "",
+    "ы",
+    "і",
+    "сы",
+    "сі",
+    "ым",
+    "ім",
+    "м",
+    "ың",
+    "ің",
+    "ң",
+    "ымыз",
+    "іміз",
+    "мыз",
+    "міз",
+    "ңыз",
+    "ңіз",
+    "ыңыз",
+    "іңіз",
+)
+_KK_CASE = (
+    "",
+    "дың",
+    "дің",
+    "тың",
+    "тің",
+    "ның",
+    "нің",
+    "ға",
+    "ге",
+    "қа",
+    "ке",
+    "на",
+    "не",
+    "а",
+    "е",
+    "ды",
+    "ді",
+    "ты",
+    "ті",
+    "ны",
+    "ні",
+    "н",
+    "да",
+    "де",
+    "та",
+    "те",
+    "нда",
+    "нде",
+    "дан",
+    "ден",
+    "тан",
+    "тен",
+    "нан",
+    "нен",
+    "мен",
+    "бен",
+    "пен",
+    "ша",
+    "ше",
+    "дай",
+    "дей",
+    "тай",
+    "тей",
+    "дағы",
+    "дегі",
+    "тағы",
+    "тегі",
+    "ндағы",
+    "ндегі",
+    "мын",
+    "мін",
+    "бын",
+    "бін",
+    "пын",
+    "пін",
+    "мыз",
+    "міз",
+    "быз",
+    "біз",
+    "пыз",
+    "піз",
+    "сың",
+    "сің",
+    "сыз",
+    "сіз",
+    "ғы",
+    "гі",
+    "лық",
+    "лік",
+    "дық",
+    "дік",
+    "тық",
+    "тік",
+)
+_KK_SUFFIXES = frozenset("".join(parts) for parts in product(_KK_PLURAL, _KK_POSSESSIVE, _KK_CASE))
+_EN_SUFFIXES = frozenset({"", "s", "es"})
+_KK_NEGATIVE_AFFIXES = ("ма", "ме", "ба", "бе", "па", "пе")
+
+# 2021 Kazakh Latin alphabet (Decree of the President of 28 January 2021), folded to ASCII below.
+_KK_TO_LATIN = str.maketrans(
+    {
+        "а": "a",
+        "ә": "ä",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "ғ": "ğ",
+        "д": "d",
+        "е": "e",
+        "ё": "io",
+        "ж": "j",
+        "з": "z",
+        "и": "i",
+        "й": "i",
+        "к": "k",
+        "қ": "q",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "ң": "ñ",
+        "о": "o",
+        "ө": "ö",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ұ": "ū",
+        "ү": "ü",
+        "ф": "f",
+        "х": "h",
+        "һ": "h",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "ş",
+        "щ": "şş",
+        "ъ": "",
+        "ы": "y",
+        "і": "ı",
+        "ь": "",
+        "э": "e",
+        "ю": "iu",
+        "я": "ia",
+    }
+)
+_LATIN_SPECIAL = str.maketrans({"ş": "sh", "ç": "ch", "ı": "i", "’": "'", "ʼ": "'", "ǵ": "g"})
+_KK_FOLD = str.maketrans(
+    {
+        "ә": "а",
+        "ғ": "г",
+        "қ": "к",
+        "ң": "н",
+        "ө": "о",
+        "ұ": "у",
+        "ү": "у",
+        "һ": "х",
+        "і": "и",
+    }
+)
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"[.!?…;\n]+")
+_QUOTED = re.compile(r"[«\"“„]([^«»\"“”„]{1,400})[»\"”“]")
+
+
+def normalise_token(token: str) -> str:
+    """Lower-case; ё→е; Latin i→Kazakh і inside Cyrillic words; Latin diacritics folded to ASCII."""
+    token = token.lower().replace("’", "'")
+    if _CYRILLIC.search(token):
+        return token.replace("ё", "е").replace("i", "і")
+    token = token.translate(_LATIN_SPECIAL)
+    token = unicodedata.normalize("NFKD", token)
+    token = "".join(ch for ch in token if not unicodedata.combining(ch))
+    return token[:-2] if token.endswith("'s") else token
+
+
+def kk_to_latin(text: str) -> str:
+    """Kazakh Cyrillic to 2021 Kazakh Latin, folded like every Latin token (``normalise_token``)."""
+    return " ".join(normalise_token(word) for word in text.lower().translate(_KK_TO_LATIN).split())
+
+
+def fold_kazakh(token: str) -> str:
+    """Kazakh letters to their nearest Russian letters, as in Kazakh typed on a Russian keyboard."""
+    return token.translate(_KK_FOLD)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One lexicon row: ``kind`` group, place or cue; ``code`` a group code, KATO or rule."""
+
+    kind: str
+    code: str
+    lang: str
+    term: str
+    units: tuple[int, ...]
+    head: tuple[str, ...]
+    tier: str = ""
+    label: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A matched entry: token span [start, end), character span, sentence number, text."""
+
+    entry: Entry
+    start: int
+    end: int
+    char_start: int
+    char_end: int
+    sentence: int
+    text: str
+    negative_affix: bool = False
+
+
+class _TokenIndex:
+    """Token patterns (exact, inflect, prefix) by language, compiled to dictionaries."""
+
+    def __init__(self, fold) -> None:
+        self.fold = fold
+        self.exact: dict[str, list[int]] = {}
+        self.stems: dict[str, list[tuple[frozenset[str], int]]] = {}
+        self.prefixes: dict[str, list[int]] = {}
+        self.suffixes: dict[str, frozenset[str]] = {}
+        self.stem_lengths: list[int] = []
+        self.prefix_lengths: list[int] = []
+        self.max_suffix = 0
+
+    def add(self, unit: int, text: str, match: str, lang: str) -> None:
+        text = self.fold(text)
+        if match == "exact":
+            self.exact.setdefault(text, []).append(unit)
+        elif match == "prefix":
+            self.prefixes.setdefault(text, []).append(unit)
+            self.prefix_lengths = sorted({*self.prefix_lengths, len(text)})
+        else:
+            self.stems.setdefault(text, []).append((self.suffixes[lang], unit))
+            self.stem_lengths = sorted({*self.stem_lengths, len(text)})
+
+    def set_suffixes(self, lang: str, suffixes: frozenset[str]) -> None:
+        self.suffixes[lang] = frozenset(self.fold(s) for s in suffixes)
+        self.max_suffix = max(self.max_suffix, max(len(s) for s in self.suffixes[lang]))
+
+    def analyse(self, token: str) -> tuple[tuple[int, str], ...]:
+        """Units matched by one normalised token, each with the text left after a prefix unit."""
+        token = self.fold(token)
+        found = [(unit, "") for unit in self.exact.get(token, ())]
+        length = len(token)
+        shortest = length - self.max_suffix
+        for cut in self.stem_lengths:
+            if cut > length:
+                break
+            if cut < shortest:
+                continue
+            for suffixes, unit in self.stems.get(token[:cut], ()):
+                if token[cut:] in suffixes:
+                    found.append((unit, ""))
+        for cut in self.prefix_lengths:
+            if cut > length:
+                break
+            for unit in self.prefixes.get(token[:cut], ()):
+                found.append((unit, token[cut:]))
+        return tuple(found)
+
+
+class Lexicon:
+    """Groups, places and cues compiled for matching; build once with ``load_lexicon()``."""
+
+    def __init__(self, rows: list[dict[str, str]]) -> None:
+        self.entries: list[Entry] = []
+        self._unit_ids: dict[tuple[str, str, str], int] = {}
+        self._first: dict[int, list[int]] = {}
+        self._plain = _TokenIndex(str)
+        self._folded = _TokenIndex(fold_kazakh)
+        for index in (self._plain, self._folded):
+            index.set_suffixes("ru", _RU_SUFFIXES)
+            index.set_suffixes("kk", _KK_SUFFIXES)
+            index.set_suffixes("en", _EN_SUFFIXES)
+            index.set_suffixes("kk_latn", frozenset(kk_to_latin(s) for s in _KK_SUFFIXES))
+        for row in rows:
+            self._add_row(row)
+            if row["lang"] == "kk" and _CYRILLIC.search(row["term"]):
+                latin = dict(row, lang="kk_latn", term=kk_to_latin(row["term"]))
+                latin["head"] = "|".join(kk_to_latin(h) for h in row["head"].split("|") if h)
+                latin["source"] = row["source"] + "+kk_latin_2021"
+                self._add_row(latin)
+        self._analyse_plain = functools.lru_cache(maxsize=1 << 18)(self._plain.analyse)
+        self._analyse_folded = functools.lru_cache(maxsize=1 << 18)(self._folded.analyse)
+
+    def _analyse(self, token: str, folded: bool) -> tuple[tuple[int, str], ...]:
+        """Units of a token; a hyphenated word without a match of its own is read part by part."""
+        units = self._analyse_plain(token) + (self._analyse_folded(token) if folded else ())
+        if units or "-" not in token:
+            return units
+        return tuple(u for part in token.split("-") for u in self._analyse(part, folded))
+
+    def _unit(self, word: str, match: str, lang: str) -> int:
+        key = (word, match, lang)
+        if key not in self._unit_ids:
+            unit = self._unit_ids[key] = len(self._unit_ids)
+            self._plain.add(unit, word, match, lang)
+            if lang == "kk":
+                self._folded.add(unit, word, match, lang)
+        return self._unit_ids[key]
+
+    def _add_row(self, row: dict[str, str]) -> None:
+        words = row["term"].split()
+        units = []
+        for position, word in enumerate(words):
+            last = position == len(words) - 1
+            if row["match"] == "phrase":
+                match = (
+                    "prefix" if word.endswith("*") else "inflect" if word.endswith("~") else "exact"
+                )
+                word = word.rstrip("*~")
+            else:
+                match = row["match"] if last else "exact"
+            units.append(self._unit(normalise_token(word), match, row["lang"]))
+        head = tuple(normalise_token(h) for h in row.get("head", "").split("|") if h)
+        entry = Entry(
+            kind=row["kind"],
+            code=row["code"],
+            lang=row["lang"],
+            term=row["term"],
+            units=tuple(units),
+            head=head,
+            tier=row.get("tier", ""),
+            label=row.get("label", ""),
+            source=row.get("source", ""),
+        )
+        self._first.setdefault(units[0], []).append(len(self.entries))
+        self.entries.append(entry)
+
+    def find(self, text: str, language: str | None = None) -> list[Mention]:
+        """Every lexicon match in ``text``; overlapping group/place matches keep the longest."""
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        tokens = [normalise_token(text[a:b]) for a, b in spans]
+        folded = language == "kk"
+        analysed = [self._analyse(t, folded) for t in tokens]
+        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        found: list[Mention] = []
+        for i, units in enumerate(analysed):
+            for unit, rest in units:
+                for entry_id in self._first.get(unit, ()):
+                    entry = self.entries[entry_id]
+                    end = self._match_rest(entry, analysed, tokens, i)
+                    if end is None:
+                        continue
+                    a, b = spans[i][0], spans[end - 1][1]
+                    found.append(
+                        Mention(
+                            entry,
+                            i,
+                            end,
+                            a,
+                            b,
+                            bisect_right(ends, a),
+                            text[a:b],
+                            negative_affix=rest.startswith(_KK_NEGATIVE_AFFIXES),
+                        )
+                    )
+        return _longest(found)
+
+    @staticmethod
+    def _match_rest(entry: Entry, analysed, tokens: list[str], i: int) -> int | None:
+        end = i + len(entry.units)
+        if end > len(tokens):
+            return None
+        for offset, unit in enumerate(entry.units[1:], start=1):
+            if all(u != unit for u, _ in analysed[i + offset]):
+                return None
+        if entry.head:
+            if end >= len(tokens) or not tokens[end].startswith(entry.head):
+                return None
+            end += 1
+        return end
+
+
+def _longest(found: list[Mention]) -> list[Mention]:
+    """Drop group/place matches covered by a longer match of the same kind; dedupe the rest."""
+    kept: list[Mention] = []
+    seen: set[tuple] = set()
+    spans = {}
+    for m in found:
+        if m.entry.kind in ("group", "place"):
+            spans.setdefault(m.entry.kind, []).append((m.start, m.end))
+    for m in found:
+        key = (m.entry.kind, m.entry.code, m.entry.tier, m.start, m.end)
+        if key in seen:
+            continue
+        if m.entry.kind in ("group", "place") and any(
+            s <= m.start and m.end <= e and (e - s) > (m.end - m.start)
+            for s, e in spans[m.entry.kind]
+        ):
+            continue
+        seen.add(key)
+        kept.append(m)
+    return kept
+
+
+def _read_tsv(name: str) -> list[dict[str, str]]:
+    with open(LEXICON_DIR / name, encoding="utf-8", newline="") as handle:
+        lines = (line for line in handle if not line.startswith("#"))
+        return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+@functools.cache
+def load_lexicon() -> Lexicon:
+    """The bundled lexicons (groups.tsv, places.tsv, cues.tsv) compiled into one ``Lexicon``."""
+    rows = []
+    for row in _read_tsv("groups.tsv"):
+        rows.append(
+            {
+                "kind": "group",
+                "code": row["group"],
+                "lang": row["lang"],
+                "term": row["term"],
+                "match": row["match"],
+                "head": "",
+                "label": row["kind"],
+                "source": row["source"],
+            }
+        )
+    for row in _read_tsv("places.tsv"):
+        rows.append(
+            {
+                "kind": "place",
+                "code": row["kato"],
+                "lang": row["lang"],
+                "term": row["term"],
+                "match": row["match"],
+                "head": row["head"] or "",
+                "label": row["level"],
+                "source": row["source"],
+            }
+        )
+    for row in _read_tsv("cues.tsv"):
+        rows.append(
+            {
+                "kind": "cue",
+                "code": row["rule"],
+                "lang": row["lang"],
+                "term": row["phrase"],
+                "match": "phrase",
+                "head": "",
+                "tier": row["tier"],
+                "source": row["source"],
+            }
+        )
+    return Lexicon(rows)
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans inside quotation marks (« », " ", “ ”, „ “)."""
+    return [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+
+
+def extract(text: str, language: str | None = None) -> dict[str, list[dict]]:
+    """Group and place mentions in one text: codes with their matched spans.
+
+    >>> extract("Казахи и уйгуры в Алматы")["groups"][0]["code"]
+    'kazakh'
+    """
+    out: dict[str, list[dict]] = {"groups": [], "places": []}
+    for m in load_lexicon().find(text, language):
+        if m.entry.kind in ("group", "place"):
+            out[m.entry.kind + "s"].append(
+                {
+                    "code": m.entry.code,
+                    "text": m.text,
+                    "start": m.char_start,
+                    "end": m.char_end,
+                    "lang": m.entry.lang,
+                    "label": m.entry.label,
+                }
+            )
+    return out

@@ -1,0 +1,194 @@
+"""Transparent severity rules over the lexicons: every hit names its rule and matched phrases.
+
+A sentence is *anchored* when it mentions a group, a derogatory term or an interethnic topic cue
+(a sentence without an anchor inherits one from the sentence before it). Weak mentions
+(adjectives that also name a language, product or state; bare Kazakh stems) count only next to a
+cue. Cues of tension (2), hostility (3), dehumanisation (4, the Dangerous Speech hallmarks,
+Benesch 2023) and incitement (5, calls to violence or expulsion, Rabat Plan of Action 2012,
+para. 29) raise an anchored sentence to their tier; where cues overlap the longer phrase wins.
+A cue with a negation close by (before it in Russian and English; after it, or a negative verb
+affix, in Kazakh) is not a hit but a rejection and counts as counter-speech; a counter-speech
+rejection ("stop blaming", "stereotype") caps the hostile cues of its sentence at tier 1.
+Hostile cues in reported or quoted speech (a reporting verb, police or court words, quotation
+marks) cap the sentence at tier 2: an article about hateful speech is a tension report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kelisim.monitor.extract import (
+    Mention,
+    fold_kazakh,
+    load_lexicon,
+    normalise_token,
+    quoted_spans,
+)
+
+TIER_NAMES = {
+    0: "not relevant",
+    1: "neutral report",
+    2: "tension",
+    3: "hostility",
+    4: "dehumanisation",
+    5: "incitement",
+}
+NEGATION_WINDOW = 2
+KK_NEGATION_WINDOW = 2  # Kazakh negation follows the verb: емес, жоқ, болмайды
+# Rule-only scores per tier: a transparent, monotone mapping used when no model is given.
+RULE_RELEVANCE = {0: 0.0, 1: 0.6, 2: 0.9, 3: 0.95, 4: 0.97, 5: 0.99}
+RULE_HOSTILITY = {0: 0.0, 1: 0.05, 2: 0.3, 3: 0.6, 4: 0.8, 5: 0.95}
+
+
+@dataclass
+class RuleResult:
+    """Rules verdict for one text: tier, counter-speech, codes and every hit with its phrase."""
+
+    tier: int = 0
+    counter_speech: bool = False
+    groups: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    hits: list[dict] = field(default_factory=list)
+    derogatory: int = 0
+    topic: int = 0
+
+    @property
+    def relevant(self) -> bool:
+        return self.tier > 0
+
+    @property
+    def relevance_score(self) -> float:
+        return RULE_RELEVANCE[self.tier]
+
+    @property
+    def hostility_score(self) -> float:
+        return RULE_HOSTILITY[self.tier]
+
+
+def _negated(cue: Mention, negations: list[Mention]) -> bool:
+    if cue.entry.lang in ("kk", "kk_latn"):
+        if cue.negative_affix:
+            return True
+        return any(0 <= n.start - cue.end < KK_NEGATION_WINDOW for n in negations)
+    return any(0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations)
+
+
+def _weak(m: Mention) -> bool:
+    """A mention that also names a language, product or state: adjectives, bare Kazakh stems."""
+    if m.entry.label == "adjective":
+        return True
+    if m.entry.lang in ("kk", "kk_latn"):
+        return fold_kazakh(normalise_token(m.text)) == fold_kazakh(normalise_token(m.entry.term))
+    return False
+
+
+def _severity_cues(cues: list[Mention]) -> list[Mention]:
+    """Tier 2-5 cues, dropping a cue covered by a longer, more specific one."""
+    severe = [m for m in cues if m.entry.tier in ("2", "3", "4", "5")]
+    return [
+        m
+        for m in severe
+        if not any(
+            o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
+            for o in severe
+        )
+    ]
+
+
+def apply_rules(text: str, language: str | None = None) -> RuleResult:
+    """Tier, counter-speech flag and hits for one text (see module docstring for the rules)."""
+    mentions = load_lexicon().find(text, language)
+    result = RuleResult()
+    if not mentions:
+        return result
+    quotes = quoted_spans(text)
+    by_sentence: dict[int, list[Mention]] = {}
+    for m in mentions:
+        by_sentence.setdefault(m.sentence, []).append(m)
+    anchored_before = False
+    for sentence in sorted(by_sentence):
+        items = by_sentence[sentence]
+        cues = [m for m in items if m.entry.kind == "cue"]
+        topic = [m for m in cues if m.entry.tier == "1"]
+        negations = [m for m in cues if m.entry.tier == "n"]
+        counters = [m for m in cues if m.entry.tier == "c"]
+        severe = _severity_cues(cues)
+        reported = any(m.entry.tier == "r" for m in cues)
+        context = bool(topic or severe or counters) or any(m.entry.tier == "k" for m in cues)
+        groups = [m for m in items if m.entry.kind == "group" and (context or not _weak(m))]
+        for m in items:
+            if m.entry.kind == "place" and m.entry.code not in result.places:
+                result.places.append(m.entry.code)
+        anchor = bool(groups or topic) or (anchored_before and sentence - 1 in by_sentence)
+        anchored_before = bool(groups or topic)
+        if not anchor:
+            continue
+        for m in groups:
+            if m.entry.code not in result.groups:
+                result.groups.append(m.entry.code)
+        result.topic += len(topic)
+        tier = 1
+        for m in groups:
+            result.hits.append(_hit("group_mention", 1, m))
+        for m in topic:
+            result.hits.append(_hit(m.entry.code, 1, m))
+        for m in counters:
+            result.counter_speech = True
+            result.hits.append(_hit(m.entry.code, 0, m))
+        negations = [n for n in negations if not any(c.start <= n.start < c.end for c in severe)]
+        negated = [m for m in severe if _negated(m, negations)]
+        countered = any(m.entry.code == "counter_rejection" for m in counters)
+        for m in negated:
+            result.hits.append(_hit("negated:" + m.entry.code, 0, m))
+        if any(int(m.entry.tier) >= 3 for m in negated) and not any(
+            int(m.entry.tier) >= 3 for m in severe if m not in negated
+        ):
+            result.counter_speech = True
+        for m in groups:
+            if m.entry.label != "derogatory":
+                continue
+            result.derogatory += 1
+            if reported or any(a <= m.char_start < b for a, b in quotes):
+                result.hits.append(_hit("reported:derogatory_term", 2, m))
+                tier = max(tier, 2)
+            else:
+                result.hits.append(_hit("derogatory_term", 3, m))
+                tier = max(tier, 3)
+        for m in severe:
+            if m in negated:
+                continue
+            cue_tier = int(m.entry.tier)
+            inside_quote = any(a <= m.char_start < b for a, b in quotes)
+            if countered and cue_tier > 2:
+                result.hits.append(_hit("countered:" + m.entry.code, 1, m))
+                cue_tier = 1
+            elif (reported or inside_quote) and cue_tier > 2:
+                result.hits.append(_hit("reported:" + m.entry.code, 2, m))
+                cue_tier = 2
+            else:
+                result.hits.append(_hit(m.entry.code, cue_tier, m))
+            tier = max(tier, cue_tier)
+        result.tier = max(result.tier, tier)
+    return result
+
+
+def _hit(rule: str, tier: int, m: Mention) -> dict:
+    return {"rule": rule, "tier": tier, "phrase": m.text, "span": [m.char_start, m.char_end]}
+
+
+RULE_FEATURES = ("tier_3", "tier_4", "tier_5", "derogatory", "topic")
+
+
+def rule_features(result: RuleResult) -> list[float]:
+    """Numeric summary of a ``RuleResult`` in the order of ``RULE_FEATURES`` (model inputs).
+
+    Only the severe tiers, derogatory terms and topic cues: on the Russian validation data the
+    low tiers (plain group mentions) added noise to the n-gram model.
+    """
+    return [
+        float(result.tier == 3),
+        float(result.tier == 4),
+        float(result.tier == 5),
+        min(result.derogatory, 3) / 3,
+        min(result.topic, 3) / 3,
+    ]
