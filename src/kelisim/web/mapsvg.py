@@ -85,7 +85,7 @@ def _region_shapes() -> dict:
 
 
 def _ring_path(coords, frame: MapFrame) -> str:
-    points = [frame.xy(lon, lat) for lon, lat in coords]
+    points = [frame.xy(lon, lat) for lon, lat, *_ in coords]
     return "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z"
 
 

@@ -310,8 +310,8 @@ def flagged(
         params.append(date_to)
     rows = _rows(
         con,
-        "WITH last_review AS (SELECT DISTINCT ON (doc_id) doc_id, verdict, tier, username, at "
-        "  FROM reviews ORDER BY doc_id, at DESC, review_id DESC) "
+        "WITH last_review AS (SELECT DISTINCT ON (doc_id) doc_id, verdict, tier, username, \"at\" "
+        "  FROM reviews ORDER BY doc_id, \"at\" DESC, review_id DESC) "
         "SELECT d.doc_id, d.source, d.url, d.published_at, d.language, d.title, d.text, "
         "c.tier, c.relevance_score, c.hostility_score, c.counter_speech, c.groups, c.places, "
         "CAST(c.rationale AS VARCHAR) AS rationale, c.model, "
@@ -346,8 +346,8 @@ def reviews(con: duckdb.DuckDBPyConnection, doc_id: str | None = None) -> list[d
     where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id else ("", [])
     return _rows(
         con,
-        f"SELECT review_id, doc_id, username, verdict, tier, at FROM reviews {where} "
-        "ORDER BY at DESC, review_id DESC",
+        f'SELECT review_id, doc_id, username, verdict, tier, "at" FROM reviews {where} '
+        'ORDER BY "at" DESC, review_id DESC',
         params,
     )
 
@@ -416,8 +416,8 @@ def update_incident(con: duckdb.DuckDBPyConnection, incident_id: str, values: di
 def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict]:
     return _rows(
         con,
-        "SELECT audit_id, who, at, action, object, detail FROM audit_log "
-        "ORDER BY at DESC, audit_id DESC LIMIT ?",
+        'SELECT audit_id, who, "at", action, object, detail FROM audit_log '
+        'ORDER BY "at" DESC, audit_id DESC LIMIT ?',
         [limit],
     )
 

@@ -23,14 +23,14 @@ CREATE TABLE reviews (
     username  VARCHAR NOT NULL,
     verdict   VARCHAR NOT NULL,         -- agree | disagree | change_tier
     tier      INTEGER,                  -- the tier the reviewer settles on
-    at        TIMESTAMP DEFAULT current_timestamp
+    "at"      TIMESTAMP DEFAULT current_timestamp
 );
 
 CREATE SEQUENCE audit_seq START 1;
 CREATE TABLE audit_log (
     audit_id INTEGER PRIMARY KEY DEFAULT nextval('audit_seq'),
     who      VARCHAR NOT NULL,
-    at       TIMESTAMP DEFAULT current_timestamp,
+    "at"     TIMESTAMP DEFAULT current_timestamp,
     action   VARCHAR NOT NULL,          -- e.g. review.create, incident.update, user.add
     object   VARCHAR,                   -- the id of what was changed
     detail   VARCHAR                    -- JSON of the change
