@@ -20,3 +20,19 @@ def seed_store(path: Path) -> Path:
         auth.add_user(con, username, PASSWORD, role)
     con.close()
     return path
+
+
+def client_for(path: Path, settings: dict | None = None):
+    """A TestClient of the app over the store at ``path``."""
+    from fastapi.testclient import TestClient
+
+    from kelisim.web import create_app
+
+    return TestClient(create_app(path, settings))
+
+
+def bearer(client, username: str) -> dict[str, str]:
+    """Authorization header with a fresh token of ``username``."""
+    reply = client.post("/api/auth/token", json={"username": username, "password": PASSWORD})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['token']}"}

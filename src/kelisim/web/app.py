@@ -112,15 +112,15 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     import fastapi_offline
 
     swagger = Path(fastapi_offline.__file__).parent / "static"
-    app.mount("/static/swagger", StaticFiles(directory=str(swagger)), name="swagger")
+    app.mount("/swagger-ui", StaticFiles(directory=str(swagger)), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(
             "<!doctype html><html><head><meta charset=utf-8><title>kelisim API</title>"
-            '<link rel="stylesheet" href="/static/swagger/swagger-ui.css"></head><body>'
+            '<link rel="stylesheet" href="/swagger-ui/swagger-ui.css"></head><body>'
             '<div id="swagger-ui"></div>'
-            '<script src="/static/swagger/swagger-ui-bundle.js"></script>'
+            '<script src="/swagger-ui/swagger-ui-bundle.js"></script>'
             '<script src="/static/docs.js"></script></body></html>'
         )
 

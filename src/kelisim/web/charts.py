@@ -22,14 +22,17 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def line_chart(series: dict[str, list[tuple]], label: str) -> Markup:
-    """Lines of (x, y[, low, high]) points per series name; low/high draw a shaded band."""
+def line_chart(series: dict[str, list[tuple]], label: str, x_format=str) -> Markup:
+    """Lines of (x, y[, low, high]) points per series name; low/high draw a shaded band.
+
+    ``x_format`` turns an x value into its axis label (e.g. an ordinal day into a date).
+    """
     points = [p for rows in series.values() for p in rows if p[1] is not None]
     if not points:
         return Markup("")
     xs = [p[0] for p in points]
     ys = [v for p in points for v in p[1:] if v is not None]
-    sx = _scale(min(xs), max(xs), _PAD, _W - 10)
+    sx = _scale(min(xs), max(xs), _PAD, _W - 40)
     sy = _scale(min(0.0, min(ys)), max(ys), _H - 24, 10)
     parts = [
         f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(label)}">',
@@ -37,7 +40,7 @@ def line_chart(series: dict[str, list[tuple]], label: str) -> Markup:
     ]
     for tick in (min(xs), max(xs)):
         parts.append(
-            f'<text x="{sx(tick):.1f}" y="{_H - 6}" text-anchor="middle">{escape(str(tick))}</text>'
+            f'<text x="{sx(tick):.1f}" y="{_H - 6}" text-anchor="middle">{escape(x_format(tick))}</text>'
         )
     parts.append(f'<text x="4" y="16">{_number(max(ys))}</text>')
     for i, (name, rows) in enumerate(series.items()):
@@ -52,6 +55,9 @@ def line_chart(series: dict[str, list[tuple]], label: str) -> Markup:
             )
         line = " ".join(f"{sx(r[0]):.1f},{sy(r[1]):.1f}" for r in rows)
         parts.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts += [
+            f'<circle cx="{sx(r[0]):.1f}" cy="{sy(r[1]):.1f}" r="3" fill="{colour}"/>' for r in rows
+        ]
         parts.append(
             f'<text x="{_W - 12}" y="{14 + 14 * i}" text-anchor="end" fill="{colour}">'
             f"{escape(name)}</text>"

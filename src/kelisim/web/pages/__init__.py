@@ -218,7 +218,8 @@ def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
         (a for a in detail["tension"] if a["metric"] == "tension_index"), key=lambda a: a["day"]
     )
     tension_chart = charts.line_chart(
-        {t("tension"): [(a["day"].toordinal(), a["value"]) for a in tension]}, t("tension")
+        {t("tension"): [(a["day"].toordinal(), a["value"]) for a in tension]}, t("tension"),
+        x_format=lambda day: date.fromordinal(day).isoformat(),
     ) if tension else ""
     return render(
         request, "area.html", lang, user, detail=detail, periods=periods,
