@@ -6,6 +6,7 @@ The store holds CONSTRUCTED rows (tests/fixtures/web_seed.sql).
 from __future__ import annotations
 
 import pytest
+
 from web_support import bearer, client_for, seed_store
 
 INCIDENT = {"date_start": "2024-04-02", "region_code": "550000000", "place": "Constructed",

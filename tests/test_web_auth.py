@@ -57,7 +57,8 @@ def test_users_cli(tmp_path):
     assert runner.invoke(app, ["users", "disable", "ann", "--db", db]).exit_code == 0
     assert "ann\tanalyst\tdisabled" in runner.invoke(app, ["users", "list", "--db", db]).output
     con = store.connect(db)
-    actions = [r[0] for r in con.execute("SELECT action FROM audit_log ORDER BY audit_id").fetchall()]
+    rows = con.execute("SELECT action FROM audit_log ORDER BY audit_id").fetchall()
+    actions = [r[0] for r in rows]
     assert actions == ["user.add", "user.disable"]
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from web_support import PASSWORD, seed_store
 
 CHROMIUM = os.environ.get("KELISIM_CHROMIUM", "/usr/bin/chromium")

@@ -8,9 +8,9 @@ import re
 from importlib import resources
 
 import pytest
-from web_support import PASSWORD, client_for, seed_store
 
 from kelisim.web.i18n import LANGUAGES, catalogue
+from web_support import PASSWORD, client_for, seed_store
 
 PAGES = ["/", "/?indicator=tension", "/?indicator=diversity&period=2021",
          "/?indicator=segregation", "/area/550000000", "/area/000000000", "/monitor",
@@ -139,8 +139,9 @@ def test_incident_form_create_edit_and_error(admin):
 
 def test_admin_page_writes(admin):
     csrf = admin.cookies["kelisim_csrf"]
-    assert admin.post("/admin/users", data={"username": "pat", "password": "pat-password",
-                                            "role": "analyst", "csrf_token": csrf}).status_code == 200
+    reply = admin.post("/admin/users", data={"username": "pat", "password": "pat-password",
+                                             "role": "analyst", "csrf_token": csrf})
+    assert reply.status_code == 200
     assert "pat" in admin.get("/admin").text
     admin.post("/admin/users/pat/disable", data={"csrf_token": csrf})
     admin.post("/admin/settings", data={"csrf_token": csrf, "anonymous_read": "on"})

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-from web_support import seed_store
 
 from kelisim import store
 from kelisim.cli import app
 from kelisim.report import brief_data, brief_html
+from web_support import seed_store
 
 
 @pytest.fixture()

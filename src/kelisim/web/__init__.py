@@ -36,8 +36,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     """Build the app on the store (bundled data loaded if empty), print its address, serve."""
     import uvicorn
 
+    from kelisim.web.mapsvg import region_paths
+
     _load_bundled_data(db_path)
     app = create_app(db_path)
+    region_paths()  # project the map outlines once, before the first visitor
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kelisim import store
 from kelisim.errors import KelisimError
-from kelisim.web.deps import SESSION_COOKIE, LoginRequired, language
+from kelisim.web.deps import SESSION_COOKIE, LoginRequired, request_language
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -54,6 +54,26 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class ClearCacheOnWrite:
+    """ASGI middleware: any request other than GET/HEAD empties the read cache before replying."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        cache = scope["app"].state.cache
+
+        async def send_after_clearing(message):
+            if message["type"] == "http.response.start":
+                cache.clear()
+            await send(message)
+
+        await self.app(scope, receive, send_after_clearing)
+
+
 def _validation_message(error: RequestValidationError) -> str:
     parts = []
     for item in error.errors():
@@ -68,7 +88,7 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     from kelisim.web.i18n import translator
     from kelisim.web.pages import render
 
-    lang = language(request)
+    lang = request_language(request)
     t = translator(lang)
     cur = request.app.state.con.cursor()
     try:
@@ -90,10 +110,12 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
 def create_app(db_path: str | Path | None = None, settings: dict | None = None) -> FastAPI:
     """The dashboard over the store at ``db_path`` (default: KELISIM_DB or the user's file).
 
-    ``settings`` may set ``anonymous_read`` (bool) at start-up.
+    ``settings`` may set ``anonymous_read`` (bool) at start-up and ``cache_seconds`` (how
+    long read results are reused, default 5; writes through the app empty the cache at once).
     """
     from kelisim.web import auth
     from kelisim.web.api.routes import router as api_router
+    from kelisim.web.cache import TTLCache
     from kelisim.web.pages import router as page_router
 
     app = FastAPI(
@@ -104,6 +126,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
         redoc_url=None,
     )
     app.state.con = store.connect(db_path)
+    app.state.cache = TTLCache((settings or {}).get("cache_seconds", 5.0))
     if settings and "anonymous_read" in settings:
         auth.set_anonymous_read(app.state.con, bool(settings["anonymous_read"]))
 
@@ -150,5 +173,6 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
 
     app.include_router(api_router)
     app.include_router(page_router)
+    app.add_middleware(ClearCacheOnWrite)
     app.add_middleware(SecurityHeaders)
     return app

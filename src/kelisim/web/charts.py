@@ -40,7 +40,8 @@ def line_chart(series: dict[str, list[tuple]], label: str, x_format=str) -> Mark
     ]
     for tick in (min(xs), max(xs)):
         parts.append(
-            f'<text x="{sx(tick):.1f}" y="{_H - 6}" text-anchor="middle">{escape(x_format(tick))}</text>'
+            f'<text x="{sx(tick):.1f}" y="{_H - 6}" text-anchor="middle">'
+            f"{escape(x_format(tick))}</text>"
         )
     parts.append(f'<text x="4" y="16">{_number(max(ys))}</text>')
     for i, (name, rows) in enumerate(series.items()):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import duckdb
 from fastapi import Depends, HTTPException, Request
@@ -17,7 +17,7 @@ CSRF_HEADER = "x-csrf-token"
 LANG_COOKIE = "lang"
 
 
-def get_con(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+async def get_con(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
     """A cursor of the app's store connection, one per request (DuckDB cursors are thread-safe)."""
     cur = request.app.state.con.cursor()
     try:
@@ -32,28 +32,38 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def current_user(
+async def current_user(
     request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con)
 ) -> auth.User | None:
+    """The user of the bearer token or session cookie (looked up at most once per TTL)."""
     token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
-    return auth.user_for_token(con, token)
+    if not token:
+        return None
+    return request.app.state.cache.get(("user", token), lambda: auth.user_for_token(con, token))
 
 
-def language(request: Request) -> str:
+def request_language(request: Request) -> str:
     return pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+async def language(request: Request) -> str:
+    """Dependency form of :func:`request_language` (async: no thread hop)."""
+    return request_language(request)
 
 
 class LoginRequired(Exception):
     """Raised by page dependencies; the app turns it into a redirect to /login."""
 
 
-def reader(
+async def reader(
     request: Request,
     con: duckdb.DuckDBPyConnection = Depends(get_con),
     user: auth.User | None = Depends(current_user),
 ) -> auth.User | None:
     """Allow reading to users, and to anonymous visitors when the admin allows it."""
-    if user is None and not auth.anonymous_read(con):
+    if user is None and not request.app.state.cache.get(
+        "anonymous_read", lambda: auth.anonymous_read(con)
+    ):
         if request.url.path.startswith("/api/"):
             raise HTTPException(401, "Log in or send a bearer token to read this.")
         raise LoginRequired()
@@ -70,7 +80,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 def writer(role: str):
     """Dependency: a logged-in user of at least ``role``; cookie sessions also need CSRF."""
 
-    def dependency(
+    async def dependency(
         request: Request, user: auth.User | None = Depends(current_user)
     ) -> auth.User:
         if user is None:

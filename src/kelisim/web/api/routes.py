@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from functools import cache
 from typing import Annotated
 
 import duckdb
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, UploadFile
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, UploadFile
+from pydantic import TypeAdapter, ValidationError
 
 from kelisim import store
 from kelisim.errors import InputError
@@ -30,22 +31,39 @@ def _lang(lang: str | None, fallback: str) -> str:
     return lang or fallback
 
 
+@cache
+def _adapter(model) -> TypeAdapter:
+    return TypeAdapter(model)
+
+
+def cached_json(request: Request, model, lang: str, compute) -> Response:
+    """JSON of ``compute()`` checked against ``model``, reused per URL and language (TTL)."""
+    key = (request.url.path, request.url.query, lang)
+    adapter = _adapter(model)
+    body = request.app.state.cache.get(
+        key, lambda: adapter.dump_json(adapter.validate_python(compute()))
+    )
+    return Response(body, media_type="application/json")
+
+
 @router.get("/health", tags=["meta"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/meta", response_model=models.Meta, tags=["meta"])
-def meta(con: Con, _: Reader, lang: Lang = None, fallback: str = Depends(language)):
+async def meta(
+    request: Request, con: Con, _: Reader, lang: Lang = None, fallback: str = Depends(language)
+):
     lang = _lang(lang, fallback)
-    return {
+    return cached_json(request, models.Meta, lang, lambda: {
         "languages": list(queries.LANGUAGES),
         "indicators": ["share", "diversity", "segregation", "tension"],
         "areas": queries.areas(con, lang),
         "groups": queries.groups(con, lang),
         "periods": queries.population_periods(con),
         "runs": queries.projection_runs(con),
-    }
+    })
 
 
 def overview_data(
@@ -83,7 +101,8 @@ def overview_data(
 
 
 @router.get("/overview", response_model=models.Overview, tags=["pages"])
-def overview(
+async def overview(
+    request: Request,
     con: Con,
     _: Reader,
     indicator: models.Indicator = "share",
@@ -94,23 +113,30 @@ def overview(
     fallback: str = Depends(language),
 ):
     """Value per region of one indicator for one period, and the latest alerts."""
-    return overview_data(con, _lang(lang, fallback), indicator, group, period, index)
+    lang = _lang(lang, fallback)
+    return cached_json(request, models.Overview, lang,
+                       lambda: overview_data(con, lang, indicator, group, period, index))
 
 
 @router.get("/areas", response_model=list[models.Area], tags=["pages"])
-def list_areas(
+async def list_areas(
+    request: Request,
     con: Con,
     _: Reader,
     level: str | None = None,
     lang: Lang = None,
     fallback: str = Depends(language),
 ):
-    return queries.areas(con, _lang(lang, fallback), level)
+    lang = _lang(lang, fallback)
+    return cached_json(request, list[models.Area], lang, lambda: queries.areas(con, lang, level))
 
 
 @router.get("/groups", response_model=list[models.Group], tags=["pages"])
-def list_groups(con: Con, _: Reader, lang: Lang = None, fallback: str = Depends(language)):
-    return queries.groups(con, _lang(lang, fallback))
+async def list_groups(
+    request: Request, con: Con, _: Reader, lang: Lang = None, fallback: str = Depends(language)
+):
+    lang = _lang(lang, fallback)
+    return cached_json(request, list[models.Group], lang, lambda: queries.groups(con, lang))
 
 
 def _known_area(con: duckdb.DuckDBPyConnection, area_code: str) -> None:
@@ -119,16 +145,29 @@ def _known_area(con: duckdb.DuckDBPyConnection, area_code: str) -> None:
 
 
 @router.get("/areas/{area_code}", response_model=models.AreaDetail, tags=["pages"])
-def area(con: Con, _: Reader, area_code: str, lang: Lang = None, fallback=Depends(language)):
+async def area(
+    request: Request,
+    con: Con,
+    _: Reader,
+    area_code: str,
+    lang: Lang = None,
+    fallback: str = Depends(language),
+):
     """Composition over time, indices, projections, tension, incidents and flagged items."""
-    detail = queries.area_detail(con, area_code, _lang(lang, fallback))
-    if detail is None:
-        raise HTTPException(404, f"No area with KATO code {area_code}.")
-    return detail
+    lang = _lang(lang, fallback)
+
+    def compute() -> dict:
+        detail = queries.area_detail(con, area_code, lang)
+        if detail is None:
+            raise HTTPException(404, f"No area with KATO code {area_code}.")
+        return detail
+
+    return cached_json(request, models.AreaDetail, lang, compute)
 
 
 @router.get("/monitor", response_model=list[models.FlaggedItem], tags=["monitor"])
-def monitor(
+async def monitor(
+    request: Request,
     con: Con,
     _: Reader,
     area: AreaCode | None = None,
@@ -142,12 +181,15 @@ def monitor(
     """Flagged documents (tier at or above tier_min), newest first, with their last review."""
     if date_from and date_to and date_to < date_from:
         raise HTTPException(422, "date_to is before date_from.")
-    return queries.flagged(con, area, group, tier_min, language, date_from, date_to, limit)
+    return cached_json(
+        request, list[models.FlaggedItem], "",
+        lambda: queries.flagged(con, area, group, tier_min, language, date_from, date_to, limit),
+    )
 
 
 @router.get("/monitor/{doc_id}/reviews", response_model=list[models.Review], tags=["monitor"])
-def doc_reviews(con: Con, _: Reader, doc_id: str):
-    return queries.reviews(con, doc_id)
+async def doc_reviews(request: Request, con: Con, _: Reader, doc_id: str):
+    return cached_json(request, list[models.Review], "", lambda: queries.reviews(con, doc_id))
 
 
 def record_review(
@@ -178,13 +220,16 @@ def add_review(con: Con, user: Analyst, doc_id: str, review: models.ReviewIn):
 
 
 @router.get("/incidents", response_model=list[models.Incident], tags=["incidents"])
-def list_incidents(
+async def list_incidents(
+    request: Request,
     con: Con,
     _: Reader,
     area: AreaCode | None = None,
     year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
 ):
-    return queries.incidents(con, area, year)
+    return cached_json(
+        request, list[models.Incident], "", lambda: queries.incidents(con, area, year)
+    )
 
 
 @router.get("/incidents/{incident_id}", response_model=models.Incident, tags=["incidents"])
@@ -280,7 +325,8 @@ def scenario_data(
 
 
 @router.get("/forecasts", response_model=models.ScenarioTable, tags=["forecasts"])
-def forecasts(
+async def forecasts(
+    request: Request,
     con: Con,
     _: Reader,
     area: AreaCode = queries.COUNTRY,
@@ -288,7 +334,9 @@ def forecasts(
     group: str = "total",
 ):
     """Projected counts of every scenario of a run, side by side."""
-    return scenario_data(con, area, run, group)
+    return cached_json(
+        request, models.ScenarioTable, "", lambda: scenario_data(con, area, run, group)
+    )
 
 
 @router.get("/brief/{area_code}", tags=["brief"])
