@@ -50,9 +50,13 @@ def _fill(con, rng: np.random.Generator) -> None:
         for period in (1999, 2009, 2021):
             counts = rng.integers(1_000, 500_000, len(GROUPS))
             population.append(("bench", code, "total", period, float(counts.sum())))
-            population += [("bench", code, g, period, float(c)) for g, c in zip(GROUPS, counts)]
+            population += [
+                ("bench", code, g, period, float(c))
+                for g, c in zip(GROUPS, counts, strict=True)
+            ]
     frame = pd.DataFrame(population, columns=["dataset", "area_code", "group_code", "period",
                                               "count"])
+    con.register("frame", frame)
     con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
                 "SELECT * FROM frame")
     codes = [c for _, c in regions]
@@ -62,10 +66,12 @@ def _fill(con, rng: np.random.Generator) -> None:
                          "published_at": days, "language": rng.choice(["kk", "ru", "en"], n),
                          "title": [f"Constructed item {i}" for i in range(n)],
                          "text": "Constructed text for the benchmark."})
+    con.register("docs", docs)
     con.execute("INSERT INTO documents (doc_id, source, published_at, language, title, text) "
                 "SELECT * FROM docs")
     classes = pd.DataFrame({"doc_id": docs["doc_id"], "tier": rng.integers(0, 6, n),
                             "place": rng.choice(codes, n), "grp": rng.choice(GROUPS, n)})
+    con.register("classes", classes)
     con.execute("INSERT INTO classifications (doc_id, relevant, tier, groups, places, "
                 "rationale, model) SELECT doc_id, true, tier, [grp], [place], "
                 "'{\"rules\": [\"bench\"]}', 'rules' FROM classes")
@@ -74,6 +80,7 @@ def _fill(con, rng: np.random.Generator) -> None:
                            "day": pd.Timestamp("2024-01-01")
                            + pd.to_timedelta(rng.integers(0, 365, 500), unit="D"),
                            "value": rng.random(500)})
+    con.register("alert_frame", alert_frame)
     con.execute("INSERT INTO alerts (alert_id, area_code, day, metric, value, baseline, score) "
                 "SELECT alert_id, area_code, day, 'tension_index', value, 0.2, value * 5 "
                 "FROM alert_frame")
@@ -82,6 +89,7 @@ def _fill(con, rng: np.random.Generator) -> None:
                               + pd.to_timedelta(rng.integers(0, 3000, 300), unit="D"),
                               "region_code": rng.choice(codes, 300),
                               "lat": rng.uniform(42, 54, 300), "lon": rng.uniform(50, 85, 300)})
+    con.register("incident_frame", incident_frame)
     con.execute("INSERT INTO incidents (incident_id, date_start, area_code, region_code, lat, "
                 "lon, origin) SELECT incident_id, date_start, region_code, region_code, lat, "
                 "lon, 'bench' FROM incident_frame")
@@ -89,6 +97,7 @@ def _fill(con, rng: np.random.Generator) -> None:
             for s in ("low", "medium", "high") for code in ["000000000", *codes]
             for year in range(2025, 2055)]
     projection_frame = pd.DataFrame(rows)
+    con.register("projection_frame", projection_frame)
     con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, sex, age, "
                 "period, count, lower80, upper80, lower95, upper95) SELECT * FROM projection_frame")
     auth.add_user(con, "bench", PASSWORD, "viewer")
