@@ -135,12 +135,11 @@ def test_cookie_session_writes_need_csrf(client, headers):
     from kelisim.web.deps import SESSION_COOKIE
 
     token = headers["ann"]["Authorization"].split()[1]
-    cookies = {SESSION_COOKIE: token, "kelisim_csrf": "abc"}
     client.cookies.clear()
-    reply = client.post("/api/incidents", json=INCIDENT, cookies=cookies)
+    client.cookies.update({SESSION_COOKIE: token, "kelisim_csrf": "abc"})
+    reply = client.post("/api/incidents", json=INCIDENT)
     assert reply.status_code == 403 and "security token" in reply.json()["detail"]
-    reply = client.post("/api/incidents", json=INCIDENT, cookies=cookies,
-                        headers={"X-CSRF-Token": "abc"})
+    reply = client.post("/api/incidents", json=INCIDENT, headers={"X-CSRF-Token": "abc"})
     assert reply.status_code == 201
     client.cookies.clear()
 
