@@ -90,6 +90,10 @@ def test_analyst_journey(browser, server):
     context, page, problems = _login(browser, server, "ann")
     assert page.locator("#map").is_visible()
     _shot(page, "1-overview-en")
+    page.focus("#period")  # the slider (app.js) picks the earlier census and reloads the map
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url("**period=2009**")
+    assert page.locator("#period-out").inner_text() == "2009"
 
     page.click("#language-switch a[data-lang=kk]")
     page.wait_for_load_state()

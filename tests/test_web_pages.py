@@ -134,7 +134,9 @@ def test_incident_form_create_edit_and_error(admin):
     upload = admin.post("/incidents/import", data={"csrf_token": csrf},
                         files={"file": ("i.csv", "date_start,place\n2024-08-01,Imported\n")},
                         follow_redirects=False)
-    assert upload.status_code == 303 and "Imported" in admin.get("/incidents").text
+    assert upload.headers["location"] == "/incidents?imported=1"
+    admin.cookies.set("lang", "en")
+    assert "Imported incidents: 1." in admin.get("/incidents?imported=1").text
 
 
 def test_admin_page_writes(admin):

@@ -296,6 +296,7 @@ def incidents(
     lang: Lang,
     area: str | None = None,
     year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    imported: Annotated[int | None, Query(ge=0)] = None,
 ):
     rows = queries.incidents(con, area or None, year)
     frame, paths = mapsvg.region_paths()
@@ -308,7 +309,7 @@ def incidents(
         request, "incidents.html", lang, user, rows=rows, points=points, paths=paths,
         width=mapsvg.WIDTH, height=frame.height, area_names=queries.area_names(con, lang),
         group_names=queries.group_names(con, lang), areas=queries.areas(con, lang),
-        filters={"area": area or "", "year": year or ""}, imported=None,
+        filters={"area": area or "", "year": year or ""}, imported=imported,
     )
 
 
