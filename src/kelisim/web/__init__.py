@@ -17,7 +17,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None):
 
 
 def _load_bundled_data(db_path: str | Path | None) -> None:
-    """Fill an empty store with the bundled data when the foundation provides a loader."""
+    """Load (or refresh) the bundled data when the foundation provides its idempotent loader."""
     try:
         from kelisim.datasets import build_database
     except ImportError:
@@ -26,8 +26,7 @@ def _load_bundled_data(db_path: str | Path | None) -> None:
 
     con = store.connect(db_path)
     try:
-        if con.execute("SELECT count(*) FROM population").fetchone()[0] == 0:
-            build_database(con)
+        build_database(con)
     finally:
         con.close()
 

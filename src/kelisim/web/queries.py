@@ -13,6 +13,8 @@ from datetime import date
 
 import duckdb
 
+from kelisim.errors import KelisimError
+
 LANGUAGES = ("kk", "ru", "en")
 COUNTRY = "000000000"
 FLAG_TIER = 2  # documents with at least this tier are "flagged" for review
@@ -120,6 +122,45 @@ def population_periods(con: duckdb.DuckDBPyConnection, group: str | None = None)
     return [r[0] for r in con.execute(sql + " ORDER BY period", params).fetchall()]
 
 
+_USABLE = {
+    # a share is published, or can be computed from a count and the area's total
+    "share": "(p.share IS NOT NULL OR (p.count IS NOT NULL AND EXISTS (SELECT 1 FROM population t "
+    "WHERE t.area_code = p.area_code AND t.period = p.period AND t.group_code = 'total')))",
+    "count": "p.count IS NOT NULL",
+}
+
+
+def best_period(
+    con: duckdb.DuckDBPyConnection, group: str | None = None, need: str = "count"
+) -> int | None:
+    """The year with usable figures (``need``: share or count) for the most regions."""
+    sql = (
+        "SELECT p.period FROM population p JOIN areas a USING (area_code) "
+        f"WHERE a.level = 'region' AND p.group_code <> 'total' AND {_USABLE[need]}"
+    )
+    params = []
+    if group:
+        sql += " AND p.group_code = ?"
+        params.append(group)
+    row = con.execute(
+        sql + " GROUP BY p.period ORDER BY count(DISTINCT p.area_code) DESC, p.period DESC "
+        "LIMIT 1",
+        params,
+    ).fetchone()
+    return row[0] if row else None
+
+
+def best_group(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The group with regional shares for the most (region, year) pairs: the map's default."""
+    row = con.execute(
+        "SELECT p.group_code FROM population p JOIN areas a USING (area_code) "
+        "WHERE a.level = 'region' AND p.group_code NOT IN ('total', 'other', 'not_stated') "
+        f"AND {_USABLE['share']} GROUP BY p.group_code "
+        "ORDER BY count(DISTINCT (p.area_code, p.period)) DESC, p.group_code LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
 def region_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [a["area_code"] for a in areas(con, "en", level="region")]
 
@@ -143,10 +184,14 @@ def diversity(
     frame = _long_frame(composition(con, period=period, areas_in=areas_in))
     if frame.empty:
         return []
-    result = diversity_by_area(frame)
+    try:
+        result = diversity_by_area(frame)
+    except KelisimError:  # e.g. a period with a single group published
+        return []
     return [
         {"area": str(r.area), "index": str(r.index), "value": float(r.value)}
         for r in result.itertuples(index=False)
+        if r.value == r.value  # NaN for areas without persons
     ]
 
 
@@ -168,10 +213,14 @@ def segregation(con: duckdb.DuckDBPyConnection, parent: str, period: int) -> lis
     frame = _long_frame(composition(con, period=period, areas_in=children)) if children else None
     if frame is None or frame["area"].nunique() < 2:
         return []
-    result = segregation_table(frame)
+    try:
+        result = segregation_table(frame)
+    except KelisimError:
+        return []
     return [
         {"index": str(r.index), "group": str(r.group), "value": float(r.value)}
         for r in result.itertuples(index=False)
+        if r.value == r.value
     ]
 
 

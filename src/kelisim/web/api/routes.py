@@ -76,14 +76,22 @@ def overview_data(
 ) -> dict:
     """The overview map's values; shared by the page and the API."""
     if indicator == "share" and group is None:
-        group = "kazakh"
+        group = queries.best_group(con)
     periods = (
         queries.tension_periods(con)
         if indicator == "tension"
         else queries.population_periods(con, group if indicator == "share" else None)
     )
     if period is None and periods:
-        period = periods[-1]
+        if indicator == "tension":
+            period = periods[-1]
+        elif indicator == "share":
+            period = queries.best_period(con, group, "share")
+        elif indicator == "diversity":  # the year with indices for the most regions
+            period = max(periods, key=lambda year: (
+                len(queries.indicator_values(con, indicator, year, group, index)), year))
+        else:
+            period = queries.best_period(con)
     names = queries.area_names(con, lang)
     values = queries.indicator_values(con, indicator, period, group, index)
     return {
