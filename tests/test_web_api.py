@@ -222,3 +222,26 @@ def test_users_and_settings_are_admin_only(client, headers):
 def test_wrong_password_is_refused(client):
     reply = client.post("/api/auth/token", json={"username": "ann", "password": "wrong-pass"})
     assert reply.status_code == 401
+
+
+def _fractionalization(long_frame):
+    """Stand-in for kelisim.measure.diversity_by_area: 1 - sum of squared shares (Simpson)."""
+    import pandas as pd
+
+    shares = long_frame.groupby("area")["count"].transform(lambda c: c / c.sum())
+    value = 1 - (shares**2).groupby(long_frame["area"]).sum()
+    return pd.DataFrame({"area": value.index, "index": "fractionalization",
+                         "value": value.to_numpy()})
+
+
+def test_diversity_map_uses_the_measure_function(tmp_path, monkeypatch):
+    import kelisim.measure
+
+    monkeypatch.setattr(kelisim.measure, "diversity_by_area", _fractionalization, raising=False)
+    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
+        data = c.get("/api/overview?indicator=diversity",
+                     headers=bearer(c, "vic")).json()
+    assert data["period"] == 2021 and data["index"] == "fractionalization"
+    values = {v["area"]: v["value"] for v in data["values"]}
+    assert values["550000000"] == pytest.approx(1 - 0.5**2 - 0.4**2 - 0.1**2)
+    assert data["indices"] == ["fractionalization"]

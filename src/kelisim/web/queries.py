@@ -224,41 +224,54 @@ def segregation(con: duckdb.DuckDBPyConnection, parent: str, period: int) -> lis
     ]
 
 
+def _choose_index(rows: list[dict], index: str | None) -> tuple[list[str], str | None]:
+    names = list(dict.fromkeys(r["index"] for r in rows))
+    return names, (index if index in names else (names[0] if names else None))
+
+
 def indicator_values(
     con: duckdb.DuckDBPyConnection,
     indicator: str,
     period: int | None,
     group: str | None,
     index: str | None,
-) -> dict[str, float]:
-    """Value per region for the overview map: share | diversity | segregation | tension."""
+) -> tuple[dict[str, float], list[str], str | None]:
+    """Value per region for the overview map: share | diversity | segregation | tension.
+
+    Returns the values, the index names available (diversity, segregation) and the index
+    shown (``index`` when available, else the first).
+    """
     regions = region_codes(con)
     if period is None:
-        return {}
+        return {}, [], None
     if indicator == "share":
         rows = composition(con, period=period, areas_in=regions)
-        return {
-            r["area"]: r["share"] for r in rows if r["group"] == group and r["share"] is not None
-        }
+        values = {r["area"]: r["share"] for r in rows
+                  if r["group"] == group and r["share"] is not None}
+        return values, [], None
     if indicator == "diversity":
-        return {
-            r["area"]: r["value"]
-            for r in diversity(con, period, regions)
-            if index is None or r["index"] == index
-        }
+        rows = diversity(con, period, regions)
+        names, chosen = _choose_index(rows, index)
+        return {r["area"]: r["value"] for r in rows if r["index"] == chosen}, names, chosen
     if indicator == "segregation":
-        values = {}
-        for code in regions:
-            for r in segregation(con, code, period):
-                if index in (None, r["index"]) and group in (None, r["group"]):
-                    values[code] = r["value"]
-        return values
+        rows = [
+            {**r, "area": code}
+            for code in regions
+            for r in segregation(con, code, period)
+            if group in (None, r["group"])
+        ]
+        names, chosen = _choose_index(rows, index)
+        values: dict[str, float] = {}
+        for r in rows:
+            if r["index"] == chosen:
+                values.setdefault(r["area"], r["value"])
+        return values, names, chosen
     rows = con.execute(
         "SELECT area_code, avg(value) FROM alerts WHERE metric = 'tension_index' "
         "AND year(day) = ? AND list_contains(?, area_code) GROUP BY area_code",
         [period, regions],
     ).fetchall()
-    return {code: float(value) for code, value in rows if value is not None}
+    return {code: float(value) for code, value in rows if value is not None}, [], None
 
 
 def tension_periods(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -47,6 +47,7 @@ class Overview(BaseModel):
     indicator: Indicator
     group: str | None
     index: str | None
+    indices: list[str]
     period: int | None
     periods: list[int]
     values: list[AreaValue]

@@ -89,15 +89,16 @@ def overview_data(
             period = queries.best_period(con, group, "share")
         elif indicator == "diversity":  # the year with indices for the most regions
             period = max(periods, key=lambda year: (
-                len(queries.indicator_values(con, indicator, year, group, index)), year))
+                len(queries.indicator_values(con, indicator, year, group, index)[0]), year))
         else:
             period = queries.best_period(con)
     names = queries.area_names(con, lang)
-    values = queries.indicator_values(con, indicator, period, group, index)
+    values, indices, index = queries.indicator_values(con, indicator, period, group, index)
     return {
         "indicator": indicator,
         "group": group,
         "index": index,
+        "indices": indices,
         "period": period,
         "periods": periods,
         "values": [
