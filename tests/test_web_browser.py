@@ -149,3 +149,15 @@ def test_viewer_is_refused(browser, server):
     assert "analyst" in page.locator("#error-message").inner_text()
     _shot(page, "7-viewer-refused")
     context.close()
+
+
+def test_api_docs_work_offline(browser, server):
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=15000)
+    assert "kelisim" in page.locator(".swagger-ui .info .title").inner_text()
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    _shot(page, "8-api-docs")
+    page.close()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import duckdb
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kelisim.web import auth
 from kelisim.web.i18n import pick_language
@@ -32,11 +33,18 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+_bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /api/auth/token.")
+
+
 async def current_user(
-    request: Request, con: duckdb.DuckDBPyConnection = Depends(get_con)
+    request: Request,
+    con: duckdb.DuckDBPyConnection = Depends(get_con),
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),
 ) -> auth.User | None:
     """The user of the bearer token or session cookie (looked up at most once per TTL)."""
-    token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+    token = (credentials.credentials if credentials else None) or request.cookies.get(
+        SESSION_COOKIE
+    )
     if not token:
         return None
     return request.app.state.cache.get(("user", token), lambda: auth.user_for_token(con, token))
