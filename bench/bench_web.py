@@ -190,6 +190,12 @@ def main() -> None:
             token = httpx.post(base + "/api/auth/token", json={
                 "username": "bench", "password": PASSWORD}).json()["token"]
             http_first, browser_first = _first_page(base, token)
+            single = []  # one client, one request at a time: the service time per request
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as one:
+                for i in range(10 * len(API_ROUTES)):  # the first pass also warms the cache
+                    started = time.perf_counter()
+                    one.get(API_ROUTES[i % len(API_ROUTES)]).raise_for_status()
+                    single.append(time.perf_counter() - started)
             started = time.perf_counter()
             latencies = asyncio.run(_load(base, token, API_ROUTES))
             seconds = time.perf_counter() - started
@@ -201,6 +207,9 @@ def main() -> None:
     print(f"first page (overview, cold server, HTTP):  {http_first:.3f} s   goal < 2 s")
     if browser_first is not None:
         print(f"first page load in Chromium (to 'load'):   {browser_first:.3f} s   goal < 2 s")
+    single_ms = np.array(single[len(API_ROUTES):]) * 1000
+    print(f"API, one client at a time: p50 {np.percentile(single_ms, 50):.1f} ms, "
+          f"p95 {np.percentile(single_ms, 95):.1f} ms")
     print(f"API: {len(ms)} requests from {CLIENTS} concurrent clients on loopback, "
           f"{len(ms) / seconds:.0f} requests/s, {os.cpu_count()} CPUs "
           f"(load average {os.getloadavg()[0]:.1f})")
