@@ -198,9 +198,17 @@ def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
     group_names = queries.group_names(con, lang)
     rows = detail["composition"]
     periods = sorted({r["period"] for r in rows})
-    group_codes = sorted({r["group"] for r in rows}, key=lambda g: group_names.get(g, g))
     table = {(r["period"], r["group"]): r for r in rows}
-    latest = periods[-1] if periods else None
+    shared = [p for p in periods if sum(r["period"] == p and r["share"] is not None
+                                       for r in rows) >= 2]
+    latest = shared[-1] if shared else (periods[-1] if periods else None)
+
+    def by_share_then_name(code: str):
+        cell = table.get((latest, code))
+        share = cell["share"] if cell and cell["share"] is not None else -1.0
+        return (-share, group_names.get(code, code))
+
+    group_codes = sorted({r["group"] for r in rows}, key=by_share_then_name)
     share_bars = charts.bar_chart(
         [(group_names.get(r["group"], r["group"]), r["share"])
          for r in rows if r["period"] == latest and r["share"] is not None],
