@@ -94,7 +94,7 @@ def test_area_detail(client, headers):
     assert [p["period"] for p in detail["projections"]] == [2030]
     assert [i["incident_id"] for i in detail["incidents"]] == ["t-1"]
     assert [d["doc_id"] for d in detail["flagged"]] == ["d1"]
-    assert detail["flagged"][0]["rationale"]["rules"] == ["constructed_rule"]
+    assert detail["flagged"][0]["rationale"]["hits"][0]["rule"] == "constructed_rule"
     assert client.get("/api/areas/999999999", headers=headers["vic"]).status_code == 404
 
 

@@ -62,6 +62,12 @@ def test_every_page_renders_in_every_language(admin, page, lang):
     assert "http://" not in reply.text.replace("http://www.w3.org", "")
 
 
+def test_rationale_is_shown_readably(admin):
+    text = admin.get("/monitor").text
+    assert "rule: constructed_rule · tier: 3 · phrase: constructed phrase" in text
+    assert "hostility: 0.7" in text
+
+
 def test_names_follow_the_language(admin):
     admin.cookies.set("lang", "kk")
     assert "Павлодар облысы" in admin.get("/area/550000000").text
