@@ -185,6 +185,12 @@ def test_forecast_scenarios_side_by_side(client, headers):
     assert [r["count"] for r in data["scenarios"]["high"]] == [102, 112]
     empty = client.get("/api/forecasts?area=110000000", headers=headers["vic"]).json()
     assert empty["scenarios"] == {}
+    summed = client.get("/api/forecasts?area=750000000", headers=headers["vic"]).json()
+    row = summed["scenarios"]["mid"][0]
+    assert (row["count"], row["lower95"]) == (30.0, None)  # kazakh 20 + russian 10
+    russian = client.get("/api/forecasts?area=750000000&group=russian",
+                         headers=headers["vic"]).json()
+    assert russian["scenarios"]["mid"][0]["lower95"] == 8
 
 
 def test_brief_data(client, headers):

@@ -33,7 +33,7 @@ def brief_data(
         (r for r in rows if r["period"] == period), key=lambda r: -(r["share"] or 0)
     )
     runs = queries.projection_runs(con)
-    projected = queries.projections(con, area, runs[-1], "total") if runs else []
+    projected = queries.projection_totals(con, area, runs[-1]) if runs else []
     horizon = max((r["period"] for r in projected), default=None)
     return {
         "area": area,

@@ -317,6 +317,29 @@ def projections(
     )
 
 
+def projection_totals(
+    con: duckdb.DuckDBPyConnection, area: str, run: str | None = None
+) -> list[dict]:
+    """All-groups projections: the run's 'total' rows, else the sum of its groups' central
+    counts (intervals of a sum are not the sum of intervals, so those are left empty)."""
+    rows = projections(con, area, run, "total")
+    if rows:
+        return rows
+    clauses = ["area_code = ?", "sex = 'both'", "age = 'total'"]
+    params: list = [area]
+    if run:
+        clauses.append("run_name = ?")
+        params.append(run)
+    return _rows(
+        con,
+        "SELECT run_name AS run, scenario, 'total' AS \"group\", period, sum(count) AS count, "
+        "NULL::DOUBLE AS lower80, NULL::DOUBLE AS upper80, NULL::DOUBLE AS lower95, "
+        "NULL::DOUBLE AS upper95 FROM projections WHERE " + " AND ".join(clauses)
+        + " GROUP BY run, scenario, period ORDER BY run, scenario, period",
+        params,
+    )
+
+
 # ---------------------------------------------------------------- watch
 
 

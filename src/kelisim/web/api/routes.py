@@ -326,7 +326,12 @@ def scenario_data(
 ) -> dict:
     runs = queries.projection_runs(con)
     run = run or (runs[-1] if runs else None)
-    rows = queries.projections(con, area, run, group) if run else []
+    if not run:
+        rows = []
+    elif group == "total":
+        rows = queries.projection_totals(con, area, run)
+    else:
+        rows = queries.projections(con, area, run, group)
     scenarios: dict[str, list[dict]] = {}
     for row in rows:
         scenarios.setdefault(row["scenario"], []).append(row)

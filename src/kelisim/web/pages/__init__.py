@@ -214,7 +214,7 @@ def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
          for r in rows if r["period"] == latest and r["share"] is not None],
         t("composition"),
     )
-    totals = [r for r in detail["projections"] if r["group"] == "total"]
+    totals = queries.projection_totals(con, area_code)
     projection_chart = charts.line_chart(
         {f"{r0['run']} / {r0['scenario']}": [
             (r["period"], r["count"], r["lower95"], r["upper95"])
