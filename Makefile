@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup lock bench clean
+.PHONY: run test lint setup lock bench clean chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,17 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
+
+# Browser tests drive Debian's chromium through Playwright (never `playwright install`).
+# Installed here when missing and running as root; otherwise those tests skip with a message.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "note: /usr/bin/chromium is missing and not root: browser tests will be skipped"; fi; \
+	fi
 
 # Re-resolve the pinned set after changing dependencies in pyproject.toml.
 lock:

@@ -1,0 +1,45 @@
+"""Show: the web dashboard, JSON API and briefs (FastAPI, server-rendered, kk/ru/en).
+
+``create_app(db_path)`` builds the app; ``serve(host, port, db_path)`` runs it with uvicorn.
+See docs/web.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def create_app(db_path: str | Path | None = None, settings: dict | None = None):
+    """The FastAPI app over the store at ``db_path`` (see :func:`kelisim.web.app.create_app`)."""
+    from kelisim.web.app import create_app as build
+
+    return build(db_path, settings)
+
+
+def _load_bundled_data(db_path: str | Path | None) -> None:
+    """Load (or refresh) the bundled data when the foundation provides its idempotent loader."""
+    try:
+        from kelisim.datasets import build_database
+    except ImportError:
+        return
+    from kelisim import store
+
+    con = store.connect(db_path)
+    try:
+        build_database(con)
+    finally:
+        con.close()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
+    """Build the app on the store (bundled data loaded if empty), print its address, serve."""
+    import uvicorn
+
+    from kelisim.web.mapsvg import region_paths
+
+    _load_bundled_data(db_path)
+    app = create_app(db_path)
+    region_paths()  # project the map outlines once, before the first visitor
+    print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
+          flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

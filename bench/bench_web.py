@@ -1,0 +1,224 @@
+"""Dashboard speed: first page load and API p95 latency for 50 concurrent clients on loopback.
+
+Goals (issue 6): first page under 2 s, API responses under 100 ms at the 95th percentile.
+The store is filled with CONSTRUCTED rows of a realistic size (20 regions, 12 groups, 3
+censuses, 2 000 classified documents, 500 alerts, 300 incidents, 3 projection scenarios), or
+with the bundled data when the foundation's loader exists. The server runs in its own process
+(uvicorn, as `kelisim serve` does). Bounded: 50 clients x 20 requests, at most 60 s.
+
+    .venv/bin/python bench/bench_web.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CLIENTS, REQUESTS_EACH, TIME_LIMIT = 50, 20, 60.0
+API_ROUTES = ["/api/overview", "/api/overview?indicator=tension", "/api/areas/550000000",
+              "/api/monitor", "/api/monitor?area=750000000&tier_min=3", "/api/incidents",
+              "/api/forecasts", "/api/meta"]
+PASSWORD = "bench-password"
+GROUPS = ["kazakh", "russian", "uzbek", "ukrainian", "uyghur", "german", "tatar",
+          "azerbaijani", "korean", "turkish", "belarusian", "other"]
+
+
+def _fill(con, rng: np.random.Generator) -> None:
+    from kelisim.web import auth
+    from kelisim.web.mapsvg import GEOJSON_KATO
+
+    regions = list(GEOJSON_KATO.items())
+    con.execute("INSERT INTO areas (area_code, boundary_version, level, name_en) "
+                "VALUES ('000000000', '2024', 'country', 'Kazakhstan')")
+    for name, code in regions:
+        con.execute("INSERT INTO areas (area_code, boundary_version, level, parent_code, "
+                    "name_kk, name_ru, name_en) VALUES (?, '2024', 'region', '000000000', ?, ?, ?)",
+                    [code, name, name, name])
+    for g in GROUPS:
+        con.execute("INSERT INTO groups VALUES (?, 'group', ?, ?, ?)", [g, g, g, g])
+    population = []
+    for _, code in regions:
+        for period in (1999, 2009, 2021):
+            counts = rng.integers(1_000, 500_000, len(GROUPS))
+            population.append(("bench", code, "total", period, float(counts.sum())))
+            population += [
+                ("bench", code, g, period, float(c))
+                for g, c in zip(GROUPS, counts, strict=True)
+            ]
+    frame = pd.DataFrame(population, columns=["dataset", "area_code", "group_code", "period",
+                                              "count"])
+    con.register("frame", frame)
+    con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
+                "SELECT * FROM frame")
+    codes = [c for _, c in regions]
+    n = 2000
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    docs = pd.DataFrame({"doc_id": [f"d{i}" for i in range(n)], "source": "bench",
+                         "published_at": days, "language": rng.choice(["kk", "ru", "en"], n),
+                         "title": [f"Constructed item {i}" for i in range(n)],
+                         "text": "Constructed text for the benchmark."})
+    con.register("docs", docs)
+    con.execute("INSERT INTO documents (doc_id, source, published_at, language, title, text) "
+                "SELECT * FROM docs")
+    classes = pd.DataFrame({"doc_id": docs["doc_id"], "tier": rng.integers(0, 6, n),
+                            "place": rng.choice(codes, n), "grp": rng.choice(GROUPS, n)})
+    con.register("classes", classes)
+    con.execute("INSERT INTO classifications (doc_id, relevant, tier, groups, places, "
+                "rationale, model) SELECT doc_id, true, tier, [grp], [place], "
+                "'{\"rules\": [\"bench\"]}', 'rules' FROM classes")
+    alert_frame = pd.DataFrame({"alert_id": [f"a{i}" for i in range(500)],
+                           "area_code": rng.choice(codes, 500),
+                           "day": pd.Timestamp("2024-01-01")
+                           + pd.to_timedelta(rng.integers(0, 365, 500), unit="D"),
+                           "value": rng.random(500)})
+    con.register("alert_frame", alert_frame)
+    con.execute("INSERT INTO alerts (alert_id, area_code, day, metric, value, baseline, score) "
+                "SELECT alert_id, area_code, day, 'tension_index', value, 0.2, value * 5 "
+                "FROM alert_frame")
+    incident_frame = pd.DataFrame({"incident_id": [f"i{i}" for i in range(300)],
+                              "date_start": pd.Timestamp("2015-01-01")
+                              + pd.to_timedelta(rng.integers(0, 3000, 300), unit="D"),
+                              "region_code": rng.choice(codes, 300),
+                              "lat": rng.uniform(42, 54, 300), "lon": rng.uniform(50, 85, 300)})
+    con.register("incident_frame", incident_frame)
+    con.execute("INSERT INTO incidents (incident_id, date_start, area_code, region_code, lat, "
+                "lon, origin) SELECT incident_id, date_start, region_code, region_code, lat, "
+                "lon, 'bench' FROM incident_frame")
+    rows = [("bench", s, code, "total", "both", "total", year, 1e5 + year, 9e4, 1.1e5, 8e4, 1.2e5)
+            for s in ("low", "medium", "high") for code in ["000000000", *codes]
+            for year in range(2025, 2055)]
+    projection_frame = pd.DataFrame(rows)
+    con.register("projection_frame", projection_frame)
+    con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, sex, age, "
+                "period, count, lower80, upper80, lower95, upper95) SELECT * FROM projection_frame")
+    auth.add_user(con, "bench", PASSWORD, "viewer")
+
+
+def _store(folder: Path) -> Path:
+    from kelisim import store
+
+    path = folder / "bench.duckdb"
+    con = store.connect(path)
+    _fill(con, np.random.default_rng(20240601))
+    con.close()
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _first_page(base: str, token: str) -> tuple[float, float | None]:
+    """Cold HTTP time of the overview page, and the browser's load time when Chromium exists."""
+    import httpx
+
+    started = time.perf_counter()
+    httpx.get(base + "/", cookies={"kelisim_session": token}, timeout=30).raise_for_status()
+    http_seconds = time.perf_counter() - started
+    chromium = os.environ.get("KELISIM_CHROMIUM", "/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return http_seconds, None
+    if not Path(chromium).exists():
+        return http_seconds, None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        context = browser.new_context()
+        context.add_cookies([{"name": "kelisim_session", "value": token, "url": base}])
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(base + "/area/550000000", wait_until="load")
+        page.goto(base + "/", wait_until="load")
+        browser_seconds = (time.perf_counter() - started) / 2
+        browser.close()
+    return http_seconds, browser_seconds
+
+
+async def _load(base: str, token: str, routes: list[str]) -> list[float]:
+    import httpx
+
+    latencies: list[float] = []
+    deadline = time.perf_counter() + TIME_LIMIT
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def client(number: int) -> None:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+            for i in range(REQUESTS_EACH):
+                if time.perf_counter() > deadline:
+                    return
+                started = time.perf_counter()
+                reply = await http.get(routes[(number + i) % len(routes)])
+                reply.raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(client(n) for n in range(CLIENTS)))
+    return latencies
+
+
+def main() -> None:
+    import httpx
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = _store(Path(folder))
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, "-c",
+             f"from kelisim.web import serve; serve('127.0.0.1', {port}, {str(path)!r})"],
+            stdout=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                try:
+                    httpx.get(base + "/api/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            token = httpx.post(base + "/api/auth/token", json={
+                "username": "bench", "password": PASSWORD}).json()["token"]
+            http_first, browser_first = _first_page(base, token)
+            single = []  # one client, one request at a time: the service time per request
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as one:
+                for i in range(10 * len(API_ROUTES)):  # the first pass also warms the cache
+                    started = time.perf_counter()
+                    one.get(API_ROUTES[i % len(API_ROUTES)]).raise_for_status()
+                    single.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            latencies = asyncio.run(_load(base, token, API_ROUTES))
+            seconds = time.perf_counter() - started
+            floor = asyncio.run(_load(base, token, ["/api/health"]))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    ms, floor_ms = np.array(latencies) * 1000, np.array(floor) * 1000
+    print(f"first page (overview, cold server, HTTP):  {http_first:.3f} s   goal < 2 s")
+    if browser_first is not None:
+        print(f"first page load in Chromium (to 'load'):   {browser_first:.3f} s   goal < 2 s")
+    single_ms = np.array(single[len(API_ROUTES):]) * 1000
+    print(f"API, one client at a time: p50 {np.percentile(single_ms, 50):.1f} ms, "
+          f"p95 {np.percentile(single_ms, 95):.1f} ms")
+    print(f"API: {len(ms)} requests from {CLIENTS} concurrent clients on loopback, "
+          f"{len(ms) / seconds:.0f} requests/s, {os.cpu_count()} CPUs "
+          f"(load average {os.getloadavg()[0]:.1f})")
+    print(f"API latency p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms,"
+          f" max {ms.max():.1f} ms   goal p95 < 100 ms "
+          f"({'met' if np.percentile(ms, 95) < 100 else 'NOT met'})")
+    print(f"floor, /api/health under the same load: p50 {np.percentile(floor_ms, 50):.1f} ms, "
+          f"p95 {np.percentile(floor_ms, 95):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The brief: composition, indices, projections, incidents and alerts of one area and period."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from importlib import resources
+
+import duckdb
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from kelisim.errors import KelisimError
+from kelisim.web import queries
+from kelisim.web.i18n import translator
+
+_env = Environment(
+    loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
+)
+
+
+def brief_data(
+    con: duckdb.DuckDBPyConnection, area: str, period: int | None, lang: str
+) -> dict:
+    """The brief's content as plain data (also served by ``/api/brief/{area}``)."""
+    names = queries.area_names(con, lang)
+    group_names = queries.group_names(con, lang)
+    rows = queries.composition(con, area=area)
+    periods = sorted({r["period"] for r in rows})
+    if period is None and periods:
+        period = periods[-1]
+    current = sorted(
+        (r for r in rows if r["period"] == period), key=lambda r: -(r["share"] or 0)
+    )
+    runs = queries.projection_runs(con)
+    projected = queries.projection_totals(con, area, runs[-1]) if runs else []
+    horizon = max((r["period"] for r in projected), default=None)
+    return {
+        "area": area,
+        "name": names.get(area, area),
+        "period": period,
+        "periods": periods,
+        "composition": [
+            {**r, "group_name": group_names.get(r["group"], r["group"])} for r in current
+        ],
+        "indices": queries.diversity(con, period, [area]) if period else [],
+        "projection_run": runs[-1] if runs else None,
+        "projections": [r for r in projected if r["period"] == horizon],
+        "incidents": queries.incidents(con, area=area, year=period, limit=50),
+        "alerts": queries.alerts(con, area=area, limit=20, year=period),
+        "flagged": len(queries.flagged(con, area=area, limit=500)),
+        "generated_at": datetime.now().isoformat(timespec="minutes"),
+    }
+
+
+def brief_html(
+    con: duckdb.DuckDBPyConnection,
+    area: str,
+    period: int | None,
+    lang: str,
+    standalone: bool = False,
+) -> str:
+    """The printable page; ``standalone`` embeds its stylesheet (for PDF and files)."""
+    css = (resources.files("kelisim.report") / "brief.css").read_text(encoding="utf-8")
+    return _env.get_template("brief.html").render(
+        brief=brief_data(con, area, period, lang),
+        t=translator(lang),
+        lang=lang,
+        css=css if standalone else None,
+    )
+
+
+def _chromium() -> str | None:
+    return os.environ.get("KELISIM_CHROMIUM") or shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
+
+
+def brief_pdf(html: str) -> bytes:
+    """A4 PDF of a standalone brief, printed by the system Chromium through Playwright."""
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        raise KelisimError(
+            "PDF briefs need the playwright package and a Chromium "
+            "(apt-get install chromium, or set KELISIM_CHROMIUM); print the HTML brief instead"
+        )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(html, wait_until="load")
+            return page.pdf(format="A4", print_background=True,
+                            margin={"top": "15mm", "bottom": "15mm",
+                                    "left": "12mm", "right": "12mm"})
+        finally:
+            browser.close()

@@ -1,0 +1,1 @@
+"""The JSON API under /api (routes in :mod:`kelisim.web.api.routes`)."""

@@ -1,0 +1,246 @@
+"""Typed request and response bodies of the JSON API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+Indicator = Literal["share", "diversity", "segregation", "tension"]
+Language = Literal["kk", "ru", "en"]
+Verdict = Literal["agree", "disagree", "change_tier"]
+
+
+class Area(BaseModel):
+    area_code: str
+    level: str
+    parent_code: str | None
+    name: str
+
+
+class Group(BaseModel):
+    group_code: str
+    kind: str
+    name: str
+
+
+class AreaValue(BaseModel):
+    area: str
+    name: str
+    value: float
+
+
+class Alert(BaseModel):
+    alert_id: str
+    area: str | None
+    group: str | None
+    day: date
+    metric: str
+    value: float | None
+    baseline: float | None
+    score: float | None
+    top_doc_ids: list[str] | None
+
+
+class Overview(BaseModel):
+    indicator: Indicator
+    group: str | None
+    index: str | None
+    indices: list[str]
+    period: int | None
+    periods: list[int]
+    values: list[AreaValue]
+    alerts: list[Alert]
+
+
+class CompositionRow(BaseModel):
+    area: str
+    group: str
+    period: int
+    count: float | None
+    share: float | None
+
+
+class IndexRow(BaseModel):
+    area: str
+    index: str
+    value: float
+
+
+class SegregationRow(BaseModel):
+    index: str
+    group: str
+    value: float
+
+
+class ProjectionRow(BaseModel):
+    run: str
+    scenario: str
+    group: str
+    period: int
+    count: float
+    lower80: float | None
+    upper80: float | None
+    lower95: float | None
+    upper95: float | None
+
+
+class Incident(BaseModel):
+    incident_id: str
+    origin: str | None
+    date_start: date
+    date_end: date | None
+    area_code: str | None
+    region_code: str | None
+    place: str | None
+    lat: float | None
+    lon: float | None
+    geo_precision: str | None
+    event_type: str | None
+    interethnic: str | None
+    groups: list[str] | None
+    fatalities: int | None
+    injured: int | None
+    summary: str | None
+    sources: list[str] | None
+    confidence: str | None
+
+
+class FlaggedItem(BaseModel):
+    doc_id: str
+    source: str
+    url: str | None
+    published_at: datetime | None
+    language: str | None
+    title: str | None
+    text: str
+    tier: int
+    relevance_score: float | None
+    hostility_score: float | None
+    counter_speech: bool | None
+    groups: list[str] | None
+    places: list[str] | None
+    rationale: Any
+    model: str | None
+    review_verdict: str | None
+    review_tier: int | None
+    reviewer: str | None
+
+
+class AreaDetail(BaseModel):
+    area_code: str
+    name: str
+    level: str
+    composition: list[CompositionRow]
+    indices: list[IndexRow]
+    segregation: list[SegregationRow]
+    projections: list[ProjectionRow]
+    tension: list[Alert]
+    incidents: list[Incident]
+    flagged: list[FlaggedItem]
+
+
+class ReviewIn(BaseModel):
+    verdict: Verdict
+    tier: int | None = Field(None, ge=0, le=5, description="required when verdict is change_tier")
+
+    @model_validator(mode="after")
+    def _tier_for_change(self) -> ReviewIn:
+        if self.verdict == "change_tier" and self.tier is None:
+            raise ValueError("verdict change_tier needs a tier from 0 to 5")
+        return self
+
+
+class Review(BaseModel):
+    review_id: int
+    doc_id: str
+    username: str
+    verdict: str
+    tier: int | None
+    at: datetime
+
+
+class IncidentIn(BaseModel):
+    """An incident as entered by an analyst or read from an imported CSV row."""
+
+    date_start: date
+    date_end: date | None = None
+    area_code: str | None = Field(None, pattern=r"^\d{9}$")
+    region_code: str | None = Field(None, pattern=r"^\d{9}$")
+    place: str | None = Field(None, max_length=200)
+    lat: float | None = Field(None, ge=40.0, le=56.0)
+    lon: float | None = Field(None, ge=46.0, le=88.0)
+    geo_precision: str | None = None
+    event_type: str | None = Field(None, max_length=100)
+    interethnic: Literal["yes", "no", "disputed"] | None = None
+    groups: list[str] = []
+    fatalities: int | None = Field(None, ge=0)
+    injured: int | None = Field(None, ge=0)
+    summary: str | None = Field(None, max_length=4000)
+    sources: list[str] = []
+    confidence: Literal["high", "medium", "low"] | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> IncidentIn:
+        if self.date_end is not None and self.date_end < self.date_start:
+            raise ValueError("date_end is before date_start")
+        return self
+
+
+class ImportResult(BaseModel):
+    imported: int
+    incident_ids: list[str]
+
+
+class ScenarioTable(BaseModel):
+    runs: list[str]
+    run: str | None
+    area: str
+    group: str
+    scenarios: dict[str, list[ProjectionRow]]
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+class Token(BaseModel):
+    token: str
+    token_type: str = "bearer"
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8)
+    role: Literal["viewer", "analyst", "admin"]
+
+
+class UserOut(BaseModel):
+    username: str
+    role: str
+    disabled: bool
+    created_at: datetime | None
+
+
+class Settings(BaseModel):
+    anonymous_read: bool
+
+
+class AuditEntry(BaseModel):
+    audit_id: int
+    who: str
+    at: datetime
+    action: str
+    object: str | None
+    detail: str | None
+
+
+class Meta(BaseModel):
+    languages: list[str]
+    indicators: list[str]
+    areas: list[Area]
+    groups: list[Group]
+    periods: list[int]
+    runs: list[str]

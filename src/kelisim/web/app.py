@@ -1,0 +1,178 @@
+"""The FastAPI application: pages, JSON API, offline API docs, security headers."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kelisim import store
+from kelisim.errors import KelisimError
+from kelisim.web.deps import SESSION_COOKIE, LoginRequired, request_language
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI sets inline styles from its script; only the /docs page allows them.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
+
+class SecurityHeaders:
+    """ASGI middleware adding CSP (no inline script), frame denial and related headers."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_CSP if scope["path"] == "/docs" else CSP
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", csp.encode()),
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class ClearCacheOnWrite:
+    """ASGI middleware: any request other than GET/HEAD empties the read cache before replying."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        cache = scope["app"].state.cache
+
+        async def send_after_clearing(message):
+            if message["type"] == "http.response.start":
+                cache.clear()
+            await send(message)
+
+        await self.app(scope, receive, send_after_clearing)
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"] if p != "body") or "request"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts) + "."
+
+
+def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
+    """The HTML page for a refused (403), missing (404) or bad (422) page request."""
+    from kelisim.web import auth
+    from kelisim.web.i18n import translator
+    from kelisim.web.pages import render
+
+    lang = request_language(request)
+    t = translator(lang)
+    cur = request.app.state.con.cursor()
+    try:
+        user = auth.user_for_token(cur, request.cookies.get(SESSION_COOKIE))
+    finally:
+        cur.close()
+    if status == 403 and detail in auth.ROLES:
+        heading, message = t("refused"), t("refused_role", role=t("role_" + detail))
+    elif status == 403:
+        heading, message = t("refused"), detail
+    elif status == 404:
+        heading, message = t("not_found"), detail
+    else:
+        heading, message = t("bad_request"), detail
+    return render(request, "error.html", lang, user, status, heading=heading, message=message,
+                  status=status)
+
+
+def create_app(db_path: str | Path | None = None, settings: dict | None = None) -> FastAPI:
+    """The dashboard over the store at ``db_path`` (default: KELISIM_DB or the user's file).
+
+    ``settings`` may set ``anonymous_read`` (bool) at start-up and ``cache_seconds`` (how
+    long read results are reused, default 5; writes through the app empty the cache at once).
+    """
+    from kelisim.web import auth
+    from kelisim.web.api.routes import router as api_router
+    from kelisim.web.cache import TTLCache
+    from kelisim.web.pages import router as page_router
+
+    app = FastAPI(
+        title="kelisim",
+        summary="Composition, segregation, projections and media monitoring (kk/ru/en).",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.con = store.connect(db_path)
+    app.state.cache = TTLCache((settings or {}).get("cache_seconds", 5.0))
+    if settings and "anonymous_read" in settings:
+        auth.set_anonymous_read(app.state.con, bool(settings["anonymous_read"]))
+
+    static = resources.files("kelisim.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    import fastapi_offline
+
+    swagger = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/swagger-ui", StaticFiles(directory=str(swagger)), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><html><head><meta charset=utf-8><title>kelisim API</title>"
+            '<link rel="stylesheet" href="/swagger-ui/swagger-ui.css"></head><body>'
+            '<div id="swagger-ui"></div>'
+            '<script src="/swagger-ui/swagger-ui-bundle.js"></script>'
+            '<script src="/static/docs.js"></script></body></html>'
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, error: RequestValidationError):
+        return JSONResponse(
+            {"detail": _validation_message(error), "errors": jsonable_encoder(error.errors())}
+            if request.url.path.startswith("/api/")
+            else {"detail": _validation_message(error)},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        if request.url.path.startswith("/api/") or error.status_code < 400:
+            return await http_exception_handler(request, error)
+        return error_page(request, error.status_code, str(error.detail))
+
+    @app.exception_handler(KelisimError)
+    async def user_error(request: Request, error: KelisimError):
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, error: LoginRequired):
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    app.include_router(api_router)
+    app.include_router(page_router)
+    app.add_middleware(ClearCacheOnWrite)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,102 @@
+"""Request dependencies: the database cursor, the user, the language, role and CSRF checks."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+
+import duckdb
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kelisim.web import auth
+from kelisim.web.i18n import pick_language
+
+SESSION_COOKIE = "kelisim_session"
+CSRF_COOKIE = "kelisim_csrf"
+CSRF_HEADER = "x-csrf-token"
+LANG_COOKIE = "lang"
+
+
+async def get_con(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
+    """A cursor of the app's store connection, one per request (DuckDB cursors are thread-safe)."""
+    cur = request.app.state.con.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+_bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /api/auth/token.")
+
+
+async def current_user(
+    request: Request,
+    con: duckdb.DuckDBPyConnection = Depends(get_con),
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),
+) -> auth.User | None:
+    """The user of the bearer token or session cookie (looked up at most once per TTL)."""
+    token = (credentials.credentials if credentials else None) or request.cookies.get(
+        SESSION_COOKIE
+    )
+    if not token:
+        return None
+    return request.app.state.cache.get(("user", token), lambda: auth.user_for_token(con, token))
+
+
+def request_language(request: Request) -> str:
+    return pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+async def language(request: Request) -> str:
+    """Dependency form of :func:`request_language` (async: no thread hop)."""
+    return request_language(request)
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to /login."""
+
+
+async def reader(
+    request: Request,
+    con: duckdb.DuckDBPyConnection = Depends(get_con),
+    user: auth.User | None = Depends(current_user),
+) -> auth.User | None:
+    """Allow reading to users, and to anonymous visitors when the admin allows it."""
+    if user is None and not request.app.state.cache.get(
+        "anonymous_read", lambda: auth.anonymous_read(con)
+    ):
+        if request.url.path.startswith("/api/"):
+            raise HTTPException(401, "Log in or send a bearer token to read this.")
+        raise LoginRequired()
+    return user
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Double-submit check: the form field or header must equal the CSRF cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+        raise HTTPException(403, "The form's security token is missing or stale; reload the page.")
+
+
+def writer(role: str):
+    """Dependency: a logged-in user of at least ``role``; cookie sessions also need CSRF."""
+
+    async def dependency(
+        request: Request, user: auth.User | None = Depends(current_user)
+    ) -> auth.User:
+        if user is None:
+            raise HTTPException(401, "Log in or send a bearer token to make changes.")
+        if not user.can(role):
+            raise HTTPException(403, f"This needs the {role} role; you are {user.role}.")
+        if _bearer(request) is None and request.url.path.startswith("/api/"):
+            check_csrf(request, request.headers.get(CSRF_HEADER))
+        return user
+
+    return dependency

@@ -1,0 +1,526 @@
+"""Server-rendered pages (Jinja2 templates in this folder); forms post back with a CSRF token."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from importlib import resources
+from typing import Annotated
+
+import duckdb
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from kelisim import store
+from kelisim.errors import KelisimError
+from kelisim.web import auth, charts, mapsvg, queries
+from kelisim.web.api import models
+from kelisim.web.api.routes import (
+    import_incidents,
+    overview_data,
+    record_review,
+    save_incident,
+    scenario_data,
+)
+from kelisim.web.deps import (
+    CSRF_COOKIE,
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    LoginRequired,
+    check_csrf,
+    current_user,
+    get_con,
+    language,
+    reader,
+)
+from kelisim.web.i18n import LANGUAGES, translator
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(resources.files("kelisim.web") / "pages"))
+Con = Annotated[duckdb.DuckDBPyConnection, Depends(get_con)]
+User = Annotated[auth.User | None, Depends(current_user)]
+Reader = Annotated[auth.User | None, Depends(reader)]
+Lang = Annotated[str, Depends(language)]
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+def _count(value) -> str:
+    return "" if value is None else f"{value:,.0f}".replace(",", "\u202f")
+
+
+def _share(value) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def _value(value) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+templates.env.filters.update(count=_count, share=_share, value=_value)
+
+
+def render(
+    request: Request,
+    name: str,
+    lang: str,
+    user: auth.User | None,
+    status_code: int = 200,
+    **context,
+) -> HTMLResponse:
+    """A page with the shared context: t(), lang, user, CSRF token, current path."""
+    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"t": translator(lang), "lang": lang, "languages": LANGUAGES, "user": user,
+         "csrf": csrf, "here": here, "attribution": mapsvg.ATTRIBUTION, **context},
+        status_code=status_code,
+    )
+    if CSRF_COOKIE not in request.cookies:
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict")
+    return response
+
+
+def _local(target: str | None) -> str:
+    """Only same-site paths are followed after login or a language switch."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+def _refuse_unless(user: auth.User | None, role: str) -> auth.User:
+    """Send visitors to the login page; refuse users below ``role`` (403)."""
+    if user is None:
+        raise LoginRequired()
+    if not user.can(role):
+        raise HTTPException(403, role)
+    return user
+
+
+def _page_writer(
+    request: Request, user: auth.User | None, role: str, csrf_token: str
+) -> auth.User:
+    user = _refuse_unless(user, role)
+    check_csrf(request, csrf_token)
+    return user
+
+
+# ---------------------------------------------------------------- session and language
+
+
+@router.get("/login")
+def login_page(request: Request, user: User, lang: Lang, next: str = "/"):
+    return render(request, "login.html", lang, user, next=_local(next), failed=False)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    con: Con,
+    lang: Lang,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+):
+    check_csrf(request, csrf_token)
+    token = auth.login(con, username, password)
+    if token is None:
+        return render(request, "login.html", lang, None, 401, next=_local(next), failed=True)
+    response = RedirectResponse(_local(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=auth.SESSION_DAYS * 86400
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, con: Con, csrf_token: Annotated[str, Form()]):
+    check_csrf(request, csrf_token)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        auth.logout(con, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, next: str = "/"):
+    if code not in LANGUAGES:
+        raise HTTPException(404, "unknown language")
+    response = RedirectResponse(_local(next), status_code=303)
+    response.set_cookie(LANG_COOKIE, code, max_age=YEAR_SECONDS, samesite="lax")
+    return response
+
+
+# ---------------------------------------------------------------- overview and area
+
+
+@router.get("/")
+def overview(
+    request: Request,
+    con: Con,
+    user: Reader,
+    lang: Lang,
+    indicator: models.Indicator = "share",
+    group: str | None = None,
+    period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    index: str | None = None,
+):
+    data = overview_data(con, lang, indicator, group or None, period, index or None)
+    frame, paths = mapsvg.region_paths()
+    values = {v["area"]: v["value"] for v in data["values"]}
+    colours, classes = mapsvg.colour_classes(values)
+    names = queries.area_names(con, lang)
+    regions = [
+        {"code": code, "d": d, "name": names.get(code, code), "value": values.get(code),
+         "fill": colours.get(code, mapsvg.NO_DATA)}
+        for code, d in paths.items()
+    ]
+    return render(
+        request, "overview.html", lang, user, data=data, regions=regions, classes=classes,
+        palette=mapsvg.PALETTE, no_data=mapsvg.NO_DATA, width=mapsvg.WIDTH, height=frame.height,
+        groups=queries.groups(con, lang), area_names=names,
+        group_names=queries.group_names(con, lang),
+    )
+
+
+@router.get("/area/{area_code}")
+def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
+    detail = queries.area_detail(con, area_code, lang)
+    if detail is None:
+        raise HTTPException(404, f"No area with KATO code {area_code}.")
+    t = translator(lang)
+    group_names = queries.group_names(con, lang)
+    rows = detail["composition"]
+    periods = sorted({r["period"] for r in rows})
+    table = {(r["period"], r["group"]): r for r in rows}
+    shared = [p for p in periods if sum(r["period"] == p and r["share"] is not None
+                                       for r in rows) >= 2]
+    latest = shared[-1] if shared else (periods[-1] if periods else None)
+
+    def by_share_then_name(code: str):
+        cell = table.get((latest, code))
+        share = cell["share"] if cell and cell["share"] is not None else -1.0
+        return (-share, group_names.get(code, code))
+
+    group_codes = sorted({r["group"] for r in rows}, key=by_share_then_name)
+    share_bars = charts.bar_chart(
+        [(group_names.get(r["group"], r["group"]), r["share"])
+         for r in rows if r["period"] == latest and r["share"] is not None],
+        t("composition"),
+    )
+    totals = queries.projection_totals(con, area_code)
+    projection_chart = charts.line_chart(
+        {f"{r0['run']} / {r0['scenario']}": [
+            (r["period"], r["count"], r["lower95"], r["upper95"])
+            for r in totals if (r["run"], r["scenario"]) == (r0["run"], r0["scenario"])]
+         for r0 in totals},
+        t("projections"),
+    )
+    tension = sorted(
+        (a for a in detail["tension"] if a["metric"] == "tension_index"), key=lambda a: a["day"]
+    )
+    tension_chart = charts.line_chart(
+        {t("tension"): [(a["day"].toordinal(), a["value"]) for a in tension]}, t("tension"),
+        x_format=lambda day: date.fromordinal(day).isoformat(),
+    ) if tension else ""
+    return render(
+        request, "area.html", lang, user, detail=detail, periods=periods,
+        group_codes=group_codes, table=table, group_names=group_names,
+        area_names=queries.area_names(con, lang), share_bars=share_bars,
+        projection_chart=projection_chart, tension_chart=tension_chart, latest=latest,
+    )
+
+
+# ---------------------------------------------------------------- monitor
+
+
+@router.get("/monitor")
+def monitor(
+    request: Request,
+    con: Con,
+    user: Reader,
+    lang: Lang,
+    area: str | None = None,
+    group: str | None = None,
+    tier_min: Annotated[int, Query(ge=0, le=5)] = queries.FLAG_TIER,
+    language: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+):
+    def day(text: str | None) -> date | None:
+        try:
+            return date.fromisoformat(text) if text else None
+        except ValueError:
+            raise HTTPException(422, f"{text!r} is not a date (YYYY-MM-DD).") from None
+
+    items = queries.flagged(
+        con, area or None, group or None, tier_min,
+        language if language in LANGUAGES else None, day(date_from), day(date_to),
+    )
+    filters = {"area": area or "", "group": group or "", "tier_min": tier_min,
+               "language": language or "", "date_from": date_from or "",
+               "date_to": date_to or ""}
+    return render(
+        request, "monitor.html", lang, user, items=items, filters=filters,
+        areas=queries.areas(con, lang), groups=queries.groups(con, lang),
+        area_names=queries.area_names(con, lang), group_names=queries.group_names(con, lang),
+    )
+
+
+@router.post("/monitor/{doc_id}/review")
+def review(
+    request: Request,
+    con: Con,
+    user: User,
+    doc_id: str,
+    verdict: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()],
+    tier: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/monitor",
+):
+    user = _page_writer(request, user, "analyst", csrf_token)
+    try:
+        body = models.ReviewIn(verdict=verdict, tier=int(tier) if tier else None)
+    except (ValidationError, ValueError) as error:
+        raise HTTPException(422, str(error).splitlines()[-1]) from None
+    record_review(con, user, doc_id, body)
+    return RedirectResponse(_local(next), status_code=303)
+
+
+# ---------------------------------------------------------------- incidents
+
+
+@router.get("/incidents")
+def incidents(
+    request: Request,
+    con: Con,
+    user: Reader,
+    lang: Lang,
+    area: str | None = None,
+    year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    imported: Annotated[int | None, Query(ge=0)] = None,
+):
+    rows = queries.incidents(con, area or None, year)
+    frame, paths = mapsvg.region_paths()
+    points = []
+    for row in rows:
+        if row["lat"] is not None and row["lon"] is not None:
+            x, y = frame.xy(row["lon"], row["lat"])
+            points.append({"x": x, "y": y, "row": row})
+    return render(
+        request, "incidents.html", lang, user, rows=rows, points=points, paths=paths,
+        width=mapsvg.WIDTH, height=frame.height, area_names=queries.area_names(con, lang),
+        group_names=queries.group_names(con, lang), areas=queries.areas(con, lang),
+        filters={"area": area or "", "year": year or ""}, imported=imported,
+    )
+
+
+def _incident_form(
+    request: Request, con, lang, user, values: dict, incident_id: str | None, error: str | None
+):
+    return render(
+        request, "incident_form.html", lang, user, 422 if error else 200, values=values,
+        incident_id=incident_id, error=error, areas=queries.areas(con, lang),
+        groups=queries.groups(con, lang),
+    )
+
+
+@router.get("/incidents/new")
+def new_incident(request: Request, con: Con, user: User, lang: Lang):
+    _refuse_unless(user, "analyst")
+    return _incident_form(request, con, lang, user, {}, None, None)
+
+
+@router.get("/incidents/{incident_id}/edit")
+def edit_incident(request: Request, con: Con, user: User, lang: Lang, incident_id: str):
+    _refuse_unless(user, "analyst")
+    found = queries.incident(con, incident_id)
+    if found is None:
+        raise HTTPException(404, f"No incident {incident_id}.")
+    return _incident_form(request, con, lang, user, found, incident_id, None)
+
+
+async def _save_incident_form(request, con, user, lang, incident_id):
+    form = await request.form()
+    user = _page_writer(request, user, "analyst", str(form.get("csrf_token", "")))
+    values = {k: (str(form.get(k)).strip() or None) for k in queries.INCIDENT_COLUMNS if k in form}
+    values["groups"] = [str(g) for g in form.getlist("groups") if g]
+    values["sources"] = [s.strip() for s in (values.get("sources") or "").split(";") if s.strip()]
+    try:
+        incident = models.IncidentIn(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "form"
+        return _incident_form(
+            request, con, lang, user, values, incident_id, f"{where}: {first['msg']}"
+        )
+    save_incident(con, user, incident, incident_id)
+    return RedirectResponse("/incidents", status_code=303)
+
+
+@router.post("/incidents/new")
+async def create_incident(request: Request, con: Con, user: User, lang: Lang):
+    return await _save_incident_form(request, con, user, lang, None)
+
+
+@router.post("/incidents/{incident_id}/edit")
+async def update_incident(
+    request: Request, con: Con, user: User, lang: Lang, incident_id: str
+):
+    return await _save_incident_form(request, con, user, lang, incident_id)
+
+
+@router.post("/incidents/import")
+async def import_incidents_page(
+    request: Request,
+    con: Con,
+    user: User,
+    lang: Lang,
+    file: UploadFile,
+    csrf_token: Annotated[str, Form()],
+):
+    user = _page_writer(request, user, "analyst", csrf_token)
+    text = (await file.read()).decode("utf-8-sig")
+    try:
+        ids = import_incidents(con, user, text, file.filename or "upload.csv")
+    except KelisimError as error:
+        raise HTTPException(422, str(error)) from None
+    return RedirectResponse(f"/incidents?imported={len(ids)}", status_code=303)
+
+
+# ---------------------------------------------------------------- forecasts and brief
+
+
+@router.get("/forecasts")
+def forecasts(
+    request: Request,
+    con: Con,
+    user: Reader,
+    lang: Lang,
+    area: str = queries.COUNTRY,
+    run: str | None = None,
+    group: str = "total",
+):
+    data = scenario_data(con, area, run or None, group)
+    periods = sorted({r["period"] for rows in data["scenarios"].values() for r in rows})
+    cells = {
+        (name, r["period"]): r for name, rows in data["scenarios"].items() for r in rows
+    }
+    chart = charts.line_chart(
+        {name: [(r["period"], r["count"], r["lower95"], r["upper95"]) for r in rows]
+         for name, rows in data["scenarios"].items()},
+        translator(lang)("forecasts"),
+    )
+    return render(
+        request, "forecasts.html", lang, user, data=data, periods=periods, cells=cells,
+        chart=chart, areas=queries.areas(con, lang), groups=queries.groups(con, lang),
+    )
+
+
+@router.get("/brief.css")
+def brief_css():
+    css = (resources.files("kelisim.report") / "brief.css").read_text(encoding="utf-8")
+    return Response(css, media_type="text/css")
+
+
+@router.get("/brief/{area_code}.pdf")
+def brief_pdf(
+    con: Con,
+    _: Reader,
+    lang: Lang,
+    area_code: str,
+    period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+):
+    from kelisim.report import brief_html, brief_pdf
+
+    if not queries.area_exists(con, area_code):
+        raise HTTPException(404, f"No area with KATO code {area_code}.")
+    try:
+        pdf = brief_pdf(brief_html(con, area_code, period, lang, standalone=True))
+    except KelisimError as error:
+        raise HTTPException(503, str(error)) from None
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="brief-{area_code}.pdf"'},
+    )
+
+
+@router.get("/brief/{area_code}")
+def brief(
+    con: Con,
+    _: Reader,
+    lang: Lang,
+    area_code: str,
+    period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+):
+    from kelisim.report import brief_html
+
+    if not queries.area_exists(con, area_code):
+        raise HTTPException(404, f"No area with KATO code {area_code}.")
+    return HTMLResponse(brief_html(con, area_code, period, lang))
+
+
+# ---------------------------------------------------------------- admin
+
+
+@router.get("/admin")
+def admin(request: Request, con: Con, user: User, lang: Lang):
+    _refuse_unless(user, "admin")
+    return render(
+        request, "admin.html", lang, user, users=auth.list_users(con),
+        anonymous=auth.anonymous_read(con), audit=queries.audit_entries(con, 50),
+    )
+
+
+@router.post("/admin/users")
+def admin_add_user(
+    request: Request,
+    con: Con,
+    user: User,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()],
+):
+    admin_user = _page_writer(request, user, "admin", csrf_token)
+    try:
+        with store.transaction(con):
+            auth.add_user(con, username, password, role)
+            auth.audit(con, admin_user.username, "user.add", username, {"role": role})
+    except KelisimError as error:
+        raise HTTPException(422, str(error)) from None
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/users/{username}/disable")
+def admin_disable_user(
+    request: Request, con: Con, user: User, username: str, csrf_token: Annotated[str, Form()]
+):
+    admin_user = _page_writer(request, user, "admin", csrf_token)
+    with store.transaction(con):
+        auth.set_disabled(con, username)
+        auth.audit(con, admin_user.username, "user.disable", username, {})
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/settings")
+def admin_settings(
+    request: Request,
+    con: Con,
+    user: User,
+    csrf_token: Annotated[str, Form()],
+    anonymous_read: Annotated[str, Form()] = "",
+):
+    admin_user = _page_writer(request, user, "admin", csrf_token)
+    allowed = anonymous_read == "on"
+    with store.transaction(con):
+        auth.set_anonymous_read(con, allowed)
+        auth.audit(con, admin_user.username, "settings.update", "anonymous_read",
+                   {"anonymous_read": allowed})
+    return RedirectResponse("/admin", status_code=303)

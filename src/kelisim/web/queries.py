@@ -1,0 +1,528 @@
+"""Data access for the dashboard: SQL over the shared store tables, nothing else.
+
+Every function takes an open DuckDB connection (a per-request cursor) and returns plain rows
+(lists of dicts) or small dicts; rendering lives in the pages and the API. Measures come from
+``kelisim.measure`` when it is installed; without it those functions return nothing and the
+pages show an empty state.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+
+from kelisim.errors import KelisimError
+
+LANGUAGES = ("kk", "ru", "en")
+COUNTRY = "000000000"
+FLAG_TIER = 2  # documents with at least this tier are "flagged" for review
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _name(lang: str, table: str = "") -> str:
+    prefix = f"{table}." if table else ""
+    lang = lang if lang in LANGUAGES else "en"
+    return f"coalesce({prefix}name_{lang}, {prefix}name_en)"
+
+
+# ---------------------------------------------------------------- names
+
+
+def areas(con: duckdb.DuckDBPyConnection, lang: str, level: str | None = None) -> list[dict]:
+    """Areas in their latest boundary version: area_code, level, parent_code, name."""
+    where = "WHERE level = ?" if level else ""
+    return _rows(
+        con,
+        f"SELECT area_code, level, parent_code, {_name(lang)} AS name FROM ("
+        "  SELECT DISTINCT ON (area_code) * FROM areas "
+        "  ORDER BY area_code, boundary_version DESC) "
+        f"{where} ORDER BY name",
+        [level] if level else [],
+    )
+
+
+def area_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
+    return {a["area_code"]: a["name"] for a in areas(con, lang)}
+
+
+def groups(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
+    """Groups (not 'total'): group_code, kind, name, ordered by name."""
+    return _rows(
+        con,
+        f"SELECT group_code, kind, {_name(lang)} AS name FROM groups "
+        "WHERE group_code <> 'total' ORDER BY kind, name",
+    )
+
+
+def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
+    return {g["group_code"]: g["name"] for g in groups(con, lang)}
+
+
+def area_exists(con: duckdb.DuckDBPyConnection, area_code: str) -> bool:
+    found = con.execute("SELECT 1 FROM areas WHERE area_code = ?", [area_code]).fetchone()
+    return found is not None
+
+
+# ---------------------------------------------------------------- population
+
+
+_COMPOSITION = """
+WITH best AS (
+    SELECT DISTINCT ON (area_code, group_code, period) area_code, group_code, period,
+           count, share
+    FROM population WHERE {where}
+    ORDER BY area_code, group_code, period, count IS NULL, dataset
+),
+totals AS (SELECT area_code, period, count AS total FROM best WHERE group_code = 'total')
+SELECT b.area_code AS area, b.group_code AS "group", b.period, b.count,
+       coalesce(b.share, b.count / nullif(t.total, 0)) AS share
+FROM best b LEFT JOIN totals t USING (area_code, period)
+WHERE b.group_code <> 'total'
+ORDER BY area, period, "group"
+"""
+
+
+def composition(
+    con: duckdb.DuckDBPyConnection,
+    area: str | None = None,
+    period: int | None = None,
+    areas_in: list[str] | None = None,
+) -> list[dict]:
+    """Tidy rows area, group, period, count, share (share computed from 'total' if absent)."""
+    clauses, params = ["TRUE"], []
+    if area is not None:
+        clauses.append("area_code = ?")
+        params.append(area)
+    if areas_in is not None:
+        clauses.append("list_contains(?, area_code)")
+        params.append(areas_in)
+    if period is not None:
+        clauses.append("period = ?")
+        params.append(period)
+    return _rows(con, _COMPOSITION.format(where=" AND ".join(clauses)), params)
+
+
+def population_periods(con: duckdb.DuckDBPyConnection, group: str | None = None) -> list[int]:
+    """Years with ethnic figures for regions (for one group when given)."""
+    sql = (
+        "SELECT DISTINCT period FROM population p JOIN areas a USING (area_code) "
+        "WHERE a.level = 'region' AND group_code <> 'total'"
+    )
+    params = []
+    if group:
+        sql += " AND group_code = ?"
+        params.append(group)
+    return [r[0] for r in con.execute(sql + " ORDER BY period", params).fetchall()]
+
+
+_USABLE = {
+    # a share is published, or can be computed from a count and the area's total
+    "share": "(p.share IS NOT NULL OR (p.count IS NOT NULL AND EXISTS (SELECT 1 FROM population t "
+    "WHERE t.area_code = p.area_code AND t.period = p.period AND t.group_code = 'total')))",
+    "count": "p.count IS NOT NULL",
+}
+
+
+def best_period(
+    con: duckdb.DuckDBPyConnection, group: str | None = None, need: str = "count"
+) -> int | None:
+    """The year with usable figures (``need``: share or count) for the most regions."""
+    sql = (
+        "SELECT p.period FROM population p JOIN areas a USING (area_code) "
+        f"WHERE a.level = 'region' AND p.group_code <> 'total' AND {_USABLE[need]}"
+    )
+    params = []
+    if group:
+        sql += " AND p.group_code = ?"
+        params.append(group)
+    row = con.execute(
+        sql + " GROUP BY p.period ORDER BY count(DISTINCT p.area_code) DESC, p.period DESC "
+        "LIMIT 1",
+        params,
+    ).fetchone()
+    return row[0] if row else None
+
+
+def best_group(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The group with regional shares for the most (region, year) pairs: the map's default."""
+    row = con.execute(
+        "SELECT p.group_code FROM population p JOIN areas a USING (area_code) "
+        "WHERE a.level = 'region' AND p.group_code NOT IN ('total', 'other', 'not_stated') "
+        f"AND {_USABLE['share']} GROUP BY p.group_code "
+        "ORDER BY count(DISTINCT (p.area_code, p.period)) DESC, p.group_code LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def region_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [a["area_code"] for a in areas(con, "en", level="region")]
+
+
+def _long_frame(rows: list[dict]):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["area", "group", "period", "count", "share"])
+    frame = frame.dropna(subset=["count"])
+    return frame[~frame["group"].isin(["not_stated"])][["area", "group", "period", "count"]]
+
+
+def diversity(
+    con: duckdb.DuckDBPyConnection, period: int, areas_in: list[str] | None = None
+) -> list[dict]:
+    """Rows area, index, value from ``kelisim.measure.diversity_by_area`` ([] without it)."""
+    try:
+        from kelisim.measure import diversity_by_area
+    except ImportError:
+        return []
+    frame = _long_frame(composition(con, period=period, areas_in=areas_in))
+    if frame.empty:
+        return []
+    try:
+        result = diversity_by_area(frame)
+    except KelisimError:  # e.g. a period with a single group published
+        return []
+    return [
+        {"area": str(r.area), "index": str(r.index), "value": float(r.value)}
+        for r in result.itertuples(index=False)
+        if r.value == r.value  # NaN for areas without persons
+    ]
+
+
+def segregation(con: duckdb.DuckDBPyConnection, parent: str, period: int) -> list[dict]:
+    """Rows index, group, value of segregation across the areas under ``parent``.
+
+    Uses ``kelisim.measure.segregation_table``; [] without it or without sub-area data.
+    """
+    try:
+        from kelisim.measure import segregation_table
+    except ImportError:
+        return []
+    children = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT area_code FROM areas WHERE parent_code = ?", [parent]
+        ).fetchall()
+    ]
+    frame = _long_frame(composition(con, period=period, areas_in=children)) if children else None
+    if frame is None or frame["area"].nunique() < 2:
+        return []
+    try:
+        result = segregation_table(frame)
+    except KelisimError:
+        return []
+    return [
+        {"index": str(r.index), "group": str(r.group), "value": float(r.value)}
+        for r in result.itertuples(index=False)
+        if r.value == r.value
+    ]
+
+
+def _choose_index(rows: list[dict], index: str | None) -> tuple[list[str], str | None]:
+    names = list(dict.fromkeys(r["index"] for r in rows))
+    return names, (index if index in names else (names[0] if names else None))
+
+
+def indicator_values(
+    con: duckdb.DuckDBPyConnection,
+    indicator: str,
+    period: int | None,
+    group: str | None,
+    index: str | None,
+) -> tuple[dict[str, float], list[str], str | None]:
+    """Value per region for the overview map: share | diversity | segregation | tension.
+
+    Returns the values, the index names available (diversity, segregation) and the index
+    shown (``index`` when available, else the first).
+    """
+    regions = region_codes(con)
+    if period is None:
+        return {}, [], None
+    if indicator == "share":
+        rows = composition(con, period=period, areas_in=regions)
+        values = {r["area"]: r["share"] for r in rows
+                  if r["group"] == group and r["share"] is not None}
+        return values, [], None
+    if indicator == "diversity":
+        rows = diversity(con, period, regions)
+        names, chosen = _choose_index(rows, index)
+        return {r["area"]: r["value"] for r in rows if r["index"] == chosen}, names, chosen
+    if indicator == "segregation":
+        rows = [
+            {**r, "area": code}
+            for code in regions
+            for r in segregation(con, code, period)
+            if group in (None, r["group"])
+        ]
+        names, chosen = _choose_index(rows, index)
+        values: dict[str, float] = {}
+        for r in rows:
+            if r["index"] == chosen:
+                values.setdefault(r["area"], r["value"])
+        return values, names, chosen
+    rows = con.execute(
+        "SELECT area_code, avg(value) FROM alerts WHERE metric = 'tension_index' "
+        "AND year(day) = ? AND list_contains(?, area_code) GROUP BY area_code",
+        [period, regions],
+    ).fetchall()
+    return {code: float(value) for code, value in rows if value is not None}, [], None
+
+
+def tension_periods(con: duckdb.DuckDBPyConnection) -> list[int]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT year(day) AS y FROM alerts WHERE metric = 'tension_index' ORDER BY y"
+        ).fetchall()
+    ]
+
+
+# ---------------------------------------------------------------- forecasts
+
+
+def projection_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0] for r in con.execute("SELECT DISTINCT run_name FROM projections ORDER BY 1").fetchall()
+    ]
+
+
+def projections(
+    con: duckdb.DuckDBPyConnection,
+    area: str,
+    run: str | None = None,
+    group: str | None = None,
+) -> list[dict]:
+    """Projected counts (both sexes, all ages) with 80 % and 95 % intervals."""
+    clauses = ["area_code = ?", "sex = 'both'", "age = 'total'"]
+    params: list = [area]
+    if run:
+        clauses.append("run_name = ?")
+        params.append(run)
+    if group:
+        clauses.append("group_code = ?")
+        params.append(group)
+    return _rows(
+        con,
+        'SELECT run_name AS run, scenario, group_code AS "group", period, count, '
+        "lower80, upper80, lower95, upper95 FROM projections WHERE "
+        + " AND ".join(clauses)
+        + ' ORDER BY run, scenario, "group", period',
+        params,
+    )
+
+
+def projection_totals(
+    con: duckdb.DuckDBPyConnection, area: str, run: str | None = None
+) -> list[dict]:
+    """All-groups projections: the run's 'total' rows, else the sum of its groups' central
+    counts (intervals of a sum are not the sum of intervals, so those are left empty)."""
+    rows = projections(con, area, run, "total")
+    if rows:
+        return rows
+    clauses = ["area_code = ?", "sex = 'both'", "age = 'total'"]
+    params: list = [area]
+    if run:
+        clauses.append("run_name = ?")
+        params.append(run)
+    return _rows(
+        con,
+        "SELECT run_name AS run, scenario, 'total' AS \"group\", period, sum(count) AS count, "
+        "NULL::DOUBLE AS lower80, NULL::DOUBLE AS upper80, NULL::DOUBLE AS lower95, "
+        "NULL::DOUBLE AS upper95 FROM projections WHERE " + " AND ".join(clauses)
+        + " GROUP BY run, scenario, period ORDER BY run, scenario, period",
+        params,
+    )
+
+
+# ---------------------------------------------------------------- watch
+
+
+def alerts(
+    con: duckdb.DuckDBPyConnection,
+    area: str | None = None,
+    limit: int = 20,
+    year: int | None = None,
+) -> list[dict]:
+    clauses, params = ["TRUE"], []
+    if area:
+        clauses.append("area_code = ?")
+        params.append(area)
+    if year:
+        clauses.append("year(day) = ?")
+        params.append(year)
+    return _rows(
+        con,
+        'SELECT alert_id, area_code AS area, group_code AS "group", day, metric, value, '
+        "baseline, score, top_doc_ids FROM alerts WHERE "
+        + " AND ".join(clauses)
+        + " ORDER BY day DESC, score DESC NULLS LAST LIMIT ?",
+        [*params, limit],
+    )
+
+
+def flagged(
+    con: duckdb.DuckDBPyConnection,
+    area: str | None = None,
+    group: str | None = None,
+    tier_min: int = FLAG_TIER,
+    language: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """Classified documents at or above ``tier_min`` with their latest review, newest first."""
+    clauses, params = ["c.tier >= ?"], [tier_min]
+    if area:
+        clauses.append("list_contains(c.places, ?)")
+        params.append(area)
+    if group:
+        clauses.append("list_contains(c.groups, ?)")
+        params.append(group)
+    if language:
+        clauses.append("d.language = ?")
+        params.append(language)
+    if date_from:
+        clauses.append("d.published_at >= ?")
+        params.append(date_from)
+    if date_to:
+        clauses.append("d.published_at < ? + INTERVAL 1 DAY")
+        params.append(date_to)
+    rows = _rows(
+        con,
+        "WITH last_review AS (SELECT DISTINCT ON (doc_id) doc_id, verdict, tier, username, \"at\" "
+        "  FROM reviews ORDER BY doc_id, \"at\" DESC, review_id DESC) "
+        "SELECT d.doc_id, d.source, d.url, d.published_at, d.language, d.title, d.text, "
+        "c.tier, c.relevance_score, c.hostility_score, c.counter_speech, c.groups, c.places, "
+        "CAST(c.rationale AS VARCHAR) AS rationale, c.model, "
+        "r.verdict AS review_verdict, r.tier AS review_tier, r.username AS reviewer "
+        "FROM classifications c JOIN documents d USING (doc_id) "
+        "LEFT JOIN last_review r USING (doc_id) WHERE "
+        + " AND ".join(clauses)
+        + " ORDER BY d.published_at DESC NULLS LAST, d.doc_id LIMIT ?",
+        [*params, limit],
+    )
+    for row in rows:
+        row["rationale"] = json.loads(row["rationale"]) if row["rationale"] else None
+    return rows
+
+
+def document_tier(con: duckdb.DuckDBPyConnection, doc_id: str) -> int | None:
+    row = con.execute("SELECT tier FROM classifications WHERE doc_id = ?", [doc_id]).fetchone()
+    return row[0] if row else None
+
+
+def add_review(
+    con: duckdb.DuckDBPyConnection, doc_id: str, username: str, verdict: str, tier: int
+) -> int:
+    return con.execute(
+        "INSERT INTO reviews (doc_id, username, verdict, tier) VALUES (?, ?, ?, ?) "
+        "RETURNING review_id",
+        [doc_id, username, verdict, tier],
+    ).fetchone()[0]
+
+
+def reviews(con: duckdb.DuckDBPyConnection, doc_id: str | None = None) -> list[dict]:
+    where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id else ("", [])
+    return _rows(
+        con,
+        f'SELECT review_id, doc_id, username, verdict, tier, "at" FROM reviews {where} '
+        'ORDER BY "at" DESC, review_id DESC',
+        params,
+    )
+
+
+# ---------------------------------------------------------------- incidents
+
+INCIDENT_COLUMNS = (
+    "date_start", "date_end", "area_code", "region_code", "place", "lat", "lon",
+    "geo_precision", "event_type", "interethnic", "groups", "fatalities", "injured",
+    "summary", "sources", "confidence",
+)  # fmt: skip
+
+
+def incidents(
+    con: duckdb.DuckDBPyConnection,
+    area: str | None = None,
+    year: int | None = None,
+    limit: int = 500,
+) -> list[dict]:
+    clauses, params = ["TRUE"], []
+    if area:
+        clauses.append("(area_code = ? OR region_code = ?)")
+        params += [area, area]
+    if year:
+        clauses.append("year(date_start) = ?")
+        params.append(year)
+    return _rows(
+        con,
+        "SELECT incident_id, origin, " + ", ".join(INCIDENT_COLUMNS) + " FROM incidents WHERE "
+        + " AND ".join(clauses)
+        + " ORDER BY date_start DESC, incident_id LIMIT ?",
+        [*params, limit],
+    )
+
+
+def incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | None:
+    rows = _rows(
+        con,
+        "SELECT incident_id, origin, " + ", ".join(INCIDENT_COLUMNS)
+        + " FROM incidents WHERE incident_id = ?",
+        [incident_id],
+    )
+    return rows[0] if rows else None
+
+
+def create_incident(con: duckdb.DuckDBPyConnection, values: dict, origin: str) -> str:
+    """Insert one incident (validated values keyed by INCIDENT_COLUMNS); returns its id."""
+    number = con.execute("SELECT nextval('incident_seq')").fetchone()[0]
+    incident_id = f"web-{number}"
+    con.execute(
+        "INSERT INTO incidents (incident_id, origin, " + ", ".join(INCIDENT_COLUMNS) + ") "
+        "VALUES (?, ?, " + ", ".join("?" for _ in INCIDENT_COLUMNS) + ")",
+        [incident_id, origin, *(values.get(c) for c in INCIDENT_COLUMNS)],
+    )
+    return incident_id
+
+
+def update_incident(con: duckdb.DuckDBPyConnection, incident_id: str, values: dict) -> None:
+    con.execute(
+        "UPDATE incidents SET " + ", ".join(f"{c} = ?" for c in INCIDENT_COLUMNS)
+        + ", updated_at = now() WHERE incident_id = ?",
+        [*(values.get(c) for c in INCIDENT_COLUMNS), incident_id],
+    )
+
+
+def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict]:
+    return _rows(
+        con,
+        'SELECT audit_id, who, "at", action, object, detail FROM audit_log '
+        'ORDER BY "at" DESC, audit_id DESC LIMIT ?',
+        [limit],
+    )
+
+
+def area_detail(con: duckdb.DuckDBPyConnection, area: str, lang: str) -> dict | None:
+    """Everything the area page shows, or None for an unknown area."""
+    info = next((a for a in areas(con, lang) if a["area_code"] == area), None)
+    if info is None:
+        return None
+    rows = composition(con, area=area)
+    latest = max((r["period"] for r in rows if r["count"] is not None), default=None)
+    return {
+        "area_code": area,
+        "name": info["name"],
+        "level": info["level"],
+        "composition": rows,
+        "indices": diversity(con, latest, [area]) if latest is not None else [],
+        "segregation": segregation(con, area, latest) if latest is not None else [],
+        "projections": projections(con, area),
+        "tension": alerts(con, area=area, limit=200),
+        "incidents": incidents(con, area=area, limit=100),
+        "flagged": flagged(con, area=area, limit=20),
+    }

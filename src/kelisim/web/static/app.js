@@ -1,0 +1,23 @@
+// kelisim's light script layer: the period slider and auto-submitting selects.
+// Served from the package; the CSP forbids inline script, so every handler is bound here.
+document.addEventListener("DOMContentLoaded", function () {
+  var slider = document.getElementById("period");
+  if (slider) {
+    var periods = slider.dataset.periods.split(",");
+    var out = document.getElementById("period-out");
+    var hidden = document.getElementById("period-value");
+    slider.addEventListener("input", function () {
+      out.textContent = periods[slider.value];
+      hidden.value = periods[slider.value];
+    });
+  }
+  document.querySelectorAll(".autosubmit").forEach(function (el) {
+    el.addEventListener("change", function () {
+      if (el.name === "indicator") {
+        var hidden = document.getElementById("period-value");
+        if (hidden) { hidden.value = ""; }
+      }
+      el.form.submit();
+    });
+  });
+});

@@ -1,0 +1,67 @@
+"""Accounts: scrypt hashes (RFC 7914 test vector), sessions, disabling, the users CLI."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from typer.testing import CliRunner
+
+from kelisim import store
+from kelisim.cli import app
+from kelisim.errors import ArgumentError
+from kelisim.web import auth
+
+
+def test_scrypt_matches_rfc7914_vector():
+    # RFC 7914, section 12, second vector: P="password", S="NaCl", N=1024, r=8, p=16.
+    digest = hashlib.scrypt(b"password", salt=b"NaCl", n=1024, r=8, p=16, dklen=64)
+    assert digest.hex().startswith("fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e773")
+
+
+def test_hash_round_trip_and_salt():
+    stored = auth.hash_password("correct horse")
+    assert auth.verify_password("correct horse", stored)
+    assert not auth.verify_password("wrong horse", stored)
+    assert stored != auth.hash_password("correct horse")
+    assert not auth.verify_password("x", "not-a-hash")
+
+
+def test_sessions_roles_and_disable(tmp_path):
+    con = store.connect(tmp_path / "k.duckdb")
+    auth.add_user(con, "ann", "long-password", "analyst")
+    with pytest.raises(ArgumentError, match="role"):
+        auth.add_user(con, "bob", "long-password", "boss")
+    with pytest.raises(ArgumentError, match="8 characters"):
+        auth.add_user(con, "bob", "short", "viewer")
+    assert auth.login(con, "ann", "bad-password") is None
+    token = auth.login(con, "ann", "long-password")
+    user = auth.user_for_token(con, token)
+    assert user == auth.User("ann", "analyst")
+    assert user.can("viewer") and user.can("analyst") and not user.can("admin")
+    stored = con.execute("SELECT token_hash FROM sessions").fetchone()[0]
+    assert token not in stored
+    auth.set_disabled(con, "ann")
+    assert auth.user_for_token(con, token) is None
+    assert auth.login(con, "ann", "long-password") is None
+
+
+def test_users_cli(tmp_path):
+    db = str(tmp_path / "k.duckdb")
+    runner = CliRunner()
+    added = runner.invoke(app, ["users", "add", "ann", "--role", "analyst", "--db", db],
+                          input="long-password\nlong-password\n")
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["users", "list", "--db", db])
+    assert "ann\tanalyst\tactive" in listed.output
+    assert runner.invoke(app, ["users", "disable", "ann", "--db", db]).exit_code == 0
+    assert "ann\tanalyst\tdisabled" in runner.invoke(app, ["users", "list", "--db", db]).output
+    con = store.connect(db)
+    rows = con.execute("SELECT action FROM audit_log ORDER BY audit_id").fetchall()
+    actions = [r[0] for r in rows]
+    assert actions == ["user.add", "user.disable"]
+
+
+def test_serve_help_lists_options():
+    result = CliRunner().invoke(app, ["serve", "--help"])
+    assert result.exit_code == 0 and "--host" in result.output and "--port" in result.output

@@ -1,0 +1,163 @@
+"""Browser acceptance tests: the real server in a real headless Chromium (Debian's package).
+
+Drives log-in, language switching, opening a region from the map, reviewing a flagged item,
+creating an incident as an analyst and being refused as a viewer. Screenshots go to
+test-artifacts/. The store holds CONSTRUCTED rows (tests/fixtures/web_seed.sql).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from web_support import PASSWORD, seed_store
+
+CHROMIUM = os.environ.get("KELISIM_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path("test-artifacts")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """uvicorn serving the app on a free loopback port in a background thread."""
+    import uvicorn
+
+    from kelisim.web import create_app
+
+    path = seed_store(tmp_path_factory.mktemp("web") / "k.duckdb")
+    port = _free_port()
+    config = uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert uv.started, "the test server did not start"
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install the Debian package 'chromium' "
+                    "(make test does this when run as root) to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
+
+
+def _login(browser, server, username):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(server + "/")
+    return context, page, problems
+
+
+def test_analyst_journey(browser, server):
+    context, page, problems = _login(browser, server, "ann")
+    assert page.locator("#map").is_visible()
+    _shot(page, "1-overview-en")
+    page.focus("#period")  # the slider (app.js) picks the earlier census and reloads the map
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url("**period=2009**")
+    assert page.locator("#period-out").inner_text() == "2009"
+
+    page.click("#language-switch a[data-lang=kk]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "kk"
+    assert "Шолу" in page.locator("header nav").inner_text()
+    page.goto(server + "/monitor")  # the choice is remembered across pages
+    assert page.locator("html").get_attribute("lang") == "kk"
+    page.click("#language-switch a[data-lang=ru]")
+    page.wait_for_load_state()
+    assert "Лента отмеченных материалов" in page.locator("h1").inner_text()
+    page.goto(server + "/")
+    _shot(page, "2-overview-ru")
+
+    page.click("a.region[data-area='550000000'] path", force=True)
+    page.wait_for_url(server + "/area/550000000")
+    assert page.locator("#area-name").inner_text() == "Павлодарская область"
+    _shot(page, "3-area-ru")
+
+    page.click("#language-switch a[data-lang=en]")
+    page.goto(server + "/monitor")
+    item = page.locator("li.item[data-doc=d1]")
+    item.locator("button.agree").click()
+    page.wait_for_load_state()
+    assert "Agree" in page.locator("li.item[data-doc=d1] .badge.reviewed").inner_text()
+    reviews = page.request.get(server + "/api/monitor/d1/reviews").json()
+    assert [(r["username"], r["verdict"]) for r in reviews] == [("ann", "agree")]
+    _shot(page, "4-monitor-reviewed")
+
+    page.goto(server + "/incidents")
+    page.click("#new-incident")
+    page.fill("input[name=date_start]", "2024-05-01")
+    page.select_option("select[name=region_code]", "110000000")
+    page.fill("input[name=place]", "Browser-test place")
+    page.fill("input[name=lat]", "51.2")
+    page.fill("input[name=lon]", "71.4")
+    page.fill("textarea[name=summary]", "Constructed incident entered by the browser test.")
+    _shot(page, "5-incident-form")
+    page.click("#save-incident")
+    page.wait_for_url(server + "/incidents")
+    assert "Browser-test place" in page.locator("#incident-list").inner_text()
+    _shot(page, "6-incidents")
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    context.close()
+
+
+def test_viewer_is_refused(browser, server):
+    context, page, _ = _login(browser, server, "vic")
+    page.goto(server + "/incidents")
+    assert page.locator("#new-incident").count() == 0
+    assert page.locator("form.review").count() == 0
+    response = page.goto(server + "/incidents/new")
+    assert response.status == 403
+    assert "analyst" in page.locator("#error-message").inner_text()
+    _shot(page, "7-viewer-refused")
+    context.close()
+
+
+def test_api_docs_work_offline(browser, server):
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=15000)
+    assert "kelisim" in page.locator(".swagger-ui .info .title").inner_text()
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    _shot(page, "8-api-docs")
+    page.close()

@@ -1,0 +1,194 @@
+"""Pages: every page renders in kk/ru/en, labels exist in all catalogues, security headers,
+CSRF on forms, empty states on an empty store. Store rows are CONSTRUCTED (web_seed.sql).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pytest
+
+from kelisim.web.i18n import LANGUAGES, catalogue
+from web_support import PASSWORD, client_for, seed_store
+
+PAGES = ["/", "/?indicator=tension", "/?indicator=diversity&period=2021",
+         "/?indicator=segregation", "/area/550000000", "/area/000000000", "/monitor",
+         "/monitor?area=110000000&group=kazakh&tier_min=1&language=kk&date_from=2024-01-01",
+         "/incidents", "/incidents?area=550000000&year=2024", "/incidents/new",
+         "/incidents/t-1/edit", "/forecasts", "/forecasts?area=550000000&group=total",
+         "/brief/550000000", "/brief/550000000?period=2009", "/admin"]
+
+
+def _login(client, username):
+    client.get("/login")
+    reply = client.post("/login", data={"username": username, "password": PASSWORD,
+                                         "csrf_token": client.cookies["kelisim_csrf"]},
+                        follow_redirects=False)
+    assert reply.status_code == 303
+    return client
+
+
+@pytest.fixture(scope="module")
+def admin(tmp_path_factory):
+    with client_for(seed_store(tmp_path_factory.mktemp("pages") / "k.duckdb")) as c:
+        yield _login(c, "ada")
+
+
+def test_catalogues_have_the_same_keys_and_cover_every_label():
+    keys = [set(catalogue(lang)) for lang in LANGUAGES]
+    assert keys[0] == keys[1] == keys[2]
+    used = set()
+    for package in ("kelisim.web.pages", "kelisim.report.templates"):
+        for f in resources.files(package).iterdir():
+            if f.name.endswith((".html", ".py")):
+                text = f.read_text(encoding="utf-8")
+                used |= set(re.findall(r"""\bt\(["']([a-z_]+)["']\s*[,)]""", text))
+    assert used - keys[0] == set()
+    for prefix, values in {"role_": ("viewer", "analyst", "admin"),
+                           "indicator_": ("share", "diversity", "segregation", "tension"),
+                           "verdict_": ("agree", "disagree", "change_tier")}.items():
+        assert {prefix + v for v in values} <= keys[0]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_in_every_language(admin, page, lang):
+    admin.cookies.set("lang", lang)
+    reply = admin.get(page)
+    assert reply.status_code == 200, reply.text[:300]
+    assert f'<html lang="{lang}">' in reply.text
+    assert "<script>" not in reply.text and " onclick=" not in reply.text
+    assert "http://" not in reply.text.replace("http://www.w3.org", "")
+
+
+def test_rationale_is_shown_readably(admin):
+    text = admin.get("/monitor").text
+    assert "rule: constructed_rule · tier: 3 · phrase: constructed phrase" in text
+    assert "hostility: 0.7" in text
+
+
+def test_names_follow_the_language(admin):
+    admin.cookies.set("lang", "kk")
+    assert "Павлодар облысы" in admin.get("/area/550000000").text
+    admin.cookies.set("lang", "ru")
+    assert "Павлодарская область" in admin.get("/area/550000000").text
+
+
+def test_security_headers(admin):
+    headers = admin.get("/").headers
+    csp = headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("style-src")[0]
+    assert "frame-ancestors 'none'" in csp
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_language_switch_is_remembered_and_local(admin):
+    reply = admin.get("/lang/kk?next=/monitor", follow_redirects=False)
+    assert reply.headers["location"] == "/monitor"
+    assert "lang=kk" in reply.headers["set-cookie"]
+    reply = admin.get("/lang/ru?next=//evil.example", follow_redirects=False)
+    assert reply.headers["location"] == "/"
+    assert admin.get("/lang/xx").status_code == 404
+
+
+def test_login_sets_httponly_samesite_cookie(tmp_path):
+    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
+        c.get("/login")
+        token = c.cookies["kelisim_csrf"]
+        refused = c.post("/login", data={"username": "ann", "password": PASSWORD,
+                                         "csrf_token": "forged"}, follow_redirects=False)
+        assert refused.status_code == 403
+        wrong = c.post("/login", data={"username": "ann", "password": "nope-nope",
+                                       "csrf_token": token}, follow_redirects=False)
+        assert wrong.status_code == 401
+        ok = c.post("/login", data={"username": "ann", "password": PASSWORD,
+                                    "csrf_token": token, "next": "/monitor"},
+                    follow_redirects=False)
+        cookie = ok.headers["set-cookie"].lower()
+        assert ok.headers["location"] == "/monitor"
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        c.post("/logout", data={"csrf_token": token})
+        assert c.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
+
+
+def test_forms_need_the_csrf_token(admin):
+    reply = admin.post("/monitor/d1/review", data={"verdict": "agree", "csrf_token": "forged"})
+    assert reply.status_code == 403
+    reply = admin.post("/monitor/d1/review", follow_redirects=False, data={
+        "verdict": "disagree", "csrf_token": admin.cookies["kelisim_csrf"]})
+    assert reply.status_code == 303
+    reply = admin.post("/monitor/d1/review", data={
+        "verdict": "change_tier", "csrf_token": admin.cookies["kelisim_csrf"]})
+    assert reply.status_code == 422
+
+
+def test_incident_form_create_edit_and_error(admin):
+    csrf = admin.cookies["kelisim_csrf"]
+    form = {"csrf_token": csrf, "date_start": "2024-07-01", "place": "Form place",
+            "region_code": "110000000", "groups": ["kazakh", "russian"], "lat": "", "lon": ""}
+    reply = admin.post("/incidents/new", data=form, follow_redirects=False)
+    assert reply.status_code == 303
+    assert "Form place" in admin.get("/incidents").text
+    bad = admin.post("/incidents/new", data={**form, "lat": "10"})
+    assert bad.status_code == 422 and "lat: Input should be greater than or equal to 40" in bad.text
+    edited = admin.post("/incidents/t-1/edit", data={**form, "place": "Edited place"},
+                        follow_redirects=False)
+    assert edited.status_code == 303
+    assert "Edited place" in admin.get("/incidents").text
+    upload = admin.post("/incidents/import", data={"csrf_token": csrf},
+                        files={"file": ("i.csv", "date_start,place\n2024-08-01,Imported\n")},
+                        follow_redirects=False)
+    assert upload.headers["location"] == "/incidents?imported=1"
+    admin.cookies.set("lang", "en")
+    assert "Imported incidents: 1." in admin.get("/incidents?imported=1").text
+
+
+def test_admin_page_writes(admin):
+    csrf = admin.cookies["kelisim_csrf"]
+    reply = admin.post("/admin/users", data={"username": "pat", "password": "pat-password",
+                                             "role": "analyst", "csrf_token": csrf})
+    assert reply.status_code == 200
+    assert "pat" in admin.get("/admin").text
+    admin.post("/admin/users/pat/disable", data={"csrf_token": csrf})
+    admin.post("/admin/settings", data={"csrf_token": csrf, "anonymous_read": "on"})
+    text = admin.get("/admin").text
+    assert "settings.update" in text and "user.disable" in text
+
+
+def test_viewer_is_refused_writes(tmp_path):
+    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
+        _login(c, "vic")
+        assert c.get("/incidents/new").status_code == 403
+        assert c.get("/admin").status_code == 403
+        reply = c.post("/monitor/d1/review", data={
+            "verdict": "agree", "csrf_token": c.cookies["kelisim_csrf"]})
+        assert reply.status_code == 403
+
+
+def test_empty_store_shows_empty_states(tmp_path):
+    from kelisim import store
+    from kelisim.web import auth
+
+    con = store.connect(tmp_path / "e.duckdb")
+    auth.add_user(con, "ada", PASSWORD, "admin")
+    con.close()
+    with client_for(tmp_path / "e.duckdb") as c:
+        _login(c, "ada")
+        for page in ("/", "/?indicator=tension", "/monitor", "/incidents", "/forecasts"):
+            assert c.get(page).status_code == 200, page
+        assert 'id="no-forecasts"' in c.get("/forecasts").text
+        assert c.get("/area/550000000").status_code == 404
+
+
+@pytest.mark.browser
+def test_brief_pdf_route(admin):
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no Chromium at /usr/bin/chromium: install the Debian package 'chromium'")
+    pytest.importorskip("playwright.sync_api")
+    reply = admin.get("/brief/550000000.pdf?period=2021")
+    assert reply.status_code == 200 and reply.content.startswith(b"%PDF")
+    assert reply.headers["content-type"] == "application/pdf"
