@@ -45,11 +45,21 @@ def _register_capabilities() -> None:
 
 
 @app.command()
-def run() -> None:
-    """Build the embedded database from the bundled data if needed, then start the main job."""
+def run(
+    host: str = typer.Option("127.0.0.1", help="Address the dashboard listens on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port the dashboard listens on."),
+    summary_only: bool = typer.Option(
+        False, "--summary-only", help="Print the census summary and exit without serving."
+    ),
+) -> None:
+    """Build the embedded database if needed, print the census summary, start the dashboard."""
     from kelisim.main_job import run_main_job
 
     run_main_job()
+    if not summary_only:
+        from kelisim.web import serve
+
+        serve(host, port)
 
 
 _register_capabilities()

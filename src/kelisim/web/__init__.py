@@ -16,17 +16,15 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None):
     return build(db_path, settings)
 
 
-def _load_bundled_data(db_path: str | Path | None) -> None:
-    """Load (or refresh) the bundled data when the foundation provides its idempotent loader."""
-    try:
-        from kelisim.datasets import build_database
-    except ImportError:
-        return
+def _load_bundled_data(db_path: str | Path | None) -> int:
+    """Load (or refresh) the bundled data; returns the number of accounts in the store."""
     from kelisim import store
+    from kelisim.datasets import build_database
 
     con = store.connect(db_path)
     try:
         build_database(con)
+        return con.execute("SELECT count(*) FROM users").fetchone()[0]
     finally:
         con.close()
 
@@ -37,9 +35,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
 
     from kelisim.web.mapsvg import region_paths
 
-    _load_bundled_data(db_path)
+    accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
     region_paths()  # project the map outlines once, before the first visitor
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
+    if not accounts:
+        print("No accounts yet: create one with "
+              "`.venv/bin/kelisim users add NAME --role admin --password ...`.", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
