@@ -124,11 +124,6 @@ def _pairs_within(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.nda
     pairs = tree.sparse_distance_matrix(tree, radius, output_type="ndarray")
     rows, cols = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
     dist = pairs["v"].astype(float)
-    missing_self = np.setdiff1d(np.arange(len(coords)), rows[rows == cols])
-    if missing_self.size:  # sparse_distance_matrix may skip zero distances
-        rows = np.concatenate([rows, missing_self])
-        cols = np.concatenate([cols, missing_self])
-        dist = np.concatenate([dist, np.zeros(missing_self.size)])
     return rows, cols, dist
 
 
@@ -271,9 +266,7 @@ def build_weights(
     missing = [a for a in ids if a not in set(keys)]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise InputError(
-            path, None, column, f"{len(missing)} area(s) have no geometry: {shown}"
-        )
+        raise InputError(path, None, column, f"{len(missing)} area(s) have no geometry: {shown}")
     frame = frame.set_index(keys).loc[ids]
     if frame.geometry.isna().any() or frame.geometry.is_empty.any():
         bad = frame.index[frame.geometry.isna() | frame.geometry.is_empty][0]
