@@ -73,10 +73,15 @@ def local_table(
     if not inhabited.any():
         raise ArgumentError("counts", "every area has zero population")
     quotients = location_quotients(values)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     frames = []
     for group in chosen:
         k = group_names.index(group)
+        # one stream per group, so a group's result does not depend on which others are run
+        rng = (
+            seed.spawn(1)[0]
+            if isinstance(seed, np.random.Generator)
+            else np.random.default_rng([seed, k])
+        )
         share = np.full(len(totals), np.nan)
         share[inhabited] = values[inhabited, k] / totals[inhabited]
         frame = pd.DataFrame(

@@ -442,7 +442,7 @@ def spatial_indices(
         raise ArgumentError(
             "weights_or_coords",
             "distance-based indices need projected coordinates but these are lon/lat; "
-            "project to a metric CRS (build_weights(..., project='auto'))",
+            "project to a metric CRS first (--project auto picks the UTM zone)",
         )
     available = _available(weights)
     wanted = [i for i in SPATIAL_INDICES if i in available] if indices is None else list(indices)

@@ -195,7 +195,7 @@ def weights_from_geometry(
         raise ArgumentError(
             "weights",
             f"{spec!r} measures distances but the geometry has geographic (lon/lat) "
-            "coordinates; project it to a metric CRS first (project='auto' picks the UTM zone)",
+            "coordinates; project it to a metric CRS first (--project auto picks the UTM zone)",
         )
     coords = shapely.get_coordinates(shapely.centroid(geometries))
     area = shapely.area(geometries)
@@ -237,14 +237,14 @@ def _match_id_column(frame, area_ids: list[str], id_column: str | None, path: st
     return best
 
 
-def build_weights(
+def read_area_geometry(
     geometry_path: str | Path,
     area_ids,
-    spec: str = "queen",
     id_column: str | None = None,
     project: str | None = None,
-) -> SpatialWeights:
-    """Read any file geopandas reads, order it by ``area_ids`` and build weights of ``spec``.
+):
+    """Read any file geopandas reads and return its geometries in the order of ``area_ids``
+    (a numpy array) and whether the coordinates are geographic (lon/lat).
 
     Areas missing from the file, or present twice, are an error; geometries of other areas are
     ignored. ``project`` reprojects first: a CRS string, or ``"auto"`` for the local UTM zone.
@@ -274,7 +274,19 @@ def build_weights(
     if project:
         if frame.crs is None:
             raise ArgumentError("project", "the geometry file has no CRS to project from")
-        target = frame.estimate_utm_crs() if project == "auto" else project
-        frame = frame.to_crs(target)
+        frame = frame.to_crs(frame.estimate_utm_crs() if project == "auto" else project)
     geographic = bool(frame.crs is not None and frame.crs.is_geographic)
-    return weights_from_geometry(frame.geometry.to_numpy(), np.asarray(ids), spec, geographic)
+    return frame.geometry.to_numpy(), geographic
+
+
+def build_weights(
+    geometry_path: str | Path,
+    area_ids,
+    spec: str = "queen",
+    id_column: str | None = None,
+    project: str | None = None,
+) -> SpatialWeights:
+    """Weights of ``spec`` over the areas of a geometry file (see :func:`read_area_geometry`)."""
+    geometries, geographic = read_area_geometry(geometry_path, area_ids, id_column, project)
+    ids = np.asarray([str(a) for a in area_ids])
+    return weights_from_geometry(geometries, ids, spec, geographic)
