@@ -43,6 +43,6 @@ def synthetic_counts(n: int, groups: int = 3, seed: int = 1) -> np.ndarray:
         [gradient * 3] + [rng.uniform(0.2, 1.5, n) for _ in range(groups - 1)]
     )
     sizes = rng.integers(50, 500, n)
-    return np.vstack([rng.multinomial(s, w / w.sum()) for s, w in zip(sizes, weights)]).astype(
-        float
-    )
+    return np.vstack(
+        [rng.multinomial(s, w / w.sum()) for s, w in zip(sizes, weights, strict=True)]
+    ).astype(float)
