@@ -213,21 +213,22 @@ def decay_product(
     smallest = min(float(self_distance.min()), float(nearest.min()))
     radius = smallest + decay_scale * -np.log(KERNEL_CUTOFF)
     diagonal = np.exp(-self_distance / decay_scale)
-    neighbours = tree.query_ball_point(coords, radius, return_length=True)
+    leaf_order = tree.indices  # blocks of points adjacent in the tree are compact in space
+    neighbours = tree.query_ball_point(coords[leaf_order], radius, return_length=True)
     row_ends = np.cumsum(neighbours)
     start = 0
     while start < n:
         budget = (row_ends[start] - neighbours[start]) + _BLOCK_ENTRIES
-        stop = max(start + 1, int(np.searchsorted(row_ends, budget, side="right")))
-        stop = min(stop, n)
-        block_tree = cKDTree(coords[start:stop])
-        pairs = block_tree.sparse_distance_matrix(tree, radius, output_type="ndarray")
-        rows, cols = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
-        off_diagonal = rows + start != cols
-        rows, cols = rows[off_diagonal], cols[off_diagonal]
-        values = np.exp(-pairs["v"][off_diagonal] / decay_scale)
-        block = sp.csr_array((values, (rows, cols)), shape=(stop - start, n))
-        out[start:stop] = block @ matrix + diagonal[start:stop, None] * matrix[start:stop]
+        stop = min(n, max(start + 1, int(np.searchsorted(row_ends, budget, side="right"))))
+        rows = leaf_order[start:stop]
+        pairs = cKDTree(coords[rows]).sparse_distance_matrix(tree, radius, output_type="ndarray")
+        fields = pairs.view(np.int64).reshape(-1, 3)  # (i, j, distance) records, 8 bytes each
+        values = np.exp(fields[:, 2].view(np.float64) / -decay_scale)
+        columns = fields[:, 1]
+        is_self = rows[fields[:, 0]] == columns
+        values[is_self] = diagonal[columns[is_self]]
+        block = sp.coo_array((values, (fields[:, 0], columns)), shape=(rows.size, n))
+        out[rows] = block @ matrix
         start = stop
     return out
 
