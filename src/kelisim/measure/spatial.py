@@ -31,11 +31,7 @@ from scipy.spatial.distance import cdist
 from kelisim.errors import ArgumentError
 from kelisim.measure.weights import KERNEL_CUTOFF, SpatialWeights, kernel
 
-DISSIMILARITY_INDICES = (
-    "spatial_dissimilarity",
-    "boundary_spatial_dissimilarity",
-    "perimeter_area_spatial_dissimilarity",
-)
+WONG_INDICES = ("boundary_spatial_dissimilarity", "perimeter_area_spatial_dissimilarity")
 DECAY_INDICES = (
     "spatial_proximity",
     "absolute_clustering",
@@ -45,7 +41,13 @@ DECAY_INDICES = (
 )
 AREA_INDICES = ("delta", "absolute_concentration", "relative_concentration")
 CENTRALIZATION_INDICES = ("absolute_centralization", "relative_centralization")
-SPATIAL_INDICES = DISSIMILARITY_INDICES + DECAY_INDICES + AREA_INDICES + CENTRALIZATION_INDICES
+SPATIAL_INDICES = (
+    ("spatial_dissimilarity",)
+    + WONG_INDICES
+    + DECAY_INDICES
+    + AREA_INDICES
+    + CENTRALIZATION_INDICES
+)
 DECAY_VARIANTS = ("massey_denton", "pysal")
 
 # entries of a block product kept in memory at once (block rows x neighbours, or x N)
@@ -125,42 +127,40 @@ def _row_normalise(matrix: sp.csr_array) -> sp.csr_array:
     return sp.csr_array(sp.diags_array(scale) @ matrix)
 
 
-def spatial_dissimilarities(
-    counts: np.ndarray,
-    totals: np.ndarray,
-    weights: SpatialWeights,
-    standardize: bool = False,
-    boundary_standardize: bool = True,
+def morrill_dissimilarity(
+    counts: np.ndarray, totals: np.ndarray, weights: SpatialWeights, standardize: bool = False
 ) -> dict[str, np.ndarray]:
-    """Morrill (1991) and Wong (1993) spatial dissimilarity, per group.
+    """Morrill (1991) D(adj) = D - sum_ij w_ij |p_i - p_j| / sum_ij w_ij, per group
+    (``standardize`` row-standardises w first)."""
+    shares = _shares(counts, totals)
+    contiguity = _row_normalise(weights.matrix) if standardize else weights.matrix
+    gaps = _weighted_share_gaps(shares, contiguity) / contiguity.sum()
+    return {"spatial_dissimilarity": _dissimilarity(counts, totals) - gaps}
 
-    ``standardize`` row-standardises w in Morrill's index; the boundary version row-standardises
-    shared lengths and the perimeter/area version divides them by their total when
-    ``boundary_standardize`` (PySAL's class defaults).
+
+def wong_dissimilarities(
+    counts: np.ndarray, totals: np.ndarray, weights: SpatialWeights, standardize: bool = True
+) -> dict[str, np.ndarray]:
+    """Wong (1993) boundary and perimeter/area spatial dissimilarity, per group.
+
+    With ``standardize`` (PySAL's class default) the boundary version row-standardises the
+    shared lengths and the perimeter/area version divides them by their total.
     """
     shares = _shares(counts, totals)
     aspatial = _dissimilarity(counts, totals)
-    contiguity = _row_normalise(weights.matrix) if standardize else weights.matrix
-    result = {
-        "spatial_dissimilarity": aspatial
-        - _weighted_share_gaps(shares, contiguity) / contiguity.sum()
+    lengths = weights.boundary
+    boundary = _row_normalise(lengths) if standardize else lengths
+    ratio = weights.perimeter / weights.area
+    coo = sp.coo_array(lengths / lengths.sum() if standardize else lengths)
+    paired = sp.csr_array(
+        (coo.data * (ratio[coo.row] + ratio[coo.col]), (coo.row, coo.col)), shape=coo.shape
+    )
+    return {
+        "boundary_spatial_dissimilarity": aspatial
+        - _weighted_share_gaps(shares, boundary) / boundary.sum(),
+        "perimeter_area_spatial_dissimilarity": aspatial
+        - _weighted_share_gaps(shares, paired) / (2 * ratio.max()),
     }
-    if weights.boundary is not None:
-        lengths = weights.boundary
-        boundary = _row_normalise(lengths) if boundary_standardize else lengths
-        result["boundary_spatial_dissimilarity"] = (
-            aspatial - _weighted_share_gaps(shares, boundary) / boundary.sum()
-        )
-        ratio = weights.perimeter / weights.area
-        scaled = lengths / lengths.sum() if boundary_standardize else lengths
-        coo = sp.coo_array(scaled)
-        paired = sp.csr_array(
-            (coo.data * (ratio[coo.row] + ratio[coo.col]), (coo.row, coo.col)), shape=coo.shape
-        )
-        result["perimeter_area_spatial_dissimilarity"] = aspatial - _weighted_share_gaps(
-            shares, paired
-        ) / (2 * ratio.max())
-    return result
 
 
 def _self_distance(area: np.ndarray | None, n: int, alpha: float, beta: float) -> np.ndarray:
@@ -375,8 +375,8 @@ def centralization_indices(
 
 def _available(weights: SpatialWeights) -> set[str]:
     names = {"spatial_dissimilarity"}
-    if weights.boundary is not None:
-        names |= {"boundary_spatial_dissimilarity", "perimeter_area_spatial_dissimilarity"}
+    if weights.polygons is not None:
+        names |= set(WONG_INDICES)
     if weights.coords is not None:
         names |= set(DECAY_INDICES)
     if weights.area is not None:
@@ -459,11 +459,10 @@ def spatial_indices(
     _warn_degenerate(values, totals, group_names)
     families: list[tuple[tuple[str, ...], Callable[[], dict[str, np.ndarray]]]] = [
         (
-            DISSIMILARITY_INDICES,
-            lambda: spatial_dissimilarities(
-                values, totals, weights, standardize, boundary_standardize
-            ),
+            ("spatial_dissimilarity",),
+            lambda: morrill_dissimilarity(values, totals, weights, standardize),
         ),
+        (WONG_INDICES, lambda: wong_dissimilarities(values, totals, weights, boundary_standardize)),
         (
             DECAY_INDICES,
             lambda: decay_indices(

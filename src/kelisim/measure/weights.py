@@ -19,6 +19,7 @@ refused with a hint to project (``project="auto"`` picks the local UTM zone).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,8 @@ class SpatialWeights:
     """Sparse weights over N areas, with the geometry facts spatial indices use.
 
     ``matrix`` is CSR (N x N); ``coords`` the centroids (N x 2); ``area`` and ``perimeter``
-    per area; ``boundary`` the CSR matrix of shared boundary lengths (polygons only).
+    per area; ``polygons`` the geometries, from which ``boundary`` (CSR shared boundary
+    lengths) is computed on first use.
     """
 
     matrix: sp.csr_array
@@ -54,12 +56,17 @@ class SpatialWeights:
     coords: np.ndarray | None = None
     area: np.ndarray | None = None
     perimeter: np.ndarray | None = None
-    boundary: sp.csr_array | None = None
+    polygons: np.ndarray | None = None
     geographic: bool = False
 
     @property
     def n(self) -> int:
         return self.matrix.shape[0]
+
+    @cached_property
+    def boundary(self) -> sp.csr_array | None:
+        """Shared boundary lengths between polygons (None without polygons)."""
+        return None if self.polygons is None else shared_boundary_lengths(self.polygons)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int) -> sp.csr_array:
@@ -217,7 +224,7 @@ def weights_from_geometry(
         coords=coords,
         area=area if polygons else None,
         perimeter=shapely.length(geometries) if polygons else None,
-        boundary=shared_boundary_lengths(geometries) if polygons else None,
+        polygons=geometries if polygons else None,
         geographic=geographic,
     )
 
