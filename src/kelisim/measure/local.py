@@ -91,8 +91,11 @@ def conditional_permutation_counts(
     """For each area i, how many of ``permutations`` conditional draws give a spatial lag
     sum_j w_ij x_j (j != i) at least / at most the observed one.
 
-    Neighbour values are drawn without replacement from the n - 1 other areas, in blocks of
-    rows (memory bounded), from the seeded generator.
+    Rows are taken in blocks; a block shares ``permutations`` random orderings of all areas
+    (esda shares one set for every area). Row i reads its neighbour values from the first
+    k_i areas of each ordering, and when i itself is among them, from the next area instead,
+    so its draw is a uniformly random k_i-subset of the n - 1 others (exact conditional
+    randomisation), at the cost of one matrix product per block.
     """
     rng = _generator(seed)
     n = len(values)
@@ -109,50 +112,42 @@ def conditional_permutation_counts(
     tolerance = 1e-12 * max(
         1.0, float(np.abs(values).max()) * float(np.abs(matrix.data).max(initial=1))
     )
-    order = np.argsort(degree, kind="stable")
-    start = 0
-    while start < n:
-        # rows sorted by degree: the block's widest row is its last one
-        stop = min(n, start + max(1, _PERMUTATION_ENTRIES // permutations))
-        while (
-            stop > start + 1
-            and (stop - start) * permutations * max(1, int(degree[order[stop - 1]]))
-            > _PERMUTATION_ENTRIES
-        ):
-            stop = start + (stop - start) // 2
-        width = max(1, int(degree[order[stop - 1]]))
-        rows = order[start:stop]
+    order = np.argsort(degree, kind="stable")  # a block's widest row is its last one
+    position = np.full(n, -1)
+    block_rows = max(1, _PERMUTATION_ENTRIES // permutations)
+    for start in range(0, n, block_rows):
+        rows = order[start : start + block_rows]
+        width = int(degree[rows[-1]])
         slot_weights = np.zeros((rows.size, width))
         for slot in range(width):
             has = degree[rows] > slot
             slot_weights[has, slot] = matrix.data[matrix.indptr[rows[has]] + slot]
-        draws = _draw_others(rng, rows, degree[rows], width, permutations, n)
-        lags = np.einsum("rpk,rk->rp", values[draws], slot_weights)
+        # permutations x (width + 1) distinct areas: width slots and one spare
+        draws = np.stack([rng.choice(n, width + 1, replace=False) for _ in range(permutations)])
+        lags = slot_weights @ values[draws[:, :width]].T
+        # where row i drew itself into one of its slots, swap in the spare's value
+        position[rows] = np.arange(rows.size)
+        hit = position[draws[:, :width]]
+        perm, slot = np.nonzero(hit >= 0)
+        local = hit[perm, slot]
+        used = slot < degree[rows[local]]
+        perm, slot, local = perm[used], slot[used], local[used]
+        spare = values[draws[perm, width]]  # degree < n, so a spare always exists
+        np.add.at(lags, (local, perm), slot_weights[local, slot] * (spare - values[rows[local]]))
+        position[rows] = -1
         greater[rows] = (lags >= observed[rows, None] - tolerance).sum(axis=1)
         lesser[rows] = (lags <= observed[rows, None] + tolerance).sum(axis=1)
-        start = stop
     return greater, lesser
 
 
-def _draw_others(
-    rng: np.random.Generator, rows: np.ndarray, degree: np.ndarray, width: int, draws: int, n: int
-) -> np.ndarray:
-    """Indices [rows, draws, width] of other areas, distinct within each row's first degree
-    slots (rejection of repeats), never the row itself."""
-    picks = rng.integers(0, n - 1, size=(rows.size, draws, width))
-    picks += picks >= rows[:, None, None]
-    active = np.arange(width)[None, None, :] < degree[:, None, None]
-    while True:
-        repeated = np.zeros(picks.shape[:2], dtype=bool)
-        for a in range(1, width):
-            for b in range(a):
-                repeated |= (picks[:, :, a] == picks[:, :, b]) & active[:, :, a]
-        if not repeated.any():
-            return picks
-        r, d = np.nonzero(repeated)
-        fresh = rng.integers(0, n - 1, size=(r.size, width))
-        fresh += fresh >= rows[r, None]
-        picks[r, d] = fresh
+def _distinct_draws(rng: np.random.Generator, n: int, size: int, count: int) -> np.ndarray:
+    """``count`` rows of ``size`` distinct areas out of n, each row uniformly random."""
+    draws = rng.integers(0, n, size=(count, size))
+    ordered = np.sort(draws, axis=1)
+    repeated = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    for row in repeated:  # rows with a repeat are drawn again, without replacement
+        draws[row] = rng.choice(n, size, replace=False)
+    return draws
 
 
 def _pseudo_p(greater: np.ndarray, permutations: int) -> tuple[np.ndarray, np.ndarray]:
@@ -198,10 +193,8 @@ def getis_ord_g_star(
     """Gi* with each area in its own neighbourhood (w_ii = 1 where the diagonal is empty)."""
     x = np.asarray(values, dtype=float)
     n = len(x)
-    matrix = sp.lil_array(sp.csr_array(weights, dtype=float))
-    diagonal = matrix.diagonal()
-    matrix.setdiag(np.where(diagonal == 0, 1.0, diagonal))
-    matrix = sp.csr_array(matrix)
+    matrix = sp.csr_array(weights, dtype=float)
+    matrix = sp.csr_array(matrix + sp.diags_array(np.where(matrix.diagonal() == 0, 1.0, 0.0)))
     total = x.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         statistic = (matrix @ x) / total

@@ -500,9 +500,8 @@ def smooth_counts(counts, weights: SpatialWeights | sp.csr_array) -> np.ndarray:
         raise ArgumentError(
             "weights", f"weights cover {matrix.shape[0]} areas, counts {len(values)}"
         )
-    with_self = sp.lil_array(matrix)
-    with_self.setdiag(1.0)
-    return sp.csr_array(with_self) @ values
+    with_self = matrix - sp.diags_array(matrix.diagonal()) + sp.eye_array(matrix.shape[0])
+    return with_self @ values
 
 
 def egohood_indices(
