@@ -2,7 +2,7 @@
 
 References: every index PySAL segregation 2.5 defines is matched to 1e-9 (decay="pysal"
 reproduces its distance-decay variant, quirks included); Massey & Denton's (1988, Social
-Forces 67:281-315, pp. 293-296) c_ij = exp(-d_ij) family is checked against a direct dense
+Forces 67:281-315) c_ij = exp(-d_ij) family is checked against a direct dense
 computation of their formulas; closed forms are worked by hand in each test.
 """
 

@@ -4,7 +4,7 @@ Getis-Ord Gi*, with seeded conditional permutation inference and Benjamini-Hochb
 - Local Moran (Anselin 1995, Geogr. Anal. 27:93-115): I_i = (n - 1) z_i sum_j w_ij z_j /
   sum_j z_j^2 with row-standardised w; analytic moments under total randomisation (Sokal,
   Oden & Thomson 1998, Geogr. Anal. 30:331-354, eqs. A3-A4), as esda's ``EI`` and ``VI``.
-- Gi* (Getis & Ord 1992, Geogr. Anal. 24:189-206; Ord & Getis 1995, eq. 8): G*_i =
+- Gi* (Getis & Ord 1992, Geogr. Anal. 24:189-206; Ord & Getis 1995, Geogr. Anal. 27:286-306): G*_i =
   sum_j w_ij x_j / sum_j x_j with w_ii included, z from its randomisation moments.
 - Conditional permutation (Anselin 1995): x_i stays, the other n - 1 values are drawn without
   replacement into i's neighbour slots; pseudo p = (#{lag_perm >= lag} + 1) / (P + 1).

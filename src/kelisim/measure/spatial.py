@@ -243,7 +243,7 @@ def decay_indices(
     alpha: float = 0.6,
     beta: float = 0.5,
 ) -> dict[str, np.ndarray]:
-    """Massey & Denton (1988, pp. 293-296) distance-decay indices for each group vs the rest."""
+    """Massey & Denton (1988) distance-decay indices for each group vs the rest."""
     n, k = counts.shape
     stacked = np.column_stack([counts, totals, np.ones(n)])
     product = decay_product(
@@ -302,7 +302,7 @@ def _first_reaching(cumulative: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 
 def area_indices(counts: np.ndarray, totals: np.ndarray, area: np.ndarray) -> dict[str, np.ndarray]:
-    """Delta, absolute and relative concentration (Massey & Denton 1988, pp. 289-291)."""
+    """Delta, absolute and relative concentration (Massey & Denton 1988)."""
     n = len(area)
     rest = totals[:, None] - counts
     x_total, y_total, t_total = counts.sum(0), rest.sum(0), totals.sum()
@@ -359,7 +359,7 @@ def _lorenz_area(cumulative_x: np.ndarray, cumulative_a: np.ndarray) -> np.ndarr
 def centralization_indices(
     counts: np.ndarray, totals: np.ndarray, coords: np.ndarray, area: np.ndarray, center="mean"
 ) -> dict[str, np.ndarray]:
-    """Absolute and relative centralisation (Massey & Denton 1988, pp. 291-292)."""
+    """Absolute and relative centralisation (Massey & Denton 1988)."""
     point = resolve_center(center, coords, totals)
     order = np.argsort(np.sqrt(((coords - point) ** 2).sum(axis=1)))
     rest = totals[:, None] - counts
