@@ -192,8 +192,12 @@ def test_bad_input_is_refused_or_warned():
 def test_geographic_weights_refused_for_distance_indices():
     from dataclasses import replace
 
-    with pytest.raises(ArgumentError, match="projected"):
-        spatial_indices(COUNTS, replace(QUEEN, geographic=True), NAMES)
+    lonlat = replace(QUEEN, geographic=True)
+    with pytest.raises(ArgumentError, match="lon/lat"):
+        spatial_indices(COUNTS, lonlat, NAMES)
+    # contiguity alone needs no distances
+    table = spatial_indices(COUNTS, lonlat, NAMES, ["spatial_dissimilarity"])
+    assert table.value.notna().all()
 
 
 def test_smoothing_matches_pysal_local_environment_before_rounding():

@@ -439,12 +439,6 @@ def spatial_indices(
     """
     values, group_names = validate_counts(counts, names)
     weights = _as_weights(weights_or_coords, values.shape[0], area)
-    if weights.geographic and weights.coords is not None:
-        raise ArgumentError(
-            "weights_or_coords",
-            "distance-based indices need projected coordinates but these are lon/lat; "
-            "project to a metric CRS first (--project auto picks the UTM zone)",
-        )
     available = _available(weights)
     wanted = [i for i in SPATIAL_INDICES if i in available] if indices is None else list(indices)
     unknown = [i for i in wanted if i not in SPATIAL_INDICES]
@@ -454,6 +448,13 @@ def spatial_indices(
     if missing:
         raise ArgumentError(
             "indices", f"{missing[0]} needs polygon geometry (areas, boundaries or centroids)"
+        )
+    metric = [i for i in wanted if i != "spatial_dissimilarity"]
+    if weights.geographic and metric:
+        raise ArgumentError(
+            "weights_or_coords",
+            f"{metric[0]} measures distances, areas or lengths but the coordinates are lon/lat; "
+            "project to a metric CRS first (--project auto picks the UTM zone)",
         )
     totals = values.sum(axis=1)
     _warn_degenerate(values, totals, group_names)
