@@ -12,9 +12,10 @@ Formulas and references are in docs/spatial.md; the main ones:
 
 No dense N x N matrix is ever built: the decay matrix C is applied as C @ [counts, t, 1] in
 blocks of rows, with neighbours found by a KD-tree and c_ij below 1e-12 of the largest c
-dropped (cut-off radius decay_scale * ln(1e12 * c_max)). ``decay="pysal"`` reproduces PySAL
-segregation 2.5's variant c_ij = 1 - exp(-d_ij / sum_k d_kj), c_ii = 1 - exp(-(alpha a_i)^beta),
-which grows with distance and has no cut-off: it is computed exactly, streamed, in O(N^2) time.
+dropped (cut-off radius d_min + decay_scale * ln(1e12), d_min the smallest distance).
+``decay="pysal"`` reproduces PySAL segregation 2.5's variant c_ij = 1 - exp(-d_ij /
+sum_k d_kj), c_ii = 1 - exp(-(alpha a_i)^beta), which grows with distance and has no cut-off:
+it is computed exactly, streamed, in O(N^2) time.
 """
 
 from __future__ import annotations
@@ -374,7 +375,7 @@ def centralization_indices(
 
 
 def _available(weights: SpatialWeights) -> set[str]:
-    names = {"spatial_dissimilarity"}
+    names = {"spatial_dissimilarity"} if weights.matrix.nnz else set()
     if weights.polygons is not None:
         names |= set(WONG_INDICES)
     if weights.coords is not None:
