@@ -53,6 +53,8 @@ DECAY_VARIANTS = ("massey_denton", "pysal")
 
 # entries of a block product kept in memory at once (block rows x neighbours, or x N)
 _BLOCK_ENTRIES = 4_000_000
+# points per tile of the distance-decay product
+_TILE = 32
 
 
 def validate_counts(counts, names: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
@@ -183,7 +185,8 @@ def decay_product(
     blocks of rows (never N x N).
 
     ``massey_denton``: c_ij = exp(-d_ij / decay_scale), c_ii = exp(-self_distance_i /
-    decay_scale), pairs with c below 1e-12 of the largest c dropped (found by a KD-tree).
+    decay_scale); tiles of points farther apart than the cut-off radius (where c < 1e-12 of
+    the largest c) are skipped, pairs inside visited tiles are all kept.
     ``pysal``: c_ij = 1 - exp(-d_ij / sum_k d_kj), c_ii = 1 - exp(-self_distance_i), exact.
     """
     n = len(coords)
@@ -214,23 +217,28 @@ def decay_product(
     smallest = min(float(self_distance.min()), float(nearest.min()))
     radius = smallest + decay_scale * -np.log(KERNEL_CUTOFF)
     diagonal = np.exp(-self_distance / decay_scale)
-    leaf_order = tree.indices  # blocks of points adjacent in the tree are compact in space
-    neighbours = tree.query_ball_point(coords[leaf_order], radius, return_length=True)
-    row_ends = np.cumsum(neighbours)
-    start = 0
-    while start < n:
-        budget = (row_ends[start] - neighbours[start]) + _BLOCK_ENTRIES
-        stop = min(n, max(start + 1, int(np.searchsorted(row_ends, budget, side="right"))))
-        rows = leaf_order[start:stop]
-        pairs = cKDTree(coords[rows]).sparse_distance_matrix(tree, radius, output_type="ndarray")
-        fields = pairs.view(np.int64).reshape(-1, 3)  # (i, j, distance) records, 8 bytes each
-        values = np.exp(fields[:, 2].view(np.float64) / -decay_scale)
-        columns = fields[:, 1]
-        is_self = rows[fields[:, 0]] == columns
-        values[is_self] = diagonal[columns[is_self]]
-        block = sp.coo_array((values, (fields[:, 0], columns)), shape=(rows.size, n))
-        out[rows] = block @ matrix
-        start = stop
+    # small tiles of points adjacent in the KD-tree's leaf order are compact in space; each
+    # tile meets, densely, only the tiles whose bounding boxes come within the cut-off radius
+    leaf_order = tree.indices
+    starts = np.arange(0, n, _TILE)
+    lows = np.minimum.reduceat(coords[leaf_order], starts, axis=0)
+    highs = np.maximum.reduceat(coords[leaf_order], starts, axis=0)
+    tiles = [leaf_order[start : start + _TILE] for start in starts]
+    columns_per_chunk = max(_TILE, _BLOCK_ENTRIES // _TILE)
+    for index, rows in enumerate(tiles):
+        gap = np.maximum(0.0, np.maximum(lows - highs[index], lows[index] - highs))
+        near = np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
+        # the tile itself first, so its own points sit on the first chunk's diagonal
+        candidates = np.concatenate([rows] + [tiles[k] for k in near if k != index])
+        for first in range(0, candidates.size, columns_per_chunk):
+            chunk = candidates[first : first + columns_per_chunk]
+            weights = cdist(coords[rows], coords[chunk])
+            np.multiply(weights, -1.0 / decay_scale, out=weights)
+            np.exp(weights, out=weights)
+            if first == 0:
+                local = np.arange(rows.size)
+                weights[local, local] = diagonal[rows]
+            out[rows] += weights @ matrix[chunk]
     return out
 
 
