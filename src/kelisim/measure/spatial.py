@@ -10,9 +10,9 @@ Formulas and references are in docs/spatial.md; the main ones:
   c_ij = exp(-d_ij / decay_scale) and d_ii = (alpha a_i)^beta (default alpha 0.6, beta 0.5);
   delta, absolute and relative concentration, absolute and relative centralisation.
 
-No dense N x N matrix is ever built: the decay matrix C is applied as C @ [counts, t, 1] in
-blocks of rows, with neighbours found by a KD-tree and c_ij below 1e-12 of the largest c
-dropped (cut-off radius d_min + decay_scale * ln(1e12), d_min the smallest distance).
+No dense N x N matrix is ever built: the decay matrix C is applied as C @ [counts, t, 1] tile
+by tile (32 points adjacent in a KD-tree's leaf order), skipping tiles farther apart than the
+cut-off radius d_min + decay_scale * ln(1e12) beyond which c_ij < 1e-12 of the largest c.
 ``decay="pysal"`` reproduces PySAL segregation 2.5's variant c_ij = 1 - exp(-d_ij /
 sum_k d_kj), c_ii = 1 - exp(-(alpha a_i)^beta), which grows with distance and has no cut-off:
 it is computed exactly, streamed, in O(N^2) time.
