@@ -181,8 +181,8 @@ def decay_product(
     decay_scale: float = 1.0,
     transpose: bool = False,
 ) -> np.ndarray:
-    """C @ matrix (C.T @ matrix if ``transpose``) for the distance-decay matrix C, streamed in
-    blocks of rows (never N x N).
+    """C @ matrix (C.T @ matrix if ``transpose``; C is symmetric under massey_denton) for the
+    distance-decay matrix C, streamed (never N x N).
 
     ``massey_denton``: c_ij = exp(-d_ij / decay_scale), c_ii = exp(-self_distance_i /
     decay_scale); tiles of points farther apart than the cut-off radius (where c < 1e-12 of
