@@ -21,7 +21,7 @@ it is computed exactly, streamed, in O(N^2) time.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -251,13 +251,17 @@ def decay_indices(
     decay_scale: float = 1.0,
     alpha: float = 0.6,
     beta: float = 0.5,
+    wanted: Collection[str] = DECAY_INDICES,
 ) -> dict[str, np.ndarray]:
-    """Massey & Denton (1988) distance-decay indices for each group vs the rest."""
+    """Massey & Denton (1988) distance-decay indices for each group vs the rest.
+
+    Under ``decay="pysal"`` the isolation/interaction and relative clustering indices each
+    need one more O(N^2) pass, made only when they are in ``wanted``.
+    """
     n, k = counts.shape
+    self_distance = _self_distance(area, n, alpha, beta)
     stacked = np.column_stack([counts, totals, np.ones(n)])
-    product = decay_product(
-        coords, _self_distance(area, n, alpha, beta), stacked, decay, decay_scale
-    )
+    product = decay_product(coords, self_distance, stacked, decay, decay_scale)
     c_x, c_t, c_one = product[:, :k], product[:, k], product[:, k + 1]
     x_total = counts.sum(0)
     t_total = totals.sum()
@@ -266,43 +270,46 @@ def decay_indices(
     xct = counts.T @ c_t
     tcx = totals @ c_x
     tct = totals @ c_t
-    ycy = tct - xct - tcx + xcx
     p_xx = _safe_divide(xcx, x_total**2)
-    p_yy = _safe_divide(ycy, y_total**2)
+    p_yy = _safe_divide(tct - xct - tcx + xcx, y_total**2)
     p_tt = tct / t_total**2
-    c_sum = c_one.sum()
-    baseline = x_total / n**2 * c_sum
+    baseline = x_total / n**2 * c_one.sum()
     weights = _safe_divide(counts, x_total)
-    spatial_proximity = (x_total * p_xx + y_total * p_yy) / (t_total * p_tt)
-    if decay == "pysal":
-        # PySAL divides c_ij t_j by sum_k c_jk t_k (column j), not by row i's sum
-        normalised = np.column_stack([counts, totals]) / c_t[:, None]
-        second = decay_product(
-            coords, _self_distance(area, n, alpha, beta), normalised, decay, decay_scale
-        )
-        local_isolation, local_total = second[:, :k], second[:, k : k + 1]
-        local_interaction = local_total - local_isolation
-        # PySAL's relative clustering sums c_ij x_j^2 (not c_ij x_i x_j)
-        column_sums = decay_product(
-            coords, _self_distance(area, n, alpha, beta), np.ones((n, 1)), decay, transpose=True
-        )[:, 0]
-        p_xx = _safe_divide(column_sums @ counts**2, x_total**2)
-        p_yy = _safe_divide(column_sums @ (totals[:, None] - counts) ** 2, y_total**2)
-        relative_clustering = _safe_divide(p_xx, p_yy) - 1.0
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            local_isolation = np.where(c_t[:, None] > 0, c_x / c_t[:, None], 0.0)
-        local_interaction = np.where(c_t[:, None] > 0, 1.0 - local_isolation, 0.0)
-        relative_clustering = _safe_divide(p_xx, p_yy) - 1.0
-    return {
-        "spatial_proximity": spatial_proximity,
+    result = {
+        "spatial_proximity": (x_total * p_xx + y_total * p_yy) / (t_total * p_tt),
         "absolute_clustering": _safe_divide(
             _safe_divide(xcx, x_total) - baseline, _safe_divide(xct, x_total) - baseline
         ),
-        "relative_clustering": relative_clustering,
-        "distance_decay_isolation": np.einsum("ik,ik->k", weights, local_isolation),
-        "distance_decay_interaction": np.einsum("ik,ik->k", weights, local_interaction),
     }
+    if decay == "massey_denton":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            local_isolation = np.where(c_t[:, None] > 0, c_x / c_t[:, None], 0.0)
+        local_interaction = np.where(c_t[:, None] > 0, 1.0 - local_isolation, 0.0)
+        result["relative_clustering"] = _safe_divide(p_xx, p_yy) - 1.0
+        result["distance_decay_isolation"] = np.einsum("ik,ik->k", weights, local_isolation)
+        result["distance_decay_interaction"] = np.einsum("ik,ik->k", weights, local_interaction)
+        return result
+    if {"distance_decay_isolation", "distance_decay_interaction"} & set(wanted):
+        # PySAL divides c_ij t_j by sum_k c_jk t_k (column j), not by row i's sum
+        normalised = np.column_stack([counts, totals]) / c_t[:, None]
+        second = decay_product(coords, self_distance, normalised, decay)
+        local_isolation, local_total = second[:, :k], second[:, k : k + 1]
+        result["distance_decay_isolation"] = np.einsum("ik,ik->k", weights, local_isolation)
+        result["distance_decay_interaction"] = np.einsum(
+            "ik,ik->k", weights, local_total - local_isolation
+        )
+    if "relative_clustering" in wanted:
+        # PySAL's relative clustering sums c_ij x_j^2 (not c_ij x_i x_j)
+        column_sums = decay_product(coords, self_distance, np.ones((n, 1)), decay, transpose=True)
+        rest = totals[:, None] - counts
+        result["relative_clustering"] = (
+            _safe_divide(
+                _safe_divide(column_sums[:, 0] @ counts**2, x_total**2),
+                _safe_divide(column_sums[:, 0] @ rest**2, y_total**2),
+            )
+            - 1.0
+        )
+    return result
 
 
 def _first_reaching(cumulative: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -476,7 +483,15 @@ def spatial_indices(
         (
             DECAY_INDICES,
             lambda: decay_indices(
-                values, totals, weights.coords, weights.area, decay, decay_scale, alpha, beta
+                values,
+                totals,
+                weights.coords,
+                weights.area,
+                decay,
+                decay_scale,
+                alpha,
+                beta,
+                wanted,
             ),
         ),
         (AREA_INDICES, lambda: area_indices(values, totals, weights.area)),
