@@ -255,3 +255,23 @@ def test_cli_errors_exit_2_without_writing(files, monkeypatch, capsys, tmp_path)
     partial.write_text("area,group,count\nnowhere,uzbek,4\n")
     code, _, err = run_cli(monkeypatch, capsys, partial, "--geometry", geometry)
     assert code == 2 and "no column of the geometry file holds the area ids" in err
+
+
+def test_cli_total_group_and_local_table(files, monkeypatch, capsys, tmp_path):
+    geometry, before, _ = files
+    frame = pd.read_csv(before, dtype={"area": str})
+    totals = frame.groupby("area", as_index=False)["count"].sum().assign(group="total")
+    totals["count"] += 10  # ten persons per area in no listed group
+    with_total = tmp_path / "with_total.csv"
+    pd.concat([frame, totals]).to_csv(with_total, index=False)
+    code, out, _ = run_cli(
+        monkeypatch, capsys, with_total, "--geometry", geometry, "--local", "--format", "csv"
+    )
+    assert code == 0
+    local = pd.read_csv(pd.io.common.StringIO(out), dtype={"area": str})
+    assert set(local["group"]) == {"uzbek", "kazakh", "unlisted"}
+    assert (local.groupby("area")["total"].first() == totals.set_index("area")["count"]).all()
+    over = pd.concat([frame, totals.assign(count=1)])
+    over.to_csv(with_total, index=False)
+    code, _, err = run_cli(monkeypatch, capsys, with_total, "--geometry", geometry)
+    assert code == 2 and "exceed its total" in err

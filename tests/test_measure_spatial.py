@@ -183,6 +183,9 @@ def test_bad_input_is_refused_or_warned():
         table = spatial_indices(empty_group, QUEEN, NAMES + ["d"])
     assert table[table.group == "d"].value.isna().all()
     assert table[table.group == "a"].value.notna().all()
+    with pytest.warns(UserWarning, match="whole population"):
+        single = spatial_indices(COUNTS[:, :1], QUEEN, ["a"])
+    assert single.value.isna().all()
     empty_area = COUNTS.copy()
     empty_area[0] = 0
     with pytest.warns(UserWarning, match="zero population"):

@@ -91,6 +91,13 @@ def _warn_degenerate(counts: np.ndarray, totals: np.ndarray, names: list[str]) -
             f"group(s) {', '.join(empty_groups)} have zero count everywhere; their indices are NaN",
             stacklevel=3,
         )
+    whole = [names[k] for k in np.flatnonzero((totals[:, None] - counts).sum(axis=0) == 0)]
+    if whole:
+        warnings.warn(
+            f"group(s) {', '.join(whole)} make up the whole population, with no one to be "
+            "segregated from; their indices are NaN",
+            stacklevel=3,
+        )
 
 
 def _shares(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
@@ -504,7 +511,7 @@ def spatial_indices(
     for members, compute in families:
         if any(i in wanted for i in members):
             results.update(compute())
-    empty = values.sum(axis=0) == 0
+    empty = (values.sum(axis=0) == 0) | ((totals[:, None] - values).sum(axis=0) == 0)
     rows = [
         (index, group, float("nan") if empty[k] else float(results[index][k]))
         for index in wanted
