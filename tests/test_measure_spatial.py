@@ -47,6 +47,7 @@ PYSAL_CLASSES = {
     "relative_concentration": "RelativeConcentration",
     "absolute_centralization": "AbsoluteCentralization",
     "relative_centralization": "RelativeCentralization",
+    "spatial_proximity_profile": "SpatialProxProf",
 }
 
 
@@ -67,14 +68,16 @@ def pysal_values():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for index, name in PYSAL_CLASSES.items():
-            extra = {"w": queen} if index == "spatial_dissimilarity" else {}
+            graph = ("spatial_dissimilarity", "spatial_proximity_profile")
+            extra = {"w": queen} if index in graph else {}
             values[index] = getattr(singlegroup, name)(frame, "x", "t", **extra).statistic
     return values
 
 
 def test_every_index_pysal_defines_agrees_to_1e9(pysal_values):
-    ours = _values(spatial_indices(COUNTS, QUEEN, NAMES, decay="pysal"), "b")
-    assert set(PYSAL_CLASSES) == set(SPATIAL_INDICES)
+    every = list(SPATIAL_INDICES) + ["spatial_proximity_profile"]
+    ours = _values(spatial_indices(COUNTS, QUEEN, NAMES, every, decay="pysal"), "b")
+    assert set(PYSAL_CLASSES) == set(every)
     for index, theirs in pysal_values.items():
         assert ours[index] == pytest.approx(theirs, abs=1e-9), index
 

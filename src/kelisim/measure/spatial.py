@@ -49,6 +49,8 @@ SPATIAL_INDICES = (
     + AREA_INDICES
     + CENTRALIZATION_INDICES
 )
+# O(N^2) time (all shortest paths): computed only when asked for by name
+OPT_IN_INDICES = ("spatial_proximity_profile",)
 DECAY_VARIANTS = ("massey_denton", "pysal")
 
 # entries of a block product kept in memory at once (block rows x neighbours, or x N)
@@ -396,8 +398,58 @@ def centralization_indices(
         }
 
 
+def proximity_profile(
+    counts: np.ndarray, totals: np.ndarray, matrix: sp.csr_array, grid_size: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hong & Sadahiro (2014, Urban Studies 51:2307-2325) spatial proximity profile.
+
+    For each threshold t of an even grid on [0, 1], the areas where the group's share is at
+    least t have eta(t) = (k^2 - k) / sum_ij delta_ij, delta the shortest-path distance in the
+    weights graph (0 when the graph splits them); the index contrasts the curve below and
+    above the group's overall share. Returns (index per group, curves [groups, grid]).
+    Shortest paths run in blocks of sources (O(N^2) time, bounded memory).
+    """
+    from scipy.sparse.csgraph import shortest_path
+
+    n, k = counts.shape
+    grid = np.linspace(0, 1, grid_size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = counts / totals[:, None]
+    # an area belongs to the set of every grid threshold up to its share: levels 0..grid_size
+    levels = np.where(np.isnan(shares), 0, np.searchsorted(grid, shares, side="right"))
+    distance_sums = np.zeros((k, grid_size + 1))
+    unreachable = np.zeros((k, grid_size + 1))
+    step = max(1, _BLOCK_ENTRIES // n)
+    for start in range(0, n, step):
+        sources = np.arange(start, min(n, start + step))
+        paths = shortest_path(matrix, method="D", directed=False, indices=sources)
+        reachable = np.isfinite(paths)
+        for group in range(k):
+            level = np.minimum(levels[sources, group][:, None], levels[None, :, group])
+            distance_sums[group] += np.bincount(
+                level[reachable], weights=paths[reachable], minlength=grid_size + 1
+            )
+            unreachable[group] += np.bincount(level[~reachable], minlength=grid_size + 1)
+    # pairs with level > g are inside the set of threshold g
+    above = np.cumsum(distance_sums[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    split = np.cumsum(unreachable[:, ::-1], axis=1)[:, ::-1][:, 1:] > 0
+    members = np.stack(
+        [
+            np.cumsum(np.bincount(levels[:, g], minlength=grid_size + 1)[::-1])[::-1][1:]
+            for g in range(k)
+        ]
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        curves = (members**2 - members) / above
+    curves[split | ~np.isfinite(curves)] = 0.0
+    share_overall = counts.sum(0) / totals.sum()
+    below = grid[None, :] < share_overall[:, None]
+    contrast = (np.where(below, curves, 0).sum(1) - np.where(below, 0, curves).sum(1)) / grid_size
+    return (share_overall - contrast) / (1 - share_overall), curves
+
+
 def _available(weights: SpatialWeights) -> set[str]:
-    names = {"spatial_dissimilarity"} if weights.matrix.nnz else set()
+    names = {"spatial_dissimilarity", *OPT_IN_INDICES} if weights.matrix.nnz else set()
     if weights.polygons is not None:
         names |= set(WONG_INDICES)
     if weights.coords is not None:
@@ -446,13 +498,15 @@ def spatial_indices(
     center="mean",
     standardize: bool = False,
     boundary_standardize: bool = True,
+    profile_grid: int = 1000,
 ) -> pd.DataFrame:
     """Spatial segregation indices of every group against the rest, as [index, group, value].
 
     ``weights_or_coords`` is a :class:`SpatialWeights` (from polygons: every index) or [N, 2]
     projected coordinates (distance-decay indices; pass ``area`` for concentration, delta and
-    centralisation). ``indices`` defaults to all those the input supports. Groups with zero
-    count everywhere give NaN (with a warning); empty areas have share 0.
+    centralisation). ``indices`` defaults to all those the input supports except
+    ``spatial_proximity_profile`` (all shortest paths, O(N^2)), which runs only by name.
+    Groups with zero count everywhere give NaN (with a warning); empty areas have share 0.
 
     >>> import numpy as np
     >>> xy = np.array([[0.0, 0.0], [10.0, 0.0]])
@@ -464,7 +518,7 @@ def spatial_indices(
     weights = _as_weights(weights_or_coords, values.shape[0], area)
     available = _available(weights)
     wanted = [i for i in SPATIAL_INDICES if i in available] if indices is None else list(indices)
-    unknown = [i for i in wanted if i not in SPATIAL_INDICES]
+    unknown = [i for i in wanted if i not in SPATIAL_INDICES + OPT_IN_INDICES]
     if unknown:
         raise ArgumentError("indices", f"unknown spatial index {unknown[0]!r}")
     missing = [i for i in wanted if i not in available]
@@ -472,7 +526,7 @@ def spatial_indices(
         raise ArgumentError(
             "indices", f"{missing[0]} needs polygon geometry (areas, boundaries or centroids)"
         )
-    metric = [i for i in wanted if i != "spatial_dissimilarity"]
+    metric = [i for i in wanted if i not in ("spatial_dissimilarity", *OPT_IN_INDICES)]
     if weights.geographic and metric:
         raise ArgumentError(
             "weights_or_coords",
@@ -502,6 +556,14 @@ def spatial_indices(
             ),
         ),
         (AREA_INDICES, lambda: area_indices(values, totals, weights.area)),
+        (
+            OPT_IN_INDICES,
+            lambda: {
+                "spatial_proximity_profile": proximity_profile(
+                    values, totals, weights.matrix, profile_grid
+                )[0]
+            },
+        ),
         (
             CENTRALIZATION_INDICES,
             lambda: centralization_indices(values, totals, weights.coords, weights.area, center),
