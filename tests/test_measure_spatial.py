@@ -267,3 +267,25 @@ def test_egohood_and_profile_plumbing_with_a_stand_in_aspatial_suite(monkeypatch
     assert profile.columns.tolist() == ["distance", "index", "group", "value"]
     group_a = profile[profile.group == "a"].value.to_numpy()
     assert group_a[0] > group_a[1] > group_a[2]  # wider environments, lower segregation
+
+
+def test_property_invariance_to_order_and_scale_hypothesis():
+    hypothesis = pytest.importorskip("hypothesis")
+    strategies = pytest.importorskip("hypothesis.strategies")
+    polygons = jittered_grid(6, cell=100.0, seed=3)
+    counts = synthetic_counts(36, 2, seed=4)
+    weights = weights_from_geometry(polygons, np.arange(36), "queen")
+    base = spatial_indices(counts, weights, ["a", "b"], decay_scale=150.0).value.to_numpy()
+
+    @hypothesis.settings(max_examples=15, deadline=None)
+    @hypothesis.given(
+        seed=strategies.integers(0, 2**32 - 1),
+        scale=strategies.floats(1e-3, 1e4, allow_nan=False, allow_infinity=False),
+    )
+    def check(seed, scale):
+        order = np.random.default_rng(seed).permutation(36)
+        shuffled = weights_from_geometry(polygons[order], np.arange(36)[order], "queen")
+        table = spatial_indices(counts[order] * scale, shuffled, ["a", "b"], decay_scale=150.0)
+        np.testing.assert_allclose(table.value.to_numpy(), base, rtol=1e-8, atol=1e-12)
+
+    check()
