@@ -107,7 +107,7 @@ def bench_proximity(sizes, pysal_n, singlegroup):
             )
         )
         report(
-            f"kelisim decay='pysal' (same formula, exact) N={len(counts):,}",
+            f"kelisim decay='pysal' (PySAL's formula, exact) N={len(counts):,}",
             seconds,
             peak,
             peer_seconds,
@@ -125,7 +125,7 @@ def bench_proximity(sizes, pysal_n, singlegroup):
             )
         )
         peer = peer_seconds if n == pysal_n else None
-        report(f"kelisim massey_denton (sparse, 1e-12 cut) N={len(counts):,}", seconds, peak, peer)
+        report(f"kelisim massey_denton (tiled, 1e-12 cut) N={len(counts):,}", seconds, peak, peer)
     return seconds, peak
 
 
