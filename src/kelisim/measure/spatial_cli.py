@@ -1,0 +1,159 @@
+"""`kelisim enclaves`: find contiguous clusters of significant over-concentration of groups."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+from kelisim.errors import ArgumentError, InputError
+
+FORMATS = ("table", "csv", "json", "geojson")
+
+
+def read_counts(path: str, area: str, group: str, count: str):
+    """A tidy area/group/count file (CSV or Parquet) as (area ids, group names, [N, K] counts).
+
+    A ``total`` group, when present, is kept as the denominator: the persons in no listed group
+    become the group ``unlisted``; a group above its area's total is an error.
+    """
+    import numpy as np
+    import pandas as pd
+
+    try:
+        if path.endswith(".parquet"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype={area: str, group: str})
+    except FileNotFoundError as error:
+        raise InputError(path, None, None, "no such file") from error
+    except Exception as error:  # pandas raises many parser errors
+        raise InputError(path, None, None, f"cannot read: {error}") from error
+    for column in (area, group, count):
+        if column not in frame.columns:
+            raise InputError(path, 1, column, "no such column")
+    values = pd.to_numeric(frame[count], errors="coerce")
+    bad = np.flatnonzero(values.isna().to_numpy() | (values < 0).to_numpy())
+    if bad.size:
+        raw = frame[count].iloc[bad[0]]
+        raise InputError(path, int(bad[0]) + 2, count, f"count {raw!r} is not a number >= 0")
+    frame = frame.assign(**{count: values, area: frame[area].astype(str)})
+    duplicated = frame.duplicated([area, group])
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0])
+        raise InputError(path, row + 2, group, "the same area and group appear twice")
+    table = frame.pivot(index=area, columns=group, values=count).fillna(0.0)
+    if "total" in table.columns:
+        totals = table.pop("total")
+        rest = totals - table.sum(axis=1)
+        if (rest < -1e-9 * totals.abs().max()).any():
+            where = rest.idxmin()
+            raise InputError(path, None, count, f"groups in area {where!r} exceed its total")
+        table["unlisted"] = rest.clip(lower=0.0)
+    return table.index.to_numpy(), [str(c) for c in table.columns], table.to_numpy(dtype=float)
+
+
+def _write(text: str, out: Path | None) -> None:
+    """Print, or write the whole file at once (a temporary file renamed into place)."""
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, out)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _render(frame, output_format: str) -> str:
+    if output_format == "csv":
+        return frame.to_csv(index=False)
+    if output_format == "json":
+        return frame.to_json(orient="records", indent=2)
+    return frame.to_string(index=False) if len(frame) else "(no enclaves)"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``kelisim enclaves`` to the main app."""
+
+    @app.command()
+    def enclaves(
+        input_path: str = typer.Argument(..., metavar="INPUT", help="Tidy CSV/Parquet of counts."),
+        area: str = typer.Option("area", "--area", help="Column with area ids."),
+        group: str = typer.Option("group", "--group", help="Column with group codes."),
+        count: str = typer.Option("count", "--count", help="Column with counts."),
+        geometry: str = typer.Option(
+            ..., "--geometry", help="Polygons (any file geopandas reads)."
+        ),
+        geometry_id: str = typer.Option(
+            None, "--geometry-id", help="Id column in the geometry file (default: auto)."
+        ),
+        weights: str = typer.Option(
+            "queen", "--weights", help="queen, rook, knn:K, distance:D or kernel:FUNCTION:BW."
+        ),
+        project: str = typer.Option(
+            None, "--project", help="Reproject geometry first: a CRS, or 'auto' for UTM."
+        ),
+        groups: str = typer.Option(None, "--groups", help="Comma-separated groups (default all)."),
+        permutations: int = typer.Option(999, "--permutations", help="Conditional permutations."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the permutation generator."),
+        fdr: float = typer.Option(0.05, "--fdr", help="Benjamini-Hochberg false discovery rate."),
+        method: str = typer.Option("gi_star", "--method", help="gi_star (hot spots) or moran."),
+        min_areas: int = typer.Option(1, "--min-areas", help="Smallest enclave, in areas."),
+        compare: str = typer.Option(None, "--compare", help="Later-period counts to compare."),
+        local: bool = typer.Option(False, "--local", help="Print the per-area local table."),
+        output_format: str = typer.Option("table", "--format", help="table, csv, json, geojson."),
+        out: Path = typer.Option(None, "--out", help="Write to this file instead of stdout."),
+    ) -> None:
+        """Find enclaves: contiguous areas where a group is significantly over-concentrated."""
+        import json
+
+        from kelisim.measure.enclaves import compare_enclaves, enclaves_geojson, find_enclaves
+        from kelisim.measure.weights import read_area_geometry, weights_from_geometry
+
+        if output_format not in FORMATS:
+            raise ArgumentError("--format", f"use one of {', '.join(FORMATS)}")
+        if local and output_format == "geojson":
+            raise ArgumentError("--local", "the local table has no GeoJSON form; use csv or json")
+        ids, names, counts = read_counts(input_path, area, group, count)
+        chosen = [g.strip() for g in groups.split(",")] if groups else None
+        shapes, geographic = read_area_geometry(geometry, ids, geometry_id, project)
+        spatial = weights_from_geometry(shapes, ids, weights, geographic)
+        options = dict(
+            groups=chosen,
+            permutations=permutations,
+            seed=seed,
+            fdr=fdr,
+            method=method,
+            min_areas=min_areas,
+        )
+        found = find_enclaves(counts, spatial, names, **options)
+        result = found
+        comparison = None
+        if compare:
+            later_ids, later_names, later_counts = read_counts(compare, area, group, count)
+            if set(later_ids) != set(ids):
+                raise InputError(compare, None, area, "the two periods must cover the same areas")
+            order = {a: i for i, a in enumerate(later_ids)}
+            later_counts = later_counts[[order[a] for a in ids]]
+            result = find_enclaves(later_counts, spatial, later_names, **options)
+            comparison = compare_enclaves(
+                found.members, result.members, found.summary, result.summary
+            )
+        if output_format == "geojson":
+            summary = result.summary
+            if comparison is not None:
+                status = comparison.dropna(subset=["enclave_after"]).set_index("enclave_after")
+                summary = summary.assign(status=summary["enclave"].map(status["status"]))
+            text = json.dumps(enclaves_geojson(result.members, summary, shapes, ids), indent=1)
+        elif local:
+            text = _render(result.local, output_format)
+        else:
+            text = _render(comparison if comparison is not None else result.summary, output_format)
+        _write(text, out)
