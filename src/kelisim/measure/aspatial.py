@@ -214,22 +214,22 @@ def _corrected(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 
 def _random_allocation_means(
-    tab: Table, simulations: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean D and Gini over `simulations` random allocations x_ik ~ Binomial(t_i, P_k)."""
+    tab: Table, simulations: int, rng: np.random.Generator, which: tuple = (dissimilarity, gini)
+) -> list[np.ndarray]:
+    """Mean of each index in `which` over `simulations` random allocations
+    x_ik ~ Binomial(t_i, P_k), area totals held (one set of draws serves every index)."""
     if simulations < 2:
         raise ArgumentError("simulations", f"needs at least 2 simulations, got {simulations}")
     t = np.rint(tab.t).astype(np.int64)
-    d_draws = np.empty((simulations, tab.x.shape[1]))
-    g_draws = np.empty((simulations, tab.x.shape[1]))
+    results = np.empty((len(which), simulations, tab.x.shape[1]))
     with np.errstate(divide="ignore", invalid="ignore"):
         for s in range(simulations):
             # Each column is its own group-vs-rest comparison: area totals stay t.
             draw = Table.from_counts(rng.binomial(t[:, None], tab.overall_shares), totals=t)
-            d_draws[s] = dissimilarity(draw)
-            g_draws[s] = gini(draw)
+            for j, index in enumerate(which):
+                results[j, s] = index(draw)
     # A very small group can draw no persons at all; such draws define no index and are skipped.
-    return np.nanmean(d_draws, axis=0), np.nanmean(g_draws, axis=0)
+    return list(np.nanmean(results, axis=1))
 
 
 def density_corrected_dissimilarity(tab: Table) -> np.ndarray:
@@ -249,16 +249,19 @@ def density_corrected_dissimilarity(tab: Table) -> np.ndarray:
 
 def _folded_normal_mode(theta: np.ndarray) -> np.ndarray:
     mode = np.zeros_like(theta)
-    active = theta > 1.0
-    th = theta[active]
+    position = np.flatnonzero(theta > 1.0)
+    th = theta.ravel()[position]
     u = th.copy()  # g(u) = u - th tanh(th u) is convex for u > 0: Newton from the right converges
-    for _ in range(200):
+    for _ in range(100):
         tanh = np.tanh(th * u)
         step = (u - th * tanh) / (1.0 - th * th * (1.0 - tanh * tanh))
         u = u - step
-        if np.all(np.abs(step) <= 1e-15 * np.maximum(u, 1.0)):
+        done = np.abs(step) <= 1e-12 * np.maximum(u, 1.0)  # quadratic: next error ~1e-24
+        mode.ravel()[position[done]] = u[done]
+        position, th, u = position[~done], th[~done], u[~done]
+        if position.size == 0:
             break
-    mode[active] = u
+    mode.ravel()[position] = u
     return mode
 
 
@@ -268,10 +271,12 @@ def _random_index_groups(
     """Random-allocation and bias corrections, seeded once for all groups."""
     rng = np.random.default_rng(seed)
     out: dict[str, np.ndarray] = {}
-    if which & {"modified_dissimilarity", "modified_gini"}:
-        d_null, g_null = _random_allocation_means(tab, simulations, rng)
-        out["modified_dissimilarity"] = _corrected(dissimilarity(tab), d_null)
-        out["modified_gini"] = _corrected(gini(tab), g_null)
+    modified = {"modified_dissimilarity": dissimilarity, "modified_gini": gini}
+    wanted = [name for name in modified if name in which]
+    if wanted:
+        means = _random_allocation_means(tab, simulations, rng, tuple(modified[n] for n in wanted))
+        for name, expected in zip(wanted, means, strict=True):
+            out[name] = _corrected(modified[name](tab), expected)
     if "bias_corrected_dissimilarity" in which:
         out["bias_corrected_dissimilarity"] = _bias_corrected_dissimilarity(tab, draws, rng)
     return out
