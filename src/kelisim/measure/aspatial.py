@@ -111,13 +111,14 @@ def dissimilarity(tab: Table) -> np.ndarray:
 
 def _gini_half_sums(tab: Table) -> np.ndarray:
     """sum_{i<j} t_i t_j |p_ik - p_jk| per group in O(N log N) by sorting the shares."""
-    order = np.argsort(tab.area_shares, axis=0, kind="stable")
-    p = np.take_along_axis(tab.area_shares, order, axis=0)
+    shares = np.ascontiguousarray(tab.area_shares.T)  # one row per group: sorts are contiguous
+    order = np.argsort(shares, axis=1)
+    p = np.take_along_axis(shares, order, axis=1)
     t = tab.t[order]
     tp = t * p
-    below_t = np.cumsum(t, axis=0) - t
-    below_tp = np.cumsum(tp, axis=0) - tp
-    return (t * (p * below_t - below_tp)).sum(axis=0)
+    below_t = np.cumsum(t, axis=1) - t
+    below_tp = np.cumsum(tp, axis=1) - tp
+    return (t * (p * below_t - below_tp)).sum(axis=1)
 
 
 def gini(tab: Table) -> np.ndarray:
