@@ -67,7 +67,11 @@ def measure(
         aspatial_names = [n for n in requested if n in ALL_INDICES]
         spatial_names = [n for n in requested if n not in ALL_INDICES]
         if spatial_names and weights is None:
-            resolve_indices(spatial_names)  # names the first unknown index
+            raise ArgumentError(
+                "--index",
+                f"unknown index {spatial_names[0]!r} (spatial indices need --geometry and "
+                f"--weights); aspatial indices: {', '.join(ALL_INDICES)}",
+            )
     parts = [_aspatial_part(groups, aspatial_names, seed)] if aspatial_names else []
     if within is not None:
         parts.append(_within_part(frame, area, within, areas, str(input_path)))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import ArgumentError
+from kelisim.measure import aspatial
 from kelisim.measure.aspatial import Table, check_counts
 from kelisim.measure.diversity import entropy
 
@@ -30,14 +31,9 @@ def _xlogy(x: np.ndarray, ratio: np.ndarray) -> np.ndarray:
 
 
 def mutual_information(counts: np.ndarray) -> float:
-    """M = sum_ik p_ik ln(p_ik / (p_i p_k)) over the joint shares of an [area, group] table."""
+    """M of an [area, group] table (see :func:`kelisim.measure.aspatial.mutual_information`)."""
     x = np.asarray(counts, dtype=float)
-    total = x.sum()
-    if total <= 0:
-        return float("nan")
-    joint = x / total
-    outer = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
-    return float(_xlogy(joint, joint / np.where(outer > 0, outer, 1.0)).sum())
+    return aspatial.mutual_information(Table.from_counts(x)) if x.sum() > 0 else float("nan")
 
 
 def theil_h(counts: np.ndarray) -> float:
