@@ -109,3 +109,13 @@ def test_density_corrected_dissimilarity_where_pysal_optimiser_converges():
     for k, group in enumerate(NAMES[:2]):
         theirs = single.DensityCorrectedDissim(df, group, "total").statistic
         assert ours["value"].iloc[k] == pytest.approx(theirs, abs=1e-5)
+
+
+def test_pysal_atkinson_ignores_b_and_kelisim_does_not(frame, ours):
+    # Deliberate difference (docs/indices.md): PySAL's Atkinson(b=0.2) still computes b = 0.5.
+    import segregation.singlegroup as single
+
+    theirs = single.Atkinson(frame, NAMES[0], "total", b=0.2).statistic
+    assert theirs == pytest.approx(ours[("atkinson", NAMES[0])], abs=1e-9)
+    ours_b = segregation_indices(frame[NAMES].to_numpy(), NAMES, "atkinson", b=0.2)
+    assert abs(ours_b["value"].iloc[0] - theirs) > 1e-3
