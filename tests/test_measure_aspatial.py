@@ -258,3 +258,9 @@ def test_long_frame_entry_point_and_its_checks():
         counts_from_long(pd.concat([frame, frame.iloc[[0]]], ignore_index=True))
     with pytest.raises(InputError, match="negative"):
         counts_from_long(frame.assign(count=[30, -1, 40, 10, 50, 60]))
+
+
+def test_wide_frame_columns_name_the_groups():
+    wide = pd.DataFrame({"kazakh": [30, 10], "russian": [10, 50]})
+    out = segregation_indices(wide, indices="isolation")
+    assert out["group"].tolist() == ["kazakh", "russian"]

@@ -70,7 +70,12 @@ def column_sums(array: np.ndarray) -> np.ndarray:
 
 
 def check_counts(counts: np.ndarray, names: Sequence[str] | None = None) -> tuple[np.ndarray, list]:
-    """Validate an [areas, groups] count array; return it (integer or float) with group names."""
+    """Validate an [areas, groups] count array; return it (integer or float) with group names.
+
+    A DataFrame's columns are the default names.
+    """
+    if names is None and isinstance(counts, pd.DataFrame):
+        names = [str(column) for column in counts.columns]
     array = np.asarray(counts)
     if array.dtype.kind not in "iuf":
         try:
