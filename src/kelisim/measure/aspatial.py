@@ -573,7 +573,11 @@ def counts_from_long(
     if duplicated.any():
         row = int(np.flatnonzero(duplicated)[0])
         raise InputError(
-            path, row + 2, group, f"area {keys.iloc[row, 0]} lists group {keys.iloc[row, 1]} twice"
+            path,
+            row + 2,
+            group,
+            f"area {keys.iloc[row, 0]} lists group {keys.iloc[row, 1]} twice "
+            "(give one period per table)",
         )
     table = (
         pd.DataFrame({"area": keys[area], "group": keys[group], "count": values.astype(float)})
