@@ -1,0 +1,91 @@
+"""`kelisim measure` on a constructed three-area file (values checked by hand in
+test_measure_aspatial.py: D = 0.58333 for the first two areas)."""
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kelisim.cli import app, main
+from kelisim.errors import ArgumentError, InputError
+
+ROWS = """area,group,count,region
+a1,kazakh,30,r1
+a1,russian,10,r1
+a2,kazakh,10,r1
+a2,russian,50,r1
+a3,kazakh,25,r2
+a3,russian,25,r2
+a3,uzbek,40,r2
+"""
+
+
+@pytest.fixture
+def counts_file(tmp_path):
+    path = tmp_path / "counts.csv"
+    path.write_text(ROWS)
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(app, ["measure", *map(str, args)])
+
+
+def test_csv_rows(counts_file):
+    result = run(counts_file, "--index", "dissimilarity,multi_gini", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(pd.io.common.StringIO(result.output), keep_default_na=False)
+    assert list(frame.columns) == ["index", "group", "value"]
+    assert frame["group"].tolist() == ["kazakh", "russian", "uzbek", ""]
+
+
+def test_two_areas_give_the_hand_value(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("".join(ROWS.splitlines(keepends=True)[:5]))
+    result = run(path, "--index", "dissimilarity", "--format", "json")
+    rows = json.loads(result.output)
+    assert rows[0]["value"] == pytest.approx(0.5833333333333334)
+
+
+def test_within_and_bootstrap(counts_file):
+    result = run(counts_file, "--within", "region", "--index", "mutual_information",
+                 "--bootstrap", "20", "--seed", "3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = pd.DataFrame(json.loads(result.output))
+    assert list(rows.columns) == ["index", "group", "value", "lower", "upper"]
+    assert set(rows["index"]) >= {"mutual_information_between", "mutual_information_within"}
+    again = run(counts_file, "--within", "region", "--index", "mutual_information",
+                "--bootstrap", "20", "--seed", "3", "--format", "json")
+    assert again.output == result.output
+
+
+def test_all_indices_table(counts_file):
+    result = run(counts_file, "--index", "all")
+    assert result.exit_code == 0, result.output
+    assert "bias_corrected_dissimilarity" in result.output
+
+
+def test_errors(counts_file, tmp_path, monkeypatch, capsys):
+    assert isinstance(run(counts_file, "--index", "nope").exception, ArgumentError)
+    assert isinstance(run(tmp_path / "missing.csv").exception, InputError)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(ROWS.replace("a2,kazakh,10", "a2,kazakh,-4"))
+    error = run(bad).exception
+    assert isinstance(error, InputError) and error.row == 4
+    geometry = run(counts_file, "--geometry", counts_file)
+    assert isinstance(geometry.exception, ArgumentError)
+    monkeypatch.setattr(sys, "argv", ["kelisim", "measure", str(bad)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_spatial_indices_without_spatial_modules(counts_file, monkeypatch):
+    # When kelisim.measure.spatial is absent the command must say so, not fail obscurely.
+    monkeypatch.setitem(sys.modules, "kelisim.measure.spatial", None)
+    result = run(counts_file, "--geometry", counts_file, "--weights", "queen")
+    assert isinstance(result.exception, ArgumentError)
+    assert "not installed" in str(result.exception)
