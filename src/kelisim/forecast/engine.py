@@ -55,7 +55,8 @@ class Rates:
     srb: males per female birth; 0 for a one-sex projection whose fertility counts daughters.
     child_group: (G, G) or (A, G, G) share of a mother-group's (row) births in each child group.
     out_migration: (A, G, S, X) probability of leaving the area during the step; destination
-        (A origin, A destination) shares of the leavers (rows sum to 1, zero diagonal).
+        (A origin, A destination) or (A, A, G, S, X) shares of the leavers (summing to 1 over
+        destinations, zero diagonal).
     international: (A, G, S, X) net international migrants per step (counts).
     international_rate: (A, G, S, X) net international migrants per person per step.
     switching: (G, G) probability per step of a person of the row group being counted in the
@@ -84,8 +85,12 @@ def _migrate(population: np.ndarray, rates: Rates, fraction: float) -> np.ndarra
     """
     change = None
     if rates.out_migration is not None:
-        net_flow = rates.destination - np.eye(len(rates.destination))
-        change = np.tensordot(net_flow, population * rates.out_migration, axes=([0], [0]))
+        leaving = population * rates.out_migration
+        if rates.destination.ndim == 2:
+            net_flow = rates.destination - np.eye(len(rates.destination))
+            change = np.tensordot(net_flow, leaving, axes=([0], [0]))
+        else:
+            change = np.einsum("od...,o...->d...", rates.destination, leaving) - leaving
     if rates.international_rate is not None:
         international = population * rates.international_rate
         change = international if change is None else np.add(change, international, out=change)
