@@ -80,10 +80,11 @@ class PSquare:
             n[:, i] += step
 
     def quantiles(self) -> np.ndarray:
-        """Estimates [quantile, cell]; exact order statistics while fewer than 5 draws."""
+        """Estimates [quantile, cell], made non-decreasing across the (sorted) probabilities;
+        exact order statistics while fewer than 5 draws."""
         if self.heights is None:
             return np.quantile(np.stack(self.first), self.probabilities[:, 0], axis=0)
-        return self.heights[:, 2].copy()
+        return np.maximum.accumulate(self.heights[:, 2], axis=0)
 
 
 @dataclass(frozen=True)
