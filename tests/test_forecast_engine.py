@@ -140,3 +140,21 @@ def test_brass_and_hadwiger_hit_their_targets():
     schedule = hadwiger_schedule(2.4, np.arange(0, 90, 5), 5)
     assert np.isclose(schedule.sum() * 5, 2.4)
     assert np.argmax(schedule) in (5, 6)
+
+
+def test_switching_paths_agree():
+    """The one-by-one, sparse-product and dense-product paths give the same result."""
+    rng = np.random.default_rng(4)
+    population = rng.uniform(1, 10, (2, 40, 2, 3))
+    chain = np.diag(np.full(39, 0.01), 1)  # 39 rates: the sparse-product path
+    full = np.full((40, 40), 0.0005)  # dense
+    few = np.zeros((40, 40))
+    few[0, 1] = 0.01  # one by one
+    from kelisim.forecast.engine import _switch
+
+    for matrix in (chain, full, few):
+        transition = matrix.copy()
+        np.fill_diagonal(transition, 0)
+        transition += np.diag(1 - transition.sum(axis=1))
+        expected = np.einsum("gh,agsx->ahsx", transition, population)
+        assert np.allclose(_switch(population, matrix), expected)

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 TIMINGS = {"start": (1.0, 0.0), "end": (0.0, 1.0), "even": (0.5, 0.5)}
-# Up to this many non-zero switching rates are applied one by one, beyond it by a matrix product.
+# Up to this many non-zero switching rates are applied one by one; up to an eighth of the
+# matrix by a sparse product; beyond it by a dense matrix product.
 SPARSE_SWITCHING = 16
 
 
@@ -76,32 +77,45 @@ class Rates:
     switching: np.ndarray | None = None
     transfers: tuple[Transfer, ...] = field(default_factory=tuple)
     timing: str = "even"
+    scaled: dict = field(init=False, default_factory=dict, repr=False, compare=False)
+
+
+def _scaled(rates: Rates, name: str, fraction: float):
+    """``fraction`` times one of the rates' arrays, computed once per Rates object."""
+    key = (name, fraction)
+    if key not in rates.scaled:
+        if name == "international_outflow":  # whether any net count is negative
+            rates.scaled[key] = bool((rates.international < 0).any())
+        else:
+            rates.scaled[key] = getattr(rates, name) * fraction
+    return rates.scaled[key]
 
 
 def _migrate(population: np.ndarray, rates: Rates, fraction: float) -> np.ndarray:
     """Apply ``fraction`` of the step's migration flows to ``population`` (a new array).
 
-    Internal flows enter as one net change, (D' - I) applied to the leavers over areas.
+    Internal flows enter as one net change, fraction (D' - I) applied to the leavers over areas.
     """
-    change = None
+    moved = None
     if rates.out_migration is not None:
         leaving = population * rates.out_migration
         if rates.destination.ndim == 2:
-            net_flow = rates.destination - np.eye(len(rates.destination))
-            change = np.tensordot(net_flow, leaving, axes=([0], [0]))
+            net_flow = (fraction * (rates.destination - np.eye(len(rates.destination)))
+                        ).astype(population.dtype)
+            moved = np.tensordot(net_flow, leaving, axes=([0], [0]))
         else:
-            change = np.einsum("od...,o...->d...", rates.destination, leaving) - leaving
+            moved = np.einsum("od...,o...->d...", rates.destination, leaving) - leaving
+            moved *= fraction
+        moved += population
     if rates.international_rate is not None:
-        international = population * rates.international_rate
-        change = international if change is None else np.add(change, international, out=change)
+        change = population * _scaled(rates, "international_rate", fraction)
+        moved = np.add(population, change, out=change) if moved is None else moved + change
+    if moved is None:
+        moved = population.copy()
     if rates.international is not None:
-        if change is None:
-            change = rates.international
-        else:
-            change += rates.international
-    moved = population.copy() if change is None else population + fraction * change
-    if rates.international is not None:
-        np.maximum(moved, 0.0, out=moved)
+        moved += _scaled(rates, "international", fraction)
+        if _scaled(rates, "international_outflow", 1.0):
+            np.maximum(moved, 0.0, out=moved)
     for transfer in rates.transfers:
         taken = moved[transfer.origin][..., transfer.ages]
         available = taken.sum()
@@ -125,7 +139,17 @@ def _switch(population: np.ndarray, switching: np.ndarray) -> np.ndarray:
             switched[:, source] -= flows[:, k]
             switched[:, target] += flows[:, k]
         return switched
-    transition = rates + np.diag(1.0 - rates.sum(axis=1))
+    if len(sources) <= groups * groups // 8:
+        from scipy import sparse
+
+        incoming = sparse.csr_matrix(rates.T.astype(population.dtype))
+        by_group = np.moveaxis(population, 1, 0).reshape(groups, -1)
+        inflow = np.moveaxis((incoming @ by_group).reshape(groups, areas, -1), 0, 1)
+        kept = (1.0 - rates.sum(axis=1)).astype(population.dtype)
+        switched = population * kept[None, :, None, None]
+        switched += inflow.reshape(population.shape)
+        return switched
+    transition = (rates + np.diag(1.0 - rates.sum(axis=1))).astype(population.dtype)
     flat = population.reshape(areas, groups, -1)
     return np.matmul(transition.T, flat).reshape(population.shape)
 
@@ -158,7 +182,8 @@ def step(population: np.ndarray, rates: Rates, width: float) -> np.ndarray:
     start = _migrate(population, rates, early) if early else population
     aged = _survive(start, rates.survival)
     end = _migrate(aged, rates, late) if late else aged
-    births = births_by_mother(start[:, :, 0], end[:, :, 0], rates.fertility, width).sum(-1)
+    births = width / 2.0 * (np.einsum("agx,agx->ag", rates.fertility, start[:, :, 0])
+                            + np.einsum("agx,agx->ag", rates.fertility, end[:, :, 0]))
     if rates.child_group is not None:
         if np.ndim(rates.child_group) == 2:
             births = births @ rates.child_group
@@ -180,7 +205,7 @@ def iterate(
     population, rates: Rates | Sequence[Rates], steps: int, width: float
 ) -> Iterator[np.ndarray]:
     """Yield the population after each of ``steps`` steps (rates per step or constant)."""
-    current = np.asarray(population, dtype=float)
+    current = np.asarray(population, dtype=np.result_type(population, np.float32))
     for index in range(steps):
         step_rates = rates if isinstance(rates, Rates) else rates[index]
         current = step(current, step_rates, width)
@@ -191,8 +216,8 @@ def project(
     population, rates: Rates | Sequence[Rates], steps: int, width: float
 ) -> np.ndarray:
     """Population [steps + 1, A, G, S, X], the first slice being the starting population."""
-    start = np.asarray(population, dtype=float)
-    path = np.empty((steps + 1, *start.shape))
+    start = np.asarray(population, dtype=np.result_type(population, np.float32))
+    path = np.empty((steps + 1, *start.shape), dtype=start.dtype)
     path[0] = start
     for index, current in enumerate(iterate(start, rates, steps, width), start=1):
         path[index] = current

@@ -9,7 +9,8 @@ drawn difference of the net migration rate.
 
 Quantiles of the summary cells (area x group x period counts) are tracked by the P-square
 algorithm of Jain & Chlamtac (1985, Comm. ACM 28:1076), vectorised over cells and quantiles:
-five markers per quantile and cell, so memory does not grow with the number of draws. Draw
+five markers per quantile and cell, so memory does not grow with the number of draws. Draws
+run in single precision (float32); the central projection stays in double precision. Draw
 ``d`` uses ``numpy.random.default_rng([seed, d])``, so results do not depend on the number of
 worker processes.
 """
@@ -107,25 +108,58 @@ def draw_rates(base: list[Rates], paths: RatePaths, rng: np.random.Generator,
     z[:, 0] = shocks[:, 0]
     for index in range(1, steps):
         z[:, index] = rho * z[:, index - 1] + np.sqrt(1 - rho**2) * shocks[:, index]
-    fertility_factor = np.maximum(paths.tfr + z[0] * paths.tfr_sd, 0.0) / paths.tfr
-    death_factor = np.exp(-2.0 * z[1] * paths.e0_sd / paths.e0_per_alpha)
-    migration_shift = z[2] * paths.migration_sd * width
+    # Python floats keep the arrays' precision (numpy scalars would promote float32 to 64).
+    fertility_factor = (np.maximum(paths.tfr + z[0] * paths.tfr_sd, 0.0) / paths.tfr).tolist()
+    death_factor = np.exp(-2.0 * z[1] * paths.e0_sd / paths.e0_per_alpha).tolist()
+    migration_shift = (z[2] * paths.migration_sd * width).tolist()
     drawn = []
     for index, rates in enumerate(base):
         base_rate = 0.0 if rates.international_rate is None else rates.international_rate
-        drawn.append(replace(
-            rates,
-            fertility=rates.fertility * fertility_factor[index],
-            survival=np.maximum(1.0 - death_factor[index] * (1.0 - rates.survival), 0.0),
-            international_rate=base_rate + migration_shift[index]))
+        if "deaths" not in rates.scaled:
+            rates.scaled["deaths"] = 1.0 - rates.survival
+        survival = np.multiply(rates.scaled["deaths"], -death_factor[index])
+        survival += 1.0
+        if death_factor[index] > 1.0:
+            np.maximum(survival, 0.0, out=survival)
+        one = replace(rates, fertility=rates.fertility * fertility_factor[index],
+                      survival=survival, international_rate=base_rate + migration_shift[index])
+        # The counts of international migrants are not drawn: reuse their scaled copies.
+        one.scaled.update({key: value for key, value in rates.scaled.items()
+                           if key[0] in ("international", "international_outflow")})
+        drawn.append(one)
     return drawn
 
 
 _WORKER: dict = {}
 
 
-def _set_worker(population, base, paths, width, seed) -> None:
-    _WORKER.update(population=population, base=base, paths=paths, width=width, seed=seed)
+def _set_worker(population, base, paths, width, seed, single_thread=False) -> None:
+    if single_thread:  # one BLAS thread per worker process: the workers are the parallelism
+        from threadpoolctl import threadpool_limits
+
+        _WORKER["limits"] = threadpool_limits(1)
+    converted: dict[int, np.ndarray] = {}
+    _WORKER.update(population=population.astype(np.float32),
+                   base=[_single_precision(rates, converted) for rates in base],
+                   paths=paths, width=width, seed=seed)
+
+
+def _single_precision(rates: Rates, converted: dict) -> Rates:
+    """The rates as float32 arrays: draws run in single precision (half the memory traffic).
+
+    ``converted`` maps id(array) to its float32 copy, so steps sharing an array share a copy.
+    """
+    arrays = ("survival", "fertility", "out_migration", "destination", "international",
+              "international_rate", "switching", "child_group")
+    changes = {}
+    for name in arrays:
+        value = getattr(rates, name)
+        if value is not None:
+            key = id(value)
+            if key not in converted:
+                converted[key] = np.asarray(value, dtype=np.float32)
+            changes[name] = converted[key]
+    return replace(rates, **changes)
 
 
 def _summaries(draw: int) -> np.ndarray:
@@ -147,7 +181,7 @@ def monte_carlo(population, base: list[Rates], paths: RatePaths, width: float, d
     total = None
     if workers > 1:
         with ProcessPoolExecutor(workers, initializer=_set_worker,
-                                 initargs=(population, base, paths, width, seed)) as pool:
+                                 initargs=(population, base, paths, width, seed, True)) as pool:
             results = pool.map(_summaries, range(draws), chunksize=max(1, draws // 50))
             for cells in results:
                 sketch.update(cells)
