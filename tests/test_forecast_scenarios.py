@@ -121,3 +121,48 @@ def test_cli_run_writes_table_and_store_compare_prints(example, tmp_path):
     assert rows == (315, 315)
     compared = runner.invoke(app, ["forecast", "compare", str(example / "spec.toml")])
     assert compared.exit_code == 0 and "share_resettlement" in compared.output
+
+
+def test_single_year_steps_with_national_constants(tmp_path):
+    """A CONSTRUCTED single-year population (ages 0-100+) with constant national rates."""
+    rows = ["area,group,sex,age,count"]
+    for area in ("100000000", "200000000"):
+        for group in ("a", "b"):
+            for sex in ("female", "male"):
+                rows += [f"{area},{group},{sex},{age},{1000 - 9 * age}" for age in range(101)]
+    write(tmp_path / "population.csv", "\n".join(rows) + "\n")
+    write(tmp_path / "spec.toml", """
+[projection]
+start = 2020
+end = 2030
+step = 1
+timing = "end"
+[inputs]
+population = "population.csv"
+[national]
+source = "constants"
+tfr = 2.0
+e0_female = 75.0
+e0_male = 68.0
+net_migration_rate = 0.0
+[[scenarios]]
+name = "one"
+[[scenarios.changes]]
+kind = "international"
+persons_per_year = 500
+area = "100000000"
+group = "b"
+ages = [20, 29]
+""")
+    table = run_spec(tmp_path / "spec.toml", draws=0, detail=True)
+    totals = table[(table["group"] == "total") & (table["period"] == 2030)].set_index("area")
+    assert totals["count"].gt(0).all()
+    detail = table[(table["age"] == "100+") & (table["period"] == 2030)]
+    assert len(detail) == 8
+    b_first = table[(table["group"] == "b") & (table["age"] == "total")].set_index(
+        ["area", "period"])["count"]
+    gain = (b_first[("100000000", 2030)] - b_first[("100000000", 2020)]) - (
+        b_first[("200000000", 2030)] - b_first[("200000000", 2020)])
+    # 10 years of 500 migrants aged 20-29 (all survive, nearly), plus their children: about
+    # 2,500 women x 5 years on average x 0.1 births a year (TFR 2 over ages 20-29 at most).
+    assert 5000 < gain < 6600

@@ -59,12 +59,18 @@ def register(app: typer.Typer) -> None:
         period: int | None = typer.Option(None, help="Period to compare (default: the last)."),
     ) -> None:
         """Run the scenarios of SPEC side by side: counts and shares per scenario and area."""
+        from kelisim.forecast.outputs import diversity_of
         from kelisim.forecast.pipeline import compare_scenarios, run_spec, write_table
 
-        table = compare_scenarios(run_spec(spec, draws=0), period)
+        projected = run_spec(spec, draws=0)
+        table = compare_scenarios(projected, period)
         if out is not None:
             write_table(table, out)
         typer.echo(table.to_string(index=False, float_format=lambda value: f"{value:,.4g}"))
+        diversity = diversity_of(projected)
+        if diversity is not None:
+            typer.echo("\ndiversity of projected compositions (kelisim.measure):")
+            typer.echo(diversity.to_string(index=False))
 
     @forecast.command()
     def trend(

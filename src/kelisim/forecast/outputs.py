@@ -64,12 +64,16 @@ def projection_table(path: np.ndarray, grid: Grid, periods, scenario: str,
 def diversity_of(table: pd.DataFrame) -> pd.DataFrame | None:
     """Diversity of projected compositions by the measure module, when it is installed.
 
-    Calls ``kelisim.measure.diversity_by_area(long_frame)`` on (area, group, period, count);
-    returns None when that function is not available.
+    Calls ``kelisim.measure.diversity_by_area(long_frame)`` on (area, group, period, count)
+    once per scenario; returns None when that function is not available.
     """
     try:
         from kelisim.measure import diversity_by_area
     except ImportError:
         return None
     rows = table[(table["group"] != "total") & (table["age"] == "total")]
-    return diversity_by_area(rows[["area", "group", "period", "count"]])
+    parts = []
+    for scenario, part in rows.groupby("scenario", sort=False):
+        result = diversity_by_area(part[["area", "group", "period", "count"]].copy())
+        parts.append(result.assign(scenario=scenario))
+    return pd.concat(parts, ignore_index=True)
