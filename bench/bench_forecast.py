@@ -79,22 +79,32 @@ def bench_deterministic(rng) -> None:
               f"[area, group, sex, age] of 51 years (214 MB): {full:.3f} s")
 
 
-def bench_draws(rng, draws: int = 50, workers: int = 2) -> None:
+def timed_draws(population, base, paths, draws: int, workers: int) -> tuple[float, float]:
+    """Wall and CPU seconds (all processes) of one Monte Carlo run."""
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    monte_carlo(population, base, paths, 1.0, draws, seed=1, workers=workers)
+    return time.perf_counter() - start, _cpu_seconds() - cpu_start
+
+
+def bench_draws(rng, small: int = 10, draws: int = 50, workers: int = 2) -> None:
     population, rates = constructed_rates(rng, "sparse")
     base = [rates] * YEARS
     paths = RatePaths(np.full(YEARS, 2.5), np.full(YEARS, 0.3), np.full(YEARS, 1.5),
                       np.full(YEARS, 0.005), 20.0)
-    start, cpu_start = time.perf_counter(), _cpu_seconds()
-    monte_carlo(population, base, paths, 1.0, draws, seed=1, workers=workers)
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
+    wall_small, cpu_small = timed_draws(population, base, paths, small, workers)
+    wall, cpu = timed_draws(population, base, paths, draws, workers)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    idle = cpu / workers * 1000 / draws
-    print(f"Monte Carlo ({YEARS} annual steps, sparse switching, float32 draws): {draws} draws "
-          f"on {workers} processes took {seconds:.1f} s wall on the shared machine "
-          f"({seconds * 1000 / draws:.0f} s per 1,000 at this load) and {cpu:.1f} CPU s in "
-          f"all processes; EXTRAPOLATED to 1,000 draws on {workers} free cores: {idle:.0f} s "
-          f"(goal < 300 s); largest worker {children:.0f} MB, parent below "
-          f"(goal < 2,048 MB in all)")
+    per_draw = (cpu - cpu_small) / (draws - small)  # marginal: start-up costs cancel
+    fixed = cpu - per_draw * draws
+    idle = (fixed + per_draw * 1000) / workers
+    print(f"Monte Carlo ({YEARS} annual steps, sparse switching, float32 draws, P-square "
+          f"quantiles of {YEARS + 1} x {AREAS} x {GROUPS + 1} summary cells): {small} draws "
+          f"took {wall_small:.1f} s and {draws} draws {wall:.1f} s wall on {workers} processes "
+          f"of the shared machine; marginal CPU {per_draw:.2f} s per draw, start-up "
+          f"{fixed:.1f} CPU s")
+    print(f"  EXTRAPOLATED to 1,000 draws on {workers} free cores: {idle:.0f} s "
+          f"({idle / 300:.2f} x the 300 s goal); largest worker {children:.0f} MB "
+          f"(goal < 2,048 MB for all processes)")
 
 
 def _cpu_seconds() -> float:

@@ -29,17 +29,22 @@ Z80 = 1.2815515655446004
 
 
 class PSquare:
-    """Streaming quantile estimates for many cells at once (Jain & Chlamtac 1985)."""
+    """Streaming quantile estimates for many cells at once (Jain & Chlamtac 1985).
+
+    Markers are stored as (5, quantiles x cells); each update adjusts only the markers whose
+    position has drifted by one or more from its desired position.
+    """
 
     def __init__(self, probabilities=QUANTILES) -> None:
-        self.probabilities = np.asarray(probabilities, dtype=float)[:, None]
+        self.probabilities = np.asarray(probabilities, dtype=float)
         self.count = 0
+        self.cells = 0
         self.first: list[np.ndarray] = []
         self.heights: np.ndarray | None = None
         self.positions: np.ndarray | None = None
         p = self.probabilities
-        self.desired = np.hstack([0 * p, 2 * p, 4 * p, 2 + 2 * p, 4 + 0 * p])
-        self.increments = np.hstack([0 * p, p / 2, p, (1 + p) / 2, 1 + 0 * p])
+        self.desired = np.stack([0 * p, 2 * p, 4 * p, 2 + 2 * p, 4 + 0 * p])
+        self.increments = np.stack([0 * p, p / 2, p, (1 + p) / 2, 1 + 0 * p])
 
     def update(self, values: np.ndarray) -> None:
         """Add one observation per cell (an array of any shape, the same every time)."""
@@ -48,44 +53,45 @@ class PSquare:
         if self.heights is None:
             self.first.append(values.copy())
             if len(self.first) == 5:
+                self.cells = len(values)
                 start = np.sort(np.stack(self.first), axis=0)
-                self.heights = np.repeat(start[None], len(self.probabilities), axis=0)
-                self.positions = np.broadcast_to(
-                    np.arange(5.0)[None, :, None], self.heights.shape).copy()
+                self.heights = np.tile(start, (1, len(self.probabilities)))
+                self.positions = np.repeat(np.arange(5.0)[:, None], self.heights.shape[1], 1)
                 self.first = []
             return
         q, n = self.heights, self.positions
-        np.minimum(q[:, 0], values, out=q[:, 0])
-        np.maximum(q[:, 4], values, out=q[:, 4])
-        # cell k: markers above the new value move one position up.
-        n[:, 1:] += (values[None, None, :] < q[:, 1:]) | (np.arange(1, 5)[None, :, None] == 4)
+        repeated = np.tile(values, len(self.probabilities))
+        np.minimum(q[0], repeated, out=q[0])
+        np.maximum(q[4], repeated, out=q[4])
+        n[1:4] += repeated < q[1:4]  # markers above the new value move one position up
+        n[4] += 1
         self.desired += self.increments
         for i in (1, 2, 3):
-            gap = self.desired[:, i, None] - n[:, i]
-            up = (gap >= 1) & (n[:, i + 1] - n[:, i] > 1)
-            down = (gap <= -1) & (n[:, i - 1] - n[:, i] < -1)
-            step = np.where(up, 1.0, np.where(down, -1.0, 0.0))
-            if not step.any():
+            gap = np.repeat(self.desired[i], self.cells) - n[i]
+            up = (gap >= 1) & (n[i + 1] - n[i] > 1)
+            down = (gap <= -1) & (n[i - 1] - n[i] < -1)
+            moving = np.flatnonzero(up | down)
+            if not moving.size:
                 continue
-            parabolic = q[:, i] + step / (n[:, i + 1] - n[:, i - 1]) * (
-                (n[:, i] - n[:, i - 1] + step) * (q[:, i + 1] - q[:, i]) / (n[:, i + 1] - n[:, i])
-                + (n[:, i + 1] - n[:, i] - step) * (q[:, i] - q[:, i - 1])
-                / (n[:, i] - n[:, i - 1]))
-            neighbour = np.where(step > 0, q[:, i + 1], q[:, i - 1])
-            neighbour_position = np.where(step > 0, n[:, i + 1], n[:, i - 1])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                linear = q[:, i] + step * (neighbour - q[:, i]) / (neighbour_position - n[:, i])
-            inside = (q[:, i - 1] < parabolic) & (parabolic < q[:, i + 1])
-            moved = step != 0
-            q[:, i] = np.where(moved, np.where(inside, parabolic, linear), q[:, i])
-            n[:, i] += step
+            d = np.where(up[moving], 1.0, -1.0)
+            below, here, above = q[i - 1, moving], q[i, moving], q[i + 1, moving]
+            n_below, n_here, n_above = n[i - 1, moving], n[i, moving], n[i + 1, moving]
+            parabolic = here + d / (n_above - n_below) * (
+                (n_here - n_below + d) * (above - here) / (n_above - n_here)
+                + (n_above - n_here - d) * (here - below) / (n_here - n_below))
+            linear = here + d * np.where(d > 0, (above - here) / (n_above - n_here),
+                                         (below - here) / (n_below - n_here))
+            inside = (below < parabolic) & (parabolic < above)
+            q[i, moving] = np.where(inside, parabolic, linear)
+            n[i, moving] += d
 
     def quantiles(self) -> np.ndarray:
         """Estimates [quantile, cell], made non-decreasing across the (sorted) probabilities;
         exact order statistics while fewer than 5 draws."""
         if self.heights is None:
-            return np.quantile(np.stack(self.first), self.probabilities[:, 0], axis=0)
-        return np.maximum.accumulate(self.heights[:, 2], axis=0)
+            return np.quantile(np.stack(self.first), self.probabilities, axis=0)
+        middle = self.heights[2].reshape(len(self.probabilities), self.cells)
+        return np.maximum.accumulate(middle, axis=0)
 
 
 @dataclass(frozen=True)
