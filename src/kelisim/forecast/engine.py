@@ -143,11 +143,11 @@ def _switch(population: np.ndarray, switching: np.ndarray) -> np.ndarray:
         from scipy import sparse
 
         incoming = sparse.csr_matrix(rates.T.astype(population.dtype))
-        by_group = np.moveaxis(population, 1, 0).reshape(groups, -1)
-        inflow = np.moveaxis((incoming @ by_group).reshape(groups, areas, -1), 0, 1)
         kept = (1.0 - rates.sum(axis=1)).astype(population.dtype)
         switched = population * kept[None, :, None, None]
-        switched += inflow.reshape(population.shape)
+        for area in range(areas):
+            switched[area] += (incoming @ population[area].reshape(groups, -1)).reshape(
+                population.shape[1:])
         return switched
     transition = (rates + np.diag(1.0 - rates.sum(axis=1))).astype(population.dtype)
     flat = population.reshape(areas, groups, -1)
