@@ -166,3 +166,35 @@ ages = [20, 29]
     # 10 years of 500 migrants aged 20-29 (all survive, nearly), plus their children: about
     # 2,500 women x 5 years on average x 0.1 births a year (TFR 2 over ages 20-29 at most).
     assert 5000 < gain < 6600
+
+
+def test_life_table_input_and_survival_above_one_refused(example):
+    """Life table: the Sweden 1993 female 5Lx of Preston et al. (2001) Box 6.1 for everyone."""
+    person_years = [497487, 497138, 496901, 496531, 495902, 495168, 494213, 492760, 490447,
+                    486613, 480665, 471786, 457852, 436153, 402775, 350358, 271512, 291707]
+    rows = ["area,group,sex,age,nLx"] + [f"all,all,all,{5 * i},{value}"
+                                         for i, value in enumerate(person_years)]
+    write(example / "life_table.csv", "\n".join(rows) + "\n")
+    spec = (example / "spec.toml").read_text().replace(
+        'population = "population.csv"', 'population = "population.csv"\nlife_table = '
+        '"life_table.csv"')
+    write(example / "spec.toml", spec)
+    table = run_spec(example / "spec.toml", draws=0, only="baseline")
+    assert table["count"].gt(0).all()
+    rows[6] = "all,all,all,25,499000"  # more person-years at 25-29 than at 20-24
+    write(example / "life_table.csv", "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match="survival ratio above 1") as error:
+        run_spec(example / "spec.toml", draws=0)
+    assert (error.value.row, error.value.column) == (7, "nLx")
+
+
+def test_parquet_population_is_read(example):
+    import pandas as pd
+
+    frame = pd.read_csv(example / "population.csv", dtype={"area": str})
+    frame.to_parquet(example / "population.parquet")
+    spec = (example / "spec.toml").read_text().replace('"population.csv"',
+                                                        '"population.parquet"')
+    write(example / "spec.toml", spec)
+    table = run_spec(example / "spec.toml", draws=0, only="baseline")
+    assert set(table["area"]) == {"790000000", "390000000", "110000000"}

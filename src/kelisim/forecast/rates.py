@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import InputError
+from kelisim.forecast.lifetable import survival_from_nLx
 
 SEXES = ("female", "male")
 WILDCARD = "all"
@@ -190,6 +191,37 @@ def read_rates(path, grid: Grid, value: str, *, low=0.0, high=None, default=np.n
     if "age" in keys:
         check_ages(path, frame, "age", grid)
     return _spread(path, frame, grid, value, keys, default)
+
+
+def read_life_table(path, grid: Grid, radix: float = 100_000.0) -> np.ndarray:
+    """Person-years nLx (area, group, sex, age, nLx; radix 100,000; the open group's row holds
+    T) -> survival ratios [A, G, 2, X+1] (Preston et al. 2001, Box 6.1).
+
+    Person-years above n x radix, or rising with age (a survival ratio above 1), are an
+    InputError at the offending row.
+    """
+    keys = ("area", "group", "sex", "age")
+    frame = read_table(path, {**{key: "optional" for key in keys}, "nLx": "number"})
+    check_range(path, frame, "nLx", low=0.0)
+    for key, known in (("area", grid.areas), ("group", grid.groups), ("sex", SEXES)):
+        check_codes(path, frame, key, known, key)
+    check_ages(path, frame, "age", grid)
+    person_years = _spread(path, frame, grid, "nLx", keys, np.nan)
+    too_many = person_years[..., :-1] > grid.width * radix
+    rising = np.zeros(person_years.shape, dtype=bool)
+    rising[..., 1:-1] = person_years[..., 1:-1] > person_years[..., :-2] * (1 + 1e-12)
+    for bad, message in ((too_many, f"more person-years than {grid.width} x {radix:g}"),
+                         (rising, "person-years rise with age: a survival ratio above 1")):
+        if bad.any():
+            area, group, sex, age = (int(i[0]) for i in np.nonzero(bad))
+            cell = (grid.areas[area], grid.groups[group], SEXES[sex], str(grid.ages[age]))
+            matches = np.ones(len(frame), dtype=bool)
+            for key, value in zip(keys, cell, strict=True):
+                matches &= frame[key].astype(str).isin([value, WILDCARD]).to_numpy()
+            raise InputError(path, int(np.argmax(matches)) + 2, "nLx",
+                             f"{message} (area {cell[0]}, group {cell[1]}, {cell[2]}, "
+                             f"age {cell[3]})")
+    return survival_from_nLx(person_years, grid.width, radix)
 
 
 def read_migration(path, grid: Grid) -> tuple[np.ndarray, np.ndarray]:

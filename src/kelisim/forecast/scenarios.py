@@ -73,7 +73,7 @@ class Inputs:
     fertility_ratio: np.ndarray
     mortality_ratio: np.ndarray
     fertility: np.ndarray | None
-    mortality: np.ndarray | None
+    survival: np.ndarray | None
     out_migration: np.ndarray | None
     destination: np.ndarray | None
     international: np.ndarray | None
@@ -175,7 +175,7 @@ def prepare(spec: Spec) -> Inputs:
         mortality_ratio[..., 0] if mortality_ratio is not None else ones[..., 0],
         optional("fertility", tables.read_rates, "value", high=1.0,
                  keys=("area", "group", "age")),
-        optional("mortality", tables.read_rates, "value"),
+        _survival_input(files, grid, spec.width),
         out_migration, destination, international,
         optional("switching", tables.read_switching),
         optional("child_group", tables.read_child_group),
@@ -269,8 +269,8 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
         else:
             asfr = tables.hadwiger_schedule(tfr, ages, width)
             fertility = fertility_ratio[:, :, None] * asfr
-        if inputs.mortality is not None:
-            survival = _survival_from_mx(inputs.mortality, width)
+        if inputs.survival is not None:
+            survival = inputs.survival
         else:
             national_survival = np.stack([
                 survival_from_nLx(tables.brass_nLx(tables.brass_alpha_for_e0(e, ages, width),
@@ -292,9 +292,14 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
     return result
 
 
-def _survival_from_mx(mortality: np.ndarray, width: int) -> np.ndarray:
-    """Survival ratios [A, G, 2, X+1] from death rates mx [A, G, 2, X]."""
-    return survival_from_nLx(nLx_from_mx(mortality, width), width)
+def _survival_input(files: dict, grid: tables.Grid, width: int) -> np.ndarray | None:
+    """Survival ratios [A, G, 2, X+1] from a life table (nLx) or death rates (mx), if given."""
+    if "life_table" in files:
+        return tables.read_life_table(files["life_table"], grid)
+    if "mortality" in files:
+        mortality = tables.read_rates(files["mortality"], grid, "value")
+        return survival_from_nLx(nLx_from_mx(mortality, width), width)
+    return None
 
 
 def _extra_international(grid: tables.Grid, shape, change: dict) -> np.ndarray:
