@@ -24,8 +24,8 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
     All inputs are read and validated before any projection starts.
     """
     spec = load_spec(spec_path)
-    draws = spec.draws if draws is None else draws
-    seed = spec.seed if seed is None else seed
+    draws = spec.uncertainty.get("draws", 0) if draws is None else draws
+    seed = spec.uncertainty.get("seed", 0) if seed is None else seed
     if draws < 0:
         raise ArgumentError("--draws", "must be 0 or more")
     scenarios = [s for s in spec.scenarios if only is None or s.name == only]

@@ -51,8 +51,7 @@ class Spec:
     inputs: dict[str, Path]
     national: dict
     scenarios: tuple[Scenario, ...]
-    draws: int = 0
-    seed: int = 0
+    uncertainty: dict = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -132,9 +131,11 @@ def load_spec(path: str | Path) -> Spec:
                                      f"required for a {kind} change")
         scenarios.append(Scenario(name, changes))
     uncertainty = document.get("uncertainty", {})
+    for key in ("draws", "seed"):
+        if not isinstance(uncertainty.get(key, 0), int) or uncertainty.get(key, 0) < 0:
+            raise InputError(path, None, f"uncertainty.{key}", "expected a whole number >= 0")
     return Spec(path, projection.get("name", path.stem), start, end, width, timing, resolved,
-                document.get("national", {}), tuple(scenarios),
-                int(uncertainty.get("draws", 0)), int(uncertainty.get("seed", 0)))
+                document.get("national", {}), tuple(scenarios), uncertainty)
 
 
 def _check_areas(spec: Spec, grid: tables.Grid) -> None:

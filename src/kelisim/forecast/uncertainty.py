@@ -215,7 +215,7 @@ def rate_paths(inputs) -> RatePaths:
     spec = inputs.spec
     years = [range(year, year + spec.width) for year in spec.periods[:-1]]
     tfr = np.array([inputs.national.loc[list(span), "tfr"].mean() for span in years])
-    settings = _uncertainty_settings(spec)
+    settings = spec.uncertainty
     sds = {}
     if spec.national.get("source", "wpp2024_kazakhstan") == "wpp2024_kazakhstan":
         wpp = tables.wpp_kazakhstan().set_index("year")
@@ -237,8 +237,3 @@ def rate_paths(inputs) -> RatePaths:
              - tables.brass_nLx(alpha + 0.01, ages, spec.width).sum()) / 0.02
     return RatePaths(tfr, sds["tfr"], sds["e0"], sds["migration"], float(slope))
 
-
-def _uncertainty_settings(spec) -> dict:
-    import tomllib
-
-    return tomllib.loads(spec.path.read_text(encoding="utf-8")).get("uncertainty", {})
