@@ -236,6 +236,7 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
     shape = inputs.population.shape
     ages = np.array(grid.ages, dtype=float)
     result = []
+    shared: dict = {}  # arrays equal across steps are built once and shared
     for year in spec.periods[:-1]:
         national = inputs.national.loc[year : year + width - 1].mean()
         tfr = national["tfr"]
@@ -270,18 +271,16 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
         else:
             asfr = tables.hadwiger_schedule(tfr, ages, width)
             fertility = fertility_ratio[:, :, None] * asfr
-        if inputs.survival is not None:
-            survival = inputs.survival
-        else:
-            national_survival = np.stack([
-                survival_from_nLx(tables.brass_nLx(tables.brass_alpha_for_e0(e, ages, width),
-                                                   ages, width), width, radix=1.0)
-                for e in e0])
-            survival = national_survival[None, None]
-        survival = np.clip(1.0 - inputs.mortality_ratio[..., None] * (1.0 - survival), 0.0, 1.0)
+        survival_key = None if inputs.survival is not None else tuple(e0)
+        if survival_key not in shared:
+            shared[survival_key] = _survival(inputs, e0, ages, width)
         out_migration = None
         if inputs.out_migration is not None:
-            out_migration = np.minimum(inputs.out_migration * width * internal_factor, 1.0)
+            if internal_factor not in shared:
+                shared[internal_factor] = np.minimum(
+                    inputs.out_migration * width * internal_factor, 1.0)
+            out_migration = shared[internal_factor]
+        survival = shared[survival_key]
         result.append(Rates(
             survival=survival, fertility=fertility, srb=spec.national.get("srb", 1.05),
             child_group=inputs.child_group, out_migration=out_migration,
@@ -291,6 +290,19 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
             switching=None if inputs.switching is None else 1 - (1 - inputs.switching) ** width,
             transfers=tuple(transfers), timing=spec.timing))
     return result
+
+
+def _survival(inputs: Inputs, e0, ages, width: int) -> np.ndarray:
+    """Survival [A, G, 2, X+1]: the input table, or the Brass table for e0 by sex, with the
+    mortality ratios applied to the probabilities of dying."""
+    if inputs.survival is not None:
+        survival = inputs.survival
+    else:
+        survival = np.stack([
+            survival_from_nLx(tables.brass_nLx(tables.brass_alpha_for_e0(e, ages, width),
+                                               ages, width), width, radix=1.0)
+            for e in e0])[None, None]
+    return np.clip(1.0 - inputs.mortality_ratio[..., None] * (1.0 - survival), 0.0, 1.0)
 
 
 def _survival_input(files: dict, grid: tables.Grid, width: int) -> np.ndarray | None:
