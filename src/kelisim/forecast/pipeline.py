@@ -1,6 +1,6 @@
 """Front-end steps shared by the CLI: run a spec, write or store tables, compare, trends.
 
-The only module of the forecast package that reads or writes files and the store.
+The only module of the forecast package that writes files and the store.
 """
 
 from __future__ import annotations
