@@ -28,6 +28,8 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
     seed = spec.uncertainty.get("seed", 0) if seed is None else seed
     if draws < 0:
         raise ArgumentError("--draws", "must be 0 or more")
+    if workers < 1:
+        raise ArgumentError("--workers", "must be 1 or more")
     scenarios = [s for s in spec.scenarios if only is None or s.name == only]
     if not scenarios:
         raise ArgumentError("--scenario", f"no scenario named {only!r} in {spec_path}")
