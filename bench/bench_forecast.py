@@ -1,0 +1,128 @@
+"""Forecast speed against the goals of issue 4 (run: `.venv/bin/python bench/bench_forecast.py`).
+
+Goal 1: one deterministic run of 20 areas x 130 groups x 101 single ages x 2 sexes x 50 years
+in under 0.5 s (a plain numpy loop was measured at 0.15 s without switching, 0.28 s with dense
+switching). Goal 2: 1,000 Monte Carlo draws in under 5 minutes on 2 cores and under 2 GB; the
+machine is shared, so 50 draws are timed and the 1,000-draw figure is extrapolated (labelled).
+The inputs are constructed (random but plausible rates), not data.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import numpy as np
+
+from kelisim.forecast.engine import Rates, iterate, project
+from kelisim.forecast.outputs import summary_cells
+from kelisim.forecast.uncertainty import RatePaths, monte_carlo
+
+AREAS, GROUPS, AGES, SEXES, YEARS = 20, 130, 101, 2, 50
+
+
+def constructed_rates(rng: np.random.Generator, switching: str) -> tuple[np.ndarray, Rates]:
+    """A constructed national-scale problem: population, survival, fertility, migration."""
+    population = rng.uniform(0, 500, (AREAS, GROUPS, SEXES, AGES))
+    mortality = 0.0005 * np.exp(0.085 * np.arange(AGES + 1))
+    survival = np.broadcast_to(np.clip(1 - mortality, 0.0, 0.999), (AREAS, GROUPS, SEXES, AGES + 1))
+    fertility = np.zeros((AREAS, GROUPS, AGES))
+    fertility[:, :, 15:50] = rng.uniform(0.0, 0.12, (AREAS, GROUPS, 35))
+    destination = rng.uniform(size=(AREAS, AREAS))
+    np.fill_diagonal(destination, 0)
+    destination /= destination.sum(axis=1, keepdims=True)
+    out_migration = np.full((AREAS, GROUPS, SEXES, AGES), 0.01)
+    international = rng.normal(0, 2, (AREAS, GROUPS, SEXES, AGES))
+    rates = {"dense": rng.uniform(0, 1e-4, (GROUPS, GROUPS)),
+             "sparse": np.diag(np.full(GROUPS - 1, 1e-3), 1), "none": None}[switching]
+    return population, Rates(survival, fertility, out_migration=out_migration,
+                             destination=destination, international=international,
+                             switching=rates)
+
+
+def cpu_best_of(function, repeats: int = 3) -> float:
+    """Fastest CPU time of a few runs, in seconds (the machine is shared: wall time is noisy)."""
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        function()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def run_summaries(population, rates) -> None:
+    """What `kelisim forecast run` keeps without --detail: area x group totals per step."""
+    for state in iterate(population, rates, YEARS, 1.0):
+        summary_cells(state)
+
+
+def as_dtype(population, rates: Rates, dtype):
+    """The same problem in another floating type."""
+    cast = {name: getattr(rates, name).astype(dtype) for name in
+            ("survival", "fertility", "out_migration", "destination", "international")}
+    switching = None if rates.switching is None else rates.switching.astype(dtype)
+    return population.astype(dtype), Rates(**cast, switching=switching)
+
+
+def bench_deterministic(rng) -> None:
+    print(f"deterministic run: {AREAS} areas x {GROUPS} groups x {AGES} ages x {SEXES} sexes "
+          f"x {YEARS} years, 'even' migration, OD matrix, net international counts "
+          f"(goal < 0.5 s; CPU seconds, best of 3)")
+    for switching in ("none", "sparse", "dense"):
+        population, rates = constructed_rates(rng, switching)
+        engine = cpu_best_of(lambda p=population, r=rates: run_summaries(p, r))
+        full = cpu_best_of(lambda p=population, r=rates: project(p, r, YEARS, 1.0), 1)
+        single = as_dtype(population, rates, np.float32)
+        engine32 = cpu_best_of(lambda p=single[0], r=single[1]: run_summaries(p, r))
+        print(f"  switching {switching:6s}: float64 {engine:.3f} s ({engine / 0.5:.2f} x goal), "
+              f"float32 {engine32:.3f} s ({engine32 / 0.5:.2f} x goal); keeping every "
+              f"[area, group, sex, age] of 51 years (214 MB): {full:.3f} s")
+
+
+def timed_draws(population, base, paths, draws: int, workers: int) -> tuple[float, float]:
+    """Wall and CPU seconds (all processes) of one Monte Carlo run."""
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    monte_carlo(population, base, paths, 1.0, draws, seed=1, workers=workers)
+    return time.perf_counter() - start, _cpu_seconds() - cpu_start
+
+
+def bench_draws(rng, small: int = 10, draws: int = 50, workers: int = 2) -> None:
+    population, rates = constructed_rates(rng, "sparse")
+    base = [rates] * YEARS
+    paths = RatePaths(np.full(YEARS, 2.5), np.full(YEARS, 0.3), np.full(YEARS, 1.5),
+                      np.full(YEARS, 0.005), 20.0)
+    wall_small, cpu_small = timed_draws(population, base, paths, small, workers)
+    wall, cpu = timed_draws(population, base, paths, draws, workers)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    per_draw = (cpu - cpu_small) / (draws - small)  # marginal: start-up costs cancel
+    fixed = cpu - per_draw * draws
+    idle = (fixed + per_draw * 1000) / workers
+    print(f"Monte Carlo ({YEARS} annual steps, sparse switching, float32 draws, P-square "
+          f"quantiles of {YEARS + 1} x {AREAS} x {GROUPS + 1} summary cells): {small} draws "
+          f"took {wall_small:.1f} s and {draws} draws {wall:.1f} s wall on {workers} processes "
+          f"of the shared machine; marginal CPU {per_draw:.2f} s per draw, start-up "
+          f"{fixed:.1f} CPU s")
+    print(f"  EXTRAPOLATED to 1,000 draws on {workers} free cores: {idle:.0f} s "
+          f"({idle / 300:.2f} x the 300 s goal); largest worker {children:.0f} MB "
+          f"(goal < 2,048 MB for all processes)")
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def main() -> None:
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(20261124)
+    with threadpool_limits(1):  # one core of the shared two; CPU time then means one core
+        bench_deterministic(rng)
+    bench_draws(rng)
+
+
+if __name__ == "__main__":
+    main()
+    print(f"parent peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")

@@ -1,0 +1,100 @@
+"""`kelisim forecast ...`: validate, run, compare and trend commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``forecast`` command group to the kelisim app."""
+    forecast = typer.Typer(help="Cohort-component projections, scenarios and trends.",
+                           no_args_is_help=True)
+
+    @forecast.command()
+    def validate() -> None:
+        """Run the published cases (Preston Boxes 6.1-6.2, Rogers two-region) and print checks."""
+        from kelisim.forecast.validate import run_all
+
+        checks, two_region = run_all()
+        for check in checks:
+            mark = "ok  " if check.passed else "FAIL"
+            typer.echo(f"{mark} {check.case}: {check.name} ({check.detail})")
+        final = two_region.population[-1]
+        typer.echo(f"Projected {two_region.periods[-1]} (Rogers method, 8 steps from 1961):")
+        for index, area in enumerate(two_region.areas):
+            total, young = final[index].sum(), final[index, 0]
+            typer.echo(f"  {area}: total {total:,.0f}, aged 0-4 {young:,.0f}")
+        if not all(check.passed for check in checks):
+            raise typer.Exit(1)
+
+    @forecast.command()
+    def run(
+        spec: Path = typer.Argument(..., help="Projection spec (TOML), see docs/forecast.md."),
+        out: Path | None = typer.Option(None, help="Write the tidy table (.csv or .parquet)."),
+        draws: int | None = typer.Option(None, help="Monte Carlo draws (spec default or 0)."),
+        seed: int | None = typer.Option(None, help="Seed of the draws (spec default or 0)."),
+        workers: int = typer.Option(1, help="Processes for the draws."),
+        scenario: str | None = typer.Option(None, help="Run only this scenario."),
+        detail: bool = typer.Option(False, help="Also write rows by sex and age."),
+        store: bool = typer.Option(False, help="Write the `projections` table of the store."),
+        db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
+    ) -> None:
+        """Project every scenario of SPEC; with --draws, add 80% and 95% intervals."""
+        from kelisim.forecast.pipeline import run_spec, store_projection, write_table
+
+        table = run_spec(spec, draws=draws, seed=seed, workers=workers, only=scenario,
+                         detail=detail)
+        if out is not None:
+            write_table(table, out)
+        if store:
+            store_projection(table, db)
+        _print_final(table)
+
+    @forecast.command()
+    def compare(
+        spec: Path = typer.Argument(..., help="Projection spec (TOML) with several scenarios."),
+        out: Path | None = typer.Option(None, help="Write the comparison (.csv or .parquet)."),
+        period: int | None = typer.Option(None, help="Period to compare (default: the last)."),
+    ) -> None:
+        """Run the scenarios of SPEC side by side: counts and shares per scenario and area."""
+        from kelisim.forecast.outputs import diversity_of
+        from kelisim.forecast.pipeline import compare_scenarios, run_spec, write_table
+
+        projected = run_spec(spec, draws=0)
+        table = compare_scenarios(projected, period)
+        if out is not None:
+            write_table(table, out)
+        typer.echo(table.to_string(index=False, float_format=lambda value: f"{value:,.4g}"))
+        diversity = diversity_of(projected)
+        if diversity is not None:
+            typer.echo("\ndiversity of projected compositions (kelisim.measure):")
+            typer.echo(diversity.to_string(index=False))
+
+    @forecast.command()
+    def trend(
+        counts: Path = typer.Argument(..., help="CSV of area, group, period, count."),
+        horizon: list[int] = typer.Option([], help="Periods to forecast (repeat)."),
+        hindcast: bool = typer.Option(False, help="Hindcast: fit to 1999 and 2009, score."),
+        out: Path | None = typer.Option(None, help="Write the forecast (.csv or .parquet)."),
+        seed: int = typer.Option(0, help="Seed of the interval simulation."),
+    ) -> None:
+        """Forecast group shares from counts alone (log-ratio trend with intervals)."""
+        from kelisim.forecast.pipeline import trend_command, write_table
+
+        table, report = trend_command(counts, horizon, hindcast, seed)
+        if out is not None:
+            write_table(table, out)
+        typer.echo(report)
+
+    app.add_typer(forecast, name="forecast")
+
+
+def _print_final(table) -> None:
+    """Shares of each group in each area in the last period, per scenario."""
+    last = table[(table["period"] == table["period"].max()) & (table["age"] == "total")
+                 & (table["sex"] == "both")]
+    columns = [c for c in ("scenario", "area", "group", "period", "count", "share",
+                           "lower95", "upper95") if c in last.columns]
+    typer.echo(last[columns].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))

@@ -1,0 +1,48 @@
+"""Compositional trend forecasts and the hindcast on the national census series (top 10
+groups, censuses 1959-2021, transcribed in tests/fixtures/forecast_census_top10.csv with their
+source)."""
+
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from kelisim.cli import app
+from kelisim.forecast.pipeline import read_counts
+from kelisim.forecast.trend import forecast_composition, forecast_shares, hindcast_report
+
+CENSUS = Path(__file__).parent / "fixtures" / "forecast_census_top10.csv"
+
+
+def test_exact_log_ratio_trend_is_recovered():
+    periods = np.array([2000, 2010, 2020])
+    growth = np.exp(np.outer(periods - 2000, [0.02, -0.01, 0.0]))
+    counts = 1000 * growth * [1, 2, 3]
+    result = forecast_composition(periods, counts, [2030], np.random.default_rng(0))
+    expected = 1000 * np.exp(np.array([0.02, -0.01, 0.0]) * 30) * [1, 2, 3]
+    assert np.allclose(result["share"][0], expected / expected.sum())
+    assert np.allclose(result["lower95"], result["upper95"], atol=1e-6)
+
+
+def test_forecast_shares_sum_to_one_with_ordered_bounds():
+    table = forecast_shares(read_counts(CENSUS), [2031], np.random.default_rng(0))
+    assert np.isclose(table["share"].sum(), 1.0)
+    assert (table["lower95"] <= table["lower80"]).all()
+    assert (table["lower80"] <= table["upper80"]).all()
+    assert (table["upper80"] <= table["upper95"]).all()
+
+
+def test_hindcast_log_ratio_trend_beats_naive_baseline():
+    report = hindcast_report(read_counts(CENSUS), np.random.default_rng(0))
+    assert set(zip(report["fit_until"], report["target"], strict=True)) == {
+        (1999, 2009), (1999, 2021), (2009, 2021)}
+    errors = report.pivot_table(index=["fit_until", "target"], columns="method",
+                                values="mae_pp")
+    assert (errors["logratio_trend_3"] < errors["naive_last_shares"]).all()
+
+
+def test_trend_command_prints_hindcast():
+    result = CliRunner().invoke(app, ["forecast", "trend", str(CENSUS), "--hindcast",
+                                      "--horizon", "2031"])
+    assert result.exit_code == 0, result.output
+    assert "naive_last_shares" in result.output and "kazakh 2031" in result.output

@@ -1,0 +1,77 @@
+"""Streaming quantiles: the vectorised P-square agrees with a textbook scalar transcription of
+Jain & Chlamtac (1985, Comm. ACM 28:1076, the algorithm box) written independently here, and
+approaches exact sample quantiles. Samples are CONSTRUCTED (seeded random numbers)."""
+
+import numpy as np
+
+from kelisim.forecast.engine import Rates
+from kelisim.forecast.uncertainty import PSquare, RatePaths, monte_carlo
+
+
+def textbook_p_square(values, p):
+    heights, positions = sorted(values[:5]), [0, 1, 2, 3, 4]
+    desired, increments = [0, 2 * p, 4 * p, 2 + 2 * p, 4], [0, p / 2, p, (1 + p) / 2, 1]
+    for x in values[5:]:
+        if x < heights[0]:
+            heights[0], cell = x, 0
+        elif x >= heights[4]:
+            heights[4], cell = x, 3
+        else:
+            cell = max(i for i in range(4) if heights[i] <= x)
+        for i in range(cell + 1, 5):
+            positions[i] += 1
+        desired = [a + b for a, b in zip(desired, increments, strict=True)]
+        for i in (1, 2, 3):
+            gap = desired[i] - positions[i]
+            n, q = positions, heights
+            if (gap >= 1 and n[i + 1] - n[i] > 1) or (gap <= -1 and n[i - 1] - n[i] < -1):
+                d = 1 if gap > 0 else -1
+                candidate = q[i] + d / (n[i + 1] - n[i - 1]) * (
+                    (n[i] - n[i - 1] + d) * (q[i + 1] - q[i]) / (n[i + 1] - n[i])
+                    + (n[i + 1] - n[i] - d) * (q[i] - q[i - 1]) / (n[i] - n[i - 1]))
+                if not q[i - 1] < candidate < q[i + 1]:
+                    candidate = q[i] + d * (q[i + d] - q[i]) / (n[i + d] - n[i])
+                q[i] = candidate
+                n[i] += d
+    return heights[2]
+
+
+def test_vectorised_p_square_equals_textbook_version():
+    samples = np.random.default_rng(1).lognormal(size=(400, 3))
+    sketch = PSquare((0.1, 0.5, 0.9))
+    for row in samples:
+        sketch.update(row)
+    expected = [[textbook_p_square(list(samples[:, c]), p) for c in range(3)]
+                for p in (0.1, 0.5, 0.9)]
+    assert np.allclose(sketch.quantiles(), expected)
+
+
+def test_p_square_close_to_exact_quantiles():
+    samples = np.random.default_rng(2).normal(10, 2, size=(5000, 50))
+    sketch = PSquare()
+    for row in samples:
+        sketch.update(row)
+    exact = np.quantile(samples, [0.025, 0.1, 0.5, 0.9, 0.975], axis=0)
+    assert np.abs(sketch.quantiles() - exact).mean() < 0.05
+    few = PSquare()
+    for row in samples[:3]:
+        few.update(row)
+    assert np.allclose(few.quantiles()[2], np.median(samples[:3], axis=0))
+
+
+def test_monte_carlo_seeded_and_centred():
+    population = np.full((2, 2, 2, 4), 100.0)
+    survival = np.full((2, 2, 2, 5), 0.95)
+    fertility = np.zeros((2, 2, 4))
+    fertility[:, :, 1:3] = 0.2
+    base = [Rates(survival, fertility, international_rate=0.0)] * 3
+    paths = RatePaths(np.full(3, 2.0), np.full(3, 0.2), np.full(3, 1.0), np.full(3, 0.002),
+                      20.0)
+    quantiles, mean = monte_carlo(population, base, paths, 5, 200, seed=9)
+    again, _ = monte_carlo(population, base, paths, 5, 200, seed=9)
+    assert np.array_equal(quantiles, again)
+    assert quantiles.shape == (5, 4, 2, 3)
+    assert np.allclose(quantiles[:, 0, :, :2], 800.0)  # the start is not drawn
+    last = quantiles[:, -1]
+    assert (last[0] < last[2]).all() and (last[2] < last[4]).all()
+    assert np.allclose(last[2], mean[-1], rtol=0.05)
