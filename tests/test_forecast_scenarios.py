@@ -121,6 +121,7 @@ def test_cli_run_writes_table_and_store_compare_prints(example, tmp_path):
     assert rows == (315, 315)
     compared = runner.invoke(app, ["forecast", "compare", str(example / "spec.toml")])
     assert compared.exit_code == 0 and "share_resettlement" in compared.output
+    assert "fractionalization" in compared.output  # measure indices of projected compositions
 
 
 def test_single_year_steps_with_national_constants(tmp_path):

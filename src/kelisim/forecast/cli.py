@@ -67,10 +67,9 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             write_table(table, out)
         typer.echo(table.to_string(index=False, float_format=lambda value: f"{value:,.4g}"))
-        diversity = diversity_of(projected)
-        if diversity is not None:
-            typer.echo("\ndiversity of projected compositions (kelisim.measure):")
-            typer.echo(diversity.to_string(index=False))
+        diversity = diversity_of(projected, int(table["period"].iloc[0]))
+        typer.echo("\ndiversity of projected compositions (kelisim.measure):")
+        typer.echo(diversity.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
 
     @forecast.command()
     def trend(

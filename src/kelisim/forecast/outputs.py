@@ -61,19 +61,19 @@ def projection_table(path: np.ndarray, grid: Grid, periods, scenario: str,
     return pd.concat([summary, detail_table(path, grid, periods, scenario)], ignore_index=True)
 
 
-def diversity_of(table: pd.DataFrame) -> pd.DataFrame | None:
-    """Diversity of projected compositions by the measure module, when it is installed.
+def diversity_of(table: pd.DataFrame, period: int) -> pd.DataFrame:
+    """Diversity of the projected composition of each scenario and area in one period.
 
-    Calls ``kelisim.measure.diversity_by_area(long_frame)`` on (area, group, period, count)
-    once per scenario; returns None when that function is not available.
+    Calls ``kelisim.measure.diversity_by_area`` on the (area, group, count) table of each
+    scenario; returns one row per scenario and area with a column per diversity index.
     """
-    try:
-        from kelisim.measure import diversity_by_area
-    except ImportError:
-        return None
-    rows = table[(table["group"] != "total") & (table["age"] == "total")]
-    parts = []
-    for scenario, part in rows.groupby("scenario", sort=False):
-        result = diversity_by_area(part[["area", "group", "period", "count"]].copy())
-        parts.append(result.assign(scenario=scenario))
-    return pd.concat(parts, ignore_index=True)
+    from kelisim.measure import diversity_by_area
+
+    rows = table[(table["group"] != "total") & (table["age"] == "total")
+                 & (table["sex"] == "both") & (table["period"] == period)]
+    parts = [diversity_by_area(part[["area", "group", "count"]]).assign(scenario=scenario)
+             for scenario, part in rows.groupby("scenario", sort=False)]
+    long = pd.concat(parts, ignore_index=True)
+    wide = long.pivot_table(index=["scenario", "area"], columns="index", values="value",
+                            sort=False)
+    return wide.reset_index().rename_axis(columns=None)
