@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Annotated
 
 import duckdb
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, UploadFile
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from kelisim import store
-from kelisim.errors import InputError
 from kelisim.web import auth, queries
 from kelisim.web.api import models
 from kelisim.web.deps import get_con, language, reader, writer
@@ -280,44 +278,25 @@ def update_incident(con: Con, user: Analyst, incident_id: str, incident: models.
     return queries.incident(con, save_incident(con, user, incident, incident_id))
 
 
-def parse_incident_csv(text: str, name: str) -> list[models.IncidentIn]:
-    """Rows of an incidents CSV (columns as the incidents table; lists split on ';')."""
-    reader_ = csv.DictReader(io.StringIO(text))
-    if not reader_.fieldnames or "date_start" not in reader_.fieldnames:
-        raise InputError(name, 1, "date_start", "the header has no date_start column")
-    unknown = set(reader_.fieldnames) - set(queries.INCIDENT_COLUMNS)
-    if unknown:
-        raise InputError(name, 1, sorted(unknown)[0], "unknown column")
-    parsed = []
-    for row_number, row in enumerate(reader_, start=2):
-        values = {k: (v.strip() or None) for k, v in row.items() if v is not None}
-        for column in ("groups", "sources"):
-            values[column] = [p.strip() for p in (values.get(column) or "").split(";") if p]
-        try:
-            parsed.append(models.IncidentIn(**values))
-        except ValidationError as error:
-            first = error.errors()[0]
-            column = str(first["loc"][0]) if first["loc"] else None
-            raise InputError(name, row_number, column, first["msg"]) from None
-    return parsed
-
-
 def import_incidents(
-    con: duckdb.DuckDBPyConnection, user: auth.User, text: str, name: str
+    con: duckdb.DuckDBPyConnection, user: auth.User, content: bytes, name: str
 ) -> list[str]:
-    """All rows or none: validate the whole file, then insert and audit in one transaction."""
-    rows = parse_incident_csv(text, name)
+    """All rows or none: validate the uploaded file with the foundation's importer (our CSV,
+    ACLED or UCDP GED, as ``kelisim incidents import``), then write and audit together."""
+    from kelisim.incidents import read_incidents, write_incidents
+
+    rows = read_incidents(Path(name).name, content=content)
     with store.transaction(con):
-        ids = [queries.create_incident(con, r.model_dump(), origin="csv") for r in rows]
-        auth.audit(con, user.username, "incident.import", name, {"count": len(ids)})
-    return ids
+        write_incidents(con, rows)
+        auth.audit(con, user.username, "incident.import", name, {"count": len(rows)})
+    return list(rows["incident_id"])
 
 
 @router.post("/incidents/import", response_model=models.ImportResult, tags=["incidents"])
 async def import_incidents_csv(con: Con, user: Analyst, file: UploadFile):
-    """Import a CSV of incidents (analyst); a bad row rejects the whole file."""
-    text = (await file.read()).decode("utf-8-sig")
-    ids = import_incidents(con, user, text, file.filename or "upload.csv")
+    """Import incidents (analyst): our CSV (incident_id, date_start, ...), an ACLED export or a
+    UCDP GED file; a bad row rejects the whole file with a 422 naming file, row and column."""
+    ids = import_incidents(con, user, await file.read(), file.filename or "upload.csv")
     return {"imported": len(ids), "incident_ids": ids}
 
 

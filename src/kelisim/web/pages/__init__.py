@@ -386,9 +386,8 @@ async def import_incidents_page(
     csrf_token: Annotated[str, Form()],
 ):
     user = _page_writer(request, user, "analyst", csrf_token)
-    text = (await file.read()).decode("utf-8-sig")
     try:
-        ids = import_incidents(con, user, text, file.filename or "upload.csv")
+        ids = import_incidents(con, user, await file.read(), file.filename or "upload.csv")
     except KelisimError as error:
         raise HTTPException(422, str(error)) from None
     return RedirectResponse(f"/incidents?imported={len(ids)}", status_code=303)
