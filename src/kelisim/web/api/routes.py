@@ -22,6 +22,9 @@ Reader = Annotated[auth.User | None, Depends(reader)]
 Analyst = Annotated[auth.User, Depends(writer("analyst"))]
 Admin = Annotated[auth.User, Depends(writer("admin"))]
 Lang = Annotated[models.Language | None, Query(description="kk, ru or en; default: cookie")]
+Borders = Annotated[models.Boundaries, Query(
+    description="border version of maps and series: 2018 (Shymkent split off) or 2024 "
+    "(with Abai, Zhetysu, Ulytau); other years' figures are converted")]
 AreaCode = Annotated[str, Query(pattern=r"^\d{9}$", description="9-digit KATO code")]
 
 
@@ -71,29 +74,33 @@ def overview_data(
     group: str | None,
     period: int | None,
     index: str | None,
+    boundaries: str = "2024",
 ) -> dict:
-    """The overview map's values; shared by the page and the API."""
+    """The overview map's values in the borders of ``boundaries``; shared by page and API."""
     if indicator == "share" and group is None:
-        group = queries.best_group(con)
+        group = queries.best_group(con, boundaries)
     periods = (
         queries.tension_periods(con)
         if indicator == "tension"
-        else queries.population_periods(con, group if indicator == "share" else None)
+        else queries.population_periods(con, group if indicator == "share" else None,
+                                        boundaries)
     )
     if period is None and periods:
         if indicator == "tension":
             period = periods[-1]
         elif indicator == "share":
-            period = queries.best_period(con, group, "share")
+            period = queries.best_period(con, group, "share", boundaries)
         elif indicator == "diversity":  # the year with indices for the most regions
-            period = max(periods, key=lambda year: (
-                len(queries.indicator_values(con, indicator, year, group, index)[0]), year))
+            period = max(periods, key=lambda year: (len(queries.indicator_values(
+                con, indicator, year, group, index, boundaries)[0]), year))
         else:
-            period = queries.best_period(con)
+            period = queries.best_period(con, boundaries=boundaries)
     names = queries.area_names(con, lang)
-    values, indices, index = queries.indicator_values(con, indicator, period, group, index)
+    values, indices, index = queries.indicator_values(con, indicator, period, group, index,
+                                                      boundaries)
     return {
         "indicator": indicator,
+        "boundaries": boundaries,
         "group": group,
         "index": index,
         "indices": indices,
@@ -116,13 +123,14 @@ async def overview(
     group: str | None = None,
     period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     index: str | None = None,
+    boundaries: Borders = "2024",
     lang: Lang = None,
     fallback: str = Depends(language),
 ):
     """Value per region of one indicator for one period, and the latest alerts."""
     lang = _lang(lang, fallback)
-    return cached_json(request, models.Overview, lang,
-                       lambda: overview_data(con, lang, indicator, group, period, index))
+    return cached_json(request, models.Overview, lang, lambda: overview_data(
+        con, lang, indicator, group, period, index, boundaries))
 
 
 @router.get("/areas", response_model=list[models.Area], tags=["pages"])
@@ -157,14 +165,16 @@ async def area(
     con: Con,
     _: Reader,
     area_code: str,
+    boundaries: Borders = "2024",
     lang: Lang = None,
     fallback: str = Depends(language),
 ):
-    """Composition over time, indices, projections, tension, incidents and flagged items."""
+    """Population and composition over time (in one border version), indices, projections,
+    tension, incidents and flagged items."""
     lang = _lang(lang, fallback)
 
     def compute() -> dict:
-        detail = queries.area_detail(con, area_code, lang)
+        detail = queries.area_detail(con, area_code, lang, boundaries)
         if detail is None:
             raise HTTPException(404, f"No area with KATO code {area_code}.")
         return detail

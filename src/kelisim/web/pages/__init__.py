@@ -170,9 +170,10 @@ def overview(
     group: str | None = None,
     period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     index: str | None = None,
+    boundaries: models.Boundaries = "2024",
 ):
-    data = overview_data(con, lang, indicator, group or None, period, index or None)
-    frame, paths = mapsvg.region_paths()
+    data = overview_data(con, lang, indicator, group or None, period, index or None, boundaries)
+    frame, paths = mapsvg.region_paths(boundaries)
     values = {v["area"]: v["value"] for v in data["values"]}
     colours, classes = mapsvg.colour_classes(values)
     names = queries.area_names(con, lang)
@@ -185,13 +186,20 @@ def overview(
         request, "overview.html", lang, user, data=data, regions=regions, classes=classes,
         palette=mapsvg.PALETTE, no_data=mapsvg.NO_DATA, width=mapsvg.WIDTH, height=frame.height,
         groups=queries.groups(con, lang), area_names=names,
-        group_names=queries.group_names(con, lang),
+        group_names=queries.group_names(con, lang), boundary_versions=queries.BOUNDARIES,
     )
 
 
 @router.get("/area/{area_code}")
-def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
-    detail = queries.area_detail(con, area_code, lang)
+def area(
+    request: Request,
+    con: Con,
+    user: Reader,
+    lang: Lang,
+    area_code: str,
+    boundaries: models.Boundaries = "2024",
+):
+    detail = queries.area_detail(con, area_code, lang, boundaries)
     if detail is None:
         raise HTTPException(404, f"No area with KATO code {area_code}.")
     t = translator(lang)
@@ -214,6 +222,10 @@ def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
          for r in rows if r["period"] == latest and r["share"] is not None],
         t("composition"),
     )
+    population_chart = charts.line_chart(
+        {t("population"): [(r["period"], r["count"]) for r in detail["population"]]},
+        t("population"),
+    ) if detail["population"] else ""
     totals = queries.projection_totals(con, area_code)
     projection_chart = charts.line_chart(
         {f"{r0['run']} / {r0['scenario']}": [
@@ -234,6 +246,7 @@ def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
         group_codes=group_codes, table=table, group_names=group_names,
         area_names=queries.area_names(con, lang), share_bars=share_bars,
         projection_chart=projection_chart, tension_chart=tension_chart, latest=latest,
+        population_chart=population_chart, boundary_versions=queries.BOUNDARIES,
     )
 
 

@@ -1,0 +1,70 @@
+"""Series and maps in one border version, on the bundled data (kelisim.datasets.build_database).
+
+regions_annual keeps the borders of each year; the dashboard converts every row with
+kelisim.datasets.population_frame(boundaries=...), so merged regions add up exactly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kelisim import store
+from kelisim.datasets import build_database
+from web_support import ACCOUNTS, PASSWORD, bearer, client_for
+
+EAST, ABAI, TURKISTAN, SHYMKENT = "630000000", "100000000", "610000000", "790000000"
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    from kelisim.web import auth
+
+    path = tmp_path_factory.mktemp("bundled") / "k.duckdb"
+    con = store.connect(path)
+    build_database(con)
+    auth.add_user(con, "vic", PASSWORD, ACCOUNTS["vic"])
+    raw = dict(((a, p), c) for a, p, c in con.execute(
+        "SELECT area_code, period, count FROM population WHERE dataset = 'regions_annual' "
+        "AND group_code = 'total'").fetchall())
+    con.close()
+    client = client_for(path)
+    return client, bearer(client, "vic"), raw
+
+
+def _population(client, headers, area, boundaries):
+    reply = client.get(f"/api/areas/{area}?boundaries={boundaries}", headers=headers)
+    assert reply.status_code == 200, reply.text
+    return {r["period"]: r["count"] for r in reply.json()["population"]}
+
+
+def test_area_series_in_2018_borders_merges_later_splits(bundled):
+    client, headers, raw = bundled
+    east = _population(client, headers, EAST, "2018")
+    assert east[2000] == raw[(EAST, 2000)]  # 2000-2021 published in these borders
+    assert east[2023] == pytest.approx(raw[(EAST, 2023)] + raw[(ABAI, 2023)])  # Abai merged
+    assert sorted(east) == list(range(2000, 2024))
+
+
+def test_area_series_in_2024_borders_splits_earlier_years(bundled):
+    client, headers, raw = bundled
+    east = _population(client, headers, EAST, "2024")
+    assert east[2023] == raw[(EAST, 2023)]
+    assert east[2000] < raw[(EAST, 2000)]  # Abai's share taken out by population weight
+    abai = _population(client, headers, ABAI, "2024")
+    assert east[2000] + abai[2000] == pytest.approx(raw[(EAST, 2000)])
+    shymkent = _population(client, headers, SHYMKENT, "2018")
+    turkistan = _population(client, headers, TURKISTAN, "2018")
+    assert shymkent[2005] + turkistan[2005] == pytest.approx(raw[(TURKISTAN, 2005)])
+
+
+def test_map_regions_follow_the_chosen_borders(bundled):
+    client, headers, _ = bundled
+    for boundaries, expected in (("2018", 17), ("2024", 20)):
+        page = client.get(f"/?boundaries={boundaries}", headers=headers)
+        assert page.status_code == 200
+        assert page.text.count('class="region"') == expected
+        values = client.get(f"/api/overview?boundaries={boundaries}", headers=headers).json()
+        codes = {v["area"] for v in values["values"]}
+        assert (ABAI in codes) == (boundaries == "2024") or not codes
+    bad = client.get("/api/overview?boundaries=2000", headers=headers)
+    assert bad.status_code == 422 and "boundaries" in bad.json()["detail"]
