@@ -42,5 +42,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
           flush=True)
     if not accounts:
         print("No accounts yet: create one with "
-              "`.venv/bin/kelisim users add NAME --role admin --password ...`.", flush=True)
+              "`.venv/bin/kelisim users add NAME --role admin` (it asks for the password).",
+              flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
