@@ -1,10 +1,12 @@
 """Dashboard speed: first page load and API p95 latency for 50 concurrent clients on loopback.
 
 Goals (issue 6): first page under 2 s, API responses under 100 ms at the 95th percentile.
-The store is filled with CONSTRUCTED rows of a realistic size (20 regions, 12 groups, 3
-censuses, 2 000 classified documents, 500 alerts, 300 incidents, 3 projection scenarios), or
-with the bundled data when the foundation's loader exists. The server runs in its own process
-(uvicorn, as `kelisim serve` does). Bounded: 50 clients x 20 requests, at most 60 s.
+The store holds the bundled data (kelisim.datasets.build_database: censuses, regions 2000-2023,
+incidents) plus CONSTRUCTED monitor rows of a realistic size (2 000 classified documents, 500
+alerts, 3 projection scenarios for 20 regions). The server runs in its own process (uvicorn, as
+`kelisim serve` does); the load generator (httpx, asyncio) in this one. Both processes' CPU
+time is printed: on a small shared machine the client's own work is part of the latency
+measured. Bounded: 50 clients x 20 requests, at most 60 s.
 
     .venv/bin/python bench/bench_web.py
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -24,42 +27,24 @@ import numpy as np
 import pandas as pd
 
 CLIENTS, REQUESTS_EACH, TIME_LIMIT = 50, 20, 60.0
-API_ROUTES = ["/api/overview", "/api/overview?indicator=tension", "/api/areas/550000000",
-              "/api/monitor", "/api/monitor?area=750000000&tier_min=3", "/api/incidents",
-              "/api/forecasts", "/api/meta"]
+API_ROUTES = ["/api/overview", "/api/overview?boundaries=2018", "/api/overview?indicator=tension",
+              "/api/areas/310000000", "/api/areas/630000000?boundaries=2018", "/api/monitor",
+              "/api/monitor?area=750000000&tier_min=3", "/api/incidents", "/api/forecasts",
+              "/api/meta"]
 PASSWORD = "bench-password"
-GROUPS = ["kazakh", "russian", "uzbek", "ukrainian", "uyghur", "german", "tatar",
-          "azerbaijani", "korean", "turkish", "belarusian", "other"]
+GOAL_MS = 100.0
 
 
 def _fill(con, rng: np.random.Generator) -> None:
+    """Bundled population, areas, groups and incidents, plus CONSTRUCTED monitor rows."""
+    from kelisim.core.areas import areas
+    from kelisim.datasets import build_database
     from kelisim.web import auth
-    from kelisim.web.mapsvg import GEOJSON_KATO
 
-    regions = list(GEOJSON_KATO.items())
-    con.execute("INSERT INTO areas (area_code, boundary_version, level, name_en) "
-                "VALUES ('000000000', '2024', 'country', 'Kazakhstan')")
-    for name, code in regions:
-        con.execute("INSERT INTO areas (area_code, boundary_version, level, parent_code, "
-                    "name_kk, name_ru, name_en) VALUES (?, '2024', 'region', '000000000', ?, ?, ?)",
-                    [code, name, name, name])
-    for g in GROUPS:
-        con.execute("INSERT INTO groups VALUES (?, 'group', ?, ?, ?)", [g, g, g, g])
-    population = []
-    for _, code in regions:
-        for period in (1999, 2009, 2021):
-            counts = rng.integers(1_000, 500_000, len(GROUPS))
-            population.append(("bench", code, "total", period, float(counts.sum())))
-            population += [
-                ("bench", code, g, period, float(c))
-                for g, c in zip(GROUPS, counts, strict=True)
-            ]
-    frame = pd.DataFrame(population, columns=["dataset", "area_code", "group_code", "period",
-                                              "count"])
-    con.register("frame", frame)
-    con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
-                "SELECT * FROM frame")
-    codes = [c for _, c in regions]
+    build_database(con)
+    codes = list(areas("2024", level="region")["area_code"])
+    groups = [r[0] for r in con.execute("SELECT group_code FROM groups WHERE kind = 'group' "
+                                        "ORDER BY group_code LIMIT 12").fetchall()]
     n = 2000
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
     docs = pd.DataFrame({"doc_id": [f"d{i}" for i in range(n)], "source": "bench",
@@ -70,29 +55,20 @@ def _fill(con, rng: np.random.Generator) -> None:
     con.execute("INSERT INTO documents (doc_id, source, published_at, language, title, text) "
                 "SELECT * FROM docs")
     classes = pd.DataFrame({"doc_id": docs["doc_id"], "tier": rng.integers(0, 6, n),
-                            "place": rng.choice(codes, n), "grp": rng.choice(GROUPS, n)})
+                            "place": rng.choice(codes, n), "grp": rng.choice(groups, n)})
     con.register("classes", classes)
     con.execute("INSERT INTO classifications (doc_id, relevant, tier, groups, places, "
                 "rationale, model) SELECT doc_id, true, tier, [grp], [place], "
                 "'{\"rules\": [\"bench\"]}', 'rules' FROM classes")
     alert_frame = pd.DataFrame({"alert_id": [f"a{i}" for i in range(500)],
-                           "area_code": rng.choice(codes, 500),
-                           "day": pd.Timestamp("2024-01-01")
-                           + pd.to_timedelta(rng.integers(0, 365, 500), unit="D"),
-                           "value": rng.random(500)})
+                                "area_code": rng.choice(codes, 500),
+                                "day": pd.Timestamp("2024-01-01")
+                                + pd.to_timedelta(rng.integers(0, 365, 500), unit="D"),
+                                "value": rng.random(500)})
     con.register("alert_frame", alert_frame)
     con.execute("INSERT INTO alerts (alert_id, area_code, day, metric, value, baseline, score) "
                 "SELECT alert_id, area_code, day, 'tension_index', value, 0.2, value * 5 "
                 "FROM alert_frame")
-    incident_frame = pd.DataFrame({"incident_id": [f"i{i}" for i in range(300)],
-                              "date_start": pd.Timestamp("2015-01-01")
-                              + pd.to_timedelta(rng.integers(0, 3000, 300), unit="D"),
-                              "region_code": rng.choice(codes, 300),
-                              "lat": rng.uniform(42, 54, 300), "lon": rng.uniform(50, 85, 300)})
-    con.register("incident_frame", incident_frame)
-    con.execute("INSERT INTO incidents (incident_id, date_start, area_code, region_code, lat, "
-                "lon, origin) SELECT incident_id, date_start, region_code, region_code, lat, "
-                "lon, 'bench' FROM incident_frame")
     rows = [("bench", s, code, "total", "both", "total", year, 1e5 + year, 9e4, 1.1e5, 8e4, 1.2e5)
             for s in ("low", "medium", "high") for code in ["000000000", *codes]
             for year in range(2025, 2055)]
@@ -119,6 +95,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _server_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of a process, from /proc (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _first_page(base: str, token: str) -> tuple[float, float | None]:
     """Cold HTTP time of the overview page, and the browser's load time when Chromium exists."""
     import httpx
@@ -141,7 +131,7 @@ def _first_page(base: str, token: str) -> tuple[float, float | None]:
         context.add_cookies([{"name": "kelisim_session", "value": token, "url": base}])
         page = context.new_page()
         started = time.perf_counter()
-        page.goto(base + "/area/550000000", wait_until="load")
+        page.goto(base + "/area/310000000", wait_until="load")
         page.goto(base + "/", wait_until="load")
         browser_seconds = (time.perf_counter() - started) / 2
         browser.close()
@@ -196,9 +186,13 @@ def main() -> None:
                     started = time.perf_counter()
                     one.get(API_ROUTES[i % len(API_ROUTES)]).raise_for_status()
                     single.append(time.perf_counter() - started)
-            started = time.perf_counter()
+            started, client_cpu, server_cpu = (time.perf_counter(), _client_cpu(),
+                                               _server_cpu(server.pid))
             latencies = asyncio.run(_load(base, token, API_ROUTES))
             seconds = time.perf_counter() - started
+            client_cpu = _client_cpu() - client_cpu
+            server_after = _server_cpu(server.pid)
+            server_cpu = None if server_cpu is None else server_after - server_cpu
             floor = asyncio.run(_load(base, token, ["/api/health"]))
         finally:
             server.terminate()
@@ -213,9 +207,14 @@ def main() -> None:
     print(f"API: {len(ms)} requests from {CLIENTS} concurrent clients on loopback, "
           f"{len(ms) / seconds:.0f} requests/s, {os.cpu_count()} CPUs "
           f"(load average {os.getloadavg()[0]:.1f})")
+    server_text = "n/a" if server_cpu is None else f"{server_cpu:.2f} s"
+    per_request = "" if server_cpu is None else (
+        f"; server CPU per request {server_cpu / len(ms) * 1000:.2f} ms")
+    print(f"CPU during the load ({seconds:.2f} s wall): server process {server_text}, "
+          f"load-generator process {client_cpu:.2f} s{per_request}")
     print(f"API latency p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms,"
-          f" max {ms.max():.1f} ms   goal p95 < 100 ms "
-          f"({'met' if np.percentile(ms, 95) < 100 else 'NOT met'})")
+          f" max {ms.max():.1f} ms   goal p95 < {GOAL_MS:.0f} ms "
+          f"({'met' if np.percentile(ms, 95) < GOAL_MS else 'NOT met'})")
     print(f"floor, /api/health under the same load: p50 {np.percentile(floor_ms, 50):.1f} ms, "
           f"p95 {np.percentile(floor_ms, 95):.1f} ms")
 

@@ -81,25 +81,36 @@ _POPULATION_CACHE: dict[tuple, object] = {}
 _POPULATION_LOCK = threading.Lock()
 
 
-def population(con: duckdb.DuckDBPyConnection, boundaries: str = "2024"):
-    """Every population dataset in one border version, as frames of
-    :func:`kelisim.datasets.population_frame` (``boundaries``) with a ``dataset`` column.
+def population(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> list[dict]:
+    """Every population cell (area, group, period, count, share) in one border version,
+    'total' rows included, ordered by area, period, group.
 
-    The bundled ``regions_annual`` mixes the borders of its time (2000-2016 South Kazakhstan
-    with Shymkent; Abai, Zhetysu and Ulytau from 2022); converting every row keeps a series in
-    one version. Cached by the table's content, so imports show at once; a dataset whose rows
-    cannot be converted (e.g. districts of the 2000 division) is left out.
+    Rows come from :func:`kelisim.datasets.population_frame` with ``boundaries``: the bundled
+    ``regions_annual`` mixes the borders of its time (2000-2016 South Kazakhstan with Shymkent;
+    Abai, Zhetysu and Ulytau from 2022), and converting every row keeps a series in one
+    version. Per cell the first dataset (by name) with a count wins; a share not published is
+    the count over the cell's 'total'. A dataset whose rows cannot be converted (e.g. districts
+    of the 2000 division) is left out. Cached by the table's content, so imports show at once.
     """
-    import pandas as pd
-
     check_version(boundaries)
     key = (boundaries, *con.execute(
         "SELECT count(*), bit_xor(hash(dataset, area_code, group_code, period, count, share, "
         "boundary_version)), (SELECT string_agg(name || ':' || coalesce(boundary_version, ''), "
         "',' ORDER BY name) FROM datasets) FROM population").fetchone())
-    frame = _POPULATION_CACHE.get(key)
-    if frame is not None:
-        return frame
+    cells = _POPULATION_CACHE.get(key)
+    if cells is None:
+        cells = _cells(con, boundaries)
+        with _POPULATION_LOCK:
+            for old in [k for k in _POPULATION_CACHE if k[1:] != key[1:]]:
+                del _POPULATION_CACHE[old]  # keep the current content (both border versions)
+            _POPULATION_CACHE[key] = cells
+    return cells
+
+
+def _cells(con: duckdb.DuckDBPyConnection, boundaries: str) -> list[dict]:
+    import numpy as np
+    import pandas as pd
+
     parts = []
     for (name,) in con.execute("SELECT name FROM datasets ORDER BY name").fetchall():
         try:
@@ -107,13 +118,20 @@ def population(con: duckdb.DuckDBPyConnection, boundaries: str = "2024"):
         except KelisimError:
             continue
         parts.append(part[["area", "group", "period", "count", "share"]].assign(dataset=name))
-    frame = (pd.concat(parts, ignore_index=True) if parts else
-             pd.DataFrame(columns=["area", "group", "period", "count", "share", "dataset"]))
-    with _POPULATION_LOCK:
-        for old in [k for k in _POPULATION_CACHE if k[1:] != key[1:]]:
-            del _POPULATION_CACHE[old]  # keep the current content only (both border versions)
-        _POPULATION_CACHE[key] = frame
-    return frame
+    if not parts:
+        return []
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.assign(_missing=frame["count"].isna()).sort_values(
+        ["area", "group", "period", "_missing", "dataset"], kind="stable")
+    best = frame.drop_duplicates(["area", "group", "period"])
+    total = best.loc[best["group"] == "total", ["area", "period", "count"]].rename(
+        columns={"count": "_total"})
+    best = best.merge(total, on=["area", "period"], how="left")
+    best["share"] = best["share"].fillna(best["count"] / best["_total"].replace(0, np.nan))
+    best = best.sort_values(["area", "period", "group"])[["area", "group", "period", "count",
+                                                           "share"]]
+    best = best.astype(object).where(best.notna(), None)
+    return [{**row, "period": int(row["period"])} for row in best.to_dict("records")]
 
 
 def composition(
@@ -124,31 +142,14 @@ def composition(
     boundaries: str = "2024",
     totals: bool = False,
 ) -> list[dict]:
-    """Tidy rows area, group, period, count, share in one border version; per cell the first
-    dataset (by name) with a count; share computed from the 'total' row when not published.
-    ``totals`` keeps the 'total' rows (all persons)."""
-    import numpy as np
-
-    frame = population(con, boundaries)
-    if area is not None:
-        frame = frame[frame["area"] == area]
-    if areas_in is not None:
-        frame = frame[frame["area"].isin(areas_in)]
-    if period is not None:
-        frame = frame[frame["period"] == period]
-    frame = frame.assign(_missing=frame["count"].isna()).sort_values(
-        ["area", "group", "period", "_missing", "dataset"], kind="stable")
-    best = frame.drop_duplicates(["area", "group", "period"])
-    total = best.loc[best["group"] == "total", ["area", "period", "count"]].rename(
-        columns={"count": "_total"})
-    best = best.merge(total, on=["area", "period"], how="left")
-    best["share"] = best["share"].fillna(best["count"] / best["_total"].replace(0, np.nan))
-    if not totals:
-        best = best[best["group"] != "total"]
-    best = best.sort_values(["area", "period", "group"])[["area", "group", "period", "count",
-                                                           "share"]]
-    best = best.astype(object).where(best.notna(), None)
-    return [{**row, "period": int(row["period"])} for row in best.to_dict("records")]
+    """Tidy rows area, group, period, count, share of :func:`population` (one border
+    version), filtered; ``totals`` keeps the 'total' rows (all persons)."""
+    wanted = set(areas_in) if areas_in is not None else None
+    return [
+        r for r in population(con, boundaries)
+        if (totals or r["group"] != "total") and (area is None or r["area"] == area)
+        and (wanted is None or r["area"] in wanted) and (period is None or r["period"] == period)
+    ]
 
 
 def _regional(con: duckdb.DuckDBPyConnection, boundaries: str, group: str | None = None):

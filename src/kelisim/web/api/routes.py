@@ -48,7 +48,7 @@ def cached_json(request: Request, model, lang: str, compute) -> Response:
 
 
 @router.get("/health", tags=["meta"])
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
