@@ -12,9 +12,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kelisim.core.areas import GEOMETRY_ATTRIBUTION, LATEST, crosswalk, region_geometry
-
-ATTRIBUTION = GEOMETRY_ATTRIBUTION
+from kelisim.core.areas import LATEST, crosswalk, region_geometry
 
 WIDTH = 800
 _LAT0 = 48.0

@@ -76,7 +76,7 @@ def render(
         request,
         name,
         {"t": translator(lang), "lang": lang, "languages": LANGUAGES, "user": user,
-         "csrf": csrf, "here": here, "attribution": mapsvg.ATTRIBUTION, **context},
+         "csrf": csrf, "here": here, **context},
         status_code=status_code,
     )
     if CSRF_COOKIE not in request.cookies:
