@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from kelisim import store
 from kelisim.errors import KelisimError
-from kelisim.web import auth, charts, mapsvg, queries
+from kelisim.web import auth, charts, formats, mapsvg, queries
 from kelisim.web.api import models
 from kelisim.web.api.routes import (
     import_incidents,
@@ -46,19 +46,7 @@ Lang = Annotated[str, Depends(language)]
 YEAR_SECONDS = 365 * 24 * 3600
 
 
-def _count(value) -> str:
-    return "" if value is None else f"{value:,.0f}".replace(",", "\u202f")
-
-
-def _share(value) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
-
-
-def _value(value) -> str:
-    return "" if value is None else f"{value:.3g}"
-
-
-templates.env.filters.update(count=_count, share=_share, value=_value)
+templates.env.filters.update(formats.FILTERS)
 
 
 def render(
