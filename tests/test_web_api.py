@@ -178,6 +178,9 @@ def test_incident_import_all_or_nothing(client, headers):
     assert reply.status_code == 422
     assert reply.json()["detail"] == "bad.csv, row 3, column lat: 99 is outside -90..90."
     assert client.get("/api/incidents", headers=headers["vic"]).json() == before
+    empty = client.post("/api/incidents/import", files={"file": ("empty.csv", "", "text/csv")},
+                        headers=headers["ann"])
+    assert empty.status_code == 422 and empty.json()["detail"].startswith("empty.csv, row 1:")
 
 
 def test_incident_import_reads_acled_like_the_cli(client, headers):

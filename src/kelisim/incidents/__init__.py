@@ -81,6 +81,8 @@ def read_incidents(
         raise ArgumentError("format", f"unknown incident format '{format}'; use one of "
                             f"{', '.join(FORMATS)}")
     text = _read_text(path, content)
+    if not text.strip():
+        raise InputError(path, 1, None, "the file is empty; expected a header row and incidents")
     first = pd.read_csv(StringIO(text), dtype=str, nrows=0, header=None).columns
     probe = pd.read_csv(StringIO(text), dtype=str, nrows=1, header=None, keep_default_na=False)
     header = list(probe.iloc[0]) if len(probe) else list(first)
