@@ -68,3 +68,13 @@ def test_map_regions_follow_the_chosen_borders(bundled):
         assert (ABAI in codes) == (boundaries == "2024") or not codes
     bad = client.get("/api/overview?boundaries=2000", headers=headers)
     assert bad.status_code == 422 and "boundaries" in bad.json()["detail"]
+
+
+def test_area_page_says_when_the_area_is_not_in_the_chosen_borders(bundled):
+    client, headers, _ = bundled
+    assert _population(client, headers, ABAI, "2018") == {}
+    detail = client.get(f"/api/areas/{ABAI}?boundaries=2018", headers=headers).json()
+    assert detail["in_boundaries"] is False
+    page = client.get(f"/area/{ABAI}?boundaries=2018", headers=headers, cookies={"lang": "en"})
+    assert 'id="not-in-borders"' in page.text
+    assert 'id="not-in-borders"' not in client.get(f"/area/{ABAI}", headers=headers).text

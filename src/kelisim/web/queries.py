@@ -562,6 +562,9 @@ def area_detail(
         "name": info["name"],
         "level": info["level"],
         "boundaries": boundaries,
+        "in_boundaries": con.execute(
+            "SELECT count(*) > 0 FROM areas WHERE area_code = ? AND boundary_version = ?",
+            [area, boundaries]).fetchone()[0],
         "population": [{"period": r["period"], "count": r["count"]} for r in rows
                        if r["group"] == "total" and r["count"] is not None],
         "composition": groups_rows,

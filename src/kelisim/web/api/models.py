@@ -140,6 +140,7 @@ class AreaDetail(BaseModel):
     name: str
     level: str
     boundaries: Boundaries
+    in_boundaries: bool = Field(description="whether the area exists in these borders")
     population: list[PopulationRow]
     composition: list[CompositionRow]
     indices: list[IndexRow]
