@@ -4,9 +4,9 @@ Goals (issue 6): first page under 2 s, API responses under 100 ms at the 95th pe
 The store holds the bundled data (kelisim.datasets.build_database: censuses, regions 2000-2023,
 incidents) plus CONSTRUCTED monitor rows of a realistic size (2 000 classified documents, 500
 alerts, 3 projection scenarios for 20 regions). The server runs in its own process (uvicorn, as
-`kelisim serve` does); the load generator (httpx, asyncio) in this one. Both processes' CPU
-time is printed: on a small shared machine the client's own work is part of the latency
-measured. Bounded: 50 clients x 20 requests, at most 60 s.
+`kelisim serve` does); the load generator (a minimal keep-alive HTTP/1.1 client on asyncio
+streams) in this one. Both processes' CPU time is printed: on a small shared machine the
+client's own work is part of the latency measured. Bounded: 50 clients x 20 requests, at most 60 s.
 
     .venv/bin/python bench/bench_web.py
 """
@@ -33,6 +33,7 @@ API_ROUTES = ["/api/overview", "/api/overview?boundaries=2018", "/api/overview?i
               "/api/meta"]
 PASSWORD = "bench-password"
 GOAL_MS = 100.0
+CACHE_SECONDS = 5.0  # the app's default read-cache lifetime
 
 
 def _fill(con, rng: np.random.Generator) -> None:
@@ -138,25 +139,61 @@ def _first_page(base: str, token: str) -> tuple[float, float | None]:
     return http_seconds, browser_seconds
 
 
-async def _load(base: str, token: str, routes: list[str]) -> list[float]:
-    import httpx
+async def _get(reader, writer, host: str, path: str, token: str) -> None:
+    """One GET over a kept-alive HTTP/1.1 connection; raises unless the reply is 200."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n"
+                 f"Authorization: Bearer {token}\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = head.split(b" ", 2)[1]
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    await reader.readexactly(length)
+    if status != b"200":
+        raise RuntimeError(f"{path} answered {status.decode()}")
 
+
+async def _load(base: str, token: str, routes: list[str]) -> list[float]:
+    """CLIENTS concurrent keep-alive connections, REQUESTS_EACH requests each.
+
+    A minimal HTTP/1.1 client over asyncio streams, so that the load generator's own CPU
+    (printed) stays small next to the server's on a small machine.
+    """
     latencies: list[float] = []
     deadline = time.perf_counter() + TIME_LIMIT
-    headers = {"Authorization": f"Bearer {token}"}
+    host, port = base.removeprefix("http://").split(":")
 
     async def client(number: int) -> None:
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             for i in range(REQUESTS_EACH):
                 if time.perf_counter() > deadline:
                     return
                 started = time.perf_counter()
-                reply = await http.get(routes[(number + i) % len(routes)])
-                reply.raise_for_status()
+                await _get(reader, writer, host, routes[(number + i) % len(routes)], token)
                 latencies.append(time.perf_counter() - started)
+        finally:
+            writer.close()
 
     await asyncio.gather(*(client(n) for n in range(CLIENTS)))
     return latencies
+
+
+def _uncached(path: Path, token: str) -> dict[str, float]:
+    """Median time of each route with the read cache off (3 calls, in this process)."""
+    from fastapi.testclient import TestClient
+
+    from kelisim.web import create_app
+
+    client = TestClient(create_app(path, {"cache_seconds": 0}))
+    times = {}
+    for route in API_ROUTES:
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            client.get(route, headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+            runs.append(time.perf_counter() - started)
+        times[route] = float(np.median(runs))
+    return times
 
 
 def main() -> None:
@@ -197,6 +234,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
+        uncached = _uncached(path, token)
     ms, floor_ms = np.array(latencies) * 1000, np.array(floor) * 1000
     print(f"first page (overview, cold server, HTTP):  {http_first:.3f} s   goal < 2 s")
     if browser_first is not None:
@@ -215,6 +253,9 @@ def main() -> None:
     print(f"API latency p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms,"
           f" max {ms.max():.1f} ms   goal p95 < {GOAL_MS:.0f} ms "
           f"({'met' if np.percentile(ms, 95) < GOAL_MS else 'NOT met'})")
+    print("uncached service time (cache off, in-process; what a cache miss costs, every "
+          f"{CACHE_SECONDS:.0f} s per URL): " + ", ".join(
+              f"{route} {seconds * 1000:.0f} ms" for route, seconds in uncached.items()))
     print(f"floor, /api/health under the same load: p50 {np.percentile(floor_ms, 50):.1f} ms, "
           f"p95 {np.percentile(floor_ms, 95):.1f} ms")
 

@@ -34,12 +34,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     import uvicorn
 
     from kelisim.web.mapsvg import region_paths
-    from kelisim.web.queries import BOUNDARIES
+    from kelisim.web.queries import BOUNDARIES, population
 
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
-    for boundaries in BOUNDARIES:
-        region_paths(boundaries)  # project the map outlines once, before the first visitor
+    for boundaries in BOUNDARIES:  # before the first visitor: outlines and population cells
+        region_paths(boundaries)
+        population(app.state.con, boundaries)
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
     if not accounts:
