@@ -78,3 +78,20 @@ def test_area_page_says_when_the_area_is_not_in_the_chosen_borders(bundled):
     page = client.get(f"/area/{ABAI}?boundaries=2018", headers=headers, cookies={"lang": "en"})
     assert 'id="not-in-borders"' in page.text
     assert 'id="not-in-borders"' not in client.get(f"/area/{ABAI}", headers=headers).text
+
+
+def test_population_cells_follow_the_table_content(tmp_path):
+    """The converted cells are cached by content: a changed row shows at once."""
+    from kelisim.web import queries
+
+    con = store.connect(tmp_path / "k.duckdb")
+    build_database(con)
+
+    def zhambyl_2010():
+        rows = queries.composition(con, area="310000000", period=2010, totals=True)
+        return next(r["count"] for r in rows if r["group"] == "total")
+
+    before = zhambyl_2010()
+    con.execute("UPDATE population SET count = count + 10 WHERE dataset = 'regions_annual' "
+                "AND area_code = '310000000' AND period = 2010 AND group_code = 'total'")
+    assert zhambyl_2010() == before + 10
