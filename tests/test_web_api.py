@@ -164,19 +164,35 @@ def test_incidents_create_update_and_refusals(client, headers):
 
 
 def test_incident_import_all_or_nothing(client, headers):
-    good = "date_start,place,groups\n2024-06-01,A,kazakh;russian\n2024-06-02,B,\n"
+    good = ("incident_id,date_start,place,groups\nc-1,2024-06-01,A,kazakh;russian\n"
+            "c-2,2024-06-02,B,\n")
     files = {"file": ("inc.csv", good, "text/csv")}
     assert client.post("/api/incidents/import", files=files,
                        headers=headers["vic"]).status_code == 403
     reply = client.post("/api/incidents/import", files=files, headers=headers["ann"])
-    assert reply.status_code == 200 and reply.json()["imported"] == 2
-    before = len(client.get("/api/incidents", headers=headers["vic"]).json())
-    bad = "date_start,place,lat\n2024-06-01,A,51\n2024-06-02,B,99\n"
+    assert reply.json() == {"imported": 2, "incident_ids": ["c-1", "c-2"]}
+    before = client.get("/api/incidents", headers=headers["vic"]).json()
+    bad = "incident_id,date_start,place,lat\nc-1,2024-06-01,Changed,51\nc-3,2024-06-02,B,99\n"
     reply = client.post("/api/incidents/import", files={"file": ("bad.csv", bad, "text/csv")},
                         headers=headers["ann"])
     assert reply.status_code == 422
-    assert reply.json()["detail"].startswith("bad.csv, row 3, column lat:")
-    assert len(client.get("/api/incidents", headers=headers["vic"]).json()) == before
+    assert reply.json()["detail"] == "bad.csv, row 3, column lat: 99 is outside -90..90."
+    assert client.get("/api/incidents", headers=headers["vic"]).json() == before
+    empty = client.post("/api/incidents/import", files={"file": ("empty.csv", "", "text/csv")},
+                        headers=headers["ann"])
+    assert empty.status_code == 422 and empty.json()["detail"].startswith("empty.csv, row 1:")
+
+
+def test_incident_import_reads_acled_like_the_cli(client, headers):
+    """The upload goes through kelisim.incidents.read_incidents: an ACLED export (constructed
+    row) is recognised and its region resolved from admin1."""
+    acled = ("event_id_cnty,event_date,event_type,admin1,location,latitude,longitude,fatalities\n"
+             "KAZ9,2024-05-02,Protests,Zhambyl,Taraz,42.9,71.4,0\n")
+    reply = client.post("/api/incidents/import", headers=headers["ann"],
+                        files={"file": ("acled.csv", acled, "text/csv")})
+    assert reply.json() == {"imported": 1, "incident_ids": ["acled:KAZ9"]}
+    row = client.get("/api/incidents/acled:KAZ9", headers=headers["vic"]).json()
+    assert row["region_code"] == "310000000" and row["origin"] == "acled"
 
 
 def test_forecast_scenarios_side_by_side(client, headers):

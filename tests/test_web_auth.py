@@ -52,6 +52,7 @@ def test_users_cli(tmp_path):
     added = runner.invoke(app, ["users", "add", "ann", "--role", "analyst", "--db", db],
                           input="long-password\nlong-password\n")
     assert added.exit_code == 0, added.output
+    assert "Repeat for confirmation" in added.output and "long-password" not in added.output
     listed = runner.invoke(app, ["users", "list", "--db", db])
     assert "ann\tanalyst\tactive" in listed.output
     assert runner.invoke(app, ["users", "disable", "ann", "--db", db]).exit_code == 0
@@ -60,6 +61,22 @@ def test_users_cli(tmp_path):
     rows = con.execute("SELECT action FROM audit_log ORDER BY audit_id").fetchall()
     actions = [r[0] for r in rows]
     assert actions == ["user.add", "user.disable"]
+
+
+def test_users_add_password_option_and_mismatch(tmp_path):
+    """Scripts pass --password (no prompt); a mistyped confirmation asks again."""
+    db = str(tmp_path / "k.duckdb")
+    runner = CliRunner()
+    scripted = runner.invoke(app, ["users", "add", "sam", "--password", "script-password",
+                                   "--db", db], input="")
+    assert scripted.exit_code == 0 and "Password" not in scripted.output
+    retyped = runner.invoke(app, ["users", "add", "tia", "--db", db],
+                            input="first-password\nother-password\nfirst-password\n"
+                                  "first-password\n")
+    assert retyped.exit_code == 0 and "do not match" in retyped.output
+    con = store.connect(db)
+    assert auth.login(con, "sam", "script-password") is not None
+    assert auth.login(con, "tia", "first-password") is not None
 
 
 def test_serve_help_lists_options():

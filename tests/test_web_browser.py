@@ -108,7 +108,7 @@ def test_analyst_journey(browser, server):
     _shot(page, "2-overview-ru")
 
     page.click("a.region[data-area='550000000'] path", force=True)
-    page.wait_for_url(server + "/area/550000000")
+    page.wait_for_url(server + "/area/550000000?boundaries=2024")
     assert page.locator("#area-name").inner_text() == "Павлодарская область"
     _shot(page, "3-area-ru")
 

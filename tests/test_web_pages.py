@@ -138,7 +138,8 @@ def test_incident_form_create_edit_and_error(admin):
     assert edited.status_code == 303
     assert "Edited place" in admin.get("/incidents").text
     upload = admin.post("/incidents/import", data={"csrf_token": csrf},
-                        files={"file": ("i.csv", "date_start,place\n2024-08-01,Imported\n")},
+                        files={"file": ("i.csv",
+                                        "incident_id,date_start,place\nc-9,2024-08-01,Imported\n")},
                         follow_redirects=False)
     assert upload.headers["location"] == "/incidents?imported=1"
     admin.cookies.set("lang", "en")

@@ -1,7 +1,8 @@
 """The incident register: read our own CSV, ACLED exports and UCDP GED files (with or without
 header), validate them, and write them to the ``incidents`` table in one transaction.
 
-Public API: :func:`read_incidents`, :func:`import_incidents`, :func:`list_incidents`.
+Public API: :func:`read_incidents`, :func:`import_incidents`, :func:`write_incidents`,
+:func:`list_incidents`.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ INCIDENT_COLUMNS = (
 )
 
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
+def _read_text(path: Path, content: bytes | None = None) -> str:
+    if content is None and not path.is_file():
         raise ArgumentError("file", f"no such file '{path}'")
-    raw = path.read_bytes()
+    raw = path.read_bytes() if content is None else content
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -65,15 +66,23 @@ def detect_format(header: list[str]) -> str:
     return "unknown"
 
 
-def read_incidents(path: str | Path, format: str = "auto") -> pd.DataFrame:
-    """Read and validate an incident file into rows of the ``incidents`` table."""
+def read_incidents(
+    path: str | Path, format: str = "auto", content: bytes | None = None
+) -> pd.DataFrame:
+    """Read and validate an incident file into rows of the ``incidents`` table.
+
+    ``content`` gives the file's bytes when it is not on disk (an upload); ``path`` then only
+    names the file in error messages.
+    """
     from io import StringIO
 
     path = Path(path)
     if format not in FORMATS:
         raise ArgumentError("format", f"unknown incident format '{format}'; use one of "
                             f"{', '.join(FORMATS)}")
-    text = _read_text(path)
+    text = _read_text(path, content)
+    if not text.strip():
+        raise InputError(path, 1, None, "the file is empty; expected a header row and incidents")
     first = pd.read_csv(StringIO(text), dtype=str, nrows=0, header=None).columns
     probe = pd.read_csv(StringIO(text), dtype=str, nrows=1, header=None, keep_default_na=False)
     header = list(probe.iloc[0]) if len(probe) else list(first)
@@ -256,19 +265,26 @@ def import_incidents(con: duckdb.DuckDBPyConnection, path: str | Path,
                      format: str = "auto", rows: pd.DataFrame | None = None) -> int:
     """Validate ``path`` completely, then upsert its incidents in one transaction."""
     from kelisim import store
-    from kelisim.datasets import _insert
 
     frame = read_incidents(path, format) if rows is None else rows
-    frame = frame.drop(columns=["row"])
     with store.transaction(con):
-        con.register("_kelisim_ids", frame[["incident_id"]])
-        try:
-            con.execute("DELETE FROM incidents WHERE incident_id IN "
-                        "(SELECT incident_id FROM _kelisim_ids)")
-        finally:
-            con.unregister("_kelisim_ids")
-        _insert(con, "incidents", frame.astype({"fatalities": "Int64", "injured": "Int64"}))
+        write_incidents(con, frame)
     return len(frame)
+
+
+def write_incidents(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
+    """Upsert validated rows of :func:`read_incidents` (by incident_id); the caller holds the
+    transaction, so other writes (an audit entry) can commit together with them."""
+    from kelisim.datasets import _insert
+
+    frame = rows.drop(columns=["row"])
+    con.register("_kelisim_ids", frame[["incident_id"]])
+    try:
+        con.execute("DELETE FROM incidents WHERE incident_id IN "
+                    "(SELECT incident_id FROM _kelisim_ids)")
+    finally:
+        con.unregister("_kelisim_ids")
+    _insert(con, "incidents", frame.astype({"fatalities": "Int64", "injured": "Int64"}))
 
 
 def list_incidents(con: duckdb.DuckDBPyConnection, region: str | None = None,

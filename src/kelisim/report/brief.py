@@ -12,11 +12,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from kelisim.errors import KelisimError
 from kelisim.web import queries
+from kelisim.web.formats import FILTERS
 from kelisim.web.i18n import translator
 
 _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
 )
+_env.filters.update(FILTERS)
 
 
 def brief_data(

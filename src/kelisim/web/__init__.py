@@ -34,13 +34,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     import uvicorn
 
     from kelisim.web.mapsvg import region_paths
+    from kelisim.web.queries import BOUNDARIES, population
 
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
-    region_paths()  # project the map outlines once, before the first visitor
+    for boundaries in BOUNDARIES:  # before the first visitor: outlines and population cells
+        region_paths(boundaries)
+        population(app.state.con, boundaries)
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
     if not accounts:
         print("No accounts yet: create one with "
-              "`.venv/bin/kelisim users add NAME --role admin --password ...`.", flush=True)
+              "`.venv/bin/kelisim users add NAME --role admin` (it asks for the password).",
+              flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -33,7 +33,8 @@ def line_chart(series: dict[str, list[tuple]], label: str, x_format=str) -> Mark
     xs = [p[0] for p in points]
     ys = [v for p in points for v in p[1:] if v is not None]
     sx = _scale(min(xs), max(xs), _PAD, _W - 40)
-    sy = _scale(min(0.0, min(ys)), max(ys), _H - 24, 10)
+    legend_rows = 14 * len(series) + 8  # names above the plot, never over the lines
+    sy = _scale(min(0.0, min(ys)), max(ys), _H - 24, legend_rows + 6)
     parts = [
         f'<svg class="chart" viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(label)}">',
         f'<line x1="{_PAD}" y1="{_H - 24}" x2="{_W - 10}" y2="{_H - 24}" stroke="#888"/>',
@@ -43,7 +44,9 @@ def line_chart(series: dict[str, list[tuple]], label: str, x_format=str) -> Mark
             f'<text x="{sx(tick):.1f}" y="{_H - 6}" text-anchor="middle">'
             f"{escape(x_format(tick))}</text>"
         )
-    parts.append(f'<text x="4" y="16">{_number(max(ys))}</text>')
+    parts.append(f'<text x="4" y="{sy(max(ys)) + 4:.1f}">{_number(max(ys))}</text>')
+    parts.append(f'<text x="4" y="{sy(min(0.0, min(ys))) + 4:.1f}">'
+                 f"{_number(min(0.0, min(ys)))}</text>")
     for i, (name, rows) in enumerate(series.items()):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         rows = [r for r in rows if r[1] is not None]
@@ -68,17 +71,16 @@ def line_chart(series: dict[str, list[tuple]], label: str, x_format=str) -> Mark
 
 
 def bar_chart(values: list[tuple[str, float]], label: str) -> Markup:
-    """Horizontal bars of (name, share 0..1), largest first."""
+    """Horizontal bars of (name, share 0..1), largest first; the full width is 100 %."""
     if not values:
         return Markup("")
     values = sorted(values, key=lambda v: -v[1])
     height = 20 * len(values) + 8
-    top = max(v for _, v in values) or 1.0
     parts = [
         f'<svg class="chart" viewBox="0 0 {_W} {height}" role="img" aria-label="{escape(label)}">'
     ]
     for i, (name, value) in enumerate(values):
-        width = (_W - 260) * value / top
+        width = (_W - 260) * min(max(value, 0.0), 1.0)
         y = 4 + 20 * i
         parts.append(f'<text x="150" y="{y + 13}" text-anchor="end">{escape(name)}</text>')
         parts.append(

@@ -59,7 +59,9 @@ def users_add(
     username: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option("viewer", help="viewer, analyst or admin."),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters."
+        ..., prompt=True, hide_input=True, confirmation_prompt=True,
+        help="At least 8 characters. Asked for with hidden input (typed twice) when left out; "
+        "pass it only from scripts, since the command line is visible to other local users.",
     ),
     db: str = typer.Option(None, help="Store location."),
 ) -> None:

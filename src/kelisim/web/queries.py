@@ -9,10 +9,13 @@ pages show an empty state.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 
 import duckdb
 
+from kelisim.core.areas import check_version
+from kelisim.datasets import population_frame
 from kelisim.errors import KelisimError
 
 LANGUAGES = ("kk", "ru", "en")
@@ -73,20 +76,62 @@ def area_exists(con: duckdb.DuckDBPyConnection, area_code: str) -> bool:
 # ---------------------------------------------------------------- population
 
 
-_COMPOSITION = """
-WITH best AS (
-    SELECT DISTINCT ON (area_code, group_code, period) area_code, group_code, period,
-           count, share
-    FROM population WHERE {where}
-    ORDER BY area_code, group_code, period, count IS NULL, dataset
-),
-totals AS (SELECT area_code, period, count AS total FROM best WHERE group_code = 'total')
-SELECT b.area_code AS area, b.group_code AS "group", b.period, b.count,
-       coalesce(b.share, b.count / nullif(t.total, 0)) AS share
-FROM best b LEFT JOIN totals t USING (area_code, period)
-WHERE b.group_code <> 'total'
-ORDER BY area, period, "group"
-"""
+BOUNDARIES = ("2018", "2024")  # the border versions a user can choose for maps and series
+_POPULATION_CACHE: dict[tuple, object] = {}
+_POPULATION_LOCK = threading.Lock()
+
+
+def population(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> list[dict]:
+    """Every population cell (area, group, period, count, share) in one border version,
+    'total' rows included, ordered by area, period, group.
+
+    Rows come from :func:`kelisim.datasets.population_frame` with ``boundaries``: the bundled
+    ``regions_annual`` mixes the borders of its time (2000-2016 South Kazakhstan with Shymkent;
+    Abai, Zhetysu and Ulytau from 2022), and converting every row keeps a series in one
+    version. Per cell the first dataset (by name) with a count wins; a share not published is
+    the count over the cell's 'total'. A dataset whose rows cannot be converted (e.g. districts
+    of the 2000 division) is left out. Cached by the table's content, so imports show at once.
+    """
+    check_version(boundaries)
+    key = (boundaries, *con.execute(
+        "SELECT count(*), bit_xor(hash(dataset, area_code, group_code, period, count, share, "
+        "boundary_version)), (SELECT string_agg(name || ':' || coalesce(boundary_version, ''), "
+        "',' ORDER BY name) FROM datasets) FROM population").fetchone())
+    cells = _POPULATION_CACHE.get(key)
+    if cells is None:
+        cells = _cells(con, boundaries)
+        with _POPULATION_LOCK:
+            for old in [k for k in _POPULATION_CACHE if k[1:] != key[1:]]:
+                del _POPULATION_CACHE[old]  # keep the current content (both border versions)
+            _POPULATION_CACHE[key] = cells
+    return cells
+
+
+def _cells(con: duckdb.DuckDBPyConnection, boundaries: str) -> list[dict]:
+    import numpy as np
+    import pandas as pd
+
+    parts = []
+    for (name,) in con.execute("SELECT name FROM datasets ORDER BY name").fetchall():
+        try:
+            part = population_frame(con, name, boundaries=boundaries)
+        except KelisimError:
+            continue
+        parts.append(part[["area", "group", "period", "count", "share"]].assign(dataset=name))
+    if not parts:
+        return []
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.assign(_missing=frame["count"].isna()).sort_values(
+        ["area", "group", "period", "_missing", "dataset"], kind="stable")
+    best = frame.drop_duplicates(["area", "group", "period"])
+    total = best.loc[best["group"] == "total", ["area", "period", "count"]].rename(
+        columns={"count": "_total"})
+    best = best.merge(total, on=["area", "period"], how="left")
+    best["share"] = best["share"].fillna(best["count"] / best["_total"].replace(0, np.nan))
+    best = best.sort_values(["area", "period", "group"])[["area", "group", "period", "count",
+                                                           "share"]]
+    best = best.astype(object).where(best.notna(), None)
+    return [{**row, "period": int(row["period"])} for row in best.to_dict("records")]
 
 
 def composition(
@@ -94,75 +139,60 @@ def composition(
     area: str | None = None,
     period: int | None = None,
     areas_in: list[str] | None = None,
+    boundaries: str = "2024",
+    totals: bool = False,
 ) -> list[dict]:
-    """Tidy rows area, group, period, count, share (share computed from 'total' if absent)."""
-    clauses, params = ["TRUE"], []
-    if area is not None:
-        clauses.append("area_code = ?")
-        params.append(area)
-    if areas_in is not None:
-        clauses.append("list_contains(?, area_code)")
-        params.append(areas_in)
-    if period is not None:
-        clauses.append("period = ?")
-        params.append(period)
-    return _rows(con, _COMPOSITION.format(where=" AND ".join(clauses)), params)
+    """Tidy rows area, group, period, count, share of :func:`population` (one border
+    version), filtered; ``totals`` keeps the 'total' rows (all persons)."""
+    wanted = set(areas_in) if areas_in is not None else None
+    return [
+        r for r in population(con, boundaries)
+        if (totals or r["group"] != "total") and (area is None or r["area"] == area)
+        and (wanted is None or r["area"] in wanted) and (period is None or r["period"] == period)
+    ]
 
 
-def population_periods(con: duckdb.DuckDBPyConnection, group: str | None = None) -> list[int]:
+def _regional(con: duckdb.DuckDBPyConnection, boundaries: str, group: str | None = None):
+    """Composition rows of the regions of ``boundaries`` (one group when given)."""
+    rows = composition(con, areas_in=region_codes(con, boundaries), boundaries=boundaries)
+    return [r for r in rows if group in (None, r["group"])]
+
+
+def population_periods(
+    con: duckdb.DuckDBPyConnection, group: str | None = None, boundaries: str = "2024"
+) -> list[int]:
     """Years with ethnic figures for regions (for one group when given)."""
-    sql = (
-        "SELECT DISTINCT period FROM population p JOIN areas a USING (area_code) "
-        "WHERE a.level = 'region' AND group_code <> 'total'"
-    )
-    params = []
-    if group:
-        sql += " AND group_code = ?"
-        params.append(group)
-    return [r[0] for r in con.execute(sql + " ORDER BY period", params).fetchall()]
-
-
-_USABLE = {
-    # a share is published, or can be computed from a count and the area's total
-    "share": "(p.share IS NOT NULL OR (p.count IS NOT NULL AND EXISTS (SELECT 1 FROM population t "
-    "WHERE t.area_code = p.area_code AND t.period = p.period AND t.group_code = 'total')))",
-    "count": "p.count IS NOT NULL",
-}
+    return sorted({r["period"] for r in _regional(con, boundaries, group)})
 
 
 def best_period(
-    con: duckdb.DuckDBPyConnection, group: str | None = None, need: str = "count"
+    con: duckdb.DuckDBPyConnection,
+    group: str | None = None,
+    need: str = "count",
+    boundaries: str = "2024",
 ) -> int | None:
     """The year with usable figures (``need``: share or count) for the most regions."""
-    sql = (
-        "SELECT p.period FROM population p JOIN areas a USING (area_code) "
-        f"WHERE a.level = 'region' AND p.group_code <> 'total' AND {_USABLE[need]}"
-    )
-    params = []
-    if group:
-        sql += " AND p.group_code = ?"
-        params.append(group)
-    row = con.execute(
-        sql + " GROUP BY p.period ORDER BY count(DISTINCT p.area_code) DESC, p.period DESC "
-        "LIMIT 1",
-        params,
-    ).fetchone()
-    return row[0] if row else None
+    regions_by_period: dict[int, set] = {}
+    for r in _regional(con, boundaries, group):
+        if r[need] is not None:
+            regions_by_period.setdefault(r["period"], set()).add(r["area"])
+    return max(regions_by_period, key=lambda p: (len(regions_by_period[p]), p), default=None)
 
 
-def best_group(con: duckdb.DuckDBPyConnection) -> str | None:
+def best_group(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> str | None:
     """The group with regional shares for the most (region, year) pairs: the map's default."""
-    row = con.execute(
-        "SELECT p.group_code FROM population p JOIN areas a USING (area_code) "
-        "WHERE a.level = 'region' AND p.group_code NOT IN ('total', 'other', 'not_stated') "
-        f"AND {_USABLE['share']} GROUP BY p.group_code "
-        "ORDER BY count(DISTINCT (p.area_code, p.period)) DESC, p.group_code LIMIT 1"
-    ).fetchone()
-    return row[0] if row else None
+    pairs: dict[str, set] = {}
+    for r in _regional(con, boundaries):
+        if r["share"] is not None and r["group"] not in ("other", "not_stated"):
+            pairs.setdefault(r["group"], set()).add((r["area"], r["period"]))
+    return min(pairs, key=lambda g: (-len(pairs[g]), g), default=None)
 
 
-def region_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [a["area_code"] for a in areas(con, "en", level="region")]
+def region_codes(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> list[str]:
+    """KATO codes of the regions in the borders of ``boundaries``."""
+    return [r[0] for r in con.execute(
+        "SELECT area_code FROM areas WHERE level = 'region' AND boundary_version = ? "
+        "ORDER BY area_code", [boundaries]).fetchall()]
 
 
 def _long_frame(rows: list[dict]):
@@ -174,14 +204,18 @@ def _long_frame(rows: list[dict]):
 
 
 def diversity(
-    con: duckdb.DuckDBPyConnection, period: int, areas_in: list[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    period: int,
+    areas_in: list[str] | None = None,
+    boundaries: str = "2024",
 ) -> list[dict]:
     """Rows area, index, value from ``kelisim.measure.diversity_by_area`` ([] without it)."""
     try:
         from kelisim.measure import diversity_by_area
     except ImportError:
         return []
-    frame = _long_frame(composition(con, period=period, areas_in=areas_in))
+    frame = _long_frame(composition(con, period=period, areas_in=areas_in,
+                                    boundaries=boundaries))
     if frame.empty:
         return []
     try:
@@ -195,7 +229,9 @@ def diversity(
     ]
 
 
-def segregation(con: duckdb.DuckDBPyConnection, parent: str, period: int) -> list[dict]:
+def segregation(
+    con: duckdb.DuckDBPyConnection, parent: str, period: int, boundaries: str = "2024"
+) -> list[dict]:
     """Rows index, group, value of segregation across the areas under ``parent``.
 
     Uses ``kelisim.measure.segregation_table``; [] without it or without sub-area data.
@@ -207,10 +243,12 @@ def segregation(con: duckdb.DuckDBPyConnection, parent: str, period: int) -> lis
     children = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT area_code FROM areas WHERE parent_code = ?", [parent]
+            "SELECT DISTINCT area_code FROM areas WHERE parent_code = ? AND boundary_version = ?",
+            [parent, boundaries],
         ).fetchall()
     ]
-    frame = _long_frame(composition(con, period=period, areas_in=children)) if children else None
+    frame = (_long_frame(composition(con, period=period, areas_in=children,
+                                     boundaries=boundaries)) if children else None)
     if frame is None or frame["area"].nunique() < 2:
         return []
     try:
@@ -235,29 +273,30 @@ def indicator_values(
     period: int | None,
     group: str | None,
     index: str | None,
+    boundaries: str = "2024",
 ) -> tuple[dict[str, float], list[str], str | None]:
     """Value per region for the overview map: share | diversity | segregation | tension.
 
     Returns the values, the index names available (diversity, segregation) and the index
     shown (``index`` when available, else the first).
     """
-    regions = region_codes(con)
+    regions = region_codes(con, boundaries)
     if period is None:
         return {}, [], None
     if indicator == "share":
-        rows = composition(con, period=period, areas_in=regions)
+        rows = composition(con, period=period, areas_in=regions, boundaries=boundaries)
         values = {r["area"]: r["share"] for r in rows
                   if r["group"] == group and r["share"] is not None}
         return values, [], None
     if indicator == "diversity":
-        rows = diversity(con, period, regions)
+        rows = diversity(con, period, regions, boundaries)
         names, chosen = _choose_index(rows, index)
         return {r["area"]: r["value"] for r in rows if r["index"] == chosen}, names, chosen
     if indicator == "segregation":
         rows = [
             {**r, "area": code}
             for code in regions
-            for r in segregation(con, code, period)
+            for r in segregation(con, code, period, boundaries)
             if group in (None, r["group"])
         ]
         names, chosen = _choose_index(rows, index)
@@ -507,20 +546,30 @@ def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict
     )
 
 
-def area_detail(con: duckdb.DuckDBPyConnection, area: str, lang: str) -> dict | None:
-    """Everything the area page shows, or None for an unknown area."""
+def area_detail(
+    con: duckdb.DuckDBPyConnection, area: str, lang: str, boundaries: str = "2024"
+) -> dict | None:
+    """Everything the area page shows (population in the borders of ``boundaries``), or None
+    for an unknown area."""
     info = next((a for a in areas(con, lang) if a["area_code"] == area), None)
     if info is None:
         return None
-    rows = composition(con, area=area)
-    latest = max((r["period"] for r in rows if r["count"] is not None), default=None)
+    rows = composition(con, area=area, boundaries=boundaries, totals=True)
+    groups_rows = [r for r in rows if r["group"] != "total"]
+    latest = max((r["period"] for r in groups_rows if r["count"] is not None), default=None)
     return {
         "area_code": area,
         "name": info["name"],
         "level": info["level"],
-        "composition": rows,
-        "indices": diversity(con, latest, [area]) if latest is not None else [],
-        "segregation": segregation(con, area, latest) if latest is not None else [],
+        "boundaries": boundaries,
+        "in_boundaries": con.execute(
+            "SELECT count(*) > 0 FROM areas WHERE area_code = ? AND boundary_version = ?",
+            [area, boundaries]).fetchone()[0],
+        "population": [{"period": r["period"], "count": r["count"]} for r in rows
+                       if r["group"] == "total" and r["count"] is not None],
+        "composition": groups_rows,
+        "indices": diversity(con, latest, [area], boundaries) if latest is not None else [],
+        "segregation": segregation(con, area, latest, boundaries) if latest is not None else [],
         "projections": projections(con, area),
         "tension": alerts(con, area=area, limit=200),
         "incidents": incidents(con, area=area, limit=100),

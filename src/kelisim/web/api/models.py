@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 Indicator = Literal["share", "diversity", "segregation", "tension"]
 Language = Literal["kk", "ru", "en"]
+Boundaries = Literal["2018", "2024"]
 Verdict = Literal["agree", "disagree", "change_tier"]
 
 
@@ -45,6 +46,7 @@ class Alert(BaseModel):
 
 class Overview(BaseModel):
     indicator: Indicator
+    boundaries: Boundaries
     group: str | None
     index: str | None
     indices: list[str]
@@ -128,10 +130,18 @@ class FlaggedItem(BaseModel):
     reviewer: str | None
 
 
+class PopulationRow(BaseModel):
+    period: int
+    count: float
+
+
 class AreaDetail(BaseModel):
     area_code: str
     name: str
     level: str
+    boundaries: Boundaries
+    in_boundaries: bool = Field(description="whether the area exists in these borders")
+    population: list[PopulationRow]
     composition: list[CompositionRow]
     indices: list[IndexRow]
     segregation: list[SegregationRow]

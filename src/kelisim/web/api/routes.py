@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Annotated
 
 import duckdb
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, UploadFile
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from kelisim import store
-from kelisim.errors import InputError
 from kelisim.web import auth, queries
 from kelisim.web.api import models
 from kelisim.web.deps import get_con, language, reader, writer
@@ -24,6 +22,9 @@ Reader = Annotated[auth.User | None, Depends(reader)]
 Analyst = Annotated[auth.User, Depends(writer("analyst"))]
 Admin = Annotated[auth.User, Depends(writer("admin"))]
 Lang = Annotated[models.Language | None, Query(description="kk, ru or en; default: cookie")]
+Borders = Annotated[models.Boundaries, Query(
+    description="border version of maps and series: 2018 (Shymkent split off) or 2024 "
+    "(with Abai, Zhetysu, Ulytau); other years' figures are converted")]
 AreaCode = Annotated[str, Query(pattern=r"^\d{9}$", description="9-digit KATO code")]
 
 
@@ -47,7 +48,7 @@ def cached_json(request: Request, model, lang: str, compute) -> Response:
 
 
 @router.get("/health", tags=["meta"])
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
@@ -73,29 +74,33 @@ def overview_data(
     group: str | None,
     period: int | None,
     index: str | None,
+    boundaries: str = "2024",
 ) -> dict:
-    """The overview map's values; shared by the page and the API."""
+    """The overview map's values in the borders of ``boundaries``; shared by page and API."""
     if indicator == "share" and group is None:
-        group = queries.best_group(con)
+        group = queries.best_group(con, boundaries)
     periods = (
         queries.tension_periods(con)
         if indicator == "tension"
-        else queries.population_periods(con, group if indicator == "share" else None)
+        else queries.population_periods(con, group if indicator == "share" else None,
+                                        boundaries)
     )
     if period is None and periods:
         if indicator == "tension":
             period = periods[-1]
         elif indicator == "share":
-            period = queries.best_period(con, group, "share")
+            period = queries.best_period(con, group, "share", boundaries)
         elif indicator == "diversity":  # the year with indices for the most regions
-            period = max(periods, key=lambda year: (
-                len(queries.indicator_values(con, indicator, year, group, index)[0]), year))
+            period = max(periods, key=lambda year: (len(queries.indicator_values(
+                con, indicator, year, group, index, boundaries)[0]), year))
         else:
-            period = queries.best_period(con)
+            period = queries.best_period(con, boundaries=boundaries)
     names = queries.area_names(con, lang)
-    values, indices, index = queries.indicator_values(con, indicator, period, group, index)
+    values, indices, index = queries.indicator_values(con, indicator, period, group, index,
+                                                      boundaries)
     return {
         "indicator": indicator,
+        "boundaries": boundaries,
         "group": group,
         "index": index,
         "indices": indices,
@@ -118,13 +123,14 @@ async def overview(
     group: str | None = None,
     period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     index: str | None = None,
+    boundaries: Borders = "2024",
     lang: Lang = None,
     fallback: str = Depends(language),
 ):
     """Value per region of one indicator for one period, and the latest alerts."""
     lang = _lang(lang, fallback)
-    return cached_json(request, models.Overview, lang,
-                       lambda: overview_data(con, lang, indicator, group, period, index))
+    return cached_json(request, models.Overview, lang, lambda: overview_data(
+        con, lang, indicator, group, period, index, boundaries))
 
 
 @router.get("/areas", response_model=list[models.Area], tags=["pages"])
@@ -159,14 +165,16 @@ async def area(
     con: Con,
     _: Reader,
     area_code: str,
+    boundaries: Borders = "2024",
     lang: Lang = None,
     fallback: str = Depends(language),
 ):
-    """Composition over time, indices, projections, tension, incidents and flagged items."""
+    """Population and composition over time (in one border version), indices, projections,
+    tension, incidents and flagged items."""
     lang = _lang(lang, fallback)
 
     def compute() -> dict:
-        detail = queries.area_detail(con, area_code, lang)
+        detail = queries.area_detail(con, area_code, lang, boundaries)
         if detail is None:
             raise HTTPException(404, f"No area with KATO code {area_code}.")
         return detail
@@ -280,44 +288,25 @@ def update_incident(con: Con, user: Analyst, incident_id: str, incident: models.
     return queries.incident(con, save_incident(con, user, incident, incident_id))
 
 
-def parse_incident_csv(text: str, name: str) -> list[models.IncidentIn]:
-    """Rows of an incidents CSV (columns as the incidents table; lists split on ';')."""
-    reader_ = csv.DictReader(io.StringIO(text))
-    if not reader_.fieldnames or "date_start" not in reader_.fieldnames:
-        raise InputError(name, 1, "date_start", "the header has no date_start column")
-    unknown = set(reader_.fieldnames) - set(queries.INCIDENT_COLUMNS)
-    if unknown:
-        raise InputError(name, 1, sorted(unknown)[0], "unknown column")
-    parsed = []
-    for row_number, row in enumerate(reader_, start=2):
-        values = {k: (v.strip() or None) for k, v in row.items() if v is not None}
-        for column in ("groups", "sources"):
-            values[column] = [p.strip() for p in (values.get(column) or "").split(";") if p]
-        try:
-            parsed.append(models.IncidentIn(**values))
-        except ValidationError as error:
-            first = error.errors()[0]
-            column = str(first["loc"][0]) if first["loc"] else None
-            raise InputError(name, row_number, column, first["msg"]) from None
-    return parsed
-
-
 def import_incidents(
-    con: duckdb.DuckDBPyConnection, user: auth.User, text: str, name: str
+    con: duckdb.DuckDBPyConnection, user: auth.User, content: bytes, name: str
 ) -> list[str]:
-    """All rows or none: validate the whole file, then insert and audit in one transaction."""
-    rows = parse_incident_csv(text, name)
+    """All rows or none: validate the uploaded file with the foundation's importer (our CSV,
+    ACLED or UCDP GED, as ``kelisim incidents import``), then write and audit together."""
+    from kelisim.incidents import read_incidents, write_incidents
+
+    rows = read_incidents(Path(name).name, content=content)
     with store.transaction(con):
-        ids = [queries.create_incident(con, r.model_dump(), origin="csv") for r in rows]
-        auth.audit(con, user.username, "incident.import", name, {"count": len(ids)})
-    return ids
+        write_incidents(con, rows)
+        auth.audit(con, user.username, "incident.import", name, {"count": len(rows)})
+    return list(rows["incident_id"])
 
 
 @router.post("/incidents/import", response_model=models.ImportResult, tags=["incidents"])
 async def import_incidents_csv(con: Con, user: Analyst, file: UploadFile):
-    """Import a CSV of incidents (analyst); a bad row rejects the whole file."""
-    text = (await file.read()).decode("utf-8-sig")
-    ids = import_incidents(con, user, text, file.filename or "upload.csv")
+    """Import incidents (analyst): our CSV (incident_id, date_start, ...), an ACLED export or a
+    UCDP GED file; a bad row rejects the whole file with a 422 naming file, row and column."""
+    ids = import_incidents(con, user, await file.read(), file.filename or "upload.csv")
     return {"imported": len(ids), "incident_ids": ids}
 
 

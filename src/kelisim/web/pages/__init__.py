@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from kelisim import store
 from kelisim.errors import KelisimError
-from kelisim.web import auth, charts, mapsvg, queries
+from kelisim.web import auth, charts, formats, mapsvg, queries
 from kelisim.web.api import models
 from kelisim.web.api.routes import (
     import_incidents,
@@ -46,19 +46,7 @@ Lang = Annotated[str, Depends(language)]
 YEAR_SECONDS = 365 * 24 * 3600
 
 
-def _count(value) -> str:
-    return "" if value is None else f"{value:,.0f}".replace(",", "\u202f")
-
-
-def _share(value) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
-
-
-def _value(value) -> str:
-    return "" if value is None else f"{value:.3g}"
-
-
-templates.env.filters.update(count=_count, share=_share, value=_value)
+templates.env.filters.update(formats.FILTERS)
 
 
 def render(
@@ -76,7 +64,7 @@ def render(
         request,
         name,
         {"t": translator(lang), "lang": lang, "languages": LANGUAGES, "user": user,
-         "csrf": csrf, "here": here, "attribution": mapsvg.ATTRIBUTION, **context},
+         "csrf": csrf, "here": here, **context},
         status_code=status_code,
     )
     if CSRF_COOKIE not in request.cookies:
@@ -170,9 +158,10 @@ def overview(
     group: str | None = None,
     period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     index: str | None = None,
+    boundaries: models.Boundaries = "2024",
 ):
-    data = overview_data(con, lang, indicator, group or None, period, index or None)
-    frame, paths = mapsvg.region_paths()
+    data = overview_data(con, lang, indicator, group or None, period, index or None, boundaries)
+    frame, paths = mapsvg.region_paths(boundaries)
     values = {v["area"]: v["value"] for v in data["values"]}
     colours, classes = mapsvg.colour_classes(values)
     names = queries.area_names(con, lang)
@@ -185,13 +174,20 @@ def overview(
         request, "overview.html", lang, user, data=data, regions=regions, classes=classes,
         palette=mapsvg.PALETTE, no_data=mapsvg.NO_DATA, width=mapsvg.WIDTH, height=frame.height,
         groups=queries.groups(con, lang), area_names=names,
-        group_names=queries.group_names(con, lang),
+        group_names=queries.group_names(con, lang), boundary_versions=queries.BOUNDARIES,
     )
 
 
 @router.get("/area/{area_code}")
-def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
-    detail = queries.area_detail(con, area_code, lang)
+def area(
+    request: Request,
+    con: Con,
+    user: Reader,
+    lang: Lang,
+    area_code: str,
+    boundaries: models.Boundaries = "2024",
+):
+    detail = queries.area_detail(con, area_code, lang, boundaries)
     if detail is None:
         raise HTTPException(404, f"No area with KATO code {area_code}.")
     t = translator(lang)
@@ -214,6 +210,10 @@ def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
          for r in rows if r["period"] == latest and r["share"] is not None],
         t("composition"),
     )
+    population_chart = charts.line_chart(
+        {t("population"): [(r["period"], r["count"]) for r in detail["population"]]},
+        t("population"),
+    ) if detail["population"] else ""
     totals = queries.projection_totals(con, area_code)
     projection_chart = charts.line_chart(
         {f"{r0['run']} / {r0['scenario']}": [
@@ -234,6 +234,7 @@ def area(request: Request, con: Con, user: Reader, lang: Lang, area_code: str):
         group_codes=group_codes, table=table, group_names=group_names,
         area_names=queries.area_names(con, lang), share_bars=share_bars,
         projection_chart=projection_chart, tension_chart=tension_chart, latest=latest,
+        population_chart=population_chart, boundary_versions=queries.BOUNDARIES,
     )
 
 
@@ -386,9 +387,8 @@ async def import_incidents_page(
     csrf_token: Annotated[str, Form()],
 ):
     user = _page_writer(request, user, "analyst", csrf_token)
-    text = (await file.read()).decode("utf-8-sig")
     try:
-        ids = import_incidents(con, user, text, file.filename or "upload.csv")
+        ids = import_incidents(con, user, await file.read(), file.filename or "upload.csv")
     except KelisimError as error:
         raise HTTPException(422, str(error)) from None
     return RedirectResponse(f"/incidents?imported={len(ids)}", status_code=303)
