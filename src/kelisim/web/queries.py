@@ -2,7 +2,7 @@
 
 Every function takes an open DuckDB connection (a per-request cursor) and returns plain rows
 (lists of dicts) or small dicts; rendering lives in the pages and the API. Measures come from
-``kelisim.measure`` when it is installed; without it those functions return nothing and the
+``kelisim.measure``; where the data cannot give an index the functions return nothing and the
 pages show an empty state.
 """
 
@@ -209,11 +209,9 @@ def diversity(
     areas_in: list[str] | None = None,
     boundaries: str = "2024",
 ) -> list[dict]:
-    """Rows area, index, value from ``kelisim.measure.diversity_by_area`` ([] without it)."""
-    try:
-        from kelisim.measure import diversity_by_area
-    except ImportError:
-        return []
+    """Rows area, index, value from ``kelisim.measure.diversity_by_area``."""
+    from kelisim.measure import diversity_by_area
+
     frame = _long_frame(composition(con, period=period, areas_in=areas_in,
                                     boundaries=boundaries))
     if frame.empty:
@@ -234,12 +232,10 @@ def segregation(
 ) -> list[dict]:
     """Rows index, group, value of segregation across the areas under ``parent``.
 
-    Uses ``kelisim.measure.segregation_table``; [] without it or without sub-area data.
+    Uses ``kelisim.measure.segregation_table``; [] without sub-area data.
     """
-    try:
-        from kelisim.measure import segregation_table
-    except ImportError:
-        return []
+    from kelisim.measure import segregation_table
+
     children = [
         r[0]
         for r in con.execute(
