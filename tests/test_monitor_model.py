@@ -112,7 +112,7 @@ def test_default_recipe_ranks_held_out_constructed_rows():
     grid = model.card["cross_validation"]["average_precision_by_setting"]
     assert len(grid) == 8  # 2 NB C x 2 TF-IDF C x 2 weights
     metrics = monitor_model.evaluate(model, held_out, "text", "relevant")
-    assert metrics["average_precision"] > 0.8
+    assert metrics["average_precision"] > 0.95  # observed 0.985; prevalence is 0.8
 
 
 def test_evaluate_matches_sklearn(fitted, labelled):
