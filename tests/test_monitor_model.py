@@ -68,6 +68,15 @@ def test_nb_log_ratio_matches_the_formula():
     np.testing.assert_allclose(monitor_model.nb_log_ratio(binary, labels), expected, rtol=1e-6)
 
 
+def test_char_ngram_counts_equal_sklearn_transform(fitted, labelled):
+    """The per-word fast path gives exactly scikit-learn's char_wb CountVectorizer counts."""
+    texts = labelled["text"].tolist() + ["a  b\tcc\n\nЖД", "", "   ", "Казахов казахов КАЗАХОВ"]
+    fast = monitor_model.char_ngram_counts(fitted.chars, texts)
+    slow = fitted.chars.transform(texts)
+    assert fast.shape == slow.shape and fast.dtype == slow.dtype
+    assert (fast != slow).nnz == 0
+
+
 def test_stem_prefixes_cut_words_to_five_letters():
     assert monitor_model.stem_prefixes("Казахами и КАЗАХОВ, uyghurs") == "казах и казах, uyghu"
 

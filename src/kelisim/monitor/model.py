@@ -56,6 +56,39 @@ def stem_prefixes(text: str) -> str:
     return _TOKEN.sub(lambda match: match.group(0)[:STEM_LENGTH], text.lower())
 
 
+def char_ngram_counts(vectoriser, texts: list[str]):
+    """``vectoriser.transform(texts)`` for a fitted ``char_wb`` ``CountVectorizer`` (lower-casing,
+    ``min_n`` 1), faster: ``char_wb`` n-grams never cross a whitespace-separated word, so a text's
+    counts are the sum of its words' counts, and each distinct word of the batch is cut into the
+    n-grams of ``" " + word + " "`` once.
+    """
+    from scipy import sparse
+
+    lookup, sizes = vectoriser.vocabulary_.get, range(1, vectoriser.ngram_range[1] + 1)
+    columns_of: dict[str, list[int]] = {}
+    columns: list[int] = []
+    indptr = [0]
+    for text in texts:
+        for word in text.lower().split():
+            word_columns = columns_of.get(word)
+            if word_columns is None:
+                padded = f" {word} "
+                word_columns = columns_of[word] = [
+                    column
+                    for n in sizes
+                    for start in range(len(padded) - n + 1)
+                    if (column := lookup(padded[start : start + n])) is not None
+                ]
+            columns.extend(word_columns)
+        indptr.append(len(columns))
+    counts = sparse.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
+        shape=(len(texts), len(vectoriser.vocabulary_)),
+    )
+    counts.sum_duplicates()
+    return counts
+
+
 def nb_log_ratio(binary, labels: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
     """Log-count ratio r = log((p / |p|_1) / (q / |q|_1)), p = alpha + positive-row feature sums,
     q likewise for negative rows (Wang & Manning 2012, section 2.1)."""
@@ -112,7 +145,7 @@ class MonitorModel:
         if fit:
             self.chars.fit(texts)
             self.words.fit(texts)
-        chars, words = self.chars.transform(texts), self.words.transform(texts)
+        chars, words = char_ngram_counts(self.chars, texts), self.words.transform(texts)
         if fit:
             self.char_idf.fit(chars)
             self.word_idf.fit(words)
