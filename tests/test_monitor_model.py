@@ -68,11 +68,15 @@ def test_nb_log_ratio_matches_the_formula():
     np.testing.assert_allclose(monitor_model.nb_log_ratio(binary, labels), expected, rtol=1e-6)
 
 
-def test_char_ngram_counts_equal_sklearn_transform(fitted, labelled):
-    """The per-word fast path gives exactly scikit-learn's char_wb CountVectorizer counts."""
+def test_fast_counts_equal_sklearn_transform(fitted, labelled):
+    """The fast paths give exactly scikit-learn's CountVectorizer counts."""
     texts = labelled["text"].tolist() + ["a  b\tcc\n\nЖД", "", "   ", "Казахов казахов КАЗАХОВ"]
     fast = monitor_model.char_ngram_counts(fitted.chars, texts)
     slow = fitted.chars.transform(texts)
+    assert fast.shape == slow.shape and fast.dtype == slow.dtype
+    assert (fast != slow).nnz == 0
+    fast = monitor_model.word_ngram_counts(fitted.words, texts)
+    slow = fitted.words.transform(texts)
     assert fast.shape == slow.shape and fast.dtype == slow.dtype
     assert (fast != slow).nnz == 0
 

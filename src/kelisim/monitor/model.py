@@ -56,37 +56,64 @@ def stem_prefixes(text: str) -> str:
     return _TOKEN.sub(lambda match: match.group(0)[:STEM_LENGTH], text.lower())
 
 
+def _counts(columns_per_text, texts: list[str], width: int):
+    from scipy import sparse
+
+    columns: list[int] = []
+    indptr = [0]
+    for text in texts:
+        columns.extend(columns_per_text(text))
+        indptr.append(len(columns))
+    counts = sparse.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
+        shape=(len(texts), width),
+    )
+    counts.sum_duplicates()
+    return counts
+
+
 def char_ngram_counts(vectoriser, texts: list[str]):
     """``vectoriser.transform(texts)`` for a fitted ``char_wb`` ``CountVectorizer`` (lower-casing,
     ``min_n`` 1), faster: ``char_wb`` n-grams never cross a whitespace-separated word, so a text's
     counts are the sum of its words' counts, and each distinct word of the batch is cut into the
     n-grams of ``" " + word + " "`` once.
     """
-    from scipy import sparse
-
     lookup, sizes = vectoriser.vocabulary_.get, range(1, vectoriser.ngram_range[1] + 1)
     columns_of: dict[str, list[int]] = {}
-    columns: list[int] = []
-    indptr = [0]
-    for text in texts:
+
+    def word_columns(word: str) -> list[int]:
+        padded = f" {word} "
+        return [
+            column
+            for n in sizes
+            for start in range(len(padded) - n + 1)
+            if (column := lookup(padded[start : start + n])) is not None
+        ]
+
+    def columns(text: str) -> list[int]:
+        found: list[int] = []
         for word in text.lower().split():
-            word_columns = columns_of.get(word)
-            if word_columns is None:
-                padded = f" {word} "
-                word_columns = columns_of[word] = [
-                    column
-                    for n in sizes
-                    for start in range(len(padded) - n + 1)
-                    if (column := lookup(padded[start : start + n])) is not None
-                ]
-            columns.extend(word_columns)
-        indptr.append(len(columns))
-    counts = sparse.csr_matrix(
-        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
-        shape=(len(texts), len(vectoriser.vocabulary_)),
-    )
-    counts.sum_duplicates()
-    return counts
+            cached = columns_of.get(word)
+            if cached is None:
+                cached = columns_of[word] = word_columns(word)
+            found.extend(cached)
+        return found
+
+    return _counts(columns, texts, len(vectoriser.vocabulary_))
+
+
+def word_ngram_counts(vectoriser, texts: list[str]):
+    """``vectoriser.transform(texts)`` for a fitted word 1-2-gram ``CountVectorizer``, without
+    scikit-learn's per-feature counting loop."""
+    lookup = vectoriser.vocabulary_.get
+    preprocess, tokenise = vectoriser.build_preprocessor(), vectoriser.build_tokenizer()
+
+    def columns(text: str) -> list[int]:
+        tokens = tokenise(preprocess(text))
+        grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        return [column for gram in grams if (column := lookup(gram)) is not None]
+
+    return _counts(columns, texts, len(vectoriser.vocabulary_))
 
 
 def nb_log_ratio(binary, labels: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
@@ -145,7 +172,7 @@ class MonitorModel:
         if fit:
             self.chars.fit(texts)
             self.words.fit(texts)
-        chars, words = char_ngram_counts(self.chars, texts), self.words.transform(texts)
+        chars, words = char_ngram_counts(self.chars, texts), word_ngram_counts(self.words, texts)
         if fit:
             self.char_idf.fit(chars)
             self.word_idf.fit(words)
