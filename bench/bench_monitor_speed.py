@@ -10,7 +10,10 @@ when present in this build) and aggregation + spike detection.
 Texts: the Russian comments in /work/shared/data/hate_speech_ru (read only, nothing copied)
 when present, else constructed sentences from the test fixture. Usage:
 
-    .venv/bin/python bench/bench_monitor_speed.py [--docs 5000]
+    .venv/bin/python bench/bench_monitor_speed.py [--docs 5000] [--model DIR]
+
+--model DIR classifies with a trained model (e.g. the one kept by
+bench/bench_monitor_quality.py --save-model DIR); reading the model file is not timed.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def load_texts(count: int, rng: np.random.Generator) -> tuple[list[str], str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=5000)
+    parser.add_argument("--model", help="folder of a trained model (default: rules only)")
     args = parser.parse_args()
     if not 100 <= args.docs <= 50_000:
         print("--docs must be between 100 and 50000")
@@ -94,12 +98,14 @@ def main() -> int:
     timings["ids + stories (MinHash/LSH)"] = time.process_time() - start
 
     try:
-        from kelisim.monitor.classify import classify_batch
+        from kelisim.monitor.classify import classify_batch, load_models
     except ModuleNotFoundError:
         classify_batch = None
     if classify_batch is not None:
+        if args.model:
+            load_models(args.model)  # reading the model file is not classification
         start = time.process_time()
-        classes = classify_batch(cleaned, languages)
+        classes = classify_batch(cleaned, languages, args.model)
         timings["classification (extraction + rules + model)"] = time.process_time() - start
     else:
         print("note: kelisim.monitor.classify is not in this build; classification NOT measured")
@@ -125,6 +131,7 @@ def main() -> int:
     counts = pd.Series(languages).value_counts().to_dict()
     print(f"texts: {args.docs} from {origin}; mean length {np.mean([len(t) for t in texts]):.0f}")
     print(f"languages found: {counts}")
+    print(f"model: {args.model or 'none (rules only)'}")
     for stage, seconds in timings.items():
         print(f"  {stage:<46} {seconds:7.3f} CPU s  {args.docs / seconds:10,.0f} docs/s")
     rate = args.docs / total

@@ -50,7 +50,9 @@ def test_with_a_model_scores_come_from_the_model(tmp_path):
     frame = pd.concat(
         [constructed_eval(lang).assign(language=lang) for lang in ("ru", "en")], ignore_index=True
     )
-    fitted = monitor_model.train(frame, "text", "relevant", cs=(4.0,), class_weights=(None,))
+    fitted = monitor_model.train(
+        frame, "text", "relevant", nb_cs=(0.3,), tfidf_cs=(4.0,), nb_weights=(0.5,)
+    )
     monitor_model.save(fitted, tmp_path / "relevance")
     out = classify_batch(TEXTS, LANGUAGES, model_dir=str(tmp_path))
     assert out["model"].eq("kelisim-monitor-relevance").all()

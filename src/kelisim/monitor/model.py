@@ -1,18 +1,29 @@
-"""Trainable relevance / hostility model: character and word n-grams plus rule features.
+"""Trainable relevance / hostility model: two linear views of the same n-gram counts, averaged.
 
-Features: character 1-5-grams within word boundaries and word 1-2-grams (down-weighted by
-``WORD_WEIGHT``), each with sublinear TF-IDF (Salton & Buckley 1988), plus the rule summary of
-``rules.rule_features``. The classifier is an L2 logistic regression (scikit-learn, liblinear);
-C and the class weighting are chosen by stratified cross-validated average precision, with the
-vectorisers fitted once on all training texts (unsupervised). The decision threshold maximises F1
-on the out-of-fold scores. ``save``/``load`` write ``model.joblib`` with a model card
-(``model_card.json`` and ``model_card.md``, after Mitchell et al. 2019).
+Counts: character 1-5-grams within word boundaries and word 1-2-grams over tokens cut to their
+first ``STEM_LENGTH`` letters (a stemmer-free normalisation of Russian and Kazakh inflection),
+both with ``min_df=2``, plus the rule summary of ``rules.rule_features``.
+
+- NB view: binarised counts scaled by the naive-Bayes log-count ratio, then an L2 logistic
+  regression (NB-LR, the logistic variant of NBSVM: Wang & Manning 2012, "Baselines and Bigrams",
+  ACL, section 2.3).
+- TF-IDF view: sublinear TF-IDF (Salton & Buckley 1988), words down-weighted by ``WORD_WEIGHT``,
+  then an L2 logistic regression.
+
+The score is ``nb_weight * p_nb + (1 - nb_weight) * p_tfidf``. Both C values and ``nb_weight`` are
+chosen by stratified cross-validated average precision on the training rows only (the log-count
+ratio is refitted inside every fold; vocabularies and IDF weights are unsupervised and fitted once).
+The decision threshold maximises F1 on the out-of-fold scores. ``save``/``load`` write
+``model.joblib`` with a model card (``model_card.json`` and ``model_card.md``, after Mitchell et
+al. 2019).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,59 +35,160 @@ from kelisim.monitor.rules import RULE_FEATURES, RuleResult, apply_rules, rule_f
 TARGETS = ("relevance", "hostility")
 MODEL_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
-DEFAULT_CS = (4.0, 16.0)
-DEFAULT_CLASS_WEIGHTS = (None, "balanced")
+STEM_LENGTH = 5
 WORD_WEIGHT = 0.5
+NB_ALPHA = 1.0
+DEFAULT_NB_CS = (0.1, 0.3)
+DEFAULT_TFIDF_CS = (4.0, 16.0)
+DEFAULT_NB_WEIGHTS = (0.5, 0.7)
+RECIPE = (
+    f"counts: char_wb 1-5-grams and word 1-2-grams over tokens cut to {STEM_LENGTH} letters "
+    f"(min_df 2) + rule features {', '.join(RULE_FEATURES)}; NB view: binary counts x NB "
+    f"log-count ratio (alpha {NB_ALPHA}) -> logistic regression; TF-IDF view: sublinear TF-IDF "
+    f"(words x{WORD_WEIGHT}) -> logistic regression; score = nb_weight * NB + (1 - nb_weight) * "
+    "TF-IDF"
+)
+_TOKEN = re.compile(r"\w+")
+
+
+def stem_prefixes(text: str) -> str:
+    """Lower-cased text with every word cut to its first ``STEM_LENGTH`` characters."""
+    return _TOKEN.sub(lambda match: match.group(0)[:STEM_LENGTH], text.lower())
+
+
+def _counts(columns_per_text, texts: list[str], width: int):
+    from scipy import sparse
+
+    columns: list[int] = []
+    indptr = [0]
+    for text in texts:
+        columns.extend(columns_per_text(text))
+        indptr.append(len(columns))
+    counts = sparse.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
+        shape=(len(texts), width),
+    )
+    counts.sum_duplicates()
+    return counts
+
+
+def char_ngram_counts(vectoriser, texts: list[str]):
+    """``vectoriser.transform(texts)`` for a fitted ``char_wb`` ``CountVectorizer`` (lower-casing,
+    ``min_n`` 1), faster: ``char_wb`` n-grams never cross a whitespace-separated word, so a text's
+    counts are the sum of its words' counts, and each distinct word of the batch is cut into the
+    n-grams of ``" " + word + " "`` once.
+    """
+    lookup, sizes = vectoriser.vocabulary_.get, range(1, vectoriser.ngram_range[1] + 1)
+    columns_of: dict[str, list[int]] = {}
+
+    def word_columns(word: str) -> list[int]:
+        padded = f" {word} "
+        return [
+            column
+            for n in sizes
+            for start in range(len(padded) - n + 1)
+            if (column := lookup(padded[start : start + n])) is not None
+        ]
+
+    def columns(text: str) -> list[int]:
+        found: list[int] = []
+        for word in text.lower().split():
+            cached = columns_of.get(word)
+            if cached is None:
+                cached = columns_of[word] = word_columns(word)
+            found.extend(cached)
+        return found
+
+    return _counts(columns, texts, len(vectoriser.vocabulary_))
+
+
+def word_ngram_counts(vectoriser, texts: list[str]):
+    """``vectoriser.transform(texts)`` for a fitted word 1-2-gram ``CountVectorizer``, without
+    scikit-learn's per-feature counting loop."""
+    lookup = vectoriser.vocabulary_.get
+    preprocess, tokenise = vectoriser.build_preprocessor(), vectoriser.build_tokenizer()
+
+    def columns(text: str) -> list[int]:
+        tokens = tokenise(preprocess(text))
+        grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        return [column for gram in grams if (column := lookup(gram)) is not None]
+
+    return _counts(columns, texts, len(vectoriser.vocabulary_))
+
+
+def nb_log_ratio(binary, labels: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
+    """Log-count ratio r = log((p / |p|_1) / (q / |q|_1)), p = alpha + positive-row feature sums,
+    q likewise for negative rows (Wang & Manning 2012, section 2.1)."""
+    positive = alpha + np.asarray(binary[labels == 1].sum(axis=0)).ravel()
+    negative = alpha + np.asarray(binary[labels == 0].sum(axis=0)).ravel()
+    return np.log(positive / positive.sum()) - np.log(negative / negative.sum())
+
+
+def _classifier(c: float):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, solver="liblinear", max_iter=1000)
 
 
 class MonitorModel:
-    """Linear model over n-gram and rule features; ``predict_proba(texts, languages)``."""
+    """NB-LR and TF-IDF-LR over shared n-gram counts; ``predict_proba(texts, languages)``."""
 
     def __init__(self, target: str) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
         self.target = target
         self.threshold = 0.5
         self.card: dict = {}
-        self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(1, 5), min_df=2, sublinear_tf=True, dtype=np.float32
+        self.chars = CountVectorizer(
+            analyzer="char_wb", ngram_range=(1, 5), min_df=2, dtype=np.float32
         )
-        self.words = TfidfVectorizer(
+        self.words = CountVectorizer(
             analyzer="word",
-            ngram_range=(1, 2),
+            preprocessor=stem_prefixes,
             token_pattern=r"(?u)\b\w+\b",
-            sublinear_tf=True,
+            ngram_range=(1, 2),
+            min_df=2,
             dtype=np.float32,
         )
-        self.classifier = None
+        self.char_idf = TfidfTransformer(sublinear_tf=True)
+        self.word_idf = TfidfTransformer(sublinear_tf=True)
+        self.nb_ratio: np.ndarray | None = None
+        self.nb_classifier = None
+        self.tfidf_classifier = None
+        self.nb_weight = 0.5
 
-    def features(
+    def views(
         self,
         texts: list[str],
         languages: list[str | None],
         fit: bool = False,
         rule_results: list[RuleResult] | None = None,
     ):
-        """Sparse feature matrix; ``fit=True`` fits the vocabularies and IDF weights first.
-
-        ``rule_results`` (one ``RuleResult`` per text) saves re-running the rules.
-        """
+        """The two unweighted feature matrices ``(binary, tfidf)``; ``fit=True`` fits the
+        vocabularies and IDF weights first. ``rule_results`` (one per text) saves re-running
+        the rules."""
         from scipy import sparse
 
         if fit:
             self.chars.fit(texts)
             self.words.fit(texts)
+        chars, words = char_ngram_counts(self.chars, texts), word_ngram_counts(self.words, texts)
+        if fit:
+            self.char_idf.fit(chars)
+            self.word_idf.fit(words)
         if rule_results is None:
             rule_results = [apply_rules(t, lang) for t, lang in zip(texts, languages, strict=True)]
-        rules = [rule_features(result) for result in rule_results]
-        return sparse.hstack(
-            [
-                self.chars.transform(texts),
-                self.words.transform(texts) * WORD_WEIGHT,
-                sparse.csr_matrix(np.array(rules, dtype=np.float32).reshape(len(texts), -1)),
-            ],
+        rules = sparse.csr_matrix(
+            np.array([rule_features(r) for r in rule_results], dtype=np.float32).reshape(
+                len(texts), -1
+            )
+        )
+        binary = sparse.hstack([chars.sign(), words.sign(), rules], format="csr")
+        tfidf = sparse.hstack(
+            [self.char_idf.transform(chars), self.word_idf.transform(words) * WORD_WEIGHT, rules],
             format="csr",
         )
+        return binary, tfidf
 
     def predict_proba(
         self,
@@ -84,15 +196,21 @@ class MonitorModel:
         languages: list[str | None],
         rule_results: list[RuleResult] | None = None,
     ) -> np.ndarray:
-        """Probability of the positive class for each text."""
-        matrix = self.features(texts, languages, rule_results=rule_results)
-        return self.classifier.predict_proba(matrix)[:, 1]
+        """Probability-like score of the positive class for each text (the weighted average)."""
+        binary, tfidf = self.views(texts, languages, rule_results=rule_results)
+        nb = self.nb_classifier.predict_proba(binary.multiply(self.nb_ratio).tocsr())[:, 1]
+        plain = self.tfidf_classifier.predict_proba(tfidf)[:, 1]
+        return self.nb_weight * nb + (1 - self.nb_weight) * plain
 
 
-def _classifier(c: float, class_weight: str | None):
-    from sklearn.linear_model import LogisticRegression
+def _fit_nb(binary, labels: np.ndarray, c: float):
+    ratio = nb_log_ratio(binary, labels)
+    return ratio, _classifier(c).fit(binary.multiply(ratio).tocsr(), labels)
 
-    return LogisticRegression(C=c, class_weight=class_weight, solver="liblinear", max_iter=1000)
+
+def _nb_scores(binary_fit, labels, binary_test, c: float) -> np.ndarray:
+    ratio, fitted = _fit_nb(binary_fit, labels, c)
+    return fitted.predict_proba(binary_test.multiply(ratio).tocsr())[:, 1]
 
 
 def binary_labels(values: pd.Series, threshold: float = 0.5) -> np.ndarray:
@@ -131,12 +249,14 @@ def train(
     *,
     language_col: str | None = "language",
     label_threshold: float = 0.5,
-    cs: tuple[float, ...] = DEFAULT_CS,
-    class_weights: tuple[str | None, ...] = DEFAULT_CLASS_WEIGHTS,
+    nb_cs: tuple[float, ...] = DEFAULT_NB_CS,
+    tfidf_cs: tuple[float, ...] = DEFAULT_TFIDF_CS,
+    nb_weights: tuple[float, ...] = DEFAULT_NB_WEIGHTS,
     folds: int = 3,
     seed: int = 0,
 ) -> MonitorModel:
-    """Fit a ``MonitorModel``; C and class weights by ``folds``-fold cross-validated AP.
+    """Fit a ``MonitorModel``; both C values and the NB weight by ``folds``-fold cross-validated
+    average precision on these rows only.
 
     The returned model carries ``card`` (a dict for the model card) and ``threshold``.
     """
@@ -152,22 +272,28 @@ def train(
     if positives < folds or len(labels) - positives < folds:
         raise ArgumentError(label_col, f"needs at least {folds} positive and negative rows")
     model = MonitorModel(target)
-    matrix = model.features(texts, languages, fit=True)
+    binary, tfidf = model.views(texts, languages, fit=True)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(splitter.split(np.zeros(len(labels)), labels))
+    nb_oof = {c: np.zeros(len(labels)) for c in nb_cs}
+    tfidf_oof = {c: np.zeros(len(labels)) for c in tfidf_cs}
+    for fit_idx, test_idx in splits:
+        for c in nb_cs:
+            nb_oof[c][test_idx] = _nb_scores(binary[fit_idx], labels[fit_idx], binary[test_idx], c)
+        for c in tfidf_cs:
+            fitted = _classifier(c).fit(tfidf[fit_idx], labels[fit_idx])
+            tfidf_oof[c][test_idx] = fitted.predict_proba(tfidf[test_idx])[:, 1]
     cv_ap, oof = {}, {}
-    for c in cs:
-        for weight in class_weights:
-            scores = np.zeros(len(labels))
-            for fit_idx, test_idx in splits:
-                fitted = _classifier(c, weight).fit(matrix[fit_idx], labels[fit_idx])
-                scores[test_idx] = fitted.predict_proba(matrix[test_idx])[:, 1]
-            cv_ap[(c, weight)] = float(average_precision_score(labels, scores))
-            oof[(c, weight)] = scores
+    for nb_c, tfidf_c, weight in itertools.product(nb_cs, tfidf_cs, nb_weights):
+        scores = weight * nb_oof[nb_c] + (1 - weight) * tfidf_oof[tfidf_c]
+        cv_ap[(nb_c, tfidf_c, weight)] = float(average_precision_score(labels, scores))
+        oof[(nb_c, tfidf_c, weight)] = scores
     best = max(cv_ap, key=cv_ap.get)
+    nb_c, tfidf_c, model.nb_weight = best
+    model.nb_ratio, model.nb_classifier = _fit_nb(binary, labels, nb_c)
+    model.tfidf_classifier = _classifier(tfidf_c).fit(tfidf, labels)
     grid = np.linspace(0.05, 0.95, 19)
     f1s = [f1_score(labels, oof[best] >= t) for t in grid]
-    model.classifier = _classifier(*best).fit(matrix, labels)
     model.threshold = float(grid[int(np.argmax(f1s))])
     model.card = {
         "name": f"kelisim-monitor-{target}",
@@ -180,17 +306,29 @@ def train(
             "label_column": label_col,
             "label_threshold": label_threshold,
         },
-        "features": "char_wb 1-5-grams + word 1-2-grams (x"
-        + str(WORD_WEIGHT)
-        + "), sublinear TF-IDF; rule features "
-        + ", ".join(RULE_FEATURES),
-        "classifier": {"type": "LogisticRegression", "C": best[0], "class_weight": best[1]},
+        "features": RECIPE,
+        "classifier": {
+            "type": "average of NB-LR and TF-IDF-LR (liblinear, L2)",
+            "nb_C": nb_c,
+            "tfidf_C": tfidf_c,
+            "nb_weight": model.nb_weight,
+        },
         "threshold": model.threshold,
         "cross_validation": {
             "folds": folds,
             "seed": seed,
             "average_precision_by_setting": {
-                f"C={c},class_weight={w}": v for (c, w), v in cv_ap.items()
+                f"nb_C={n},tfidf_C={t},nb_weight={w}": v for (n, t, w), v in cv_ap.items()
+            },
+            "average_precision_by_view": {
+                **{
+                    f"nb_only,C={c}": float(average_precision_score(labels, s))
+                    for c, s in nb_oof.items()
+                },
+                **{
+                    f"tfidf_only,C={c}": float(average_precision_score(labels, s))
+                    for c, s in tfidf_oof.items()
+                },
             },
             "average_precision": cv_ap[best],
             "f1_at_threshold": float(max(f1s)),
