@@ -64,13 +64,11 @@ def test_overview_share_by_region_and_language(client, headers):
     assert data["alerts"][0]["alert_id"] == "a2"
 
 
-def test_overview_tension_and_missing_measures(client, headers):
+def test_overview_tension(client, headers):
     tension = client.get("/api/overview?indicator=tension", headers=headers["vic"]).json()
     assert tension["period"] == 2024
     assert {v["area"]: v["value"] for v in tension["values"]} == {
         "110000000": pytest.approx(0.2), "550000000": pytest.approx(0.5)}
-    diversity = client.get("/api/overview?indicator=diversity", headers=headers["vic"])
-    assert diversity.status_code == 200  # empty until kelisim.measure provides its function
 
 
 def test_bad_parameters_give_clear_422(client, headers):
@@ -246,24 +244,19 @@ def test_wrong_password_is_refused(client):
     assert reply.status_code == 401
 
 
-def _fractionalization(long_frame):
-    """Stand-in for kelisim.measure.diversity_by_area: 1 - sum of squared shares (Simpson)."""
-    import pandas as pd
+def test_diversity_map_uses_complete_compositions_only(tmp_path):
+    import duckdb
 
-    shares = long_frame.groupby("area")["count"].transform(lambda c: c / c.sum())
-    value = 1 - (shares**2).groupby(long_frame["area"]).sum()
-    return pd.DataFrame({"area": value.index, "index": "fractionalization",
-                         "value": value.to_numpy()})
-
-
-def test_diversity_map_uses_the_measure_function(tmp_path, monkeypatch):
-    import kelisim.measure
-
-    monkeypatch.setattr(kelisim.measure, "diversity_by_area", _fractionalization, raising=False)
-    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
-        data = c.get("/api/overview?indicator=diversity",
+    path = seed_store(tmp_path / "k.duckdb")
+    with duckdb.connect(str(path)) as con:  # constructed: one group of 5,000 published
+        con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
+                    "VALUES ('test', '390000000', 'total', 2021, 5000), "
+                    "('test', '390000000', 'ukrainian', 2021, 400)")
+    with client_for(path) as c:
+        data = c.get("/api/overview?indicator=diversity&index=fractionalization",
                      headers=bearer(c, "vic")).json()
     assert data["period"] == 2021 and data["index"] == "fractionalization"
     values = {v["area"]: v["value"] for v in data["values"]}
+    # kelisim.measure's fractionalization, 1 - sum of squared shares, computed by hand
     assert values["550000000"] == pytest.approx(1 - 0.5**2 - 0.4**2 - 0.1**2)
-    assert data["indices"] == ["fractionalization"]
+    assert "390000000" not in values  # 8% of the population published: no index shown

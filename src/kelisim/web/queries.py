@@ -195,12 +195,32 @@ def region_codes(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> li
         "ORDER BY area_code", [boundaries]).fetchall()]
 
 
-def _long_frame(rows: list[dict]):
+# An area's published groups must make up at least this share of its 'total' row before an
+# index of its composition is shown: a partial composition gives wrong numbers (a region where
+# only one group is published would show diversity 0).
+COMPLETE_SHARE = 0.99
+
+
+def _complete_long_frame(rows: list[dict]):
+    """Long frame (area, group, period, count) of the areas whose composition is complete.
+
+    ``rows`` include the 'total' rows. An area without a total is taken as complete (an
+    imported table of its groups); 'not_stated' counts towards completeness but is not a group.
+    """
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=["area", "group", "period", "count", "share"])
     frame = frame.dropna(subset=["count"])
-    return frame[~frame["group"].isin(["not_stated"])][["area", "group", "period", "count"]]
+    is_total = frame["group"] == "total"
+    totals = frame[is_total].set_index(["area", "period"])["count"]
+    groups = frame[~is_total]
+    covered = groups.groupby(["area", "period"])["count"].sum()
+    total = totals.reindex(covered.index)
+    complete = covered.index[total.isna().to_numpy() | (covered >= COMPLETE_SHARE * total)
+                             .to_numpy()]
+    keep = pd.MultiIndex.from_frame(groups[["area", "period"]]).isin(complete)
+    groups = groups[keep & (groups["group"] != "not_stated").to_numpy()]
+    return groups[["area", "group", "period", "count"]]
 
 
 def diversity(
@@ -212,8 +232,8 @@ def diversity(
     """Rows area, index, value from ``kelisim.measure.diversity_by_area``."""
     from kelisim.measure import diversity_by_area
 
-    frame = _long_frame(composition(con, period=period, areas_in=areas_in,
-                                    boundaries=boundaries))
+    frame = _complete_long_frame(composition(con, period=period, areas_in=areas_in,
+                                             boundaries=boundaries, totals=True))
     if frame.empty:
         return []
     try:
@@ -243,8 +263,9 @@ def segregation(
             [parent, boundaries],
         ).fetchall()
     ]
-    frame = (_long_frame(composition(con, period=period, areas_in=children,
-                                     boundaries=boundaries)) if children else None)
+    frame = (_complete_long_frame(composition(con, period=period, areas_in=children,
+                                              boundaries=boundaries, totals=True))
+             if children else None)
     if frame is None or frame["area"].nunique() < 2:
         return []
     try:
