@@ -226,45 +226,21 @@ def test_smoothing_adds_each_area_to_itself():
     np.testing.assert_allclose(smooth_counts([[1, 0], [0, 2]], matrix), [[1, 2], [1, 2]])
 
 
-def test_egohood_indices_prefix_aspatial_names():
-    aspatial = pytest.importorskip("kelisim.measure.aspatial")
+def test_egohood_indices_prefix_aspatial_names_and_profile_narrows_with_distance():
+    from kelisim.measure.aspatial import segregation_indices
     from kelisim.measure.spatial import egohood_indices, multiscalar_profile
 
     smoothed = kernel(QUEEN.coords, "triangular", 250.0)
     table = egohood_indices(COUNTS, smoothed, NAMES)
-    direct = aspatial.segregation_indices(smooth_counts(COUNTS, smoothed), names=NAMES)
+    direct = segregation_indices(smooth_counts(COUNTS, smoothed), names=NAMES)
     assert (table["index"] == "egohood_" + direct["index"]).all()
-    profile = multiscalar_profile(COUNTS, QUEEN.coords, [150.0, 300.0], NAMES)
-    assert sorted(profile.distance.unique()) == [150.0, 300.0]
-
-
-def test_egohood_and_profile_plumbing_with_a_stand_in_aspatial_suite(monkeypatch):
-    # a stand-in for kelisim.measure.aspatial (built by another module): Duncan's D per group,
-    # so the smoothing, naming and distance bookkeeping are tested here on their own
-    import sys
-    import types
-
-    import pandas as pd
-
-    from kelisim.measure.spatial import egohood_indices, multiscalar_profile
-
-    def segregation_indices(counts, names=None, **params):
-        rest = counts.sum(axis=1, keepdims=True) - counts
-        d = 0.5 * np.abs(counts / counts.sum(0) - rest / rest.sum(0)).sum(0)
-        return pd.DataFrame({"index": "dissimilarity", "group": names, "value": d})
-
-    stand_in = types.ModuleType("kelisim.measure.aspatial")
-    stand_in.segregation_indices = segregation_indices
-    monkeypatch.setitem(sys.modules, "kelisim.measure.aspatial", stand_in)
-    smoothing = kernel(QUEEN.coords, "triangular", 250.0)
-    table = egohood_indices(COUNTS, smoothing, NAMES)
-    expected = segregation_indices(smooth_counts(COUNTS, smoothing), NAMES)
-    assert table["index"].unique().tolist() == ["egohood_dissimilarity"]
-    np.testing.assert_allclose(table.value, expected.value)
-    aspatial = segregation_indices(COUNTS, NAMES).value.to_numpy()
-    assert (table.value.to_numpy() < aspatial).all()  # smoothing evens out the map
-    profile = multiscalar_profile(COUNTS, QUEEN.coords, [150.0, 400.0, 1000.0], NAMES)
+    np.testing.assert_allclose(table.value, direct.value)
+    d = "dissimilarity"
+    smoothed_d = egohood_indices(COUNTS, smoothed, NAMES, indices=d).value.to_numpy()
+    assert (smoothed_d < segregation_indices(COUNTS, NAMES, d).value.to_numpy()).all()
+    profile = multiscalar_profile(COUNTS, QUEEN.coords, [150.0, 400.0, 1000.0], NAMES, indices=d)
     assert profile.columns.tolist() == ["distance", "index", "group", "value"]
+    assert profile["index"].unique().tolist() == ["egohood_dissimilarity"]
     group_a = profile[profile.group == "a"].value.to_numpy()
     assert group_a[0] > group_a[1] > group_a[2]  # wider environments, lower segregation
 

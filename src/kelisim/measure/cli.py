@@ -48,7 +48,7 @@ def measure(
     """Print segregation and diversity indices as rows index, group, value (+ lower, upper)."""
     import pandas as pd
 
-    from kelisim.measure.aspatial import ALL_INDICES, counts_from_long, resolve_indices
+    from kelisim.measure.aspatial import ALL_INDICES, resolve_indices
 
     if output_format not in FORMATS:
         raise ArgumentError("--format", f"must be one of {', '.join(FORMATS)}")
@@ -56,8 +56,7 @@ def measure(
         raise ArgumentError("--weights", "spatial indices need both --geometry and --weights")
     if bootstrap < 0 or bootstrap == 1:
         raise ArgumentError("--bootstrap", f"use 0 (off) or at least 2 replicates, not {bootstrap}")
-    frame = _read(input_path)
-    counts, areas, groups = counts_from_long(frame, area, group, count, path=str(input_path))
+    frame, counts, areas, groups = read_counts(input_path, area, group, count)
     requested = None if index is None else [n.strip() for n in index.split(",") if n.strip()]
     if requested == ["all"]:
         aspatial_names, spatial_names = list(ALL_INDICES), None
@@ -91,17 +90,28 @@ def measure(
     typer.echo(_render(result, output_format))
 
 
-def _read(path: Path):
+def read_counts(path: str | Path, area: str, group: str, count: str):
+    """Read a tidy CSV/Parquet counts file for ``kelisim measure`` and ``kelisim enclaves``.
+
+    Returns (frame, counts[area, group], area ids, group names); every row is checked by
+    :func:`kelisim.measure.aspatial.counts_from_long`, which raises the InputErrors.
+    """
     import pandas as pd
 
+    from kelisim.measure.aspatial import counts_from_long
+
+    path = Path(path)
     if not path.exists():
         raise InputError(path, None, None, "file not found")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, OSError) as error:
         raise InputError(path, None, None, f"cannot be read: {error}") from error
+    counts, areas, groups = counts_from_long(frame, area, group, count, path=str(path))
+    return frame, counts, areas, groups
 
 
 def _aspatial_part(groups, names, seed):

@@ -30,6 +30,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from kelisim.errors import ArgumentError
+from kelisim.measure.aspatial import Table, dissimilarity, segregation_indices
 from kelisim.measure.weights import KERNEL_CUTOFF, SpatialWeights, kernel
 
 WONG_INDICES = ("boundary_spatial_dissimilarity", "perimeter_area_spatial_dissimilarity")
@@ -114,11 +115,9 @@ def _safe_divide(numerator, denominator):
 
 
 def _dissimilarity(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Duncan & Duncan (1955) D of each group against the rest, per group."""
-    rest = totals[:, None] - counts
-    return 0.5 * np.abs(_safe_divide(counts, counts.sum(0)) - _safe_divide(rest, rest.sum(0))).sum(
-        0
-    )
+    """Duncan & Duncan (1955) D of each group against the rest (aspatial.dissimilarity)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return dissimilarity(Table.from_counts(counts, totals))
 
 
 def _weighted_share_gaps(shares: np.ndarray, weights: sp.csr_array) -> np.ndarray:
@@ -602,8 +601,6 @@ def egohood_indices(
     counts, weights: SpatialWeights | sp.csr_array, names: Sequence[str] | None = None, **params
 ) -> pd.DataFrame:
     """Aspatial indices computed on egohood (smoothed) counts; index names get 'egohood_'."""
-    from kelisim.measure.aspatial import segregation_indices
-
     values, group_names = validate_counts(counts, names)
     table = segregation_indices(smooth_counts(values, weights), names=group_names, **params)
     return table.assign(index="egohood_" + table["index"].astype(str))
