@@ -39,6 +39,11 @@ def measure(
     weights: str | None = typer.Option(
         None, "--weights", help="Spatial weights: queen, rook, knn:K or distance:D."
     ),
+    decay_scale: float | None = typer.Option(
+        None,
+        "--decay-scale",
+        help="Distance-decay scale in the CRS's units (default: 1 mile when the CRS is in metres).",
+    ),
     bootstrap: int = typer.Option(
         0, "--bootstrap", help="Bootstrap replicates for bias-corrected values and 95% limits."
     ),
@@ -75,7 +80,7 @@ def measure(
     if within is not None:
         parts.append(_within_part(frame, area, within, areas, str(input_path)))
     if weights is not None and spatial_names != []:
-        parts.append(_spatial_part(geometry, areas, groups, weights, spatial_names))
+        parts.append(_spatial_part(geometry, areas, groups, weights, spatial_names, decay_scale))
 
     def statistic(table):
         return pd.concat([part(table) for part in parts], ignore_index=True)
@@ -149,14 +154,14 @@ def _within_part(frame, area, within, areas, path):
     return part
 
 
-def _spatial_part(geometry, areas, groups, spec, names):
-    try:
-        from kelisim.measure.spatial import spatial_indices
-        from kelisim.measure.weights import build_weights
-    except ModuleNotFoundError as error:
-        raise ArgumentError("--weights", "spatial indices are not installed") from error
+def _spatial_part(geometry, areas, groups, spec, names, decay_scale):
+    from kelisim.measure.spatial import spatial_indices
+    from kelisim.measure.weights import build_weights
+
     weights = build_weights(geometry, areas, spec)
-    return lambda table: spatial_indices(table, weights, names=groups, indices=names or None)
+    return lambda table: spatial_indices(
+        table, weights, names=groups, indices=names or None, decay_scale=decay_scale
+    )
 
 
 def _render(result, output_format: str) -> str:

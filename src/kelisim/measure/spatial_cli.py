@@ -82,8 +82,8 @@ def register(app: typer.Typer) -> None:
             raise ArgumentError("--local", "the local table has no GeoJSON form; use csv or json")
         _, counts, ids, names = read_counts(input_path, area, group, count)
         chosen = [g.strip() for g in groups.split(",")] if groups else None
-        shapes, geographic = read_area_geometry(geometry, ids, geometry_id, project)
-        spatial = weights_from_geometry(shapes, ids, weights, geographic)
+        shapes, geographic, unit = read_area_geometry(geometry, ids, geometry_id, project)
+        spatial = weights_from_geometry(shapes, ids, weights, geographic, unit)
         options = dict(
             groups=chosen,
             permutations=permutations,
