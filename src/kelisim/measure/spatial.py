@@ -260,28 +260,36 @@ def decay_product(
             stacklevel=2,
         )
     # small tiles of points adjacent in the KD-tree's leaf order are compact in space; each
-    # tile meets, densely, only the tiles whose bounding boxes come within the cut-off radius
-    leaf_order = tree.indices
+    # tile meets, densely, only the later tiles whose bounding boxes come within the cut-off
+    # radius, and C's symmetry adds each such block's transpose: every pair is computed once
+    order = tree.indices
+    xy, values, own = coords[order], matrix[order], self_distance[order]
+    sums = np.zeros_like(out)
     starts = np.arange(0, n, _TILE)
-    lows = np.minimum.reduceat(coords[leaf_order], starts, axis=0)
-    highs = np.maximum.reduceat(coords[leaf_order], starts, axis=0)
-    tiles = [leaf_order[start : start + _TILE] for start in starts]
+    lows = np.minimum.reduceat(xy, starts, axis=0)
+    highs = np.maximum.reduceat(xy, starts, axis=0)
+    members = [np.arange(start, min(n, start + _TILE)) for start in starts]
     columns_per_chunk = max(_TILE, _BLOCK_ENTRIES // _TILE)
-    for index, rows in enumerate(tiles):
-        gap = np.maximum(0.0, np.maximum(lows - highs[index], lows[index] - highs))
-        near = np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
-        # the tile itself first, so its own points sit on the first chunk's diagonal
-        candidates = np.concatenate([rows] + [tiles[k] for k in near if k != index])
+    for index, rows in enumerate(members):
+        later = slice(index, None)
+        gap = np.maximum(0.0, np.maximum(lows[later] - highs[index], lows[index] - highs[later]))
+        near = index + np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
+        # the tile itself first (near[0] == index): its own points sit on the first diagonal
+        candidates = np.concatenate([members[k] for k in near])
+        block = slice(rows[0], rows[-1] + 1)
         for first in range(0, candidates.size, columns_per_chunk):
             chunk = candidates[first : first + columns_per_chunk]
-            weights = cdist(coords[rows], coords[chunk])
-            if first == 0:
-                local = np.arange(rows.size)
-                weights[local, local] = self_distance[rows]
+            weights = cdist(xy[block], xy[chunk])
+            own_block = rows.size if first == 0 else 0
+            if own_block:
+                local = np.arange(own_block)
+                weights[local, local] = own[block]
             weights -= smallest
             np.multiply(weights, -1.0 / decay_scale, out=weights)
             np.exp(weights, out=weights)
-            out[rows] += weights @ matrix[chunk]
+            sums[block] += weights @ values[chunk]
+            sums[chunk[own_block:]] += weights[:, own_block:].T @ values[block]
+    out[order] = sums
     return out
 
 
