@@ -26,14 +26,17 @@ it is computed exactly, streamed, in O(N^2) time.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
+from threadpoolctl import threadpool_limits
 
 from kelisim.errors import ArgumentError
 from kelisim.measure.aspatial import Table, dissimilarity, segregation_indices
@@ -264,32 +267,44 @@ def decay_product(
     # radius, and C's symmetry adds each such block's transpose: every pair is computed once
     order = tree.indices
     xy, values, own = coords[order], matrix[order], self_distance[order]
-    sums = np.zeros_like(out)
     starts = np.arange(0, n, _TILE)
     lows = np.minimum.reduceat(xy, starts, axis=0)
     highs = np.maximum.reduceat(xy, starts, axis=0)
     members = [np.arange(start, min(n, start + _TILE)) for start in starts]
     columns_per_chunk = max(_TILE, _BLOCK_ENTRIES // _TILE)
-    for index, rows in enumerate(members):
-        later = slice(index, None)
-        gap = np.maximum(0.0, np.maximum(lows[later] - highs[index], lows[index] - highs[later]))
-        near = index + np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
-        # the tile itself first (near[0] == index): its own points sit on the first diagonal
-        candidates = np.concatenate([members[k] for k in near])
-        block = slice(rows[0], rows[-1] + 1)
-        for first in range(0, candidates.size, columns_per_chunk):
-            chunk = candidates[first : first + columns_per_chunk]
-            weights = cdist(xy[block], xy[chunk])
-            own_block = rows.size if first == 0 else 0
-            if own_block:
-                local = np.arange(own_block)
-                weights[local, local] = own[block]
-            weights -= smallest
-            np.multiply(weights, -1.0 / decay_scale, out=weights)
-            np.exp(weights, out=weights)
-            sums[block] += weights @ values[chunk]
-            sums[chunk[own_block:]] += weights[:, own_block:].T @ values[block]
-    out[order] = sums
+
+    def accumulate(tiles: range) -> np.ndarray:
+        sums = np.zeros_like(out)
+        for index in tiles:
+            rows = members[index]
+            later = slice(index, None)
+            gap = np.maximum(lows[later] - highs[index], lows[index] - highs[later])
+            np.maximum(gap, 0.0, out=gap)
+            near = index + np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
+            # the tile itself first (near[0] == index): its own points sit on the first diagonal
+            candidates = np.concatenate([members[k] for k in near])
+            block = slice(rows[0], rows[-1] + 1)
+            for first in range(0, candidates.size, columns_per_chunk):
+                chunk = candidates[first : first + columns_per_chunk]
+                weights = cdist(xy[block], xy[chunk])
+                own_block = rows.size if first == 0 else 0
+                if own_block:
+                    local = np.arange(own_block)
+                    weights[local, local] = own[block]
+                weights -= smallest
+                np.multiply(weights, -1.0 / decay_scale, out=weights)
+                np.exp(weights, out=weights)
+                sums[block] += weights @ values[chunk]
+                sums[chunk[own_block:]] += weights[:, own_block:].T @ values[block]
+        return sums
+
+    # one thread per core, each with every workers-th tile and its own sums (added in a fixed
+    # order: deterministic); BLAS kept single-threaded, as its threads thrash on small products
+    workers = min(os.cpu_count() or 1, len(members))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        shares = [range(first, len(members), workers) for first in range(workers)]
+        parts = list(pool.map(accumulate, shares))
+    out[order] = sum(parts)
     return out
 
 
