@@ -219,27 +219,27 @@ def bench_suite(n: int, groups: int, draws: int) -> None:
 
 COLD_KELISIM = """
 import time; start = time.perf_counter()
-import numpy as np
-import kelisim.measure.aspatial as aspatial
+import kelisim.measure
 imported = time.perf_counter()
-aspatial.segregation_indices(np.array([[10, 0, 3], [0, 10, 4], [5, 5, 5]]), None, "all")
+from kelisim.measure.aspatial import segregation_indices
+segregation_indices([[10, 0, 3], [0, 10, 4], [5, 5, 5]], None, "all")
 print(imported - start, time.perf_counter() - start)
 """
 COLD_PYSAL = """
 import time; start = time.perf_counter()
 import pandas as pd
-import segregation.multigroup as multigroup
+import segregation.singlegroup as singlegroup
 imported = time.perf_counter()
-multigroup.MultiGini(pd.DataFrame({"a": [10, 0, 3], "b": [0, 10, 4]}), ["a", "b"])
+singlegroup.Gini(pd.DataFrame({"a": [10, 0, 3], "t": [12, 10, 9]}), "a", "t")
 print(imported - start, time.perf_counter() - start)
 """
 
 
 def bench_cold_start(with_pysal: bool) -> None:
     print("\n[d] cold start in a fresh process: import, then import + first index call")
-    peers = [("kelisim (import kelisim.measure.aspatial; every index)", COLD_KELISIM)]
+    peers = [("kelisim (import kelisim.measure; every aspatial index)", COLD_KELISIM)]
     if with_pysal:
-        peers.append(("PySAL (import segregation.multigroup; MultiGini, numba JIT)", COLD_PYSAL))
+        peers.append(("PySAL (import segregation.singlegroup; Gini, numba JIT)", COLD_PYSAL))
     figures = []
     for label, code in peers:
         done = subprocess.run(
