@@ -23,6 +23,8 @@ from kelisim.measure import diversity
 
 # Groups handled per pass in the per-group kernels: bounds temporary memory to ~32 * N floats.
 GROUP_BLOCK = 32
+# Groups per task of the simulated corrections: small, so the threads share the work evenly.
+RANDOM_BLOCK = 8
 
 
 @dataclass(frozen=True)
@@ -253,18 +255,25 @@ def expected_random_dissimilarity(tab: Table) -> np.ndarray:
 
 
 def simulated_random_mean(
-    tab: Table, index: Callable[[Table], np.ndarray], simulations: int, rng: np.random.Generator
+    tab: Table,
+    index: Callable[[Table], np.ndarray],
+    simulations: int,
+    generators: Sequence[np.random.Generator],
 ) -> np.ndarray:
     """Mean of ``index`` over ``simulations`` random allocations x_ik ~ Binomial(t_i, P_k),
-    area totals held, all groups of the table at once (Carrington & Troske 1997)."""
+    area totals held (Carrington & Troske 1997); group k draws from ``generators[k]``, and the
+    index is computed for all groups of the table at once."""
     if simulations < 2:
         raise ArgumentError("simulations", f"needs at least 2 simulations, got {simulations}")
     t = np.rint(tab.t).astype(np.int64)
     results = np.empty((simulations, tab.x.shape[1]))
+    draw = np.empty(tab.x.shape, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         for s in range(simulations):
             # Each column is its own group-vs-rest comparison: area totals stay t.
-            results[s] = index(Table.from_counts(rng.binomial(t[:, None], tab.overall_shares), t))
+            for k, (rng, share) in enumerate(zip(generators, tab.overall_shares, strict=True)):
+                draw[:, k] = rng.binomial(t, share)
+            results[s] = index(Table.from_counts(draw, t))
     # A very small group can draw no persons at all; such draws define no index and are skipped.
     return np.nanmean(results, axis=0)
 
@@ -306,37 +315,40 @@ def _folded_normal_mode(theta: np.ndarray) -> np.ndarray:
 def _random_index_groups(
     tab: Table, which: set[str], simulations: int, draws: int, seed
 ) -> dict[str, np.ndarray]:
-    """Random-allocation and bias corrections, GROUP_BLOCK groups at a time.
+    """Random-allocation and bias corrections, RANDOM_BLOCK groups at a time.
 
     Modified D uses its exact expectation; modified Gini and Allen et al.'s bias correction are
-    simulated, each block with its own generator spawned from ``seed`` (so the values do not
-    depend on the threads), blocks running on every core (numpy's samplers and sorts release
-    the GIL).
+    simulated, each group drawing from its own generator spawned from ``seed`` (so the values
+    depend on the seed only, not on blocks or threads); blocks run on every core in threads
+    (numpy's samplers and sorts release the GIL).
     """
-    starts = range(0, tab.x.shape[1], GROUP_BLOCK)
-    generators = np.random.default_rng(seed).spawn(len(starts))
+    generators = np.random.default_rng(seed).spawn(tab.x.shape[1])
 
-    def run(start: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        block = tab.block(slice(start, start + GROUP_BLOCK))
+    def run(start: int) -> dict[str, np.ndarray]:
+        columns = slice(start, start + RANDOM_BLOCK)
+        block, rngs = tab.block(columns), generators[columns]
         out = {}
         if "modified_dissimilarity" in which:
             expected = expected_random_dissimilarity(block)
             out["modified_dissimilarity"] = _corrected(dissimilarity(block), expected)
         if "modified_gini" in which:
-            expected = simulated_random_mean(block, gini, simulations, rng)
+            expected = simulated_random_mean(block, gini, simulations, rngs)
             out["modified_gini"] = _corrected(gini(block), expected)
         if "bias_corrected_dissimilarity" in which:
-            out["bias_corrected_dissimilarity"] = _bias_corrected_dissimilarity(block, draws, rng)
+            out["bias_corrected_dissimilarity"] = _bias_corrected_dissimilarity(block, draws, rngs)
         return out
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        parts = list(pool.map(run, starts, generators))
+        parts = list(pool.map(run, range(0, tab.x.shape[1], RANDOM_BLOCK)))
     return {name: np.concatenate([part[name] for part in parts]) for name in which}
 
 
-def _bias_corrected_dissimilarity(tab: Table, draws: int, rng: np.random.Generator) -> np.ndarray:
+def _bias_corrected_dissimilarity(
+    tab: Table, draws: int, generators: Sequence[np.random.Generator]
+) -> np.ndarray:
     """Allen et al. (2015), eq. 9: D_bc = 2 D - mean D(b) over multinomial redraws of each
-    group's and its rest's distribution over areas (margins X_k, Y_k held)."""
+    group's and its rest's distribution over areas (margins X_k, Y_k held); group k draws
+    from ``generators[k]``."""
     if draws < 2:
         raise ArgumentError("draws", f"needs at least 2 draws, got {draws}")
     observed = dissimilarity(tab)
@@ -344,12 +356,15 @@ def _bias_corrected_dissimilarity(tab: Table, draws: int, rng: np.random.Generat
     n_group = np.rint(tab.group_totals).astype(np.int64)
     rest_totals = column_sums(rest)
     n_rest = np.rint(rest_totals).astype(np.int64)
-    p_group = (tab.x / tab.group_totals).T
-    p_rest = (rest / rest_totals).T
+    p_group = tab.x / tab.group_totals
+    p_rest = rest / rest_totals
+    group = np.empty(tab.x.shape)
+    others = np.empty(tab.x.shape)
     total = np.zeros_like(observed)
     for _ in range(draws):
-        group = rng.multinomial(n_group, p_group).T.astype(float)
-        others = rng.multinomial(n_rest, p_rest).T.astype(float)
+        for k, rng in enumerate(generators):
+            group[:, k] = rng.multinomial(n_group[k], p_group[:, k])
+            others[:, k] = rng.multinomial(n_rest[k], p_rest[:, k])
         t = group + others
         P = column_sums(group) / column_sums(t)
         with np.errstate(invalid="ignore", divide="ignore"):
