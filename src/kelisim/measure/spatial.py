@@ -633,9 +633,12 @@ def spatial_indices(
         ),
     ]
     results: dict[str, np.ndarray] = {}
-    for members, compute in families:
-        if any(i in wanted for i in members):
-            results.update(compute())
+    # the products here are small or skinny: BLAS threads only contend (with each other and
+    # with the decay product's own threads)
+    with threadpool_limits(1, user_api="blas"):
+        for members, compute in families:
+            if any(i in wanted for i in members):
+                results.update(compute())
     empty = (values.sum(axis=0) == 0) | ((totals[:, None] - values).sum(axis=0) == 0)
     rows = [
         (index, group, float("nan") if empty[k] else float(results[index][k]))
