@@ -23,6 +23,7 @@ from kelisim.measure.aspatial import (
     concentration_profile,
     concentration_profile_curve,
     counts_from_long,
+    dissimilarity,
     gini,
     multi_gini,
     segregation_indices,
@@ -128,19 +129,31 @@ def test_folded_normal_mode_solves_its_equation():
         assert m == pytest.approx(expected, abs=1e-7)
 
 
-def test_random_allocation_mean_matches_exact_expectation():
-    # Carrington & Troske (1997): E[D] under random allocation. With many areas of 10 persons
-    # and P = 0.5, E[D] = 2 E|k/10 - 1/2|, k ~ Binomial(10, 1/2), enumerated exactly here
-    # (independent of the simulation; the realised P differs from 1/2 by ~0.002 only).
+def test_exact_random_allocation_dissimilarity_matches_enumeration_and_simulation():
+    # Carrington & Troske (1997): E[D] under random allocation. With areas of 10 persons and
+    # P = 0.5, E[D] = 2 E|k/10 - 1/2|, k ~ Binomial(10, 1/2), enumerated here; with unequal
+    # sizes the closed form (de Moivre's mean absolute deviation) is checked against a
+    # direct enumeration per area and against the seeded simulation.
     from scipy.stats import binom
 
-    from kelisim.measure.aspatial import _random_allocation_means
+    from kelisim.measure.aspatial import expected_random_dissimilarity, simulated_random_mean
 
-    tab = Table.from_counts(np.array([[5, 5]] * 5000))
-    d_null, _ = _random_allocation_means(tab, 40, np.random.default_rng(0))
     ks = np.arange(11)
     expected_d = 2 * (binom.pmf(ks, 10, 0.5) * np.abs(ks / 10 - 0.5)).sum()
-    assert d_null[0] == pytest.approx(expected_d, rel=0.005)
+    even = Table.from_counts(np.array([[5, 5]] * 50))
+    assert expected_random_dissimilarity(even)[0] == pytest.approx(expected_d, rel=1e-12)
+    sizes = np.array([1, 3, 7, 20, 55, 140, 400])
+    counts = np.column_stack([np.round(sizes * 0.3), sizes - np.round(sizes * 0.3)])
+    tab = Table.from_counts(counts)
+    P = tab.overall_shares
+    enumerated = [
+        sum(binom.pmf(k, n, P) * np.abs(k - n * P) for k in range(n + 1)) for n in sizes
+    ]
+    by_hand = np.sum(enumerated, axis=0) / (2 * sizes.sum() * P * (1 - P))
+    np.testing.assert_allclose(expected_random_dissimilarity(tab), by_hand, rtol=1e-10)
+    many = Table.from_counts(np.tile(counts, (300, 1)))
+    simulated = simulated_random_mean(many, dissimilarity, 40, np.random.default_rng(0).spawn(2))
+    np.testing.assert_allclose(simulated, expected_random_dissimilarity(many), rtol=0.01)
 
 
 def test_random_corrections_are_seeded_and_near_zero_under_random_allocation():
@@ -184,7 +197,10 @@ def test_invariant_to_area_order_and_count_scale(counts, random, scale):
 @given(count_tables)
 def test_bounds(counts):
     out = segregation_indices(counts, None, [n for n in SCALE_FREE if n != "polarization_er"])
-    unit = out[~out["index"].isin(["entropy", "effective_groups", "mutual_information"])]
+    # Hong & Sadahiro's R is not bounded by 1: counts [[3, 0], [1, 1]] give group 0 (P = 0.8)
+    # R = (0.8 - 0.725 + 0.15) / 0.2 = 1.125 (worked by hand; PySAL's ConProf agrees)
+    unbounded = ["entropy", "effective_groups", "mutual_information", "concentration_profile"]
+    unit = out[~out["index"].isin(unbounded)]
     assert ((unit["value"] >= -1e-12) & (unit["value"] <= 1 + 1e-12)).all()
     v = values(out)
     assert 0 <= v[("mutual_information", "")] <= v[("entropy", "")] + 1e-12

@@ -83,9 +83,25 @@ def test_errors(counts_file, tmp_path, monkeypatch, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_spatial_indices_without_spatial_modules(counts_file, monkeypatch):
-    # When kelisim.measure.spatial is absent the command must say so, not fail obscurely.
-    monkeypatch.setitem(sys.modules, "kelisim.measure.spatial", None)
-    result = run(counts_file, "--geometry", counts_file, "--weights", "queen")
-    assert isinstance(result.exception, ArgumentError)
-    assert "not installed" in str(result.exception)
+def test_decay_scale_defaults_to_a_mile_on_a_metric_crs(counts_file, tmp_path):
+    # three constructed 1 km squares in UTM metres: with a 1-unit scale exp(-d) underflowed
+    # and the distance-decay indices came out NaN; the default is now Massey & Denton's mile
+    geopandas = pytest.importorskip("geopandas")
+    import shapely
+
+    squares = [shapely.box(1000.0 * i, 0.0, 1000.0 * (i + 1), 1000.0) for i in range(3)]
+    frame = geopandas.GeoDataFrame({"area": ["a1", "a2", "a3"]}, geometry=squares)
+    metric = tmp_path / "metric.geojson"
+    frame.set_crs("EPSG:32642").to_file(metric)
+    args = ("--weights", "queen", "--index", "spatial_proximity", "--format", "csv")
+    result = run(counts_file, "--geometry", metric, *args)
+    assert result.exit_code == 0, result.output
+    values = pd.read_csv(pd.io.common.StringIO(result.output))["value"]
+    assert values.notna().all() and (values > 0.9).all()
+    with pytest.warns(RuntimeWarning, match="decay_scale"):
+        tiny = run(counts_file, "--geometry", metric, *args, "--decay-scale", "1")
+    assert tiny.exit_code == 0
+    unknown = tmp_path / "unknown.gpkg"
+    frame.to_file(unknown)  # no CRS: the unit is unknown, the scale must be given
+    error = run(counts_file, "--geometry", unknown, *args).exception
+    assert isinstance(error, ArgumentError) and error.argument == "decay_scale"

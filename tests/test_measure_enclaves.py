@@ -269,9 +269,9 @@ def test_cli_total_group_and_local_table(files, monkeypatch, capsys, tmp_path):
     )
     assert code == 0
     local = pd.read_csv(pd.io.common.StringIO(out), dtype={"area": str})
-    assert set(local["group"]) == {"uzbek", "kazakh", "unlisted"}
+    assert set(local["group"]) == {"uzbek", "kazakh", "residual"}
     assert (local.groupby("area")["total"].first() == totals.set_index("area")["count"]).all()
     over = pd.concat([frame, totals.assign(count=1)])
     over.to_csv(with_total, index=False)
     code, _, err = run_cli(monkeypatch, capsys, with_total, "--geometry", geometry)
-    assert code == 2 and "exceed its total" in err
+    assert code == 2 and "above its total" in err

@@ -9,6 +9,7 @@ computation of their formulas; closed forms are worked by hand in each test.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ N = SIDE * SIDE
 POLYGONS = jittered_grid(SIDE, cell=100.0)
 COUNTS = synthetic_counts(N, 3)
 NAMES = ["a", "b", "c"]
-QUEEN = weights_from_geometry(POLYGONS, np.arange(N), "queen")
+QUEEN = weights_from_geometry(POLYGONS, np.arange(N), "queen", unit="metre")
 
 PYSAL_CLASSES = {
     "spatial_dissimilarity": "SpatialDissim",
@@ -137,11 +138,12 @@ def test_decay_product_streams_in_blocks(monkeypatch):
 
 def test_two_distant_segregated_points_have_proximity_two():
     # P_xx = P_yy = 1 (c_12 ~ 0, c_ii = 1 for points), P_tt = 1/2: SP = (5 + 5) / (10 / 2) = 2
-    table = spatial_indices([[5, 0], [0, 5]], [[0.0, 0.0], [100.0, 0.0]], ["a", "b"])
+    xy = [[0.0, 0.0], [100.0, 0.0]]
+    table = spatial_indices([[5, 0], [0, 5]], xy, ["a", "b"], decay_scale=5.0)
     values = _values(table, "a")
     assert values["spatial_proximity"] == pytest.approx(2.0)
     assert values["distance_decay_isolation"] == pytest.approx(1.0)
-    assert values["distance_decay_interaction"] == pytest.approx(0.0)
+    assert values["distance_decay_interaction"] == pytest.approx(0.0, abs=1e-8)  # exp(-20)
 
 
 def test_complete_segregation_across_a_border_closed_form():
@@ -155,7 +157,7 @@ def test_complete_segregation_across_a_border_closed_form():
     weights = weights_from_geometry(squares, np.arange(16), "queen")
     west = np.arange(16) % 4 < 2
     counts = np.column_stack([west * 10.0, (~west) * 10.0])
-    values = _values(spatial_indices(counts, weights, ["a", "b"]), "a")
+    values = _values(spatial_indices(counts, weights, ["a", "b"], decay_scale=1.0), "a")
     crossing = sum(1 for i, j in zip(*weights.matrix.nonzero(), strict=True) if west[i] != west[j])
     assert crossing == 20 and weights.matrix.sum() == 84
     assert values["spatial_dissimilarity"] == pytest.approx(1 - crossing / 84)
@@ -196,7 +198,6 @@ def test_bad_input_is_refused_or_warned():
 
 
 def test_geographic_weights_refused_for_distance_indices():
-    from dataclasses import replace
 
     lonlat = replace(QUEEN, geographic=True)
     with pytest.raises(ArgumentError, match="lon/lat"):
@@ -226,45 +227,21 @@ def test_smoothing_adds_each_area_to_itself():
     np.testing.assert_allclose(smooth_counts([[1, 0], [0, 2]], matrix), [[1, 2], [1, 2]])
 
 
-def test_egohood_indices_prefix_aspatial_names():
-    aspatial = pytest.importorskip("kelisim.measure.aspatial")
+def test_egohood_indices_prefix_aspatial_names_and_profile_narrows_with_distance():
+    from kelisim.measure.aspatial import segregation_indices
     from kelisim.measure.spatial import egohood_indices, multiscalar_profile
 
     smoothed = kernel(QUEEN.coords, "triangular", 250.0)
     table = egohood_indices(COUNTS, smoothed, NAMES)
-    direct = aspatial.segregation_indices(smooth_counts(COUNTS, smoothed), names=NAMES)
+    direct = segregation_indices(smooth_counts(COUNTS, smoothed), names=NAMES)
     assert (table["index"] == "egohood_" + direct["index"]).all()
-    profile = multiscalar_profile(COUNTS, QUEEN.coords, [150.0, 300.0], NAMES)
-    assert sorted(profile.distance.unique()) == [150.0, 300.0]
-
-
-def test_egohood_and_profile_plumbing_with_a_stand_in_aspatial_suite(monkeypatch):
-    # a stand-in for kelisim.measure.aspatial (built by another module): Duncan's D per group,
-    # so the smoothing, naming and distance bookkeeping are tested here on their own
-    import sys
-    import types
-
-    import pandas as pd
-
-    from kelisim.measure.spatial import egohood_indices, multiscalar_profile
-
-    def segregation_indices(counts, names=None, **params):
-        rest = counts.sum(axis=1, keepdims=True) - counts
-        d = 0.5 * np.abs(counts / counts.sum(0) - rest / rest.sum(0)).sum(0)
-        return pd.DataFrame({"index": "dissimilarity", "group": names, "value": d})
-
-    stand_in = types.ModuleType("kelisim.measure.aspatial")
-    stand_in.segregation_indices = segregation_indices
-    monkeypatch.setitem(sys.modules, "kelisim.measure.aspatial", stand_in)
-    smoothing = kernel(QUEEN.coords, "triangular", 250.0)
-    table = egohood_indices(COUNTS, smoothing, NAMES)
-    expected = segregation_indices(smooth_counts(COUNTS, smoothing), NAMES)
-    assert table["index"].unique().tolist() == ["egohood_dissimilarity"]
-    np.testing.assert_allclose(table.value, expected.value)
-    aspatial = segregation_indices(COUNTS, NAMES).value.to_numpy()
-    assert (table.value.to_numpy() < aspatial).all()  # smoothing evens out the map
-    profile = multiscalar_profile(COUNTS, QUEEN.coords, [150.0, 400.0, 1000.0], NAMES)
+    np.testing.assert_allclose(table.value, direct.value)
+    d = "dissimilarity"
+    smoothed_d = egohood_indices(COUNTS, smoothed, NAMES, indices=d).value.to_numpy()
+    assert (smoothed_d < segregation_indices(COUNTS, NAMES, d).value.to_numpy()).all()
+    profile = multiscalar_profile(COUNTS, QUEEN.coords, [150.0, 400.0, 1000.0], NAMES, indices=d)
     assert profile.columns.tolist() == ["distance", "index", "group", "value"]
+    assert profile["index"].unique().tolist() == ["egohood_dissimilarity"]
     group_a = profile[profile.group == "a"].value.to_numpy()
     assert group_a[0] > group_a[1] > group_a[2]  # wider environments, lower segregation
 
@@ -289,3 +266,28 @@ def test_property_invariance_to_order_and_scale_hypothesis():
         np.testing.assert_allclose(table.value.to_numpy(), base, rtol=1e-8, atol=1e-12)
 
     check()
+
+
+def test_decay_scale_is_required_without_a_unit_and_never_underflows_silently():
+    # constructed: QUEEN's cells are 100 units wide (self distances ~77); with a scale of 0.1
+    # exp(-d / scale) underflowed to 0 everywhere and the indices came out NaN without a word
+    unitless = replace(QUEEN, unit=None)
+    with pytest.raises(ArgumentError, match="unit is unknown"):
+        spatial_indices(COUNTS, unitless, NAMES, ["spatial_proximity"])
+    with pytest.raises(ArgumentError, match="decay_scale"):
+        spatial_indices(COUNTS, QUEEN, NAMES, ["spatial_proximity"], decay_scale=0.0)
+    with pytest.warns(RuntimeWarning, match="decay_scale 0.1 is tiny"):
+        table = spatial_indices(COUNTS, QUEEN, NAMES, list(DECAY_INDICES), decay_scale=0.1)
+    assert table.value.notna().all()
+    # each area alone: isolation is the group's own share, averaged over its members
+    shares = COUNTS / COUNTS.sum(1, keepdims=True)
+    alone = (COUNTS * shares).sum(0) / COUNTS.sum(0)
+    np.testing.assert_allclose(_values(table, "a")["distance_decay_isolation"], alone[0])
+    default = spatial_indices(COUNTS, QUEEN, NAMES, ["spatial_proximity"]).value
+    mile = spatial_indices(COUNTS, unitless, NAMES, ["spatial_proximity"], decay_scale=1609.344)
+    np.testing.assert_array_equal(default, mile.value)
+
+
+def test_a_kernel_reaching_no_neighbour_warns():
+    with pytest.warns(RuntimeWarning, match="reaches no other area"):
+        kernel(QUEEN.coords, "gaussian", 1e-3)

@@ -8,19 +8,23 @@ differences from PySAL ``segregation`` are in docs/indices.md.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import xlogy
+from scipy.special import gammaln, xlogy
 
 from kelisim.errors import ArgumentError, InputError
 from kelisim.measure import diversity
 
 # Groups handled per pass in the per-group kernels: bounds temporary memory to ~32 * N floats.
 GROUP_BLOCK = 32
+# Groups per task of the simulated corrections: small, so the threads share the work evenly.
+RANDOM_BLOCK = 8
 
 
 @dataclass(frozen=True)
@@ -231,23 +235,47 @@ def _corrected(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     )
 
 
-def _random_allocation_means(
-    tab: Table, simulations: int, rng: np.random.Generator, which: tuple = (dissimilarity, gini)
-) -> list[np.ndarray]:
-    """Mean of each index in `which` over `simulations` random allocations
-    x_ik ~ Binomial(t_i, P_k), area totals held (one set of draws serves every index)."""
+def expected_random_dissimilarity(tab: Table) -> np.ndarray:
+    """E[D] under random allocation, x_ik ~ Binomial(t_i, P_k) with area sizes and P_k held,
+    exactly: sum_i E|x_ik - t_i P_k| / (2 T P_k (1 - P_k)) (Carrington & Troske 1997, JBES
+    15(4):402), each term de Moivre's binomial mean absolute deviation
+    E|x - t P| = 2 nu (1 - P) b(nu; t, P), nu = floor(t P) + 1 (Diaconis & Zabell 1991,
+    Statist. Sci. 6(3):284, eq. 1.1). Sizes are rounded to whole persons.
+    """
+    t = np.rint(tab.t)[:, None]
+    P = tab.overall_shares
+    nu = np.floor(t * P) + 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_pmf = (
+            gammaln(t + 1.0) - gammaln(nu + 1.0) - gammaln(t - nu + 1.0)
+            + nu * np.log(P) + (t - nu) * np.log1p(-P)
+        )
+        deviation = np.where(nu <= t, 2.0 * nu * (1.0 - P) * np.exp(log_pmf), 0.0)
+    return column_sums(deviation) / (2.0 * t.sum() * P * (1.0 - P))
+
+
+def simulated_random_mean(
+    tab: Table,
+    index: Callable[[Table], np.ndarray],
+    simulations: int,
+    generators: Sequence[np.random.Generator],
+) -> np.ndarray:
+    """Mean of ``index`` over ``simulations`` random allocations x_ik ~ Binomial(t_i, P_k),
+    area totals held (Carrington & Troske 1997); group k draws from ``generators[k]``, and the
+    index is computed for all groups of the table at once."""
     if simulations < 2:
         raise ArgumentError("simulations", f"needs at least 2 simulations, got {simulations}")
     t = np.rint(tab.t).astype(np.int64)
-    results = np.empty((len(which), simulations, tab.x.shape[1]))
+    results = np.empty((simulations, tab.x.shape[1]))
+    draw = np.empty(tab.x.shape, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         for s in range(simulations):
             # Each column is its own group-vs-rest comparison: area totals stay t.
-            draw = Table.from_counts(rng.binomial(t[:, None], tab.overall_shares), totals=t)
-            for j, index in enumerate(which):
-                results[j, s] = index(draw)
+            for k, (rng, share) in enumerate(zip(generators, tab.overall_shares, strict=True)):
+                draw[:, k] = rng.binomial(t, share)
+            results[s] = index(Table.from_counts(draw, t))
     # A very small group can draw no persons at all; such draws define no index and are skipped.
-    return list(np.nanmean(results, axis=1))
+    return np.nanmean(results, axis=0)
 
 
 def density_corrected_dissimilarity(tab: Table) -> np.ndarray:
@@ -287,29 +315,40 @@ def _folded_normal_mode(theta: np.ndarray) -> np.ndarray:
 def _random_index_groups(
     tab: Table, which: set[str], simulations: int, draws: int, seed
 ) -> dict[str, np.ndarray]:
-    """Random-allocation and bias corrections, seeded once, GROUP_BLOCK groups at a time
-    (smaller temporaries are reused by the allocator instead of being mapped afresh)."""
-    rng = np.random.default_rng(seed)
-    modified = {"modified_dissimilarity": dissimilarity, "modified_gini": gini}
-    wanted = [name for name in modified if name in which]
-    blocks: dict[str, list[np.ndarray]] = {name: [] for name in which}
-    for start in range(0, tab.x.shape[1], GROUP_BLOCK):
-        block = tab.block(slice(start, start + GROUP_BLOCK))
-        if wanted:
-            indices = tuple(modified[n] for n in wanted)
-            means = _random_allocation_means(block, simulations, rng, indices)
-            for name, expected in zip(wanted, means, strict=True):
-                blocks[name].append(_corrected(modified[name](block), expected))
+    """Random-allocation and bias corrections, RANDOM_BLOCK groups at a time.
+
+    Modified D uses its exact expectation; modified Gini and Allen et al.'s bias correction are
+    simulated, each group drawing from its own generator spawned from ``seed`` (so the values
+    depend on the seed only, not on blocks or threads); blocks run on every core in threads
+    (numpy's samplers and sorts release the GIL).
+    """
+    generators = np.random.default_rng(seed).spawn(tab.x.shape[1])
+
+    def run(start: int) -> dict[str, np.ndarray]:
+        columns = slice(start, start + RANDOM_BLOCK)
+        block, rngs = tab.block(columns), generators[columns]
+        out = {}
+        if "modified_dissimilarity" in which:
+            expected = expected_random_dissimilarity(block)
+            out["modified_dissimilarity"] = _corrected(dissimilarity(block), expected)
+        if "modified_gini" in which:
+            expected = simulated_random_mean(block, gini, simulations, rngs)
+            out["modified_gini"] = _corrected(gini(block), expected)
         if "bias_corrected_dissimilarity" in which:
-            blocks["bias_corrected_dissimilarity"].append(
-                _bias_corrected_dissimilarity(block, draws, rng)
-            )
-    return {name: np.concatenate(parts) for name, parts in blocks.items()}
+            out["bias_corrected_dissimilarity"] = _bias_corrected_dissimilarity(block, draws, rngs)
+        return out
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        parts = list(pool.map(run, range(0, tab.x.shape[1], RANDOM_BLOCK)))
+    return {name: np.concatenate([part[name] for part in parts]) for name in which}
 
 
-def _bias_corrected_dissimilarity(tab: Table, draws: int, rng: np.random.Generator) -> np.ndarray:
+def _bias_corrected_dissimilarity(
+    tab: Table, draws: int, generators: Sequence[np.random.Generator]
+) -> np.ndarray:
     """Allen et al. (2015), eq. 9: D_bc = 2 D - mean D(b) over multinomial redraws of each
-    group's and its rest's distribution over areas (margins X_k, Y_k held)."""
+    group's and its rest's distribution over areas (margins X_k, Y_k held); group k draws
+    from ``generators[k]``."""
     if draws < 2:
         raise ArgumentError("draws", f"needs at least 2 draws, got {draws}")
     observed = dissimilarity(tab)
@@ -317,12 +356,15 @@ def _bias_corrected_dissimilarity(tab: Table, draws: int, rng: np.random.Generat
     n_group = np.rint(tab.group_totals).astype(np.int64)
     rest_totals = column_sums(rest)
     n_rest = np.rint(rest_totals).astype(np.int64)
-    p_group = (tab.x / tab.group_totals).T
-    p_rest = (rest / rest_totals).T
+    p_group = tab.x / tab.group_totals
+    p_rest = rest / rest_totals
+    group = np.empty(tab.x.shape)
+    others = np.empty(tab.x.shape)
     total = np.zeros_like(observed)
     for _ in range(draws):
-        group = rng.multinomial(n_group, p_group).T.astype(float)
-        others = rng.multinomial(n_rest, p_rest).T.astype(float)
+        for k, rng in enumerate(generators):
+            group[:, k] = rng.multinomial(n_group[k], p_group[:, k])
+            others[:, k] = rng.multinomial(n_rest[k], p_rest[:, k])
         t = group + others
         P = column_sums(group) / column_sums(t)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -461,8 +503,9 @@ def segregation_indices(
     indices : names, a comma-separated string, ``'all'`` or None (every deterministic index).
     b : Atkinson shape parameter in (0, 1). alpha : Esteban-Ray sensitivity in [0, 1.6].
     profile_grid : None for the exact concentration profile, m for PySAL's m-point grid.
-    simulations, draws : random allocations (Carrington-Troske) and multinomial redraws (Allen
-        et al.) averaged by the corrected indices; seed seeds both.
+    simulations, draws : random allocations (Carrington-Troske modified Gini; modified D uses
+        its exact expectation) and multinomial redraws (Allen et al.) averaged by the corrected
+        indices; seed seeds both.
 
     Returns
     -------

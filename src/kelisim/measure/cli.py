@@ -39,6 +39,11 @@ def measure(
     weights: str | None = typer.Option(
         None, "--weights", help="Spatial weights: queen, rook, knn:K or distance:D."
     ),
+    decay_scale: float | None = typer.Option(
+        None,
+        "--decay-scale",
+        help="Distance-decay scale in the CRS's units (default: 1 mile when the CRS is in metres).",
+    ),
     bootstrap: int = typer.Option(
         0, "--bootstrap", help="Bootstrap replicates for bias-corrected values and 95% limits."
     ),
@@ -48,7 +53,7 @@ def measure(
     """Print segregation and diversity indices as rows index, group, value (+ lower, upper)."""
     import pandas as pd
 
-    from kelisim.measure.aspatial import ALL_INDICES, counts_from_long, resolve_indices
+    from kelisim.measure.aspatial import ALL_INDICES, resolve_indices
 
     if output_format not in FORMATS:
         raise ArgumentError("--format", f"must be one of {', '.join(FORMATS)}")
@@ -56,8 +61,7 @@ def measure(
         raise ArgumentError("--weights", "spatial indices need both --geometry and --weights")
     if bootstrap < 0 or bootstrap == 1:
         raise ArgumentError("--bootstrap", f"use 0 (off) or at least 2 replicates, not {bootstrap}")
-    frame = _read(input_path)
-    counts, areas, groups = counts_from_long(frame, area, group, count, path=str(input_path))
+    frame, counts, areas, groups = read_counts(input_path, area, group, count)
     requested = None if index is None else [n.strip() for n in index.split(",") if n.strip()]
     if requested == ["all"]:
         aspatial_names, spatial_names = list(ALL_INDICES), None
@@ -76,7 +80,7 @@ def measure(
     if within is not None:
         parts.append(_within_part(frame, area, within, areas, str(input_path)))
     if weights is not None and spatial_names != []:
-        parts.append(_spatial_part(geometry, areas, groups, weights, spatial_names))
+        parts.append(_spatial_part(geometry, areas, groups, weights, spatial_names, decay_scale))
 
     def statistic(table):
         return pd.concat([part(table) for part in parts], ignore_index=True)
@@ -91,17 +95,28 @@ def measure(
     typer.echo(_render(result, output_format))
 
 
-def _read(path: Path):
+def read_counts(path: str | Path, area: str, group: str, count: str):
+    """Read a tidy CSV/Parquet counts file for ``kelisim measure`` and ``kelisim enclaves``.
+
+    Returns (frame, counts[area, group], area ids, group names); every row is checked by
+    :func:`kelisim.measure.aspatial.counts_from_long`, which raises the InputErrors.
+    """
     import pandas as pd
 
+    from kelisim.measure.aspatial import counts_from_long
+
+    path = Path(path)
     if not path.exists():
         raise InputError(path, None, None, "file not found")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, OSError) as error:
         raise InputError(path, None, None, f"cannot be read: {error}") from error
+    counts, areas, groups = counts_from_long(frame, area, group, count, path=str(path))
+    return frame, counts, areas, groups
 
 
 def _aspatial_part(groups, names, seed):
@@ -139,14 +154,14 @@ def _within_part(frame, area, within, areas, path):
     return part
 
 
-def _spatial_part(geometry, areas, groups, spec, names):
-    try:
-        from kelisim.measure.spatial import spatial_indices
-        from kelisim.measure.weights import build_weights
-    except ModuleNotFoundError as error:
-        raise ArgumentError("--weights", "spatial indices are not installed") from error
+def _spatial_part(geometry, areas, groups, spec, names, decay_scale):
+    from kelisim.measure.spatial import spatial_indices
+    from kelisim.measure.weights import build_weights
+
     weights = build_weights(geometry, areas, spec)
-    return lambda table: spatial_indices(table, weights, names=groups, indices=names or None)
+    return lambda table: spatial_indices(
+        table, weights, names=groups, indices=names or None, decay_scale=decay_scale
+    )
 
 
 def _render(result, output_format: str) -> str:

@@ -10,6 +10,12 @@ Formulas and references are in docs/spatial.md; the main ones:
   c_ij = exp(-d_ij / decay_scale) and d_ii = (alpha a_i)^beta (default alpha 0.6, beta 0.5);
   delta, absolute and relative concentration, absolute and relative centralisation.
 
+``decay_scale`` defaults to Massey & Denton's unit, 1 mile (1,609.344 m), when the weights'
+CRS is in metres; with any other or unknown unit it must be given. Every decay index is a ratio
+of sums of c_ij, so C is computed as exp(-(d_ij - d_min) / decay_scale): its largest entry is 1
+and exp never underflows; a scale so small that no area has a neighbour above the cut-off is
+warned about (each area then only meets itself).
+
 No dense N x N matrix is ever built: the decay matrix C is applied as C @ [counts, t, 1] tile
 by tile (32 points adjacent in a KD-tree's leaf order), skipping tiles farther apart than the
 cut-off radius d_min + decay_scale * ln(1e12) beyond which c_ij < 1e-12 of the largest c.
@@ -20,16 +26,20 @@ it is computed exactly, streamed, in O(N^2) time.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
+from threadpoolctl import threadpool_limits
 
 from kelisim.errors import ArgumentError
+from kelisim.measure.aspatial import Table, dissimilarity, segregation_indices
 from kelisim.measure.weights import KERNEL_CUTOFF, SpatialWeights, kernel
 
 WONG_INDICES = ("boundary_spatial_dissimilarity", "perimeter_area_spatial_dissimilarity")
@@ -57,6 +67,8 @@ DECAY_VARIANTS = ("massey_denton", "pysal")
 _BLOCK_ENTRIES = 4_000_000
 # points per tile of the distance-decay product
 _TILE = 32
+#: Massey & Denton (1988) measure d_ij in miles: the default decay scale on a metric CRS
+MILE_METRES = 1609.344
 
 
 def validate_counts(counts, names: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
@@ -114,11 +126,9 @@ def _safe_divide(numerator, denominator):
 
 
 def _dissimilarity(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Duncan & Duncan (1955) D of each group against the rest, per group."""
-    rest = totals[:, None] - counts
-    return 0.5 * np.abs(_safe_divide(counts, counts.sum(0)) - _safe_divide(rest, rest.sum(0))).sum(
-        0
-    )
+    """Duncan & Duncan (1955) D of each group against the rest (aspatial.dissimilarity)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return dissimilarity(Table.from_counts(counts, totals))
 
 
 def _weighted_share_gaps(shares: np.ndarray, weights: sp.csr_array) -> np.ndarray:
@@ -182,20 +192,38 @@ def _self_distance(area: np.ndarray | None, n: int, alpha: float, beta: float) -
     return (alpha * area) ** beta
 
 
+def resolve_decay_scale(decay_scale: float | None, unit: str | None) -> float:
+    """The decay scale to use: the one given, else 1 mile when the coordinates are metres."""
+    if decay_scale is None:
+        if unit == "metre":
+            return MILE_METRES
+        raise ArgumentError(
+            "decay_scale",
+            f"the coordinates' unit is {unit or 'unknown'}, so the distance-decay indices need "
+            "decay_scale (CLI --decay-scale): the distance in coordinate units over which "
+            "c = exp(-d / scale) falls by 1/e (Massey & Denton use 1 mile = 1609.344 m)",
+        )
+    if not decay_scale > 0:
+        raise ArgumentError("decay_scale", f"must be positive, got {decay_scale}")
+    return float(decay_scale)
+
+
 def decay_product(
     coords: np.ndarray,
     self_distance: np.ndarray,
     matrix: np.ndarray,
     decay: str = "massey_denton",
-    decay_scale: float = 1.0,
+    decay_scale: float | None = None,
     transpose: bool = False,
 ) -> np.ndarray:
     """C @ matrix (C.T @ matrix if ``transpose``; C is symmetric under massey_denton) for the
     distance-decay matrix C, streamed (never N x N).
 
-    ``massey_denton``: c_ij = exp(-d_ij / decay_scale), c_ii = exp(-self_distance_i /
-    decay_scale); tiles of points farther apart than the cut-off radius (where c < 1e-12 of
-    the largest c) are skipped, pairs inside visited tiles are all kept.
+    ``massey_denton``: c_ij = exp(-(d_ij - d_min) / decay_scale), c_ii = exp(-(self_distance_i
+    - d_min) / decay_scale), d_min the smallest distance (Massey & Denton's C times the constant
+    exp(d_min / decay_scale), so the largest entry is 1 and nothing underflows); tiles of points
+    farther apart than the cut-off radius (where c < 1e-12 of the largest c) are skipped, pairs
+    inside visited tiles are all kept. Warns when most areas have no neighbour inside it.
     ``pysal``: c_ij = 1 - exp(-d_ij / sum_k d_kj), c_ii = 1 - exp(-self_distance_i), exact.
     """
     n = len(coords)
@@ -219,35 +247,64 @@ def decay_product(
         raise ArgumentError(
             "decay", f"unknown variant {decay!r}; use {' or '.join(DECAY_VARIANTS)}"
         )
-    if not decay_scale > 0:
-        raise ArgumentError("decay_scale", f"must be positive, got {decay_scale}")
+    decay_scale = resolve_decay_scale(decay_scale, None)
     tree = cKDTree(coords)
     nearest = tree.query(coords, k=2)[0][:, 1] if n > 1 else np.array([np.inf])
     smallest = min(float(self_distance.min()), float(nearest.min()))
     radius = smallest + decay_scale * -np.log(KERNEL_CUTOFF)
-    diagonal = np.exp(-self_distance / decay_scale)
+    alone = nearest > radius
+    if n > 1 and alone.mean() > 0.5:
+        warnings.warn(
+            f"decay_scale {decay_scale:g} is tiny next to the distances between areas (median "
+            f"nearest {np.median(nearest):g} coordinate units): {alone.sum()} of {n} areas have "
+            "no neighbour weighing 1e-12 of the largest weight, so the distance-decay indices "
+            "see them alone; give decay_scale in the coordinates' units",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     # small tiles of points adjacent in the KD-tree's leaf order are compact in space; each
-    # tile meets, densely, only the tiles whose bounding boxes come within the cut-off radius
-    leaf_order = tree.indices
+    # tile meets, densely, only the later tiles whose bounding boxes come within the cut-off
+    # radius, and C's symmetry adds each such block's transpose: every pair is computed once
+    order = tree.indices
+    xy, values, own = coords[order], matrix[order], self_distance[order]
     starts = np.arange(0, n, _TILE)
-    lows = np.minimum.reduceat(coords[leaf_order], starts, axis=0)
-    highs = np.maximum.reduceat(coords[leaf_order], starts, axis=0)
-    tiles = [leaf_order[start : start + _TILE] for start in starts]
+    lows = np.minimum.reduceat(xy, starts, axis=0)
+    highs = np.maximum.reduceat(xy, starts, axis=0)
+    members = [np.arange(start, min(n, start + _TILE)) for start in starts]
     columns_per_chunk = max(_TILE, _BLOCK_ENTRIES // _TILE)
-    for index, rows in enumerate(tiles):
-        gap = np.maximum(0.0, np.maximum(lows - highs[index], lows[index] - highs))
-        near = np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
-        # the tile itself first, so its own points sit on the first chunk's diagonal
-        candidates = np.concatenate([rows] + [tiles[k] for k in near if k != index])
-        for first in range(0, candidates.size, columns_per_chunk):
-            chunk = candidates[first : first + columns_per_chunk]
-            weights = cdist(coords[rows], coords[chunk])
-            np.multiply(weights, -1.0 / decay_scale, out=weights)
-            np.exp(weights, out=weights)
-            if first == 0:
-                local = np.arange(rows.size)
-                weights[local, local] = diagonal[rows]
-            out[rows] += weights @ matrix[chunk]
+
+    def accumulate(tiles: range) -> np.ndarray:
+        sums = np.zeros_like(out)
+        for index in tiles:
+            rows = members[index]
+            later = slice(index, None)
+            gap = np.maximum(lows[later] - highs[index], lows[index] - highs[later])
+            np.maximum(gap, 0.0, out=gap)
+            near = index + np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
+            # the tile itself first (near[0] == index): its own points sit on the first diagonal
+            candidates = np.concatenate([members[k] for k in near])
+            block = slice(rows[0], rows[-1] + 1)
+            for first in range(0, candidates.size, columns_per_chunk):
+                chunk = candidates[first : first + columns_per_chunk]
+                weights = cdist(xy[block], xy[chunk])
+                own_block = rows.size if first == 0 else 0
+                if own_block:
+                    local = np.arange(own_block)
+                    weights[local, local] = own[block]
+                weights -= smallest
+                np.multiply(weights, -1.0 / decay_scale, out=weights)
+                np.exp(weights, out=weights)
+                sums[block] += weights @ values[chunk]
+                sums[chunk[own_block:]] += weights[:, own_block:].T @ values[block]
+        return sums
+
+    # one thread per core, each with every workers-th tile and its own sums (added in a fixed
+    # order: deterministic); BLAS kept single-threaded, as its threads thrash on small products
+    workers = min(os.cpu_count() or 1, len(members))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        shares = [range(first, len(members), workers) for first in range(workers)]
+        parts = list(pool.map(accumulate, shares))
+    out[order] = sum(parts)
     return out
 
 
@@ -257,7 +314,7 @@ def decay_indices(
     coords: np.ndarray,
     area: np.ndarray | None = None,
     decay: str = "massey_denton",
-    decay_scale: float = 1.0,
+    decay_scale: float | None = None,
     alpha: float = 0.6,
     beta: float = 0.5,
     wanted: Collection[str] = DECAY_INDICES,
@@ -492,7 +549,7 @@ def spatial_indices(
     *,
     area=None,
     decay: str = "massey_denton",
-    decay_scale: float = 1.0,
+    decay_scale: float | None = None,
     alpha: float = 0.6,
     beta: float = 0.5,
     center="mean",
@@ -507,10 +564,14 @@ def spatial_indices(
     centralisation). ``indices`` defaults to all those the input supports except
     ``spatial_proximity_profile`` (all shortest paths, O(N^2)), which runs only by name.
     Groups with zero count everywhere give NaN (with a warning); empty areas have share 0.
+    ``decay_scale`` (Massey & Denton decay) defaults to 1 mile on a CRS in metres and must be
+    given otherwise (e.g. for bare coordinates).
 
     >>> import numpy as np
     >>> xy = np.array([[0.0, 0.0], [10.0, 0.0]])
-    >>> table = spatial_indices([[5, 0], [0, 5]], xy, ["a", "b"], ["spatial_proximity"])
+    >>> table = spatial_indices(
+    ...     [[5, 0], [0, 5]], xy, ["a", "b"], ["spatial_proximity"], decay_scale=0.5
+    ... )
     >>> round(float(table.value.iloc[0]), 4)
     2.0
     """
@@ -533,6 +594,8 @@ def spatial_indices(
             f"{metric[0]} measures distances, areas or lengths but the coordinates are lon/lat; "
             "project to a metric CRS first (--project auto picks the UTM zone)",
         )
+    if decay == "massey_denton" and any(i in DECAY_INDICES for i in wanted):
+        decay_scale = resolve_decay_scale(decay_scale, weights.unit)
     totals = values.sum(axis=1)
     _warn_degenerate(values, totals, group_names)
     families: list[tuple[tuple[str, ...], Callable[[], dict[str, np.ndarray]]]] = [
@@ -570,9 +633,12 @@ def spatial_indices(
         ),
     ]
     results: dict[str, np.ndarray] = {}
-    for members, compute in families:
-        if any(i in wanted for i in members):
-            results.update(compute())
+    # the products here are small or skinny: BLAS threads only contend (with each other and
+    # with the decay product's own threads)
+    with threadpool_limits(1, user_api="blas"):
+        for members, compute in families:
+            if any(i in wanted for i in members):
+                results.update(compute())
     empty = (values.sum(axis=0) == 0) | ((totals[:, None] - values).sum(axis=0) == 0)
     rows = [
         (index, group, float("nan") if empty[k] else float(results[index][k]))
@@ -602,8 +668,6 @@ def egohood_indices(
     counts, weights: SpatialWeights | sp.csr_array, names: Sequence[str] | None = None, **params
 ) -> pd.DataFrame:
     """Aspatial indices computed on egohood (smoothed) counts; index names get 'egohood_'."""
-    from kelisim.measure.aspatial import segregation_indices
-
     values, group_names = validate_counts(counts, names)
     table = segregation_indices(smooth_counts(values, weights), names=group_names, **params)
     return table.assign(index="egohood_" + table["index"].astype(str))

@@ -9,50 +9,9 @@ from pathlib import Path
 import typer
 
 from kelisim.errors import ArgumentError, InputError
+from kelisim.measure.cli import read_counts
 
 FORMATS = ("table", "csv", "json", "geojson")
-
-
-def read_counts(path: str, area: str, group: str, count: str):
-    """A tidy area/group/count file (CSV or Parquet) as (area ids, group names, [N, K] counts).
-
-    A ``total`` group, when present, is kept as the denominator: the persons in no listed group
-    become the group ``unlisted``; a group above its area's total is an error.
-    """
-    import numpy as np
-    import pandas as pd
-
-    try:
-        if path.endswith(".parquet"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype={area: str, group: str})
-    except FileNotFoundError as error:
-        raise InputError(path, None, None, "no such file") from error
-    except Exception as error:  # pandas raises many parser errors
-        raise InputError(path, None, None, f"cannot read: {error}") from error
-    for column in (area, group, count):
-        if column not in frame.columns:
-            raise InputError(path, 1, column, "no such column")
-    values = pd.to_numeric(frame[count], errors="coerce")
-    bad = np.flatnonzero(values.isna().to_numpy() | (values < 0).to_numpy())
-    if bad.size:
-        raw = frame[count].iloc[bad[0]]
-        raise InputError(path, int(bad[0]) + 2, count, f"count {raw!r} is not a number >= 0")
-    frame = frame.assign(**{count: values, area: frame[area].astype(str)})
-    duplicated = frame.duplicated([area, group])
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[0])
-        raise InputError(path, row + 2, group, "the same area and group appear twice")
-    table = frame.pivot(index=area, columns=group, values=count).fillna(0.0)
-    if "total" in table.columns:
-        totals = table.pop("total")
-        rest = totals - table.sum(axis=1)
-        if (rest < -1e-9 * totals.abs().max()).any():
-            where = rest.idxmin()
-            raise InputError(path, None, count, f"groups in area {where!r} exceed its total")
-        table["unlisted"] = rest.clip(lower=0.0)
-    return table.index.to_numpy(), [str(c) for c in table.columns], table.to_numpy(dtype=float)
 
 
 def _write(text: str, out: Path | None) -> None:
@@ -121,10 +80,10 @@ def register(app: typer.Typer) -> None:
             raise ArgumentError("--format", f"use one of {', '.join(FORMATS)}")
         if local and output_format == "geojson":
             raise ArgumentError("--local", "the local table has no GeoJSON form; use csv or json")
-        ids, names, counts = read_counts(input_path, area, group, count)
+        _, counts, ids, names = read_counts(input_path, area, group, count)
         chosen = [g.strip() for g in groups.split(",")] if groups else None
-        shapes, geographic = read_area_geometry(geometry, ids, geometry_id, project)
-        spatial = weights_from_geometry(shapes, ids, weights, geographic)
+        shapes, geographic, unit = read_area_geometry(geometry, ids, geometry_id, project)
+        spatial = weights_from_geometry(shapes, ids, weights, geographic, unit)
         options = dict(
             groups=chosen,
             permutations=permutations,
@@ -137,7 +96,7 @@ def register(app: typer.Typer) -> None:
         result = found
         comparison = None
         if compare:
-            later_ids, later_names, later_counts = read_counts(compare, area, group, count)
+            _, later_counts, later_ids, later_names = read_counts(compare, area, group, count)
             if set(later_ids) != set(ids):
                 raise InputError(compare, None, area, "the two periods must cover the same areas")
             order = {a: i for i, a in enumerate(later_ids)}

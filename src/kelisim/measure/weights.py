@@ -18,6 +18,7 @@ refused with a hint to project (``project="auto"`` picks the local UTM zone).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -47,7 +48,7 @@ class SpatialWeights:
 
     ``matrix`` is CSR (N x N); ``coords`` the centroids (N x 2); ``area`` and ``perimeter``
     per area; ``polygons`` the geometries, from which ``boundary`` (CSR shared boundary
-    lengths) is computed on first use.
+    lengths) is computed on first use; ``unit`` is the CRS's linear unit when known.
     """
 
     matrix: sp.csr_array
@@ -58,6 +59,8 @@ class SpatialWeights:
     perimeter: np.ndarray | None = None
     polygons: np.ndarray | None = None
     geographic: bool = False
+    #: linear unit of the coordinates ("metre", "US survey foot", ...), None when unknown
+    unit: str | None = None
 
     @property
     def n(self) -> int:
@@ -155,6 +158,13 @@ def kernel(coords: np.ndarray, function: str, bandwidth: float) -> sp.csr_array:
     rows, cols, dist = _pairs_within(coords, support * bandwidth)
     values = shape(dist / bandwidth)
     keep = values >= KERNEL_CUTOFF
+    if len(coords) > 1 and not np.any(keep & (rows != cols)):
+        warnings.warn(
+            f"kernel bandwidth {bandwidth:g} (coordinate units) reaches no other area: "
+            "smoothing with it changes nothing; give the bandwidth in the CRS's units",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return _csr(rows[keep], cols[keep], values[keep], len(coords))
 
 
@@ -192,9 +202,14 @@ def parse_spec(spec: str) -> tuple[str, tuple]:
 
 
 def weights_from_geometry(
-    geometries: np.ndarray, ids: np.ndarray, spec: str, geographic: bool = False
+    geometries: np.ndarray,
+    ids: np.ndarray,
+    spec: str,
+    geographic: bool = False,
+    unit: str | None = None,
 ) -> SpatialWeights:
-    """Weights of ``spec`` over polygon (or point) geometries already in area order."""
+    """Weights of ``spec`` over polygon (or point) geometries already in area order
+    (``unit``: the coordinates' linear unit, e.g. "metre", when known)."""
     import shapely
 
     kind, args = parse_spec(spec)
@@ -226,6 +241,7 @@ def weights_from_geometry(
         perimeter=shapely.length(geometries) if polygons else None,
         polygons=geometries if polygons else None,
         geographic=geographic,
+        unit=unit,
     )
 
 
@@ -251,7 +267,8 @@ def read_area_geometry(
     project: str | None = None,
 ):
     """Read any file geopandas reads and return its geometries in the order of ``area_ids``
-    (a numpy array) and whether the coordinates are geographic (lon/lat).
+    (a numpy array), whether the coordinates are geographic (lon/lat) and the CRS's linear
+    unit ("metre", "degree", ...; None without a CRS).
 
     Areas missing from the file, or present twice, are an error; geometries of other areas are
     ignored. ``project`` reprojects first: a CRS string, or ``"auto"`` for the local UTM zone.
@@ -283,7 +300,8 @@ def read_area_geometry(
             raise ArgumentError("project", "the geometry file has no CRS to project from")
         frame = frame.to_crs(frame.estimate_utm_crs() if project == "auto" else project)
     geographic = bool(frame.crs is not None and frame.crs.is_geographic)
-    return frame.geometry.to_numpy(), geographic
+    unit = frame.crs.axis_info[0].unit_name if frame.crs is not None else None
+    return frame.geometry.to_numpy(), geographic, unit
 
 
 def build_weights(
@@ -294,6 +312,6 @@ def build_weights(
     project: str | None = None,
 ) -> SpatialWeights:
     """Weights of ``spec`` over the areas of a geometry file (see :func:`read_area_geometry`)."""
-    geometries, geographic = read_area_geometry(geometry_path, area_ids, id_column, project)
+    geometries, geographic, unit = read_area_geometry(geometry_path, area_ids, id_column, project)
     ids = np.asarray([str(a) for a in area_ids])
-    return weights_from_geometry(geometries, ids, spec, geographic)
+    return weights_from_geometry(geometries, ids, spec, geographic, unit)
