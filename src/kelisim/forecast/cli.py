@@ -73,18 +73,28 @@ def register(app: typer.Typer) -> None:
 
     @forecast.command()
     def trend(
-        counts: Path = typer.Argument(..., help="CSV of area, group, period, count."),
+        counts: str = typer.Argument(..., help="CSV of area, group, period, count, or the "
+                                     "name of a dataset in the store (e.g. census_national)."),
         horizon: list[int] = typer.Option([], help="Periods to forecast (repeat)."),
         hindcast: bool = typer.Option(False, help="Hindcast: fit to 1999 and 2009, score."),
+        periods: list[str] = typer.Option([], help="Observed periods to use, e.g. 1959-2021."),
         out: Path | None = typer.Option(None, help="Write the forecast (.csv or .parquet)."),
+        store: bool = typer.Option(False, help="Write the `projections` table of the store "
+                                   "(run trend_NAME, scenario trend)."),
         seed: int = typer.Option(0, help="Seed of the interval simulation."),
+        db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
     ) -> None:
         """Forecast group shares from counts alone (log-ratio trend with intervals)."""
-        from kelisim.forecast.pipeline import trend_command, write_table
+        from kelisim.datasets.cli import parse_periods
+        from kelisim.forecast.pipeline import store_projection, trend_command, write_table
 
-        table, report = trend_command(counts, horizon, hindcast, seed)
+        table, projection, report = trend_command(counts, horizon, hindcast, seed,
+                                                  parse_periods(periods), db)
         if out is not None:
             write_table(table, out)
+        if store:
+            rows = store_projection(projection, db)
+            report += f"\nstored {rows} rows as run {projection.attrs['run_name']}"
         typer.echo(report)
 
     app.add_typer(forecast, name="forecast")
