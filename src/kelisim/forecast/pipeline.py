@@ -147,7 +147,7 @@ def trend_counts(source: str, periods: list[int] | None, location=None):
 
         con = open_store(location)
         try:
-            counts, left_out = dataset_counts(population_frame(con, source))
+            counts, left_out = dataset_counts(population_frame(con, source, periods))
         finally:
             con.close()
     if periods:
