@@ -17,6 +17,17 @@ from kelisim.forecast.scenarios import load_spec, prepare, step_rates
 from kelisim.forecast.uncertainty import monte_carlo, rate_paths
 
 
+def choose_spec(spec: Path | None, bundled: str | None) -> Path:
+    """The spec file given, or the bundled spec named by ``--bundled`` (exactly one)."""
+    if (spec is None) == (bundled is None):
+        raise ArgumentError("--bundled", "give either a SPEC file or --bundled NAME")
+    if bundled is None:
+        return spec
+    from kelisim.forecast.bundled import bundled_spec
+
+    return bundled_spec(bundled)
+
+
 def run_spec(spec_path, draws: int | None = None, seed: int | None = None, workers: int = 1,
              only: str | None = None, detail: bool = False) -> pd.DataFrame:
     """Every scenario of a spec as one tidy table (quantile columns when ``draws`` > 0).
