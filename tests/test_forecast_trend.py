@@ -46,3 +46,51 @@ def test_trend_command_prints_hindcast():
                                       "--horizon", "2031"])
     assert result.exit_code == 0, result.output
     assert "naive_last_shares" in result.output and "kazakh 2031" in result.output
+
+
+def test_trend_from_bundled_dataset_stores_projections(tmp_path):
+    """The bundled census_national series through the store (built by build_database)."""
+    from kelisim.datasets import build_database
+    from kelisim.store import connect
+
+    location = str(tmp_path / "store.duckdb")
+    con = connect(location)
+    build_database(con)
+    con.close()
+    result = CliRunner().invoke(app, ["forecast", "trend", "census_national", "--horizon",
+                                      "2030", "--horizon", "2040", "--hindcast", "--store",
+                                      "--db", location])
+    assert result.exit_code == 0, result.output
+    assert "naive_last_shares" in result.output and "stored" in result.output
+    con = connect(location)
+    rows = con.execute("SELECT group_code, period, count, lower80, upper80, lower95, upper95, "
+                       "scenario, sex, age FROM projections "
+                       "WHERE run_name = 'trend_census_national'").df()
+    con.close()
+    assert set(rows["period"]) == {2030, 2040}
+    assert set(rows["scenario"]) == {"trend"} and set(rows["sex"]) == {"both"}
+    assert set(rows["age"]) == {"total"} and "kazakh" in set(rows["group_code"])
+    groups = rows[rows["group_code"] != "total"]
+    totals = rows[rows["group_code"] == "total"].set_index("period")["count"]
+    assert np.allclose(groups.groupby("period")["count"].sum(), totals)
+    assert (groups["lower95"] <= groups["lower80"]).all()
+    assert (groups["lower80"] <= groups["count"] * 1.5).all()
+    assert (groups["upper80"] <= groups["upper95"]).all()
+
+
+def test_dataset_counts_keep_groups_counted_in_every_period():
+    """Constructed rows: 'total' dropped, the 'permanent' basis preferred, a group missing
+    in one period left out."""
+    import pandas as pd
+
+    from kelisim.forecast.pipeline import dataset_counts
+
+    frame = pd.DataFrame({
+        "area": "000000000",
+        "group": ["kazakh", "russian", "korean", "total", "kazakh", "russian", "kazakh"],
+        "period": [2009, 2009, 2009, 2009, 2021, 2021, 2021],
+        "count": [10.0, 5.0, 1.0, 16.0, 12.0, 4.0, 99.0],
+        "basis": ["permanent"] * 6 + ["present"]})
+    counts, left_out = dataset_counts(frame)
+    assert left_out == ["korean"]
+    assert counts["count"].tolist() == [10.0, 5.0, 12.0, 4.0]

@@ -31,7 +31,10 @@ def register(app: typer.Typer) -> None:
 
     @forecast.command()
     def run(
-        spec: Path = typer.Argument(..., help="Projection spec (TOML), see docs/forecast.md."),
+        spec: Path | None = typer.Argument(None, help="Projection spec (TOML), see "
+                                           "docs/forecast.md."),
+        bundled: str | None = typer.Option(None, help="Run a bundled spec instead, e.g. "
+                                           "kazakhstan_national."),
         out: Path | None = typer.Option(None, help="Write the tidy table (.csv or .parquet)."),
         draws: int | None = typer.Option(None, help="Monte Carlo draws (spec default or 0)."),
         seed: int | None = typer.Option(None, help="Seed of the draws (spec default or 0)."),
@@ -41,28 +44,31 @@ def register(app: typer.Typer) -> None:
         store: bool = typer.Option(False, help="Write the `projections` table of the store."),
         db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
     ) -> None:
-        """Project every scenario of SPEC; with --draws, add 80% and 95% intervals."""
-        from kelisim.forecast.pipeline import run_spec, store_projection, write_table
+        """Project every scenario of SPEC (or --bundled NAME); --draws adds 80%/95% intervals."""
+        from kelisim.forecast.pipeline import choose_spec, run_spec, store_projection, write_table
 
-        table = run_spec(spec, draws=draws, seed=seed, workers=workers, only=scenario,
-                         detail=detail)
+        table = run_spec(choose_spec(spec, bundled), draws=draws, seed=seed, workers=workers,
+                         only=scenario, detail=detail)
         if out is not None:
             write_table(table, out)
         if store:
-            store_projection(table, db)
+            rows = store_projection(table, db)
+            typer.echo(f"stored {rows} rows as run {table.attrs['run_name']}")
         _print_final(table)
 
     @forecast.command()
     def compare(
-        spec: Path = typer.Argument(..., help="Projection spec (TOML) with several scenarios."),
+        spec: Path | None = typer.Argument(None, help="Projection spec (TOML) with several "
+                                           "scenarios."),
+        bundled: str | None = typer.Option(None, help="Compare a bundled spec's scenarios."),
         out: Path | None = typer.Option(None, help="Write the comparison (.csv or .parquet)."),
         period: int | None = typer.Option(None, help="Period to compare (default: the last)."),
     ) -> None:
         """Run the scenarios of SPEC side by side: counts and shares per scenario and area."""
         from kelisim.forecast.outputs import diversity_of
-        from kelisim.forecast.pipeline import compare_scenarios, run_spec, write_table
+        from kelisim.forecast.pipeline import choose_spec, compare_scenarios, run_spec, write_table
 
-        projected = run_spec(spec, draws=0)
+        projected = run_spec(choose_spec(spec, bundled), draws=0)
         table = compare_scenarios(projected, period)
         if out is not None:
             write_table(table, out)
@@ -73,18 +79,28 @@ def register(app: typer.Typer) -> None:
 
     @forecast.command()
     def trend(
-        counts: Path = typer.Argument(..., help="CSV of area, group, period, count."),
+        counts: str = typer.Argument(..., help="CSV of area, group, period, count, or the "
+                                     "name of a dataset in the store (e.g. census_national)."),
         horizon: list[int] = typer.Option([], help="Periods to forecast (repeat)."),
         hindcast: bool = typer.Option(False, help="Hindcast: fit to 1999 and 2009, score."),
+        periods: list[str] = typer.Option([], help="Observed periods to use, e.g. 1959-2021."),
         out: Path | None = typer.Option(None, help="Write the forecast (.csv or .parquet)."),
+        store: bool = typer.Option(False, help="Write the `projections` table of the store "
+                                   "(run trend_NAME, scenario trend)."),
         seed: int = typer.Option(0, help="Seed of the interval simulation."),
+        db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
     ) -> None:
         """Forecast group shares from counts alone (log-ratio trend with intervals)."""
-        from kelisim.forecast.pipeline import trend_command, write_table
+        from kelisim.datasets.cli import parse_periods
+        from kelisim.forecast.pipeline import store_projection, trend_command, write_table
 
-        table, report = trend_command(counts, horizon, hindcast, seed)
+        table, projection, report = trend_command(counts, horizon, hindcast, seed,
+                                                  parse_periods(periods), db)
         if out is not None:
             write_table(table, out)
+        if store:
+            rows = store_projection(projection, db)
+            report += f"\nstored {rows} rows as run {projection.attrs['run_name']}"
         typer.echo(report)
 
     app.add_typer(forecast, name="forecast")

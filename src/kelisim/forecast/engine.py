@@ -80,42 +80,53 @@ class Rates:
     scaled: dict = field(init=False, default_factory=dict, repr=False, compare=False)
 
 
-def _scaled(rates: Rates, name: str, fraction: float):
-    """``fraction`` times one of the rates' arrays, computed once per Rates object."""
-    key = (name, fraction)
+def _scaled(rates: Rates, name: str, fraction: float, dtype=None):
+    """``fraction`` times one of the rates' arrays, computed once per Rates object.
+
+    'international_outflow': whether any net count is negative; 'net_flow': the matrix
+    fraction (D' - I) [destination, origin] of the internal flows, contiguous, in ``dtype``.
+    """
+    key = (name, fraction, dtype)
     if key not in rates.scaled:
-        if name == "international_outflow":  # whether any net count is negative
+        if name == "international_outflow":
             rates.scaled[key] = bool((rates.international < 0).any())
+        elif name == "net_flow":
+            net = fraction * (rates.destination.T - np.eye(len(rates.destination)))
+            rates.scaled[key] = np.ascontiguousarray(net, dtype=dtype)
         else:
             rates.scaled[key] = getattr(rates, name) * fraction
     return rates.scaled[key]
 
 
-def _migrate(population: np.ndarray, rates: Rates, fraction: float) -> np.ndarray:
-    """Apply ``fraction`` of the step's migration flows to ``population`` (a new array).
+def _migrate(population: np.ndarray, rates: Rates, fraction: float,
+             in_place: bool = False) -> np.ndarray:
+    """Apply ``fraction`` of the step's migration flows to ``population``.
 
-    Internal flows enter as one net change, fraction (D' - I) applied to the leavers over areas.
+    A new array, or ``population`` itself changed when ``in_place``. Internal flows enter as
+    one net change, fraction (D' - I) applied to the leavers over areas.
     """
-    moved = None
-    if rates.out_migration is not None:
-        leaving = population * rates.out_migration
+    leaving = None if rates.out_migration is None else population * rates.out_migration
+    change = (None if rates.international_rate is None
+              else population * _scaled(rates, "international_rate", fraction))
+    counts = None if rates.international is None else _scaled(rates, "international", fraction)
+    if in_place:
+        moved = population
+        if counts is not None:
+            moved += counts
+    else:
+        moved = population.copy() if counts is None else np.add(population, counts)
+    if change is not None:
+        moved += change
+    if leaving is not None:
         if rates.destination.ndim == 2:
-            net_flow = (fraction * (rates.destination - np.eye(len(rates.destination)))
-                        ).astype(population.dtype)
-            moved = np.tensordot(net_flow, leaving, axes=([0], [0]))
+            _add_product(moved, _scaled(rates, "net_flow", fraction, population.dtype), leaving)
         else:
-            moved = np.einsum("od...,o...->d...", rates.destination, leaving) - leaving
-            moved *= fraction
-        moved += population
-    if rates.international_rate is not None:
-        change = population * _scaled(rates, "international_rate", fraction)
-        moved = np.add(population, change, out=change) if moved is None else moved + change
-    if moved is None:
-        moved = population.copy()
-    if rates.international is not None:
-        moved += _scaled(rates, "international", fraction)
-        if _scaled(rates, "international_outflow", 1.0):
-            np.maximum(moved, 0.0, out=moved)
+            flows = np.einsum("od...,o...->d...", rates.destination, leaving)
+            flows -= leaving
+            flows *= fraction
+            moved += flows
+    if counts is not None and _scaled(rates, "international_outflow", 1.0):
+        np.maximum(moved, 0.0, out=moved)
     for transfer in rates.transfers:
         taken = moved[transfer.origin][..., transfer.ages]
         available = taken.sum()
@@ -124,6 +135,23 @@ def _migrate(population: np.ndarray, rates: Rates, fraction: float) -> np.ndarra
             moved[transfer.origin][..., transfer.ages] -= flow
             moved[transfer.destination][..., transfer.ages] += flow
     return moved
+
+
+def _add_product(target: np.ndarray, matrix: np.ndarray, operand: np.ndarray) -> None:
+    """target[d, ...] += sum_o matrix[d, o] operand[o, ...], in place.
+
+    One BLAS gemm with beta = 1 on the transposed (Fortran-ordered) views, so neither the
+    product nor a sum is allocated.
+    """
+    from scipy.linalg import blas
+
+    rows = len(matrix)
+    accumulated = target.reshape(rows, -1).T
+    gemm = blas.get_blas_funcs("gemm", (accumulated,))
+    result = gemm(1.0, operand.reshape(rows, -1).T, matrix.T, beta=1.0, c=accumulated,
+                  overwrite_c=True)
+    if not np.shares_memory(result, target):
+        accumulated[...] = result
 
 
 def _switch(population: np.ndarray, switching: np.ndarray) -> np.ndarray:
@@ -181,7 +209,7 @@ def step(population: np.ndarray, rates: Rates, width: float) -> np.ndarray:
     early, late = TIMINGS[rates.timing]
     start = _migrate(population, rates, early) if early else population
     aged = _survive(start, rates.survival)
-    end = _migrate(aged, rates, late) if late else aged
+    end = _migrate(aged, rates, late, in_place=True) if late else aged
     births = width / 2.0 * (np.einsum("agx,agx->ag", rates.fertility, start[:, :, 0])
                             + np.einsum("agx,agx->ag", rates.fertility, end[:, :, 0]))
     if rates.child_group is not None:

@@ -17,6 +17,17 @@ from kelisim.forecast.scenarios import load_spec, prepare, step_rates
 from kelisim.forecast.uncertainty import monte_carlo, rate_paths
 
 
+def choose_spec(spec: Path | None, bundled: str | None) -> Path:
+    """The spec file given, or the bundled spec named by ``--bundled`` (exactly one)."""
+    if (spec is None) == (bundled is None):
+        raise ArgumentError("--bundled", "give either a SPEC file or --bundled NAME")
+    if bundled is None:
+        return spec
+    from kelisim.forecast.bundled import bundled_spec
+
+    return bundled_spec(bundled)
+
+
 def run_spec(spec_path, draws: int | None = None, seed: int | None = None, workers: int = 1,
              only: str | None = None, detail: bool = False) -> pd.DataFrame:
     """Every scenario of a spec as one tidy table (quantile columns when ``draws`` > 0).
@@ -117,22 +128,91 @@ def read_counts(path) -> pd.DataFrame:
     return frame
 
 
-def trend_command(path, horizon: list[int], hindcast: bool, seed: int):
-    """Forecast shares for ``horizon`` (and the hindcast report) from a counts file."""
-    from kelisim.forecast.trend import forecast_shares, hindcast_report
+def dataset_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Counts of a store dataset ready for trend forecasting, and the groups left out.
 
-    counts = read_counts(path)
-    periods = sorted(set(counts["period"]))
-    horizon = horizon or [periods[-1] + 10, periods[-1] + 20]
-    if min(horizon) <= periods[-1]:
+    Drops the 'total' rows and rows without a count, prefers the 'permanent' basis where a
+    period has rows on two bases, keeps periods with at least two groups counted and then the
+    groups counted in every kept period (a share series needs the same groups throughout).
+    """
+    rows = frame[(frame["group"] != "total") & frame["count"].notna()]
+    rows = rows.assign(_permanent=rows["basis"].ne("permanent")).sort_values(
+        "_permanent", kind="stable").drop_duplicates(["area", "group", "period"])
+    counted = rows.groupby("period")["group"].nunique()
+    rows = rows[rows["period"].isin(counted[counted >= 2].index)]
+    periods = rows.groupby("group")["period"].nunique()
+    everywhere = periods[periods == rows["period"].nunique()].index
+    left_out = sorted(set(rows["group"]) - set(everywhere))
+    kept = rows[rows["group"].isin(everywhere)]
+    return (kept[["area", "group", "period", "count"]].sort_values(["area", "period", "group"])
+            .reset_index(drop=True), left_out)
+
+
+def trend_counts(source: str, periods: list[int] | None, location=None):
+    """Counts from a CSV path, or from the store dataset named ``source``; groups left out."""
+    if Path(source).exists() or source.endswith((".csv", ".parquet")):
+        counts = read_counts(source)
+        left_out = []
+    else:
+        from kelisim.datasets import open_store, population_frame
+
+        con = open_store(location)
+        try:
+            counts, left_out = dataset_counts(population_frame(con, source, periods))
+        finally:
+            con.close()
+    if periods:
+        counts = counts[counts["period"].isin(periods)].reset_index(drop=True)
+    if counts["period"].nunique() < 2:
+        raise ArgumentError("--periods", f"{source} needs counts in at least two periods")
+    return counts, left_out
+
+
+def trend_projection(table: pd.DataFrame, totals: pd.DataFrame, run_name: str) -> pd.DataFrame:
+    """Share forecasts as rows of the ``projections`` table: counts = share x projected total.
+
+    Bounds are the share bounds times the point total (the total's own uncertainty is not
+    included); the area's total is a row of group 'total' without bounds.
+    """
+    merged = table.merge(totals, on=["area", "period"])
+    rows = pd.DataFrame({"scenario": "trend", "area": merged["area"], "group": merged["group"],
+                         "sex": "both", "age": "total", "period": merged["period"],
+                         "count": merged["share"] * merged["total"], "share": merged["share"]})
+    for column in QUANTILE_COLUMNS:
+        if column in merged:
+            rows[column] = merged[column] * merged["total"]
+    total_rows = pd.DataFrame({"scenario": "trend", "area": totals["area"], "group": "total",
+                               "sex": "both", "age": "total", "period": totals["period"],
+                               "count": totals["total"], "share": 1.0})
+    result = pd.concat([rows, total_rows], ignore_index=True)
+    result.attrs["run_name"] = run_name
+    return result
+
+
+def trend_command(source: str, horizon: list[int], hindcast: bool, seed: int,
+                  periods: list[int] | None = None, location=None):
+    """Forecast shares for ``horizon`` (and the hindcast report) from a counts file or dataset.
+
+    Returns the share table, its rows for the ``projections`` table and the printed report.
+    """
+    from kelisim.forecast.trend import forecast_shares, hindcast_report, projected_totals
+
+    counts, left_out = trend_counts(source, periods, location)
+    observed = sorted(set(counts["period"]))
+    horizon = horizon or [observed[-1] + 10, observed[-1] + 20]
+    if min(horizon) <= observed[-1]:
         raise ArgumentError("--horizon", f"periods must come after the last observed "
-                            f"{periods[-1]}")
+                            f"{observed[-1]}")
     rng = np.random.default_rng(seed)
     table = forecast_shares(counts, horizon, rng)
+    projection = trend_projection(table, projected_totals(counts, horizon),
+                                  f"trend_{Path(source).stem}")
     lines = [f"{row.area} {row.group} {row.period}: share {row.share:.4f} "
              f"(95% {row.lower95:.4f}-{row.upper95:.4f})" for row in table.itertuples()]
+    if left_out:
+        lines.insert(0, f"groups not counted in every period, left out: {', '.join(left_out)}")
     if hindcast:
         report = hindcast_report(counts, np.random.default_rng(seed))
         lines += ["", "hindcast (mean absolute error of shares, percentage points):",
                   report.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
-    return table, "\n".join(lines)
+    return table, projection, "\n".join(lines)

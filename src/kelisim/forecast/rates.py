@@ -120,6 +120,12 @@ def read_population(path, width: int) -> tuple[Grid, np.ndarray]:
     """
     frame = read_table(path, {"area": "text", "group": "text", "sex": "text", "age": "int",
                               "count": "number"})
+    return population_array(path, frame, width)
+
+
+def population_array(path, frame: pd.DataFrame, width: int) -> tuple[Grid, np.ndarray]:
+    """Checked population rows (area, group, sex, age, count) -> grid and array [A, G, 2, X];
+    ``path`` names the rows' origin in errors."""
     check_range(path, frame, "count", low=0)
     check_codes(path, frame, "sex", SEXES, "sex (use female or male)")
     bad_age = (frame["age"] % width != 0) | (frame["age"] < 0)

@@ -25,6 +25,7 @@ CHANGE_KINDS = {
     "e0_gain": ("years", "by"),
     "fertility_convergence": ("by",),
     "migration_scale": ("factor",),
+    "net_migration_scale": ("factor",),
     "international": ("persons_per_year",),
     "resettlement": ("origin", "destination", "persons_per_year", "ages"),
 }
@@ -86,7 +87,7 @@ def _require(path: Path, table: dict, key: str, kind, where: str):
         raise InputError(path, None, f"{where}.{key}", "required key is missing")
     value = table[key]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        expected = getattr(kind, "__name__", kind)
+        expected = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise InputError(path, None, f"{where}.{key}", f"expected {expected}")
     return value
 
@@ -113,8 +114,9 @@ def load_spec(path: str | Path) -> Spec:
     if timing not in TIMINGS:
         raise InputError(path, None, "projection.timing", "timing must be start, end or even")
     inputs = document.get("inputs", {})
-    _require(path, inputs, "population", str, "inputs")
-    resolved = {key: (path.parent / value) for key, value in inputs.items()}
+    _require(path, inputs, "population", (str, dict), "inputs")
+    resolved = {key: value if isinstance(value, dict) else path.parent / value
+                for key, value in inputs.items()}
     scenarios = []
     for index, table in enumerate(document.get("scenarios", [{"name": "baseline"}])):
         where = f"scenarios[{index}]"
@@ -154,7 +156,14 @@ def _check_areas(spec: Spec, grid: tables.Grid) -> None:
 
 def prepare(spec: Spec) -> Inputs:
     """Read and validate every input table of ``spec`` against the population's grid."""
-    grid, population = tables.read_population(spec.inputs["population"], spec.width)
+    source = spec.inputs["population"]
+    if isinstance(source, dict):
+        from kelisim.forecast.bundled import census_population
+
+        rows = census_population(spec.path, source, spec.width, spec.national.get("srb", 1.05))
+        grid, population = tables.population_array(spec.path, rows, spec.width)
+    else:
+        grid, population = tables.read_population(source, spec.width)
     _check_areas(spec, grid)
     files = spec.inputs
 
@@ -243,6 +252,7 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
         e0 = np.array([national["e0_female"], national["e0_male"]])
         fertility_ratio = inputs.fertility_ratio.copy()
         internal_factor = 1.0
+        net_migration_rate = national["net_migration_rate"]
         international = None if inputs.international is None else inputs.international * width
         transfers = []
         for change in scenario.changes:
@@ -258,6 +268,8 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
                 fertility_ratio[:, groups] += ramp * (target - fertility_ratio[:, groups])
             elif kind == "migration_scale" and _active(change, year, spec):
                 internal_factor *= change["factor"]
+            elif kind == "net_migration_scale" and _active(change, year, spec):
+                net_migration_rate *= change["factor"]
             elif kind == "international" and _active(change, year, spec):
                 extra = _extra_international(grid, shape, change) * width
                 international = extra if international is None else international + extra
@@ -286,7 +298,7 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
             child_group=inputs.child_group, out_migration=out_migration,
             destination=inputs.destination,
             international=international,
-            international_rate=national["net_migration_rate"] * width,
+            international_rate=net_migration_rate * width,
             switching=None if inputs.switching is None else 1 - (1 - inputs.switching) ** width,
             transfers=tuple(transfers), timing=spec.timing))
     return result

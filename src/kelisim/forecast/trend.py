@@ -94,6 +94,19 @@ def forecast_shares(counts: pd.DataFrame, horizon, rng: np.random.Generator,
     return pd.DataFrame(rows)
 
 
+def projected_totals(counts: pd.DataFrame, horizon, window: int = 3) -> pd.DataFrame:
+    """Each area's total of the groups at ``horizon``: a log-linear trend fitted by least
+    squares on the last ``window`` periods (area, period, total)."""
+    rows = []
+    for area, table in _by_area(counts):
+        periods = np.asarray(table.index, dtype=float)[-window:]
+        logs = np.log(table.to_numpy().sum(axis=1)[-window:])
+        slope, intercept = np.polyfit(periods, logs, 1)
+        rows += [{"area": area, "period": int(period),
+                  "total": float(np.exp(intercept + slope * period))} for period in horizon]
+    return pd.DataFrame(rows)
+
+
 def hindcast_report(counts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Errors of share forecasts fitted up to 1999 (for 2009, 2021) and 2009 (for 2021).
 

@@ -17,6 +17,7 @@ worker processes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -105,8 +106,41 @@ class RatePaths:
     e0_per_alpha: float
 
 
+class DrawnRates(Sequence):
+    """One draw's per-step rates, each built when the engine asks for its step.
+
+    Only one step's drawn survival array is alive at a time: memory and the page faults of
+    fresh arrays do not grow with the number of steps.
+    """
+
+    def __init__(self, base: list[Rates], fertility_factor: list[float],
+                 death_factor: list[float], migration_shift: list[float]) -> None:
+        self.base, self.fertility_factor = base, fertility_factor
+        self.death_factor, self.migration_shift = death_factor, migration_shift
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, index: int) -> Rates:
+        rates = self.base[index]
+        base_rate = 0.0 if rates.international_rate is None else rates.international_rate
+        if "deaths" not in rates.scaled:
+            rates.scaled["deaths"] = 1.0 - rates.survival
+        survival = np.multiply(rates.scaled["deaths"], -self.death_factor[index])
+        survival += 1.0
+        if self.death_factor[index] > 1.0:
+            np.maximum(survival, 0.0, out=survival)
+        one = replace(rates, fertility=rates.fertility * self.fertility_factor[index],
+                      survival=survival,
+                      international_rate=base_rate + self.migration_shift[index])
+        # The counts of international migrants are not drawn: reuse their scaled copies.
+        one.scaled.update({key: value for key, value in rates.scaled.items()
+                           if key[0] in ("international", "international_outflow")})
+        return one
+
+
 def draw_rates(base: list[Rates], paths: RatePaths, rng: np.random.Generator,
-               width: float, rho: float = 0.9) -> list[Rates]:
+               width: float, rho: float = 0.9) -> DrawnRates:
     """One Monte Carlo draw of the per-step rates around ``base`` (see module docstring)."""
     steps = len(base)
     shocks = rng.standard_normal((3, steps))
@@ -118,22 +152,7 @@ def draw_rates(base: list[Rates], paths: RatePaths, rng: np.random.Generator,
     fertility_factor = (np.maximum(paths.tfr + z[0] * paths.tfr_sd, 0.0) / paths.tfr).tolist()
     death_factor = np.exp(-2.0 * z[1] * paths.e0_sd / paths.e0_per_alpha).tolist()
     migration_shift = (z[2] * paths.migration_sd * width).tolist()
-    drawn = []
-    for index, rates in enumerate(base):
-        base_rate = 0.0 if rates.international_rate is None else rates.international_rate
-        if "deaths" not in rates.scaled:
-            rates.scaled["deaths"] = 1.0 - rates.survival
-        survival = np.multiply(rates.scaled["deaths"], -death_factor[index])
-        survival += 1.0
-        if death_factor[index] > 1.0:
-            np.maximum(survival, 0.0, out=survival)
-        one = replace(rates, fertility=rates.fertility * fertility_factor[index],
-                      survival=survival, international_rate=base_rate + migration_shift[index])
-        # The counts of international migrants are not drawn: reuse their scaled copies.
-        one.scaled.update({key: value for key, value in rates.scaled.items()
-                           if key[0] in ("international", "international_outflow")})
-        drawn.append(one)
-    return drawn
+    return DrawnRates(base, fertility_factor, death_factor, migration_shift)
 
 
 _WORKER: dict = {}
@@ -141,6 +160,7 @@ _WORKER: dict = {}
 
 def _set_worker(population, base, paths, width, seed, single_thread=False) -> None:
     if single_thread:  # one BLAS thread per worker process: the workers are the parallelism
+        import scipy.linalg.blas  # noqa: F401  the engine's gemm: loaded, so it is limited too
         from threadpoolctl import threadpool_limits
 
         _WORKER["limits"] = threadpool_limits(1)
