@@ -1,5 +1,6 @@
 """The main job: census summary of 1989-2021."""
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -22,5 +23,10 @@ def test_run_main_job_prints_the_summary(db_path, capsys):
     first = capsys.readouterr().out
     assert "Built the kelisim database" in first
     assert "Kazakhs" in first and "70.4" in first and "2021" in first
+    assert "Stored the bundled projections" in first  # so the dashboard's forecasts show
     run_main_job()
-    assert "Built" not in capsys.readouterr().out
+    second = capsys.readouterr().out
+    assert "Built" not in second and "Stored" not in second
+    with duckdb.connect(str(db_path)) as con:
+        runs = {r[0] for r in con.execute("SELECT DISTINCT run_name FROM projections").fetchall()}
+    assert runs == {"kazakhstan_national", "trend_census_national"}

@@ -1,5 +1,6 @@
-"""The job `make run` starts: build the embedded database if needed, then print Kazakhstan's
-ethnic composition at the censuses 1989, 1999, 2009 and 2021 and how it changed."""
+"""The job `make run` starts: build the embedded database if needed (with the bundled
+projections the dashboard shows), then print Kazakhstan's ethnic composition at the censuses
+1989, 1999, 2009 and 2021 and how it changed."""
 
 from __future__ import annotations
 
@@ -52,7 +53,13 @@ def run_main_job() -> None:
     if build_database(con):
         console.print(f"Built the kelisim database at {database_location()}.")
     frame = population_frame(con, "census_national", periods=list(CENSUSES))
+    projected = con.execute("SELECT count(*) FROM projections").fetchone()[0]
     con.close()
+    if not projected:
+        from kelisim.forecast.pipeline import store_default_projections
+
+        runs = store_default_projections()
+        console.print(f"Stored the bundled projections: {', '.join(runs)}.")
     summary = census_summary(frame)
     registry = default_registry()
     names = [code if code == REMAINDER else registry.name(code) for code in summary["group"]]

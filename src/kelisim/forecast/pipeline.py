@@ -216,3 +216,20 @@ def trend_command(source: str, horizon: list[int], hindcast: bool, seed: int,
         lines += ["", "hindcast (mean absolute error of shares, percentage points):",
                   report.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
     return table, projection, "\n".join(lines)
+
+
+def store_default_projections(location=None) -> list[str]:
+    """Store the bundled projections the dashboard shows out of the box; returns run names.
+
+    The national scenario set ``kazakhstan_national`` (deterministic; ``kelisim forecast run
+    --bundled kazakhstan_national --draws N --store`` adds intervals) and the log-ratio trend
+    of the census shares (with intervals) for 2030 and 2040.
+    """
+    from kelisim.forecast.bundled import bundled_spec
+
+    scenarios = run_spec(bundled_spec("kazakhstan_national"), draws=0)
+    _, trend, _ = trend_command("census_national", [2030, 2040], hindcast=False, seed=0,
+                                location=location)
+    for table in (scenarios, trend):
+        store_projection(table, location)
+    return [scenarios.attrs["run_name"], trend.attrs["run_name"]]
