@@ -230,6 +230,6 @@ def store_default_projections(location=None) -> list[str]:
     scenarios = run_spec(bundled_spec("kazakhstan_national"), draws=0)
     _, trend, _ = trend_command("census_national", [2030, 2040], hindcast=False, seed=0,
                                 location=location)
-    for table in (scenarios, trend):
+    for table in (trend, scenarios):  # the scenario set last: the dashboard opens the newest
         store_projection(table, location)
     return [scenarios.attrs["run_name"], trend.attrs["run_name"]]

@@ -343,8 +343,10 @@ def tension_periods(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def projection_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the stored projection runs, the most recently stored last."""
     return [
-        r[0] for r in con.execute("SELECT DISTINCT run_name FROM projections ORDER BY 1").fetchall()
+        r[0] for r in con.execute("SELECT run_name FROM projections GROUP BY run_name "
+                                  "ORDER BY max(created_at), run_name").fetchall()
     ]
 
 
