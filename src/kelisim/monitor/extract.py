@@ -319,6 +319,13 @@ class Lexicon:
                 self._add_row(latin)
         self._analyse_plain = functools.lru_cache(maxsize=1 << 18)(self._plain.analyse)
         self._analyse_folded = functools.lru_cache(maxsize=1 << 18)(self._folded.analyse)
+        self._read_token = functools.lru_cache(maxsize=1 << 18)(self._read_token_once)
+
+    def _read_token_once(self, raw: str, folded: bool) -> tuple[str, tuple[tuple[int, str], ...]]:
+        """A raw token's normalised form and its units (memoised per raw token: word
+        frequencies are Zipfian, so most tokens of a batch were read before)."""
+        token = normalise_token(raw)
+        return token, self._analyse(token, folded)
 
     def _analyse(self, token: str, folded: bool) -> tuple[tuple[int, str], ...]:
         """Units of a token; a hyphenated word without a match of its own is read part by part."""
@@ -366,10 +373,14 @@ class Lexicon:
 
     def find(self, text: str, language: str | None = None) -> list[Mention]:
         """Every lexicon match in ``text``; overlapping group/place matches keep the longest."""
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        tokens = [normalise_token(text[a:b]) for a, b in spans]
+        matches = list(_TOKEN.finditer(text))
+        if not matches:
+            return []
+        spans = [m.span() for m in matches]
         folded = language == "kk"
-        analysed = [self._analyse(t, folded) for t in tokens]
+        read = [self._read_token(m.group(), folded) for m in matches]
+        tokens = [token for token, _ in read]
+        analysed = [units for _, units in read]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         found: list[Mention] = []
         for i, units in enumerate(analysed):

@@ -22,6 +22,7 @@ the Latin alphabet of Presidential Decree No. 637, 2017, as amended in 2021).
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ _PHONE_INTL = re.compile(
     r"(?<![\w+])\+\s?[1-9]\d{0,2}[\s-]*\(?\s*\d{1,5}\s*\)?(?:[\s.-]*\d){4,11}(?!\w)"
 )
 _PHONE_LOCAL = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{2}(?![\w-])")
+_SEVEN_DIGITS = re.compile(r"(?:\d\D*){6}\d")
 
 
 def iin_is_valid(digits: str) -> bool:
@@ -134,7 +136,7 @@ def redact(text: str) -> str:
     """
     if "@" in text:
         text = _EMAIL.sub(REDACTION_TOKENS["email"], text)
-    if sum(c.isdigit() for c in text) < 7:
+    if not _SEVEN_DIGITS.search(text):  # every pattern below needs at least 7 digits
         return text
     text = _DIGIT_RUN.sub(_redact_digit_run, text)
     text = _PHONE_KZ.sub(_redact_kz_phone, text)
@@ -273,10 +275,10 @@ def language_evidence(text: str) -> LanguageEvidence:
     (mixed kk-ru posts), and Latin text is Kazakh once Kazakh Latin evidence reaches half of
     the English evidence; both need more than one Kazakh word.
     """
-    totals_by_slot = [0.0] * len(_SLOTS)
-    for word in _TOKEN.findall(text[:LANGUAGE_WINDOW].lower()):
-        for slot, value in enumerate(_word_evidence(word)):
-            totals_by_slot[slot] += value
+    evidence = map(_word_evidence, _TOKEN.findall(text[:LANGUAGE_WINDOW].lower()))
+    # A running total per slot, word by word in text order.
+    totals_by_slot = [functools.reduce(operator.add, column, 0.0) for column in zip(*evidence)]
+    totals_by_slot = totals_by_slot or [0.0] * len(_SLOTS)
     score = dict(zip(_SLOTS, totals_by_slot, strict=True))
     kk = score["kk_cyr"] + score["kk_lat"]
     totals = {"kk": kk, "ru": score["ru"], "en": score["en"], "other": score["other"]}
