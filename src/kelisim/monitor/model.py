@@ -57,49 +57,53 @@ def stem_prefixes(text: str) -> str:
 
 
 def _counts(columns_per_text, texts: list[str], width: int):
-    from scipy import sparse
-
     columns: list[int] = []
     indptr = [0]
     for text in texts:
         columns.extend(columns_per_text(text))
         indptr.append(len(columns))
-    counts = sparse.csr_matrix(
-        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
-        shape=(len(texts), width),
-    )
-    counts.sum_duplicates()
-    return counts
+    return _ones_csr(columns, indptr, (len(texts), width))
 
 
 def char_ngram_counts(vectoriser, texts: list[str]):
     """``vectoriser.transform(texts)`` for a fitted ``char_wb`` ``CountVectorizer`` (lower-casing,
-    ``min_n`` 1), faster: ``char_wb`` n-grams never cross a whitespace-separated word, so a text's
-    counts are the sum of its words' counts, and each distinct word of the batch is cut into the
-    n-grams of ``" " + word + " "`` once.
+    ``min_n`` 1), faster: ``char_wb`` n-grams never cross a whitespace-separated word, so the counts
+    are (texts x distinct words) times (distinct words x n-grams), and each distinct word of the
+    batch is cut into the n-grams of ``" " + word + " "`` once.
     """
+    from scipy import sparse
+
     lookup, sizes = vectoriser.vocabulary_.get, range(1, vectoriser.ngram_range[1] + 1)
-    columns_of: dict[str, list[int]] = {}
-
-    def word_columns(word: str) -> list[int]:
+    word_ids: dict[str, int] = {}
+    tokens: list[int] = []
+    indptr = [0]
+    for text in texts:
+        tokens.extend([word_ids.setdefault(word, len(word_ids)) for word in text.lower().split()])
+        indptr.append(len(tokens))
+    words = _ones_csr(tokens, indptr, (len(texts), len(word_ids)))
+    columns: list[int] = []
+    word_indptr = [0]
+    for word in word_ids:
         padded = f" {word} "
-        return [
-            column
-            for n in sizes
-            for start in range(len(padded) - n + 1)
-            if (column := lookup(padded[start : start + n])) is not None
-        ]
+        grams = [padded[i : i + n] for n in sizes for i in range(len(padded) - n + 1)]
+        columns.extend([column for column in map(lookup, grams) if column is not None])
+        word_indptr.append(len(columns))
+    grams_of_words = _ones_csr(columns, word_indptr, (len(word_ids), len(vectoriser.vocabulary_)))
+    counts = sparse.csr_matrix(words @ grams_of_words)
+    counts.sum_duplicates()  # canonical form: sorted column indices, as sklearn returns
+    return counts
 
-    def columns(text: str) -> list[int]:
-        found: list[int] = []
-        for word in text.lower().split():
-            cached = columns_of.get(word)
-            if cached is None:
-                cached = columns_of[word] = word_columns(word)
-            found.extend(cached)
-        return found
 
-    return _counts(columns, texts, len(vectoriser.vocabulary_))
+def _ones_csr(columns: list[int], indptr: list[int], shape: tuple[int, int]):
+    """A CSR matrix of float32 counts: row r counts the entries columns[indptr[r]:indptr[r+1]]."""
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
+        shape=shape,
+    )
+    matrix.sum_duplicates()
+    return matrix
 
 
 def word_ngram_counts(vectoriser, texts: list[str]):
