@@ -113,13 +113,14 @@ def minhash_signatures(
         hashes = _window_hashes(joined)
         lengths = window_counts[first:last]
         offsets = np.concatenate(([0], np.cumsum(lengths + 2 * (SHINGLE - 1))[:-1]))
-        keep = np.concatenate([np.arange(o, o + n) for o, n in zip(offsets, lengths, strict=True)])
+        keep = np.repeat(offsets - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
         with np.errstate(over="ignore"):
             permuted = np.multiply.outer(a, hashes[keep])
             permuted += b[:, None]
-            permuted >>= np.uint64(32)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        signatures[first:last] = np.minimum.reduceat(permuted, starts, axis=1).T
+        # The shift is monotone, so it commutes with the minimum: shift only the minima.
+        minima = np.minimum.reduceat(permuted, starts, axis=1)
+        signatures[first:last] = (minima >> np.uint64(32)).T
         first = last
     return signatures
 

@@ -217,6 +217,12 @@ def fold_kazakh(token: str) -> str:
     return token.translate(_KK_FOLD)
 
 
+@functools.cache
+def _kk_latin_suffixes() -> frozenset[str]:
+    """The Kazakh suffix set in 2021 Kazakh Latin (computed once)."""
+    return frozenset(kk_to_latin(s) for s in _KK_SUFFIXES)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One lexicon row: ``kind`` group, place or cue; ``code`` a group code, KATO or rule."""
@@ -309,7 +315,7 @@ class Lexicon:
             index.set_suffixes("ru", _RU_SUFFIXES)
             index.set_suffixes("kk", _KK_SUFFIXES)
             index.set_suffixes("en", _EN_SUFFIXES)
-            index.set_suffixes("kk_latn", frozenset(kk_to_latin(s) for s in _KK_SUFFIXES))
+            index.set_suffixes("kk_latn", _kk_latin_suffixes())
         for row in rows:
             self._add_row(row)
             if row["lang"] == "kk" and _CYRILLIC.search(row["term"]):
