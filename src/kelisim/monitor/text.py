@@ -277,7 +277,8 @@ def language_evidence(text: str) -> LanguageEvidence:
     """
     evidence = map(_word_evidence, _TOKEN.findall(text[:LANGUAGE_WINDOW].lower()))
     # A running total per slot, word by word in text order.
-    totals_by_slot = [functools.reduce(operator.add, column, 0.0) for column in zip(*evidence)]
+    columns = zip(*evidence, strict=True)
+    totals_by_slot = [functools.reduce(operator.add, column, 0.0) for column in columns]
     totals_by_slot = totals_by_slot or [0.0] * len(_SLOTS)
     score = dict(zip(_SLOTS, totals_by_slot, strict=True))
     kk = score["kk_cyr"] + score["kk_lat"]
