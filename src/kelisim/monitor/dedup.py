@@ -64,7 +64,7 @@ BANDS = 16  # 16 bands of 4 rows: pairs with Jaccard 0.5 become candidates with 
 _FNV_PRIME = np.uint64(1099511628211)
 _FNV_OFFSET = np.uint64(14695981039346656037)
 SHINGLE_TEXT_LIMIT = 20_000  # characters of a text used for its signature
-_CHUNK_WINDOWS = 100_000  # shingles hashed at once (bounds memory to ~50 MB)
+_CHUNK_WINDOWS = 16_384  # shingles hashed at once: ~8 MB of work arrays, reused from cache
 _NON_WORD = re.compile(r"[^\w]+")
 
 
