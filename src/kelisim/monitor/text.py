@@ -236,20 +236,41 @@ _EVIDENCE_PATTERNS = tuple(
     (_SLOTS.index(language), weight, re.compile(f"(?:{pattern})"))
     for language, weight, pattern in _EVIDENCE
 )
+# Patterns that can match a word at all, by the word's script: a pattern without Cyrillic
+# letters, classes or escapes never matches a Cyrillic word, one without a Latin letter (escapes
+# such as \w have one) never matches a Latin word. Skipping them leaves the evidence unchanged.
+_CAN_MATCH_CYRILLIC = re.compile(r"[\u0400-\u04ff]|\\[wWSD]|\.|\[\^")
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_CYRILLIC_PATTERNS = tuple(
+    item for item in _EVIDENCE_PATTERNS if _CAN_MATCH_CYRILLIC.search(item[2].pattern)
+)
+_LATIN_PATTERNS = tuple(
+    item for item in _EVIDENCE_PATTERNS if re.search("[a-zA-Z]", item[2].pattern)
+)
+_UNKNOWN_LETTER = re.compile(f"[^{re.escape(''.join(sorted(_KNOWN_LETTERS)))}]")
 _OTHER_SCRIPT_WEIGHT = 0.5  # per letter outside the Latin and Cyrillic sets above
 _TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _evidence_of(word: str, patterns) -> tuple[float, ...]:
+    score = [0.0] * len(_SLOTS)
+    for slot, weight, pattern in patterns:
+        if pattern.fullmatch(word):
+            score[slot] += weight
+    score[-1] += _OTHER_SCRIPT_WEIGHT * len(_UNKNOWN_LETTER.findall(word))
+    return tuple(score)
 
 
 @functools.lru_cache(maxsize=1 << 18)
 def _word_evidence(word: str) -> tuple[float, ...]:
     """Evidence of one lower-case word, per slot of :data:`_SLOTS` (cached: word frequencies
     are Zipfian, so most words of a batch are seen before)."""
-    score = [0.0] * len(_SLOTS)
-    for slot, weight, pattern in _EVIDENCE_PATTERNS:
-        if pattern.fullmatch(word):
-            score[slot] += weight
-    score[-1] += _OTHER_SCRIPT_WEIGHT * sum(char not in _KNOWN_LETTERS for char in word)
-    return tuple(score)
+    if _CYRILLIC_WORD.fullmatch(word):
+        return _evidence_of(word, _CYRILLIC_PATTERNS)
+    if _LATIN_WORD.fullmatch(word):
+        return _evidence_of(word, _LATIN_PATTERNS)
+    return _evidence_of(word, _EVIDENCE_PATTERNS)
 
 
 LANGUAGE_WINDOW = 1500  # characters read from the start of a text
