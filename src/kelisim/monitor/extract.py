@@ -263,6 +263,10 @@ class _TokenIndex:
         self.suffixes: dict[str, frozenset[str]] = {}
         self.stem_lengths: list[int] = []
         self.prefix_lengths: list[int] = []
+        # Every leading part of every stem / prefix: a token whose first k letters are not
+        # among them matches no stem / prefix of k letters or more.
+        self.stem_heads: set[str] = set()
+        self.prefix_heads: set[str] = set()
         self.max_suffix = 0
 
     def add(self, unit: int, text: str, match: str, lang: str) -> None:
@@ -272,9 +276,11 @@ class _TokenIndex:
         elif match == "prefix":
             self.prefixes.setdefault(text, []).append(unit)
             self.prefix_lengths = sorted({*self.prefix_lengths, len(text)})
+            self.prefix_heads.update(text[:k] for k in range(1, len(text) + 1))
         else:
             self.stems.setdefault(text, []).append((self.suffixes[lang], unit))
             self.stem_lengths = sorted({*self.stem_lengths, len(text)})
+            self.stem_heads.update(text[:k] for k in range(1, len(text) + 1))
 
     def set_suffixes(self, lang: str, suffixes: frozenset[str]) -> None:
         self.suffixes[lang] = frozenset(self.fold(s) for s in suffixes)
@@ -287,7 +293,7 @@ class _TokenIndex:
         length = len(token)
         shortest = length - self.max_suffix
         for cut in self.stem_lengths:
-            if cut > length:
+            if cut > length or token[:cut] not in self.stem_heads:
                 break
             if cut < shortest:
                 continue
@@ -295,7 +301,7 @@ class _TokenIndex:
                 if token[cut:] in suffixes:
                     found.append((unit, ""))
         for cut in self.prefix_lengths:
-            if cut > length:
+            if cut > length or token[:cut] not in self.prefix_heads:
                 break
             for unit in self.prefixes.get(token[:cut], ()):
                 found.append((unit, token[cut:]))
