@@ -86,6 +86,8 @@ def test_vectorised_word_grams_equal_dictionary_look_ups(fitted, labelled):
     look-up per n-gram finds (also for characters outside the vocabulary's alphabet)."""
     words = sorted({w for t in labelled["text"] for w in t.lower().split()})
     words += ["ж", "жд", "日本語", "a\u0301b", "Ǆ", "x" * 40]
+    alphabet, _, _, dense = monitor_model._gram_keys(fitted.chars)
+    assert len(alphabet) + 1 <= len(dense) < (len(alphabet) + 1) ** 5  # both look-up paths run
     fast = monitor_model._word_gram_counts(fitted.chars, words)
     slow = monitor_model._word_gram_counts_by_dict(fitted.chars, words)
     assert fast.shape == slow.shape and (fast != slow).nnz == 0

@@ -85,10 +85,11 @@ def char_ngram_counts(vectoriser, texts: list[str]):
     return counts
 
 
-_GRAM_KEYS: dict[int, tuple] = {}  # id(vocabulary_) -> (vocabulary_, alphabet, keys, columns)
+_GRAM_KEYS: dict[int, tuple] = {}  # id(vocabulary_) -> (vocabulary_, *_gram_keys(...))
+DENSE_KEYS = 1 << 21  # at most 16 MB of dense look-up table per vocabulary
 
 
-def _gram_keys(vectoriser) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _gram_keys(vectoriser) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The vocabulary as exact integer keys: each character is its rank d in the sorted alphabet
     of the vocabulary (1-based), an n-gram is sum d_k * B**k with B = alphabet size + 1 (a base-B
     number with non-zero digits, so distinct n-grams never share a key). Cached per vocabulary."""
@@ -107,9 +108,17 @@ def _gram_keys(vectoriser) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         keys = np.add.reduceat((digits.ravel() + 1) * weights, starts) if grams else codes
     columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
     order = np.argsort(keys)
+    # Short n-grams (all keys below base**n <= DENSE_KEYS) are looked up in a dense table.
+    base, dense_n = len(alphabet_codes) + 1, 0
+    while dense_n < vectoriser.ngram_range[1] and base ** (dense_n + 1) <= DENSE_KEYS:
+        dense_n += 1
+    dense = np.full(base**dense_n, -1, dtype=np.int64)
+    short = keys < len(dense)
+    dense[keys[short]] = columns[short]
+    result = (alphabet_codes, keys[order], columns[order], dense)
     _GRAM_KEYS.clear()
-    _GRAM_KEYS[id(vocabulary)] = (vocabulary, alphabet_codes, keys[order], columns[order])
-    return alphabet_codes, keys[order], columns[order]
+    _GRAM_KEYS[id(vocabulary)] = (vocabulary, *result)
+    return result
 
 
 def _word_gram_counts(vectoriser, words: list[str]):
@@ -119,7 +128,7 @@ def _word_gram_counts(vectoriser, words: list[str]):
     from scipy import sparse
 
     max_n = vectoriser.ngram_range[1]
-    alphabet_codes, vocabulary_keys, vocabulary_columns = _gram_keys(vectoriser)
+    alphabet_codes, vocabulary_keys, vocabulary_columns, dense = _gram_keys(vectoriser)
     base = len(alphabet_codes) + 1
     if base**max_n >= 2**63:  # keys would overflow: look every n-gram up one by one
         return _word_gram_counts_by_dict(vectoriser, words)
@@ -140,11 +149,16 @@ def _word_gram_counts(vectoriser, words: list[str]):
         keys = keys[:starts] + digits[n - 1 :] * base ** (n - 1)
         known = known[:starts] & (digits[n - 1 :] > 0)
         inside = known & (np.arange(starts) + n <= word_end[:starts])
-        found = np.searchsorted(vocabulary_keys, keys[inside])
-        found = np.minimum(found, len(vocabulary_keys) - 1)
-        match = vocabulary_keys[found] == keys[inside]
+        if base**n <= len(dense):
+            found = dense[keys[inside]]
+            match = found >= 0
+            columns.append(found[match])
+        else:
+            found = np.searchsorted(vocabulary_keys, keys[inside])
+            found = np.minimum(found, len(vocabulary_keys) - 1)
+            match = vocabulary_keys[found] == keys[inside]
+            columns.append(vocabulary_columns[found[match]])
         rows.append(word_of[:starts][inside][match])
-        columns.append(vocabulary_columns[found[match]])
     rows_all = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     columns_all = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
     matrix = sparse.csr_matrix(
