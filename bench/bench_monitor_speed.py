@@ -13,7 +13,10 @@ when present, else constructed sentences from the test fixture. Usage:
     .venv/bin/python bench/bench_monitor_speed.py [--docs 5000] [--model DIR]
 
 --model DIR classifies with a trained model (e.g. the one kept by
-bench/bench_monitor_quality.py --save-model DIR); reading the model file is not timed.
+bench/bench_monitor_quality.py --save-model DIR). Start-up work done once per process (reading
+the model file, compiling the lexicons) is timed on its own line and not counted per document.
+Besides the goal of the issue, the end-to-end figure is compared with a comfortable margin of
+3,000 docs per CPU-second (1.5x the goal), so that a loaded machine still meets the goal.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ SHARED_CANDIDATES = [
 ]
 FIXTURE = ROOT / "tests" / "fixtures" / "monitor" / "language_sentences.tsv"
 GOAL_DOCS_PER_SECOND = 2000
+MARGIN_DOCS_PER_SECOND = 3000
 GOAL_MEMORY_MB = 1024
 
 
@@ -82,6 +86,17 @@ def main() -> int:
     )
     urls = [f"https://example.kz/news/{i}?utm_source=bench" for i in range(args.docs)]
     timings: dict[str, float] = {}
+    start = time.process_time()
+    from kelisim.monitor.extract import load_lexicon
+
+    load_lexicon()
+    try:
+        from kelisim.monitor.classify import classify_batch, load_models
+    except ModuleNotFoundError:
+        classify_batch = None
+    if classify_batch is not None and args.model:
+        load_models(args.model)
+    startup = time.process_time() - start
     wall_start = time.perf_counter()
 
     start = time.process_time()
@@ -97,13 +112,7 @@ def main() -> int:
     assign_stories(ids, cleaned, published)
     timings["ids + stories (MinHash/LSH)"] = time.process_time() - start
 
-    try:
-        from kelisim.monitor.classify import classify_batch, load_models
-    except ModuleNotFoundError:
-        classify_batch = None
     if classify_batch is not None:
-        if args.model:
-            load_models(args.model)  # reading the model file is not classification
         start = time.process_time()
         classes = classify_batch(cleaned, languages, args.model)
         timings["classification (extraction + rules + model)"] = time.process_time() - start
@@ -132,13 +141,21 @@ def main() -> int:
     print(f"texts: {args.docs} from {origin}; mean length {np.mean([len(t) for t in texts]):.0f}")
     print(f"languages found: {counts}")
     print(f"model: {args.model or 'none (rules only)'}")
+    print(f"  {'start-up once per process (lexicons, model read)':<50} {startup:7.3f} CPU s")
     for stage, seconds in timings.items():
-        print(f"  {stage:<46} {seconds:7.3f} CPU s  {args.docs / seconds:10,.0f} docs/s")
+        print(
+            f"  {stage:<50} {seconds:7.3f} CPU s  {args.docs / seconds:10,.0f} docs/s  "
+            f"{seconds / total:4.0%} of the time"
+        )
     rate = args.docs / total
     verdict = "meets" if rate >= GOAL_DOCS_PER_SECOND else "MISSES"
+    margin = "meets" if rate >= MARGIN_DOCS_PER_SECOND else "misses"
     print(
-        f"end to end: {rate:,.0f} docs per CPU-second (one core); goal {GOAL_DOCS_PER_SECOND:,}: "
-        f"{verdict}; wall clock {args.docs / wall:,.0f} docs/s on a shared machine"
+        f"end to end: {rate:,.0f} docs per CPU-second (one core), "
+        f"{rate / GOAL_DOCS_PER_SECOND:.2f}x "
+        f"the goal of {GOAL_DOCS_PER_SECOND:,}: {verdict}; margin target "
+        f"{MARGIN_DOCS_PER_SECOND:,}: {margin}; wall clock {args.docs / wall:,.0f} docs/s on a "
+        "shared machine"
     )
     if classify_batch is None:
         print("(end to end excludes classification, which this build lacks)")

@@ -81,6 +81,19 @@ def test_fast_counts_equal_sklearn_transform(fitted, labelled):
     assert (fast != slow).nnz == 0
 
 
+def test_vectorised_word_grams_equal_dictionary_look_ups(fitted, labelled):
+    """The integer-key look-up of char_ngram_counts finds exactly the n-grams that one dictionary
+    look-up per n-gram finds (also for characters outside the vocabulary's alphabet)."""
+    words = sorted({w for t in labelled["text"] for w in t.lower().split()})
+    words += ["ж", "жд", "日本語", "a\u0301b", "Ǆ", "x" * 40]
+    alphabet, _, _, dense = monitor_model._gram_keys(fitted.chars)
+    assert len(alphabet) + 1 <= len(dense) < (len(alphabet) + 1) ** 5  # both look-up paths run
+    fast = monitor_model._word_gram_counts(fitted.chars, words)
+    slow = monitor_model._word_gram_counts_by_dict(fitted.chars, words)
+    assert fast.shape == slow.shape and (fast != slow).nnz == 0
+    assert monitor_model._word_gram_counts(fitted.chars, []).shape == (0, slow.shape[1])
+
+
 def test_stem_prefixes_cut_words_to_five_letters():
     assert monitor_model.stem_prefixes("Казахами и КАЗАХОВ, uyghurs") == "казах и казах, uyghu"
 

@@ -142,3 +142,22 @@ def test_any_valid_iin_inside_text_is_redacted(born, century, serial):
     for check in "0123456789":
         if iin_is_valid(digits + check):
             assert "[IIN]" in redact(f"ИИН: {digits}{check}.")
+
+
+def test_script_gated_word_evidence_equals_every_pattern():
+    """Skipping the patterns a word's script cannot match changes no word's evidence."""
+    from kelisim.monitor import text as text_module
+
+    words = {w for t in _sentences()["text"] for w in text_module._TOKEN.findall(t.lower())}
+    words |= {"québec", "їжак", "yaxshi", "ıyor", "日本", "qazaq", "boiynşa", "менен", "ß"}
+    for word in words:
+        every = text_module._evidence_of(word, text_module._EVIDENCE_PATTERNS)
+        assert text_module._word_evidence(word) == every, word
+        unknown = sum(c not in text_module._KNOWN_LETTERS for c in word)
+        assert text_module._evidence_of(word, ())[-1] == 0.5 * unknown, word
+
+
+def test_redaction_needs_seven_digits():
+    """The seven-digit gate counts digits anywhere in the text, as the patterns need."""
+    assert redact("1-2-3-4-5-6") == "1-2-3-4-5-6"
+    assert redact("+7 701 123 45 67") == "[PHONE]"

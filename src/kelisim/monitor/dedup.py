@@ -64,7 +64,7 @@ BANDS = 16  # 16 bands of 4 rows: pairs with Jaccard 0.5 become candidates with 
 _FNV_PRIME = np.uint64(1099511628211)
 _FNV_OFFSET = np.uint64(14695981039346656037)
 SHINGLE_TEXT_LIMIT = 20_000  # characters of a text used for its signature
-_CHUNK_WINDOWS = 100_000  # shingles hashed at once (bounds memory to ~50 MB)
+_CHUNK_WINDOWS = 16_384  # shingles hashed at once: ~8 MB of work arrays, reused from cache
 _NON_WORD = re.compile(r"[^\w]+")
 
 
@@ -113,13 +113,14 @@ def minhash_signatures(
         hashes = _window_hashes(joined)
         lengths = window_counts[first:last]
         offsets = np.concatenate(([0], np.cumsum(lengths + 2 * (SHINGLE - 1))[:-1]))
-        keep = np.concatenate([np.arange(o, o + n) for o, n in zip(offsets, lengths, strict=True)])
+        keep = np.repeat(offsets - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
         with np.errstate(over="ignore"):
             permuted = np.multiply.outer(a, hashes[keep])
             permuted += b[:, None]
-            permuted >>= np.uint64(32)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        signatures[first:last] = np.minimum.reduceat(permuted, starts, axis=1).T
+        # The shift is monotone, so it commutes with the minimum: shift only the minima.
+        minima = np.minimum.reduceat(permuted, starts, axis=1)
+        signatures[first:last] = (minima >> np.uint64(32)).T
         first = last
     return signatures
 

@@ -217,6 +217,12 @@ def fold_kazakh(token: str) -> str:
     return token.translate(_KK_FOLD)
 
 
+@functools.cache
+def _kk_latin_suffixes() -> frozenset[str]:
+    """The Kazakh suffix set in 2021 Kazakh Latin (computed once)."""
+    return frozenset(kk_to_latin(s) for s in _KK_SUFFIXES)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One lexicon row: ``kind`` group, place or cue; ``code`` a group code, KATO or rule."""
@@ -257,6 +263,10 @@ class _TokenIndex:
         self.suffixes: dict[str, frozenset[str]] = {}
         self.stem_lengths: list[int] = []
         self.prefix_lengths: list[int] = []
+        # Every leading part of every stem / prefix: a token whose first k letters are not
+        # among them matches no stem / prefix of k letters or more.
+        self.stem_heads: set[str] = set()
+        self.prefix_heads: set[str] = set()
         self.max_suffix = 0
 
     def add(self, unit: int, text: str, match: str, lang: str) -> None:
@@ -266,9 +276,11 @@ class _TokenIndex:
         elif match == "prefix":
             self.prefixes.setdefault(text, []).append(unit)
             self.prefix_lengths = sorted({*self.prefix_lengths, len(text)})
+            self.prefix_heads.update(text[:k] for k in range(1, len(text) + 1))
         else:
             self.stems.setdefault(text, []).append((self.suffixes[lang], unit))
             self.stem_lengths = sorted({*self.stem_lengths, len(text)})
+            self.stem_heads.update(text[:k] for k in range(1, len(text) + 1))
 
     def set_suffixes(self, lang: str, suffixes: frozenset[str]) -> None:
         self.suffixes[lang] = frozenset(self.fold(s) for s in suffixes)
@@ -281,7 +293,7 @@ class _TokenIndex:
         length = len(token)
         shortest = length - self.max_suffix
         for cut in self.stem_lengths:
-            if cut > length:
+            if cut > length or token[:cut] not in self.stem_heads:
                 break
             if cut < shortest:
                 continue
@@ -289,7 +301,7 @@ class _TokenIndex:
                 if token[cut:] in suffixes:
                     found.append((unit, ""))
         for cut in self.prefix_lengths:
-            if cut > length:
+            if cut > length or token[:cut] not in self.prefix_heads:
                 break
             for unit in self.prefixes.get(token[:cut], ()):
                 found.append((unit, token[cut:]))
@@ -309,7 +321,7 @@ class Lexicon:
             index.set_suffixes("ru", _RU_SUFFIXES)
             index.set_suffixes("kk", _KK_SUFFIXES)
             index.set_suffixes("en", _EN_SUFFIXES)
-            index.set_suffixes("kk_latn", frozenset(kk_to_latin(s) for s in _KK_SUFFIXES))
+            index.set_suffixes("kk_latn", _kk_latin_suffixes())
         for row in rows:
             self._add_row(row)
             if row["lang"] == "kk" and _CYRILLIC.search(row["term"]):
@@ -319,6 +331,13 @@ class Lexicon:
                 self._add_row(latin)
         self._analyse_plain = functools.lru_cache(maxsize=1 << 18)(self._plain.analyse)
         self._analyse_folded = functools.lru_cache(maxsize=1 << 18)(self._folded.analyse)
+        self._read_token = functools.lru_cache(maxsize=1 << 18)(self._read_token_once)
+
+    def _read_token_once(self, raw: str, folded: bool) -> tuple[str, tuple[tuple[int, str], ...]]:
+        """A raw token's normalised form and its units (memoised per raw token: word
+        frequencies are Zipfian, so most tokens of a batch were read before)."""
+        token = normalise_token(raw)
+        return token, self._analyse(token, folded)
 
     def _analyse(self, token: str, folded: bool) -> tuple[tuple[int, str], ...]:
         """Units of a token; a hyphenated word without a match of its own is read part by part."""
@@ -366,10 +385,14 @@ class Lexicon:
 
     def find(self, text: str, language: str | None = None) -> list[Mention]:
         """Every lexicon match in ``text``; overlapping group/place matches keep the longest."""
-        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
-        tokens = [normalise_token(text[a:b]) for a, b in spans]
+        matches = list(_TOKEN.finditer(text))
+        if not matches:
+            return []
+        spans = [m.span() for m in matches]
         folded = language == "kk"
-        analysed = [self._analyse(t, folded) for t in tokens]
+        read = [self._read_token(m.group(), folded) for m in matches]
+        tokens = [token for token, _ in read]
+        analysed = [units for _, units in read]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         found: list[Mention] = []
         for i, units in enumerate(analysed):

@@ -57,49 +57,141 @@ def stem_prefixes(text: str) -> str:
 
 
 def _counts(columns_per_text, texts: list[str], width: int):
-    from scipy import sparse
-
     columns: list[int] = []
     indptr = [0]
     for text in texts:
         columns.extend(columns_per_text(text))
         indptr.append(len(columns))
-    counts = sparse.csr_matrix(
-        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
-        shape=(len(texts), width),
-    )
-    counts.sum_duplicates()
-    return counts
+    return _ones_csr(columns, indptr, (len(texts), width))
 
 
 def char_ngram_counts(vectoriser, texts: list[str]):
     """``vectoriser.transform(texts)`` for a fitted ``char_wb`` ``CountVectorizer`` (lower-casing,
-    ``min_n`` 1), faster: ``char_wb`` n-grams never cross a whitespace-separated word, so a text's
-    counts are the sum of its words' counts, and each distinct word of the batch is cut into the
-    n-grams of ``" " + word + " "`` once.
+    ``min_n`` 1), faster: ``char_wb`` n-grams never cross a whitespace-separated word, so the counts
+    are (texts x distinct words) times (distinct words x n-grams); the n-grams of ``" " + word +
+    " "`` of all distinct words are looked up at once by ``_word_gram_counts``.
     """
+    from scipy import sparse
+
+    word_ids: dict[str, int] = {}
+    tokens: list[int] = []
+    indptr = [0]
+    for text in texts:
+        tokens.extend([word_ids.setdefault(word, len(word_ids)) for word in text.lower().split()])
+        indptr.append(len(tokens))
+    words = _ones_csr(tokens, indptr, (len(texts), len(word_ids)))
+    counts = sparse.csr_matrix(words @ _word_gram_counts(vectoriser, list(word_ids)))
+    counts.sum_duplicates()  # canonical form: sorted column indices, as sklearn returns
+    return counts
+
+
+_GRAM_KEYS: dict[int, tuple] = {}  # id(vocabulary_) -> (vocabulary_, *_gram_keys(...))
+DENSE_KEYS = 1 << 21  # at most 16 MB of dense look-up table per vocabulary
+
+
+def _gram_keys(vectoriser) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The vocabulary as exact integer keys: each character is its rank d in the sorted alphabet
+    of the vocabulary (1-based), an n-gram is sum d_k * B**k with B = alphabet size + 1 (a base-B
+    number with non-zero digits, so distinct n-grams never share a key). Cached per vocabulary."""
+    vocabulary = vectoriser.vocabulary_
+    cached = _GRAM_KEYS.get(id(vocabulary))
+    if cached is not None and cached[0] is vocabulary:
+        return cached[1:]
+    grams = list(vocabulary)
+    codes = np.frombuffer("".join(grams).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    alphabet_codes, digits = np.unique(codes, return_inverse=True)
+    lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(len(codes)) - np.repeat(starts, lengths)
+    with np.errstate(over="ignore"):  # an overflowing base is refused by _word_gram_counts
+        weights = (len(alphabet_codes) + 1) ** position
+        keys = np.add.reduceat((digits.ravel() + 1) * weights, starts) if grams else codes
+    columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+    order = np.argsort(keys)
+    # Short n-grams (all keys below base**n <= DENSE_KEYS) are looked up in a dense table.
+    base, dense_n = len(alphabet_codes) + 1, 0
+    while dense_n < vectoriser.ngram_range[1] and base ** (dense_n + 1) <= DENSE_KEYS:
+        dense_n += 1
+    dense = np.full(base**dense_n, -1, dtype=np.int64)
+    short = keys < len(dense)
+    dense[keys[short]] = columns[short]
+    result = (alphabet_codes, keys[order], columns[order], dense)
+    _GRAM_KEYS.clear()
+    _GRAM_KEYS[id(vocabulary)] = (vocabulary, *result)
+    return result
+
+
+def _word_gram_counts(vectoriser, words: list[str]):
+    """(words x vocabulary) counts of the char_wb n-grams of each word, vectorised over words:
+    characters become alphabet digits, n-gram keys are built by shifted sums, and keys are found
+    in the sorted vocabulary keys (``_gram_keys``)."""
+    from scipy import sparse
+
+    max_n = vectoriser.ngram_range[1]
+    alphabet_codes, vocabulary_keys, vocabulary_columns, dense = _gram_keys(vectoriser)
+    base = len(alphabet_codes) + 1
+    if base**max_n >= 2**63:  # keys would overflow: look every n-gram up one by one
+        return _word_gram_counts_by_dict(vectoriser, words)
+    padded = "".join(f" {word} " for word in words)
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    lengths = np.array([len(word) + 2 for word in words], dtype=np.int64)
+    word_of = np.repeat(np.arange(len(words)), lengths)
+    word_end = np.repeat(np.cumsum(lengths), lengths)
+    rank = np.minimum(np.searchsorted(alphabet_codes, codes), len(alphabet_codes) - 1)
+    digits = np.where(alphabet_codes[rank] == codes, rank + 1, 0)  # 0: not in any n-gram
+    rows, columns = [], []
+    keys = np.zeros(len(codes), dtype=np.int64)
+    known = np.ones(len(codes), dtype=bool)
+    for n in range(1, max_n + 1):
+        starts = len(codes) - n + 1
+        if starts <= 0:
+            break
+        keys = keys[:starts] + digits[n - 1 :] * base ** (n - 1)
+        known = known[:starts] & (digits[n - 1 :] > 0)
+        inside = known & (np.arange(starts) + n <= word_end[:starts])
+        if base**n <= len(dense):
+            found = dense[keys[inside]]
+            match = found >= 0
+            columns.append(found[match])
+        else:
+            found = np.searchsorted(vocabulary_keys, keys[inside])
+            found = np.minimum(found, len(vocabulary_keys) - 1)
+            match = vocabulary_keys[found] == keys[inside]
+            columns.append(vocabulary_columns[found[match]])
+        rows.append(word_of[:starts][inside][match])
+    rows_all = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    columns_all = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows_all), dtype=np.float32), (rows_all, columns_all)),
+        shape=(len(words), len(vectoriser.vocabulary_)),
+    )
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _word_gram_counts_by_dict(vectoriser, words: list[str]):
+    """``_word_gram_counts`` with one dictionary look-up per n-gram (any alphabet size)."""
     lookup, sizes = vectoriser.vocabulary_.get, range(1, vectoriser.ngram_range[1] + 1)
-    columns_of: dict[str, list[int]] = {}
-
-    def word_columns(word: str) -> list[int]:
+    columns: list[int] = []
+    indptr = [0]
+    for word in words:
         padded = f" {word} "
-        return [
-            column
-            for n in sizes
-            for start in range(len(padded) - n + 1)
-            if (column := lookup(padded[start : start + n])) is not None
-        ]
+        grams = [padded[i : i + n] for n in sizes for i in range(len(padded) - n + 1)]
+        columns.extend([column for column in map(lookup, grams) if column is not None])
+        indptr.append(len(columns))
+    return _ones_csr(columns, indptr, (len(words), len(vectoriser.vocabulary_)))
 
-    def columns(text: str) -> list[int]:
-        found: list[int] = []
-        for word in text.lower().split():
-            cached = columns_of.get(word)
-            if cached is None:
-                cached = columns_of[word] = word_columns(word)
-            found.extend(cached)
-        return found
 
-    return _counts(columns, texts, len(vectoriser.vocabulary_))
+def _ones_csr(columns, indptr, shape: tuple[int, int]):
+    """A CSR matrix of float32 counts: row r counts the entries columns[indptr[r]:indptr[r+1]]."""
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), indptr),
+        shape=shape,
+    )
+    matrix.sum_duplicates()
+    return matrix
 
 
 def word_ngram_counts(vectoriser, texts: list[str]):

@@ -22,6 +22,7 @@ the Latin alphabet of Presidential Decree No. 637, 2017, as amended in 2021).
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ _PHONE_INTL = re.compile(
     r"(?<![\w+])\+\s?[1-9]\d{0,2}[\s-]*\(?\s*\d{1,5}\s*\)?(?:[\s.-]*\d){4,11}(?!\w)"
 )
 _PHONE_LOCAL = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{2}(?![\w-])")
+_SEVEN_DIGITS = re.compile(r"(?:\d\D*){6}\d")
 
 
 def iin_is_valid(digits: str) -> bool:
@@ -134,7 +136,7 @@ def redact(text: str) -> str:
     """
     if "@" in text:
         text = _EMAIL.sub(REDACTION_TOKENS["email"], text)
-    if sum(c.isdigit() for c in text) < 7:
+    if not _SEVEN_DIGITS.search(text):  # every pattern below needs at least 7 digits
         return text
     text = _DIGIT_RUN.sub(_redact_digit_run, text)
     text = _PHONE_KZ.sub(_redact_kz_phone, text)
@@ -234,20 +236,41 @@ _EVIDENCE_PATTERNS = tuple(
     (_SLOTS.index(language), weight, re.compile(f"(?:{pattern})"))
     for language, weight, pattern in _EVIDENCE
 )
+# Patterns that can match a word at all, by the word's script: a pattern without Cyrillic
+# letters, classes or escapes never matches a Cyrillic word, one without a Latin letter (escapes
+# such as \w have one) never matches a Latin word. Skipping them leaves the evidence unchanged.
+_CAN_MATCH_CYRILLIC = re.compile(r"[\u0400-\u04ff]|\\[wWSD]|\.|\[\^")
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_CYRILLIC_PATTERNS = tuple(
+    item for item in _EVIDENCE_PATTERNS if _CAN_MATCH_CYRILLIC.search(item[2].pattern)
+)
+_LATIN_PATTERNS = tuple(
+    item for item in _EVIDENCE_PATTERNS if re.search("[a-zA-Z]", item[2].pattern)
+)
+_UNKNOWN_LETTER = re.compile(f"[^{re.escape(''.join(sorted(_KNOWN_LETTERS)))}]")
 _OTHER_SCRIPT_WEIGHT = 0.5  # per letter outside the Latin and Cyrillic sets above
 _TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _evidence_of(word: str, patterns) -> tuple[float, ...]:
+    score = [0.0] * len(_SLOTS)
+    for slot, weight, pattern in patterns:
+        if pattern.fullmatch(word):
+            score[slot] += weight
+    score[-1] += _OTHER_SCRIPT_WEIGHT * len(_UNKNOWN_LETTER.findall(word))
+    return tuple(score)
 
 
 @functools.lru_cache(maxsize=1 << 18)
 def _word_evidence(word: str) -> tuple[float, ...]:
     """Evidence of one lower-case word, per slot of :data:`_SLOTS` (cached: word frequencies
     are Zipfian, so most words of a batch are seen before)."""
-    score = [0.0] * len(_SLOTS)
-    for slot, weight, pattern in _EVIDENCE_PATTERNS:
-        if pattern.fullmatch(word):
-            score[slot] += weight
-    score[-1] += _OTHER_SCRIPT_WEIGHT * sum(char not in _KNOWN_LETTERS for char in word)
-    return tuple(score)
+    if _CYRILLIC_WORD.fullmatch(word):
+        return _evidence_of(word, _CYRILLIC_PATTERNS)
+    if _LATIN_WORD.fullmatch(word):
+        return _evidence_of(word, _LATIN_PATTERNS)
+    return _evidence_of(word, _EVIDENCE_PATTERNS)
 
 
 LANGUAGE_WINDOW = 1500  # characters read from the start of a text
@@ -273,10 +296,11 @@ def language_evidence(text: str) -> LanguageEvidence:
     (mixed kk-ru posts), and Latin text is Kazakh once Kazakh Latin evidence reaches half of
     the English evidence; both need more than one Kazakh word.
     """
-    totals_by_slot = [0.0] * len(_SLOTS)
-    for word in _TOKEN.findall(text[:LANGUAGE_WINDOW].lower()):
-        for slot, value in enumerate(_word_evidence(word)):
-            totals_by_slot[slot] += value
+    evidence = map(_word_evidence, _TOKEN.findall(text[:LANGUAGE_WINDOW].lower()))
+    # A running total per slot, word by word in text order.
+    columns = zip(*evidence, strict=True)
+    totals_by_slot = [functools.reduce(operator.add, column, 0.0) for column in columns]
+    totals_by_slot = totals_by_slot or [0.0] * len(_SLOTS)
     score = dict(zip(_SLOTS, totals_by_slot, strict=True))
     kk = score["kk_cyr"] + score["kk_lat"]
     totals = {"kk": kk, "ru": score["ru"], "en": score["en"], "other": score["other"]}
