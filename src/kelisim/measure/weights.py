@@ -18,7 +18,9 @@ refused with a hint to project (``project="auto"`` picks the local UTM zone).
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -105,7 +107,17 @@ def shared_boundary_lengths(geometries: np.ndarray) -> sp.csr_array:
     keep = left < right
     left, right = left[keep], right[keep]
     boundaries = shapely.boundary(geometries)
-    lengths = shapely.length(shapely.intersection(boundaries[left], boundaries[right]))
+
+    def shared(pairs: slice) -> np.ndarray:
+        lines = shapely.intersection(boundaries[left[pairs]], boundaries[right[pairs]])
+        return shapely.length(lines)
+
+    # shapely's vectorised functions release the GIL: one slice of the pairs per core
+    workers = max(1, min(os.cpu_count() or 1, left.size // 10_000))
+    step = -(-left.size // workers)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(shared, [slice(i, i + step) for i in range(0, left.size, step)]))
+    lengths = np.concatenate(parts) if parts else np.zeros(0)
     positive = lengths > 0
     left, right, lengths = left[positive], right[positive], lengths[positive]
     return _csr(
