@@ -319,8 +319,10 @@ def density_corrected_dissimilarity(tab: Table) -> np.ndarray:
 
 
 def _folded_normal_mode(theta: np.ndarray) -> np.ndarray:
-    mode = np.zeros_like(theta)
-    position = np.flatnonzero(theta > 1.0)
+    # from theta^2 >= 20, tanh(theta^2) rounds to 1.0: u = theta is the root in floating point
+    # (Newton's first step from it is exactly 0), so only 1 < theta < sqrt(20) is iterated
+    mode = np.where(theta * theta >= 20.0, theta, 0.0)
+    position = np.flatnonzero((theta > 1.0) & (theta * theta < 20.0))
     th = theta.ravel()[position]
     u = th.copy()  # g(u) = u - th tanh(th u) is convex for u > 0: Newton from the right converges
     for _ in range(100):
