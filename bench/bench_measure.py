@@ -59,6 +59,13 @@ ISSUE_PYSAL = {  # measured by the issue's author, not here
     "proximity_20k": (47.0, 12.5),
 }
 GOAL_RATIO, GOAL_SECONDS, GOAL_GB = 50.0, 60.0, 4.0
+# margin kept below the issue's 60 s so that the goal holds on a loaded machine too
+TARGET_SECONDS = 35.0
+
+
+def verdict(ratio: float) -> str:
+    met = "met" if ratio >= GOAL_RATIO else "MISSED"
+    return f"{ratio:,.0f}x faster (goal >= {GOAL_RATIO:.0f}x: {met})"
 
 
 def constructed_counts(areas: int, groups: int, seed: int = 0) -> np.ndarray:
@@ -132,12 +139,12 @@ def bench_multi_gini(sizes, multigroup) -> None:
             line(f"PySAL MultiGini N={n:,} (run here, JIT warmed)", their_s, their_gb)
             line(
                 f"kelisim multi_gini N={n:,}", seconds, peak,
-                f"{their_s / seconds:,.0f}x faster, |diff| {abs(ours - theirs.statistic):.1e}",
+                f"{verdict(their_s / seconds)}, |diff| {abs(ours - theirs.statistic):.1e}",
             )
         elif key in ISSUE_PYSAL:
             their_s, their_gb = ISSUE_PYSAL[key]
             line(f"PySAL MultiGini N={n:,} (issue's figure, NOT run here)", their_s, their_gb)
-            line(f"kelisim multi_gini N={n:,}", seconds, peak, f"{their_s / seconds:,.0f}x faster")
+            line(f"kelisim multi_gini N={n:,}", seconds, peak, verdict(their_s / seconds))
         else:
             line(f"kelisim multi_gini N={n:,}", seconds, peak)
 
@@ -204,23 +211,23 @@ def bench_proximity(pysal_n: int, n: int, singlegroup, pysal_large: bool = False
                 f"PySAL SpatialProximity N={len(polygons):,} (run here, peak RSS grew "
                 f"{rss_growth:.1f} GB)"
             )
-    for variant in ("pysal", "massey_denton"):
+    if label.endswith("NOT run here)") and n < 19_000:  # --quick: no PySAL figure at this N
+        their_s = float("nan")
+    else:
+        line(label, their_s, their_gb)
+    for variant, name in (("pysal", "decay='pysal'"), ("massey_denton", "Massey & Denton")):
         _, seconds, peak = measured(
             lambda variant=variant: spatial_indices(
                 counts, weights, None, ["spatial_proximity"], decay=variant
             )
         )
-        if variant == "pysal":
-            line(label, their_s, their_gb)
-            line(f"kelisim decay='pysal' N={len(polygons):,}", seconds, peak,
-                 f"{their_s / seconds:,.0f}x faster")
-            continue
         ratio = their_s / seconds
-        line(
-            f"kelisim Massey & Denton N={len(polygons):,}", seconds, peak,
-            f"{ratio:,.0f}x faster (goal >= {GOAL_RATIO:.0f}x: "
-            f"{'met' if ratio >= GOAL_RATIO else 'MISSED'})",
-        )
+        if np.isnan(ratio):
+            line(f"kelisim {name} N={len(polygons):,}", seconds, peak)
+            continue
+        # the goal is on Massey & Denton's index; PySAL's variant is shown for reference
+        note = verdict(ratio) if variant == "massey_denton" else f"{ratio:,.0f}x faster"
+        line(f"kelisim {name} N={len(polygons):,}", seconds, peak, note)
 
 
 def bench_suite(n: int, groups: int, draws: int) -> None:
@@ -252,7 +259,11 @@ def bench_suite(n: int, groups: int, draws: int) -> None:
         total, peak_all, rows = total + seconds, max(peak_all, peak), rows + len(table)
         line(label, seconds, peak, f"{len(table):,} values")
     met = total < GOAL_SECONDS and peak_all < GOAL_GB
-    line(f"TOTAL ({rows:,} values)", total, peak_all, "goal met" if met else "goal MISSED")
+    line(
+        f"TOTAL ({rows:,} values)", total, peak_all,
+        f"goal < {GOAL_SECONDS:.0f} s, < {GOAL_GB:.0f} GB: {'met' if met else 'MISSED'}; "
+        f"margin target < {TARGET_SECONDS:.0f} s: {'met' if total < TARGET_SECONDS else 'MISSED'}",
+    )
 
 
 COLD_KELISIM = """
