@@ -71,7 +71,9 @@ class SpatialWeights:
     @cached_property
     def boundary(self) -> sp.csr_array | None:
         """Shared boundary lengths between polygons (None without polygons)."""
-        return None if self.polygons is None else shared_boundary_lengths(self.polygons)
+        if self.polygons is None:
+            return None
+        return shared_boundary_lengths(self.polygons, self.matrix if self.spec == "queen" else None)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int) -> sp.csr_array:
@@ -97,13 +99,22 @@ def contiguity(geometries: np.ndarray, rule: str = "queen") -> sp.csr_array:
     return _csr(left[keep], right[keep], np.ones(keep.sum()), n)
 
 
-def shared_boundary_lengths(geometries: np.ndarray) -> sp.csr_array:
-    """CSR matrix of the length of boundary each pair of polygons shares (0 if only a point)."""
+def shared_boundary_lengths(
+    geometries: np.ndarray, queen: sp.csr_array | None = None
+) -> sp.csr_array:
+    """CSR matrix of the length of boundary each pair of polygons shares (0 if only a point).
+
+    ``queen``: the polygons' queen contiguity (every intersecting pair), if already known; its
+    pattern replaces the spatial-index query.
+    """
     import shapely
 
     n = len(geometries)
-    tree = shapely.STRtree(geometries)
-    left, right = tree.query(geometries, predicate="intersects")
+    if queen is None:
+        tree = shapely.STRtree(geometries)
+        left, right = tree.query(geometries, predicate="intersects")
+    else:
+        left, right = sp.coo_array(queen).coords
     keep = left < right
     left, right = left[keep], right[keep]
     boundaries = shapely.boundary(geometries)
