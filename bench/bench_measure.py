@@ -59,6 +59,13 @@ ISSUE_PYSAL = {  # measured by the issue's author, not here
     "proximity_20k": (47.0, 12.5),
 }
 GOAL_RATIO, GOAL_SECONDS, GOAL_GB = 50.0, 60.0, 4.0
+# margin kept below the issue's 60 s so that the goal holds on a loaded machine too
+TARGET_SECONDS = 35.0
+
+
+def verdict(ratio: float) -> str:
+    met = "met" if ratio >= GOAL_RATIO else "MISSED"
+    return f"{ratio:,.0f}x faster (goal >= {GOAL_RATIO:.0f}x: {met})"
 
 
 def constructed_counts(areas: int, groups: int, seed: int = 0) -> np.ndarray:
@@ -132,30 +139,48 @@ def bench_multi_gini(sizes, multigroup) -> None:
             line(f"PySAL MultiGini N={n:,} (run here, JIT warmed)", their_s, their_gb)
             line(
                 f"kelisim multi_gini N={n:,}", seconds, peak,
-                f"{their_s / seconds:,.0f}x faster, |diff| {abs(ours - theirs.statistic):.1e}",
+                f"{verdict(their_s / seconds)}, |diff| {abs(ours - theirs.statistic):.1e}",
             )
         elif key in ISSUE_PYSAL:
             their_s, their_gb = ISSUE_PYSAL[key]
             line(f"PySAL MultiGini N={n:,} (issue's figure, NOT run here)", their_s, their_gb)
-            line(f"kelisim multi_gini N={n:,}", seconds, peak, f"{their_s / seconds:,.0f}x faster")
+            line(f"kelisim multi_gini N={n:,}", seconds, peak, verdict(their_s / seconds))
         else:
             line(f"kelisim multi_gini N={n:,}", seconds, peak)
 
 
-def bench_proximity(pysal_n: int, n: int, singlegroup) -> None:
+def available_gb() -> float:
+    """MemAvailable from /proc/meminfo (Linux), GB; infinity elsewhere."""
+    try:
+        for text in Path("/proc/meminfo").read_text().splitlines():
+            if text.startswith("MemAvailable:"):
+                return int(text.split()[1]) / 1e6
+    except OSError:
+        pass
+    return float("inf")
+
+
+def run_pysal_proximity(polygons, counts, singlegroup):
+    """PySAL's SpatialProximity statistic, seconds and GB (tracemalloc peak, RSS growth)."""
+    import geopandas
+
+    frame = geopandas.GeoDataFrame(
+        {"x": counts[:, 0], "t": counts.sum(axis=1)}, geometry=list(polygons), crs="EPSG:32642",
+    )
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    theirs, their_s, their_gb = measured(
+        lambda: singlegroup.SpatialProximity(frame, "x", "t").statistic
+    )
+    rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6 - rss_before
+    return theirs, their_s, their_gb, rss_growth
+
+
+def bench_proximity(pysal_n: int, n: int, singlegroup, pysal_large: bool = False) -> None:
     print("\n[b] spatial proximity, two groups (x vs the rest), decay scale 1 mile")
     if singlegroup is not None:
-        import geopandas
-
         polygons = lattice(pysal_n)
         counts = constructed_counts(len(polygons), 2, seed=3)
-        frame = geopandas.GeoDataFrame(
-            {"x": counts[:, 0], "t": counts.sum(axis=1)}, geometry=list(polygons),
-            crs="EPSG:32642",
-        )
-        theirs, their_s, their_gb = measured(
-            lambda: singlegroup.SpatialProximity(frame, "x", "t").statistic
-        )
+        theirs, their_s, their_gb, _ = run_pysal_proximity(polygons, counts, singlegroup)
         line(f"PySAL SpatialProximity N={len(polygons):,} (run here)", their_s, their_gb)
         weights = decay_weights(polygons)
         table, seconds, peak = measured(
@@ -173,16 +198,36 @@ def bench_proximity(pysal_n: int, n: int, singlegroup) -> None:
     polygons = lattice(n)
     counts = constructed_counts(len(polygons), 2, seed=3)
     weights = decay_weights(polygons)
-    _, seconds, peak = measured(
-        lambda: spatial_indices(counts, weights, None, ["spatial_proximity"])
-    )
     their_s, their_gb = ISSUE_PYSAL["proximity_20k"]
-    ratio = their_s / seconds
-    line(f"PySAL SpatialProximity N={n:,} (issue's figure, NOT run here)", their_s, their_gb)
-    line(
-        f"kelisim Massey & Denton N={len(polygons):,}", seconds, peak,
-        f"{ratio:,.0f}x faster (goal >= {GOAL_RATIO:.0f}x: {'met' if ratio >= 50 else 'MISSED'})",
-    )
+    label = f"PySAL SpatialProximity N={n:,} (issue's figure, NOT run here)"
+    if pysal_large and singlegroup is not None:
+        # PySAL densifies N x N float64 arrays: ~12.5 GB at N = 20,000 by the issue's count
+        need = 12.5 * (len(polygons) / 20_000) ** 2 * 1.2
+        if available_gb() < need:
+            print(f"  --pysal-large skipped: {available_gb():.1f} GB available, {need:.1f} needed")
+        else:
+            _, their_s, their_gb, rss_growth = run_pysal_proximity(polygons, counts, singlegroup)
+            label = (
+                f"PySAL SpatialProximity N={len(polygons):,} (run here, peak RSS grew "
+                f"{rss_growth:.1f} GB)"
+            )
+    if label.endswith("NOT run here)") and n < 19_000:  # --quick: no PySAL figure at this N
+        their_s = float("nan")
+    else:
+        line(label, their_s, their_gb)
+    for variant, name in (("pysal", "decay='pysal'"), ("massey_denton", "Massey & Denton")):
+        _, seconds, peak = measured(
+            lambda variant=variant: spatial_indices(
+                counts, weights, None, ["spatial_proximity"], decay=variant
+            )
+        )
+        ratio = their_s / seconds
+        if np.isnan(ratio):
+            line(f"kelisim {name} N={len(polygons):,}", seconds, peak)
+            continue
+        # the goal is on Massey & Denton's index; PySAL's variant is shown for reference
+        note = verdict(ratio) if variant == "massey_denton" else f"{ratio:,.0f}x faster"
+        line(f"kelisim {name} N={len(polygons):,}", seconds, peak, note)
 
 
 def bench_suite(n: int, groups: int, draws: int) -> None:
@@ -214,7 +259,11 @@ def bench_suite(n: int, groups: int, draws: int) -> None:
         total, peak_all, rows = total + seconds, max(peak_all, peak), rows + len(table)
         line(label, seconds, peak, f"{len(table):,} values")
     met = total < GOAL_SECONDS and peak_all < GOAL_GB
-    line(f"TOTAL ({rows:,} values)", total, peak_all, "goal met" if met else "goal MISSED")
+    line(
+        f"TOTAL ({rows:,} values)", total, peak_all,
+        f"goal < {GOAL_SECONDS:.0f} s, < {GOAL_GB:.0f} GB: {'met' if met else 'MISSED'}; "
+        f"margin target < {TARGET_SECONDS:.0f} s: {'met' if total < TARGET_SECONDS else 'MISSED'}",
+    )
 
 
 COLD_KELISIM = """
@@ -333,22 +382,31 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--draws", type=int, default=10, help="simulations for the corrections")
     parser.add_argument("--skip-pysal", action="store_true")
+    parser.add_argument(
+        "--pysal-large", action="store_true",
+        help="[b] also run PySAL at N = 20,000 (needs ~15 GB free; skipped when short)",
+    )
+    parser.add_argument(
+        "--only", default="abcde", help="sections to run, e.g. 'bc' (default all: abcde)"
+    )
     args = parser.parse_args()
     multigroup, singlegroup = (None, None) if args.skip_pysal else pysal_modules()
     print(f"decay scale: {MILE_METRES} m (1 mile); {len(DETERMINISTIC_INDICES)} deterministic "
           "aspatial indices")
-    if args.quick:
-        bench_multi_gini([1_000, 2_000], multigroup)
-        bench_proximity(400, 1_600, singlegroup)
-        bench_suite(2_500, 20, args.draws)
-        bench_cold_start(multigroup is not None)
-        bench_every_index(500, args.draws, multigroup, singlegroup)
-    else:
-        bench_multi_gini([10_000, 20_000], multigroup)
-        bench_proximity(5_000, 20_000, singlegroup)
-        bench_suite(100_000, 130, args.draws)
-        bench_cold_start(multigroup is not None)
-        bench_every_index(5_000, args.draws, multigroup, singlegroup)
+    quick = args.quick
+    sections = {
+        "a": lambda: bench_multi_gini([1_000, 2_000] if quick else [10_000, 20_000], multigroup),
+        "b": lambda: bench_proximity(
+            400 if quick else 5_000, 1_600 if quick else 20_000, singlegroup, args.pysal_large
+        ),
+        "c": lambda: bench_suite(2_500 if quick else 100_000, 20 if quick else 130, args.draws),
+        "d": lambda: bench_cold_start(multigroup is not None),
+        "e": lambda: bench_every_index(500 if quick else 5_000, args.draws, multigroup,
+                                       singlegroup),
+    }
+    for key, section in sections.items():
+        if key in args.only:
+            section()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(f"\nprocess peak RSS (whole run, PySAL included): {peak_rss:.2f} GB")
 

@@ -280,3 +280,58 @@ def test_wide_frame_columns_name_the_groups():
     wide = pd.DataFrame({"kazakh": [30, 10], "russian": [10, 50]})
     out = segregation_indices(wide, indices="isolation")
     assert out["group"].tolist() == ["kazakh", "russian"]
+
+
+def _multinomial_outcomes(n: int, p: np.ndarray):
+    """Every outcome of Multinomial(n, p) with its probability (enumeration, small n only)."""
+    from itertools import combinations_with_replacement
+
+    from scipy.stats import multinomial
+
+    for cells in combinations_with_replacement(range(len(p)), n):
+        outcome = np.bincount(cells, minlength=len(p))
+        yield outcome, multinomial.pmf(outcome, n, p)
+
+
+def test_bias_corrected_dissimilarity_matches_enumerated_multinomial_redraws():
+    # Allen et al. (2015), Econom J 18(1):40, eq. 9: D_bc = 2 D - E[D(b)], b redraws of the
+    # group's and the rest's multinomial distributions over areas. Constructed 4-area table;
+    # E[D(b)] enumerated over every pair of multinomial outcomes; kelisim's estimator (exact
+    # where a_i or b_i is 0, independent per-area binomials elsewhere) must agree within its
+    # Monte-Carlo error at 4,000 draws.
+    from kelisim.measure.aspatial import _bias_corrected_dissimilarity
+
+    counts = np.array([[3, 1], [0, 2], [1, 0], [2, 3]])
+    group, rest = counts[:, 0], counts[:, 1]
+    a, b = group / group.sum(), rest / rest.sum()
+    enumerated = sum(
+        pa * pb * 0.5 * np.abs(ga / group.sum() - rb / rest.sum()).sum()
+        for ga, pa in _multinomial_outcomes(int(group.sum()), a)
+        for rb, pb in _multinomial_outcomes(int(rest.sum()), b)
+    )
+    tab = Table.from_counts(counts)
+    D = dissimilarity(tab)[0]
+    rngs = np.random.default_rng(3).spawn(2)
+    estimated = _bias_corrected_dissimilarity(tab, 4000, rngs)[0]
+    assert 2 * D - estimated == pytest.approx(enumerated, abs=0.006)  # ~3 standard errors
+
+
+def test_bias_corrected_dissimilarity_is_exact_without_shared_areas():
+    # Complete segregation: every area has a_i = 0 or b_i = 0, so every redraw keeps D(b) = 1
+    # and D_bc = 2 * 1 - 1 = 1 exactly, whatever the draws.
+    from kelisim.measure.aspatial import _bias_corrected_dissimilarity
+
+    tab = Table.from_counts(np.array([[5, 0], [0, 7], [2, 0]]))
+    rngs = np.random.default_rng(0).spawn(2)
+    np.testing.assert_array_equal(_bias_corrected_dissimilarity(tab, 2, rngs), [1.0, 1.0])
+
+
+def test_packed_share_order_matches_argsort_on_whole_counts():
+    # The Gini's integer-key sort (whole counts) against the float argsort path: the same
+    # half-sums for the same table given as whole counts and scaled by a non-integer factor.
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(rng.gamma(0.5, 30, size=(2000, 6)))
+    counts[counts.sum(axis=1) == 0, 0] = 1
+    np.testing.assert_allclose(
+        gini(Table.from_counts(counts)), gini(Table.from_counts(counts * 1.37)), rtol=1e-12
+    )

@@ -45,6 +45,13 @@ def test_shared_boundary_lengths_sum_to_twice_the_interior_edges():
     assert weights.perimeter.tolist() == [4.0] * 16 and weights.area.tolist() == [1.0] * 16
 
 
+def test_boundary_lengths_from_queen_pairs_match_the_spatial_index_query():
+    # queen weights hand their intersecting pairs to the boundary lengths (no second query)
+    from_queen = weights_from_geometry(SQUARES, IDS, "queen").boundary
+    from_query = weights_from_geometry(SQUARES, IDS, "rook").boundary
+    assert (from_queen != from_query).nnz == 0
+
+
 def test_knn_distance_band_and_kernel():
     knn = weights_from_geometry(SQUARES, IDS, "knn:3").matrix
     assert knn.sum(axis=1).tolist() == [3.0] * 16

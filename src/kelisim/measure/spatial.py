@@ -131,15 +131,28 @@ def _dissimilarity(counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
         return dissimilarity(Table.from_counts(counts, totals))
 
 
-def _weighted_share_gaps(shares: np.ndarray, weights: sp.csr_array) -> np.ndarray:
-    """sum_ij w_ij |p_i - p_j| per group, streamed over groups to bound memory."""
-    coo = weights.tocoo()
-    rows, cols, values = coo.row, coo.col, coo.data
-    step = max(1, _BLOCK_ENTRIES // max(1, len(values)))
-    out = np.empty(shares.shape[1])
+def _weighted_share_gaps(shares: np.ndarray, weights: Sequence[sp.csr_array]) -> np.ndarray:
+    """sum_ij w_ij |p_i - p_j| per group for each weight matrix, as [len(weights), K].
+
+    Each |p_i - p_j| is computed once, on the union of the matrices' unordered pairs i < j
+    (weighted by w_ij + w_ji), streamed over groups to bound memory.
+    """
+    n = shares.shape[0]
+    keys, pair_weights = [], []
+    for q, matrix in enumerate(weights):
+        upper = sp.triu(matrix + matrix.T, k=1, format="coo")
+        keys.append(upper.row.astype(np.int64) * n + upper.col)
+        pair_weights.append((np.full(upper.nnz, q), upper.data))
+    pairs, position = np.unique(np.concatenate(keys), return_inverse=True)
+    which = np.concatenate([q for q, _ in pair_weights])
+    per_pair = np.zeros((pairs.size, len(weights)))
+    np.add.at(per_pair, (position, which), np.concatenate([w for _, w in pair_weights]))
+    rows, cols = pairs // n, pairs % n
+    step = max(1, _BLOCK_ENTRIES // max(1, pairs.size))
+    out = np.empty((len(weights), shares.shape[1]))
     for start in range(0, shares.shape[1], step):
         block = shares[:, start : start + step]
-        out[start : start + step] = values @ np.abs(block[rows] - block[cols])
+        out[:, start : start + step] = per_pair.T @ np.abs(block[rows] - block[cols])
     return out
 
 
@@ -149,39 +162,46 @@ def _row_normalise(matrix: sp.csr_array) -> sp.csr_array:
     return sp.csr_array(sp.diags_array(scale) @ matrix)
 
 
-def morrill_dissimilarity(
-    counts: np.ndarray, totals: np.ndarray, weights: SpatialWeights, standardize: bool = False
+def spatial_dissimilarities(
+    counts: np.ndarray,
+    totals: np.ndarray,
+    weights: SpatialWeights,
+    wanted: Collection[str],
+    standardize: bool = False,
+    boundary_standardize: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Morrill (1991) D(adj) = D - sum_ij w_ij |p_i - p_j| / sum_ij w_ij, per group
-    (``standardize`` row-standardises w first)."""
-    shares = _shares(counts, totals)
-    contiguity = _row_normalise(weights.matrix) if standardize else weights.matrix
-    gaps = _weighted_share_gaps(shares, contiguity) / contiguity.sum()
-    return {"spatial_dissimilarity": _dissimilarity(counts, totals) - gaps}
+    """Spatial dissimilarity per group, D minus a weighted mean of neighbours' share gaps:
 
+    - Morrill (1991) D(adj) = D - sum_ij w_ij |p_i - p_j| / sum_ij w_ij (``standardize``
+      row-standardises w first);
+    - Wong (1993) boundary: w_ij = shared boundary length (row-standardised with
+      ``boundary_standardize``, PySAL's class default), and perimeter/area: D - sum_ij w_ij
+      |p_i - p_j| (P_i/A_i + P_j/A_j) / (2 max P/A), w_ij the lengths divided by their total
+      (raw lengths without ``boundary_standardize``).
 
-def wong_dissimilarities(
-    counts: np.ndarray, totals: np.ndarray, weights: SpatialWeights, standardize: bool = True
-) -> dict[str, np.ndarray]:
-    """Wong (1993) boundary and perimeter/area spatial dissimilarity, per group.
-
-    With ``standardize`` (PySAL's class default) the boundary version row-standardises the
-    shared lengths and the perimeter/area version divides them by their total.
+    The |p_i - p_j| are computed once for the indices in ``wanted``.
     """
-    shares = _shares(counts, totals)
+    matrices: dict[str, sp.csr_array] = {}
+    scales: dict[str, float] = {}
+    if "spatial_dissimilarity" in wanted:
+        contiguity = _row_normalise(weights.matrix) if standardize else weights.matrix
+        matrices["spatial_dissimilarity"] = contiguity
+        scales["spatial_dissimilarity"] = contiguity.sum()
+    if set(WONG_INDICES) & set(wanted):
+        lengths = weights.boundary
+        boundary = _row_normalise(lengths) if boundary_standardize else lengths
+        matrices["boundary_spatial_dissimilarity"] = boundary
+        scales["boundary_spatial_dissimilarity"] = boundary.sum()
+        ratio = weights.perimeter / weights.area
+        coo = sp.coo_array(lengths / lengths.sum() if boundary_standardize else lengths)
+        matrices["perimeter_area_spatial_dissimilarity"] = sp.csr_array(
+            (coo.data * (ratio[coo.row] + ratio[coo.col]), (coo.row, coo.col)), shape=coo.shape
+        )
+        scales["perimeter_area_spatial_dissimilarity"] = 2 * ratio.max()
+    gaps = _weighted_share_gaps(_shares(counts, totals), list(matrices.values()))
     aspatial = _dissimilarity(counts, totals)
-    lengths = weights.boundary
-    boundary = _row_normalise(lengths) if standardize else lengths
-    ratio = weights.perimeter / weights.area
-    coo = sp.coo_array(lengths / lengths.sum() if standardize else lengths)
-    paired = sp.csr_array(
-        (coo.data * (ratio[coo.row] + ratio[coo.col]), (coo.row, coo.col)), shape=coo.shape
-    )
     return {
-        "boundary_spatial_dissimilarity": aspatial
-        - _weighted_share_gaps(shares, boundary) / boundary.sum(),
-        "perimeter_area_spatial_dissimilarity": aspatial
-        - _weighted_share_gaps(shares, paired) / (2 * ratio.max()),
+        name: aspatial - gap / scales[name] for name, gap in zip(matrices, gaps, strict=True)
     }
 
 
@@ -600,10 +620,11 @@ def spatial_indices(
     _warn_degenerate(values, totals, group_names)
     families: list[tuple[tuple[str, ...], Callable[[], dict[str, np.ndarray]]]] = [
         (
-            ("spatial_dissimilarity",),
-            lambda: morrill_dissimilarity(values, totals, weights, standardize),
+            ("spatial_dissimilarity", *WONG_INDICES),
+            lambda: spatial_dissimilarities(
+                values, totals, weights, wanted, standardize, boundary_standardize
+            ),
         ),
-        (WONG_INDICES, lambda: wong_dissimilarities(values, totals, weights, boundary_standardize)),
         (
             DECAY_INDICES,
             lambda: decay_indices(

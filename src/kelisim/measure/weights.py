@@ -18,7 +18,9 @@ refused with a hint to project (``project="auto"`` picks the local UTM zone).
 
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -69,7 +71,9 @@ class SpatialWeights:
     @cached_property
     def boundary(self) -> sp.csr_array | None:
         """Shared boundary lengths between polygons (None without polygons)."""
-        return None if self.polygons is None else shared_boundary_lengths(self.polygons)
+        if self.polygons is None:
+            return None
+        return shared_boundary_lengths(self.polygons, self.matrix if self.spec == "queen" else None)
 
 
 def _csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int) -> sp.csr_array:
@@ -95,17 +99,36 @@ def contiguity(geometries: np.ndarray, rule: str = "queen") -> sp.csr_array:
     return _csr(left[keep], right[keep], np.ones(keep.sum()), n)
 
 
-def shared_boundary_lengths(geometries: np.ndarray) -> sp.csr_array:
-    """CSR matrix of the length of boundary each pair of polygons shares (0 if only a point)."""
+def shared_boundary_lengths(
+    geometries: np.ndarray, queen: sp.csr_array | None = None
+) -> sp.csr_array:
+    """CSR matrix of the length of boundary each pair of polygons shares (0 if only a point).
+
+    ``queen``: the polygons' queen contiguity (every intersecting pair), if already known; its
+    pattern replaces the spatial-index query.
+    """
     import shapely
 
     n = len(geometries)
-    tree = shapely.STRtree(geometries)
-    left, right = tree.query(geometries, predicate="intersects")
+    if queen is None:
+        tree = shapely.STRtree(geometries)
+        left, right = tree.query(geometries, predicate="intersects")
+    else:
+        left, right = sp.coo_array(queen).coords
     keep = left < right
     left, right = left[keep], right[keep]
     boundaries = shapely.boundary(geometries)
-    lengths = shapely.length(shapely.intersection(boundaries[left], boundaries[right]))
+
+    def shared(pairs: slice) -> np.ndarray:
+        lines = shapely.intersection(boundaries[left[pairs]], boundaries[right[pairs]])
+        return shapely.length(lines)
+
+    # shapely's vectorised functions release the GIL: one slice of the pairs per core
+    workers = max(1, min(os.cpu_count() or 1, left.size // 10_000))
+    step = -(-left.size // workers)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(shared, [slice(i, i + step) for i in range(0, left.size, step)]))
+    lengths = np.concatenate(parts) if parts else np.zeros(0)
     positive = lengths > 0
     left, right, lengths = left[positive], right[positive], lengths[positive]
     return _csr(
