@@ -123,6 +123,7 @@ def test_decay_product_streams_in_blocks(monkeypatch):
     import kelisim.measure.spatial as spatial
 
     coords = QUEEN.coords
+    monkeypatch.setattr(spatial, "_DENSE_POINTS", 0)
     whole = decay_product(coords, np.zeros(N), COUNTS, decay_scale=300.0)
     monkeypatch.setattr(spatial, "_BLOCK_ENTRIES", 50)
     streamed = decay_product(coords, np.zeros(N), COUNTS, decay_scale=300.0)
@@ -134,6 +135,21 @@ def test_decay_product_streams_in_blocks(monkeypatch):
     np.testing.assert_allclose(
         decay_product(coords, np.ones(N), COUNTS, decay="pysal"), pysal_whole, rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("decay", ["massey_denton", "pysal"])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_small_n_dense_pass_equals_the_blocked_path(monkeypatch, decay, transpose):
+    # constructed data: the lattice's centroids, self-distances from their areas, the counts
+    # with their totals and a column of ones (what decay_indices multiplies)
+    import kelisim.measure.spatial as spatial
+
+    own = (0.6 * QUEEN.area) ** 0.5
+    stacked = np.column_stack([COUNTS, COUNTS.sum(axis=1), np.ones(N)])
+    dense = decay_product(QUEEN.coords, own, stacked, decay, 150.0, transpose)
+    monkeypatch.setattr(spatial, "_DENSE_POINTS", 0)
+    blocked = decay_product(QUEEN.coords, own, stacked, decay, 150.0, transpose)
+    np.testing.assert_allclose(dense, blocked, rtol=1e-12, atol=0)
 
 
 def test_two_distant_segregated_points_have_proximity_two():

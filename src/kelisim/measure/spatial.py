@@ -30,13 +30,15 @@ import os
 import warnings
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from kelisim.errors import ArgumentError
 from kelisim.measure.aspatial import Table, dissimilarity, segregation_indices
@@ -65,10 +67,19 @@ DECAY_VARIANTS = ("massey_denton", "pysal")
 
 # entries of a block product kept in memory at once (block rows x neighbours, or x N)
 _BLOCK_ENTRIES = 4_000_000
+# up to this many points the distance-decay product is one dense N x N pass (5 MB at most;
+# measured: faster than the tiles below ~900 points, slower above)
+_DENSE_POINTS = 800
 # points per tile of the distance-decay product
 _TILE = 32
 #: Massey & Denton (1988) measure d_ij in miles: the default decay scale on a metric CRS
 MILE_METRES = 1609.344
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    """threadpoolctl's view of the loaded BLAS, scanned once (a scan stats every loaded library)."""
+    return ThreadpoolController()
 
 
 def validate_counts(counts, names: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
@@ -228,6 +239,29 @@ def resolve_decay_scale(decay_scale: float | None, unit: str | None) -> float:
     return float(decay_scale)
 
 
+def _decay_reach(
+    tree: cKDTree, self_distance: np.ndarray, decay_scale: float
+) -> tuple[float, float]:
+    """(d_min, cut-off radius) of Massey & Denton's decay: the smallest distance (self-distances
+    included) and the distance beyond which c falls below 1e-12 of the largest c. Warns when most
+    areas have no neighbour inside the radius."""
+    n = tree.n
+    nearest = tree.query(tree.data, k=2)[0][:, 1] if n > 1 else np.array([np.inf])
+    smallest = min(float(self_distance.min()), float(nearest.min()))
+    radius = smallest + decay_scale * -np.log(KERNEL_CUTOFF)
+    alone = nearest > radius
+    if n > 1 and alone.mean() > 0.5:
+        warnings.warn(
+            f"decay_scale {decay_scale:g} is tiny next to the distances between areas (median "
+            f"nearest {np.median(nearest):g} coordinate units): {alone.sum()} of {n} areas have "
+            "no neighbour weighing 1e-12 of the largest weight, so the distance-decay indices "
+            "see them alone; give decay_scale in the coordinates' units",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return smallest, radius
+
+
 def decay_product(
     coords: np.ndarray,
     self_distance: np.ndarray,
@@ -237,7 +271,8 @@ def decay_product(
     transpose: bool = False,
 ) -> np.ndarray:
     """C @ matrix (C.T @ matrix if ``transpose``; C is symmetric under massey_denton) for the
-    distance-decay matrix C, streamed (never N x N).
+    distance-decay matrix C: one dense pass up to ``_DENSE_POINTS`` points, streamed above
+    (never N x N).
 
     ``massey_denton``: c_ij = exp(-(d_ij - d_min) / decay_scale), c_ii = exp(-(self_distance_i
     - d_min) / decay_scale), d_min the smallest distance (Massey & Denton's C times the constant
@@ -247,6 +282,25 @@ def decay_product(
     ``pysal``: c_ij = 1 - exp(-d_ij / sum_k d_kj), c_ii = 1 - exp(-self_distance_i), exact.
     """
     n = len(coords)
+    if decay not in DECAY_VARIANTS:
+        raise ArgumentError(
+            "decay", f"unknown variant {decay!r}; use {' or '.join(DECAY_VARIANTS)}"
+        )
+    if decay == "massey_denton":
+        decay_scale = resolve_decay_scale(decay_scale, None)
+        tree = cKDTree(coords)
+        smallest, radius = _decay_reach(tree, self_distance, decay_scale)
+    if n <= _DENSE_POINTS:
+        # one dense pass: below this size the blocked paths' fixed costs dominate
+        distances = cdist(coords, coords)
+        if decay == "pysal":
+            weights = 1.0 - np.exp(-distances / distances.sum(axis=0))
+            np.fill_diagonal(weights, 1.0 - np.exp(-self_distance))
+        else:
+            np.fill_diagonal(distances, self_distance)
+            distances -= smallest
+            weights = np.exp(distances * (-1.0 / decay_scale))
+        return (weights.T if transpose else weights) @ matrix
     out = np.zeros((n, matrix.shape[1]))
     if decay == "pysal":
         column_sums = np.zeros(n)
@@ -263,25 +317,6 @@ def decay_product(
             else:
                 out[start:stop] = block @ matrix
         return out
-    if decay != "massey_denton":
-        raise ArgumentError(
-            "decay", f"unknown variant {decay!r}; use {' or '.join(DECAY_VARIANTS)}"
-        )
-    decay_scale = resolve_decay_scale(decay_scale, None)
-    tree = cKDTree(coords)
-    nearest = tree.query(coords, k=2)[0][:, 1] if n > 1 else np.array([np.inf])
-    smallest = min(float(self_distance.min()), float(nearest.min()))
-    radius = smallest + decay_scale * -np.log(KERNEL_CUTOFF)
-    alone = nearest > radius
-    if n > 1 and alone.mean() > 0.5:
-        warnings.warn(
-            f"decay_scale {decay_scale:g} is tiny next to the distances between areas (median "
-            f"nearest {np.median(nearest):g} coordinate units): {alone.sum()} of {n} areas have "
-            "no neighbour weighing 1e-12 of the largest weight, so the distance-decay indices "
-            "see them alone; give decay_scale in the coordinates' units",
-            RuntimeWarning,
-            stacklevel=2,
-        )
     # small tiles of points adjacent in the KD-tree's leaf order are compact in space; each
     # tile meets, densely, only the later tiles whose bounding boxes come within the cut-off
     # radius, and C's symmetry adds each such block's transpose: every pair is computed once
@@ -321,7 +356,7 @@ def decay_product(
     # one thread per core, each with every workers-th tile and its own sums (added in a fixed
     # order: deterministic); BLAS kept single-threaded, as its threads thrash on small products
     workers = min(os.cpu_count() or 1, len(members))
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+    with _blas().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         shares = [range(first, len(members), workers) for first in range(workers)]
         parts = list(pool.map(accumulate, shares))
     out[order] = sum(parts)
@@ -655,8 +690,10 @@ def spatial_indices(
     ]
     results: dict[str, np.ndarray] = {}
     # the products here are small or skinny: BLAS threads only contend (with each other and
-    # with the decay product's own threads)
-    with threadpool_limits(1, user_api="blas"):
+    # with the decay product's own threads); up to _DENSE_POINTS areas no thread pool runs,
+    # and threadpoolctl's scan of every loaded library would cost more than the indices
+    single_blas = _blas().limit(limits=1, user_api="blas") if len(values) > _DENSE_POINTS else None
+    with single_blas or nullcontext():
         for members, compute in families:
             if any(i in wanted for i in members):
                 results.update(compute())
