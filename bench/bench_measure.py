@@ -12,6 +12,11 @@
     weights built inside the timing), egohood (kernel-smoothed) aspatial indices.
 [d] cold start in fresh processes: import + first index call, kelisim vs PySAL (numba JIT).
 [e] every index both define at N = 5,000, K = 10, first call / best of 3, vs PySAL.
+[f] every spatial index PySAL defines at small N (400 and 1,600 areas), x vs the rest, first
+    call / best of 3 and the ratio PySAL / kelisim (kelisim builds the weights each index needs
+    inside every timed call: queen contiguity for the dissimilarities and the proximity profile,
+    centroids and areas for the rest; PySAL gets its queen W ready-made where it takes one;
+    decay="pysal").
 
 Data are constructed here (seeded gamma-Poisson counts with Zipf-like group sizes on a jittered
 lattice of 2 km cells in UTM 42N); nothing is downloaded. Peak memory: tracemalloc's peak of
@@ -51,6 +56,7 @@ from kelisim.measure.spatial import (  # noqa: E402
 )
 from kelisim.measure.weights import SpatialWeights, kernel, weights_from_geometry  # noqa: E402
 from spatial_grids import jittered_grid  # noqa: E402 (constructed geometry shared with tests)
+from test_measure_spatial import PYSAL_CLASSES  # noqa: E402 (index -> PySAL class, as tested)
 
 CELL = 2000.0
 ISSUE_PYSAL = {  # measured by the issue's author, not here
@@ -377,6 +383,60 @@ def bench_every_index(n: int, draws: int, multigroup, singlegroup) -> None:
     warnings.resetwarnings()
 
 
+def spatial_small_rows(n: int, singlegroup) -> None:
+    """One line per spatial index at N = n: kelisim vs PySAL, first call / best of 3."""
+    import geopandas
+    import libpysal
+
+    polygons = lattice(n)
+    counts = constructed_counts(len(polygons), 2, seed=3)
+    ids = np.arange(len(polygons))
+    frame = geopandas.GeoDataFrame(
+        {"x": counts[:, 0], "t": counts.sum(axis=1)}, geometry=list(polygons), crs="EPSG:32642"
+    )
+    queen = libpysal.weights.Queen.from_dataframe(frame, use_index=False)
+    print(f"  N = {len(polygons):,}")
+    for index, name in PYSAL_CLASSES.items():
+        takes_w = index in ("spatial_dissimilarity", "spatial_proximity_profile")
+        extra = {"w": queen} if takes_w else {}
+        # the weights each index needs, built inside the timing: queen contiguity (with shared
+        # boundaries) for the graph indices, else only centroids and areas, as PySAL computes
+        graph = "dissimilarity" in index or index == "spatial_proximity_profile"
+        ours = best_of_three(lambda index=index, graph=graph: spatial_indices(
+            counts,
+            weights_from_geometry(polygons, ids, "queen", unit="metre")
+            if graph
+            else decay_weights(polygons),
+            None,
+            [index],
+            decay="pysal",
+        ))
+        theirs = best_of_three(
+            lambda name=name, extra=extra: getattr(singlegroup, name)(
+                frame, "x", "t", **extra
+            ).statistic
+        )
+        print(
+            f"    {index:38s} kelisim {ours[0]:7.4f} / {ours[1]:7.4f}  PySAL {theirs[0]:7.4f}"
+            f" / {theirs[1]:7.4f}  ratio first {theirs[0] / ours[0]:6.1f}x  best "
+            f"{theirs[1] / ours[1]:6.1f}x",
+            flush=True,
+        )
+
+
+def bench_spatial_small(sizes, singlegroup) -> None:
+    print(
+        "\n[f] every spatial index PySAL defines, x vs the rest; seconds first / best of 3;"
+        " ratio = PySAL / kelisim (> 1: kelisim faster)"
+    )
+    if singlegroup is None:
+        return
+    warnings.simplefilter("ignore")
+    for n in sizes:
+        spatial_small_rows(n, singlegroup)
+    warnings.resetwarnings()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -387,7 +447,7 @@ def main() -> None:
         help="[b] also run PySAL at N = 20,000 (needs ~15 GB free; skipped when short)",
     )
     parser.add_argument(
-        "--only", default="abcde", help="sections to run, e.g. 'bc' (default all: abcde)"
+        "--only", default="abcdef", help="sections to run, e.g. 'bc' (default all: abcdef)"
     )
     args = parser.parse_args()
     multigroup, singlegroup = (None, None) if args.skip_pysal else pysal_modules()
@@ -403,6 +463,7 @@ def main() -> None:
         "d": lambda: bench_cold_start(multigroup is not None),
         "e": lambda: bench_every_index(500 if quick else 5_000, args.draws, multigroup,
                                        singlegroup),
+        "f": lambda: bench_spatial_small([400, 1_600], singlegroup),
     }
     for key, section in sections.items():
         if key in args.only:

@@ -152,6 +152,20 @@ def test_small_n_dense_pass_equals_the_blocked_path(monkeypatch, decay, transpos
     np.testing.assert_allclose(dense, blocked, rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("decay", ["massey_denton", "pysal"])
+def test_decay_indices_equal_with_one_dense_matrix_or_streamed_blocks(monkeypatch, decay):
+    # constructed data: the lattice and counts above; one dense C (small N) vs blocks of 50
+    import kelisim.measure.spatial as spatial
+
+    def table():
+        return spatial_indices(COUNTS, QUEEN, NAMES, list(DECAY_INDICES), decay=decay)
+
+    dense = table()
+    monkeypatch.setattr(spatial, "_DENSE_POINTS", 0)
+    monkeypatch.setattr(spatial, "_BLOCK_ENTRIES", 50)
+    np.testing.assert_allclose(table().value, dense.value, rtol=1e-12, atol=1e-15)
+
+
 def test_two_distant_segregated_points_have_proximity_two():
     # P_xx = P_yy = 1 (c_12 ~ 0, c_ii = 1 for points), P_tt = 1/2: SP = (5 + 5) / (10 / 2) = 2
     xy = [[0.0, 0.0], [100.0, 0.0]]

@@ -262,6 +262,35 @@ def _decay_reach(
     return smallest, radius
 
 
+def _check_variant(decay: str) -> None:
+    if decay not in DECAY_VARIANTS:
+        raise ArgumentError(
+            "decay", f"unknown variant {decay!r}; use {' or '.join(DECAY_VARIANTS)}"
+        )
+
+
+def decay_matrix(
+    coords: np.ndarray,
+    self_distance: np.ndarray,
+    decay: str = "massey_denton",
+    decay_scale: float | None = None,
+) -> np.ndarray:
+    """The dense N x N distance-decay matrix C of :func:`decay_product` (same formulas), for
+    small N: one vectorised pass, where the streamed paths' fixed costs would dominate."""
+    _check_variant(decay)
+    distances = cdist(coords, coords)
+    if decay == "pysal":
+        weights = 1.0 - np.exp(-distances / distances.sum(axis=0))
+        np.fill_diagonal(weights, 1.0 - np.exp(-self_distance))
+        return weights
+    decay_scale = resolve_decay_scale(decay_scale, None)
+    smallest, _ = _decay_reach(cKDTree(coords), self_distance, decay_scale)
+    np.fill_diagonal(distances, self_distance)
+    distances -= smallest
+    np.multiply(distances, -1.0 / decay_scale, out=distances)
+    return np.exp(distances, out=distances)
+
+
 def decay_product(
     coords: np.ndarray,
     self_distance: np.ndarray,
@@ -281,25 +310,10 @@ def decay_product(
     inside visited tiles are all kept. Warns when most areas have no neighbour inside it.
     ``pysal``: c_ij = 1 - exp(-d_ij / sum_k d_kj), c_ii = 1 - exp(-self_distance_i), exact.
     """
+    _check_variant(decay)
     n = len(coords)
-    if decay not in DECAY_VARIANTS:
-        raise ArgumentError(
-            "decay", f"unknown variant {decay!r}; use {' or '.join(DECAY_VARIANTS)}"
-        )
-    if decay == "massey_denton":
-        decay_scale = resolve_decay_scale(decay_scale, None)
-        tree = cKDTree(coords)
-        smallest, radius = _decay_reach(tree, self_distance, decay_scale)
     if n <= _DENSE_POINTS:
-        # one dense pass: below this size the blocked paths' fixed costs dominate
-        distances = cdist(coords, coords)
-        if decay == "pysal":
-            weights = 1.0 - np.exp(-distances / distances.sum(axis=0))
-            np.fill_diagonal(weights, 1.0 - np.exp(-self_distance))
-        else:
-            np.fill_diagonal(distances, self_distance)
-            distances -= smallest
-            weights = np.exp(distances * (-1.0 / decay_scale))
+        weights = decay_matrix(coords, self_distance, decay, decay_scale)
         return (weights.T if transpose else weights) @ matrix
     out = np.zeros((n, matrix.shape[1]))
     if decay == "pysal":
@@ -317,6 +331,9 @@ def decay_product(
             else:
                 out[start:stop] = block @ matrix
         return out
+    decay_scale = resolve_decay_scale(decay_scale, None)
+    tree = cKDTree(coords)
+    smallest, radius = _decay_reach(tree, self_distance, decay_scale)
     # small tiles of points adjacent in the KD-tree's leaf order are compact in space; each
     # tile meets, densely, only the later tiles whose bounding boxes come within the cut-off
     # radius, and C's symmetry adds each such block's transpose: every pair is computed once
@@ -381,8 +398,19 @@ def decay_indices(
     """
     n, k = counts.shape
     self_distance = _self_distance(area, n, alpha, beta)
+    if decay == "pysal" and n * n <= _BLOCK_ENTRIES:
+        # PySAL's variant makes up to three passes over C: when C fits in one block, build it once
+        dense = decay_matrix(coords, self_distance, decay)
+
+        def apply(matrix: np.ndarray, transpose: bool = False) -> np.ndarray:
+            return (dense.T if transpose else dense) @ matrix
+    else:
+
+        def apply(matrix: np.ndarray, transpose: bool = False) -> np.ndarray:
+            return decay_product(coords, self_distance, matrix, decay, decay_scale, transpose)
+
     stacked = np.column_stack([counts, totals, np.ones(n)])
-    product = decay_product(coords, self_distance, stacked, decay, decay_scale)
+    product = apply(stacked)
     c_x, c_t, c_one = product[:, :k], product[:, k], product[:, k + 1]
     x_total = counts.sum(0)
     t_total = totals.sum()
@@ -413,7 +441,7 @@ def decay_indices(
     if {"distance_decay_isolation", "distance_decay_interaction"} & set(wanted):
         # PySAL divides c_ij t_j by sum_k c_jk t_k (column j), not by row i's sum
         normalised = np.column_stack([counts, totals]) / c_t[:, None]
-        second = decay_product(coords, self_distance, normalised, decay)
+        second = apply(normalised)
         local_isolation, local_total = second[:, :k], second[:, k : k + 1]
         result["distance_decay_isolation"] = np.einsum("ik,ik->k", weights, local_isolation)
         result["distance_decay_interaction"] = np.einsum(
@@ -421,7 +449,7 @@ def decay_indices(
         )
     if "relative_clustering" in wanted:
         # PySAL's relative clustering sums c_ij x_j^2 (not c_ij x_i x_j)
-        column_sums = decay_product(coords, self_distance, np.ones((n, 1)), decay, transpose=True)
+        column_sums = apply(np.ones((n, 1)), transpose=True)
         rest = totals[:, None] - counts
         result["relative_clustering"] = (
             _safe_divide(
