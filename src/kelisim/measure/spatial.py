@@ -16,12 +16,13 @@ of sums of c_ij, so C is computed as exp(-(d_ij - d_min) / decay_scale): its lar
 and exp never underflows; a scale so small that no area has a neighbour above the cut-off is
 warned about (each area then only meets itself).
 
-No dense N x N matrix is ever built: the decay matrix C is applied as C @ [counts, t, 1] tile
-by tile (32 points adjacent in a KD-tree's leaf order), skipping tiles farther apart than the
-cut-off radius d_min + decay_scale * ln(1e12) beyond which c_ij < 1e-12 of the largest c.
+Above 800 areas no dense N x N matrix is built (below, one dense pass is faster): the decay
+matrix C is applied as C @ [counts, t, 1] tile by tile (32 points adjacent in a KD-tree's
+leaf order), skipping tiles farther apart than the cut-off radius d_min + decay_scale *
+ln(1e12) beyond which c_ij < 1e-12 of the largest c.
 ``decay="pysal"`` reproduces PySAL segregation 2.5's variant c_ij = 1 - exp(-d_ij /
 sum_k d_kj), c_ii = 1 - exp(-(alpha a_i)^beta), which grows with distance and has no cut-off:
-it is computed exactly, streamed, in O(N^2) time.
+it is computed exactly, streamed (built once when N^2 <= 4e6), in O(N^2) time.
 """
 
 from __future__ import annotations
