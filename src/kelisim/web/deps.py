@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import duckdb
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kelisim.web import auth
+from kelisim.web import auth, queries
 from kelisim.web.i18n import pick_language
 
 SESSION_COOKIE = "kelisim_session"
@@ -100,3 +101,13 @@ def writer(role: str):
         return user
 
     return dependency
+
+
+Con = Annotated[duckdb.DuckDBPyConnection, Depends(get_con)]
+Reader = Annotated[auth.User | None, Depends(reader)]
+
+
+def require_area(con: duckdb.DuckDBPyConnection, area_code: str) -> None:
+    """404 for a KATO code the store does not know."""
+    if not queries.area_exists(con, area_code):
+        raise HTTPException(404, f"No area with KATO code {area_code}.")

@@ -14,11 +14,9 @@ from pydantic import TypeAdapter
 from kelisim import store
 from kelisim.web import auth, queries
 from kelisim.web.api import models
-from kelisim.web.deps import get_con, language, reader, writer
+from kelisim.web.deps import Con, Reader, language, require_area, writer
 
 router = APIRouter(prefix="/api")
-Con = Annotated[duckdb.DuckDBPyConnection, Depends(get_con)]
-Reader = Annotated[auth.User | None, Depends(reader)]
 Analyst = Annotated[auth.User, Depends(writer("analyst"))]
 Admin = Annotated[auth.User, Depends(writer("admin"))]
 Lang = Annotated[models.Language | None, Query(description="kk, ru or en; default: cookie")]
@@ -152,11 +150,6 @@ async def list_groups(
 ):
     lang = _lang(lang, fallback)
     return cached_json(request, list[models.Group], lang, lambda: queries.groups(con, lang))
-
-
-def _known_area(con: duckdb.DuckDBPyConnection, area_code: str) -> None:
-    if not queries.area_exists(con, area_code):
-        raise HTTPException(404, f"No area with KATO code {area_code}.")
 
 
 @router.get("/areas/{area_code}", response_model=models.AreaDetail, tags=["pages"])
@@ -354,7 +347,7 @@ def brief(
     """The data of the printable brief for one area and period."""
     from kelisim.report import brief_data
 
-    _known_area(con, area_code)
+    require_area(con, area_code)
     return brief_data(con, area_code, period, _lang(lang, fallback))
 
 

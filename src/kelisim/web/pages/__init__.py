@@ -7,7 +7,6 @@ from datetime import date
 from importlib import resources
 from typing import Annotated
 
-import duckdb
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -28,20 +27,19 @@ from kelisim.web.deps import (
     CSRF_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
+    Con,
     LoginRequired,
+    Reader,
     check_csrf,
     current_user,
-    get_con,
     language,
-    reader,
+    require_area,
 )
 from kelisim.web.i18n import LANGUAGES, translator
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("kelisim.web") / "pages"))
-Con = Annotated[duckdb.DuckDBPyConnection, Depends(get_con)]
 User = Annotated[auth.User | None, Depends(current_user)]
-Reader = Annotated[auth.User | None, Depends(reader)]
 Lang = Annotated[str, Depends(language)]
 YEAR_SECONDS = 365 * 24 * 3600
 
@@ -439,8 +437,7 @@ def brief_pdf(
 ):
     from kelisim.report import brief_html, brief_pdf
 
-    if not queries.area_exists(con, area_code):
-        raise HTTPException(404, f"No area with KATO code {area_code}.")
+    require_area(con, area_code)
     try:
         pdf = brief_pdf(brief_html(con, area_code, period, lang, standalone=True))
     except KelisimError as error:
@@ -461,8 +458,7 @@ def brief(
 ):
     from kelisim.report import brief_html
 
-    if not queries.area_exists(con, area_code):
-        raise HTTPException(404, f"No area with KATO code {area_code}.")
+    require_area(con, area_code)
     return HTMLResponse(brief_html(con, area_code, period, lang))
 
 
