@@ -8,12 +8,14 @@ Public API: :func:`open_store`, :func:`build_database`, :func:`list_datasets`,
 from __future__ import annotations
 
 from pathlib import Path
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kelisim import store
 from kelisim.datasets.curated import bundle_checksum, read_curated
+
+if TYPE_CHECKING:  # imported where used, so that `kelisim --help` stays fast
+    import duckdb
+    import pandas as pd
 
 # name -> (description, boundary version of rows without their own)
 BUNDLED_DATASETS = {
@@ -114,6 +116,8 @@ def _replace(con, table: str, frame: pd.DataFrame, key: str) -> None:
 
 def bundled_population() -> pd.DataFrame:
     """The three bundled population tables as rows of the ``population`` table."""
+    import pandas as pd
+
     parts = []
     for name, (_, version) in BUNDLED_DATASETS.items():
         frame = read_curated(name)
@@ -128,6 +132,8 @@ def bundled_population() -> pd.DataFrame:
 
 def bundled_incidents() -> pd.DataFrame:
     """The curated incidents as rows of the ``incidents`` table."""
+    import pandas as pd
+
     frame = read_curated("incidents")
     for column in ("date_start", "date_end"):
         frame[column] = pd.to_datetime(frame[column]).dt.date

@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used, so that `kelisim --help` stays fast
+    import pandas as pd
 
 CURATED_TABLES = (
     "sources",
@@ -34,6 +36,8 @@ def _path(name: str):
 
 @cache
 def _read(name: str) -> pd.DataFrame:
+    import pandas as pd
+
     with _path(name).open("r", encoding="utf-8") as handle:
         header = handle.readline().strip().split(",")
     dtype = {column: "string" for column in header if column in TEXT_COLUMNS}

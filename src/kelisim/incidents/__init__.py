@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-import numpy as np
-import pandas as pd
-
-from kelisim.core.areas import region_code, resolve_area
-from kelisim.core.groups import default_registry
 from kelisim.errors import ArgumentError, InputError
+
+if TYPE_CHECKING:  # imported where used, so that `kelisim --help` stays fast
+    import duckdb
+    import pandas as pd
 
 # Column order of UCDP GED CSV files (GED codebook, versions 20.1-25.1); used for files
 # without a header row.
@@ -76,6 +75,9 @@ def read_incidents(
     """
     from io import StringIO
 
+    import numpy as np
+    import pandas as pd
+
     path = Path(path)
     if format not in FORMATS:
         raise ArgumentError("format", f"unknown incident format '{format}'; use one of "
@@ -127,6 +129,8 @@ def _date(value: str, path, row, column, required=True):
             raise InputError(path, row, column, "missing date")
         return None
     text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]", text) else text
+    import pandas as pd
+
     try:
         return pd.to_datetime(text, format="mixed", dayfirst=False).date()
     except (ValueError, TypeError):
@@ -150,6 +154,8 @@ def _number(value, path, row, column, integer=False, low=None, high=None):
 
 def _area(*names: str) -> str | None:
     """The most precise KATO code among names or codes (district first, then region)."""
+    from kelisim.core.areas import resolve_area
+
     for name in names:
         text = str(name or "").strip()
         if not text:
@@ -164,6 +170,8 @@ def _area(*names: str) -> str | None:
 
 def _groups(*texts: str) -> list[str]:
     """Group codes named in actor fields (e.g. 'Kazakh Ethnic Group (Kazakhstan)')."""
+    from kelisim.core.groups import default_registry
+
     registry = default_registry()
     found: list[str] = []
     for text in texts:
@@ -175,6 +183,9 @@ def _groups(*texts: str) -> list[str]:
 
 
 def _from_kelisim(r: dict, path) -> dict:
+    from kelisim.core.areas import region_code
+    from kelisim.core.groups import default_registry, unknown_message
+
     row = r["row"]
     start = _date(r.get("date_start"), path, row, "date_start")
     end = _date(r.get("date_end"), path, row, "date_end", required=False)
@@ -184,8 +195,6 @@ def _from_kelisim(r: dict, path) -> dict:
     groups = [g.strip() for g in str(r.get("groups") or "").split(";") if g.strip()]
     for group in groups:
         if registry.resolve(group) is None:
-            from kelisim.core.groups import unknown_message
-
             raise InputError(path, row, "groups",
                              unknown_message("group", group, registry.suggest(group)))
     area = str(r.get("area_code") or "").strip() or None
@@ -212,6 +221,8 @@ def _from_kelisim(r: dict, path) -> dict:
 
 
 def _from_acled(r: dict, path) -> dict:
+    from kelisim.core.areas import region_code
+
     row = r["row"]
     day = _date(r.get("event_date"), path, row, "event_date")
     ident = r.get("event_id_cnty") or r.get("data_id") or f"{day}-{row}"
@@ -236,6 +247,8 @@ def _from_acled(r: dict, path) -> dict:
 
 
 def _from_ucdp(r: dict, path) -> dict:
+    from kelisim.core.areas import region_code
+
     row = r["row"]
     start = _date(r.get("date_start"), path, row, "date_start")
     end = _date(r.get("date_end"), path, row, "date_end", required=False)

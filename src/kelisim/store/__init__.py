@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from kelisim.config import database_location
+
+if TYPE_CHECKING:  # duckdb is imported when a store is opened, so `kelisim --help` stays fast
+    import duckdb
 
 
 def migration_files() -> list[tuple[str, str]]:
@@ -54,6 +56,8 @@ def connect(
     path = str(location) if location is not None else database_location()
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    import duckdb
+
     con = duckdb.connect(path, read_only=read_only)
     if not read_only:
         migrate(con)
