@@ -306,11 +306,13 @@ def read_area_geometry(
     ids = [str(a) for a in area_ids]
     column = _match_id_column(frame, ids, id_column, path)
     keys = frame[column].astype(str)
-    duplicated = keys[keys.duplicated() & keys.isin(set(ids))]
+    wanted = set(ids)
+    duplicated = keys[keys.duplicated() & keys.isin(wanted)]
     if len(duplicated):
         row = int(duplicated.index[0]) + 2
         raise InputError(path, row, column, f"area {duplicated.iloc[0]!r} has two geometries")
-    missing = [a for a in ids if a not in set(keys)]
+    present = set(keys.tolist())  # one set, not one per area (that was quadratic)
+    missing = [a for a in ids if a not in present]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise InputError(path, None, column, f"{len(missing)} area(s) have no geometry: {shown}")

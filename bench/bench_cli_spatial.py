@@ -1,0 +1,143 @@
+"""Spatial indices end to end through the CLI (`kelisim measure` as a subprocess, reading the
+GeoJSON and the counts CSV) against PySAL `segregation` on the same files in the same run.
+
+    .venv/bin/python bench/bench_cli_spatial.py            # N = 10,000 vs PySAL; 100,000 alone
+    .venv/bin/python bench/bench_cli_spatial.py --quick    # N = 1,600 vs PySAL (smoke run)
+
+Goals (issue 9): at N = 10,000 the CLI is at least 10x faster than PySAL for spatial
+dissimilarity and spatial proximity; at N = 100,000 each takes under 60 s.
+
+The data are constructed here: N square cells of 1 km in UTM zone 42N (EPSG:32642) written
+as GeoJSON, with seeded gamma-Poisson counts of two groups written as a tidy CSV. Both sides
+read both files inside their timing, each in a fresh process (the CLI; PySAL as a
+script), so start-up counts on both sides. PySAL's proximity uses its own decay
+(1 - exp(-d / sum d)) where kelisim uses Massey & Denton's exp(-d / 1 mile): the speed
+comparison is like for like (both compute the full decay sum), the values are not, so only
+dissimilarity values are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CELL = 1000.0
+CRS = "EPSG:32642"
+KELISIM = Path(sys.executable).with_name("kelisim")
+INDICES = (("spatial_dissimilarity", "SpatialDissim"), ("spatial_proximity", "SpatialProximity"))
+
+
+def write_data(folder: Path, n: int, seed: int = 3) -> tuple[Path, Path]:
+    """N square cells (GeoJSON) and their counts of groups x and y (tidy CSV)."""
+    import geopandas
+    import pandas as pd
+    import shapely
+
+    side = int(round(np.sqrt(n)))
+    column, row = np.divmod(np.arange(side * side), side)
+    cells = shapely.box(column * CELL, row * CELL, (column + 1) * CELL, (row + 1) * CELL)
+    ids = [f"a{i:06d}" for i in range(side * side)]
+    geometry = folder / f"cells_{side * side}.geojson"
+    geopandas.GeoDataFrame({"area": ids}, geometry=cells, crs=CRS).to_file(geometry)
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(rng.gamma(0.4, size=(side * side, 2)) * [400, 180])
+    counts[counts.sum(axis=1) == 0, 0] = 1
+    table = folder / f"counts_{side * side}.csv"
+    pd.DataFrame(
+        {
+            "area": np.repeat(ids, 2),
+            "group": np.tile(["x", "y"], side * side),
+            "count": counts.ravel(),
+        }
+    ).to_csv(table, index=False)
+    return geometry, table
+
+
+def run_kelisim(geometry: Path, table: Path, index: str) -> tuple[float, float]:
+    """(seconds, value for group x) of `kelisim measure` as a subprocess."""
+    command = [str(KELISIM), "measure", str(table), "--geometry", str(geometry),
+               "--weights", "queen", "--index", index, "--format", "csv"]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"kelisim measure failed: {done.stderr.strip()}")
+    rows = [line.split(",") for line in done.stdout.splitlines()[1:]]
+    value = next(float(r[2]) for r in rows if r[0] == index and r[1] == "x")
+    return seconds, value
+
+
+PYSAL_SCRIPT = """
+import sys, warnings
+warnings.simplefilter("ignore")
+import geopandas, pandas
+import segregation.singlegroup as singlegroup
+geometry, table, name = sys.argv[1:]
+frame = geopandas.read_file(geometry)
+wide = pandas.read_csv(table, dtype={"area": str}).pivot(index="area", columns="group",
+                                                         values="count")
+frame = frame.join(wide, on="area")
+frame["t"] = frame["x"] + frame["y"]
+print(getattr(singlegroup, name)(frame, "x", "t").statistic)
+"""
+
+
+def run_pysal(geometry: Path, table: Path, name: str) -> tuple[float, float]:
+    """(seconds, statistic) of PySAL as a script in its own process reading the same two
+    files: like for like with the CLI (start-up, reading, computing, printing)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PYSAL_SCRIPT, str(geometry), str(table), name],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"PySAL failed: {done.stderr.strip()[-500:]}")
+    return seconds, float(done.stdout.split()[-1])
+
+
+def compare(n: int, folder: Path) -> None:
+    geometry, table = write_data(folder, n)
+    print(f"\nN = {n:,} square areas (GeoJSON {geometry.stat().st_size / 1e6:.1f} MB)")
+    for index, pysal_name in INDICES:
+        ours, our_value = run_kelisim(geometry, table, index)
+        theirs, their_value = run_pysal(geometry, table, pysal_name)
+        ratio = theirs / ours
+        verdict = "meets" if ratio >= 10 else "MISSES"
+        agreement = (f", |diff| {abs(our_value - their_value):.1e}"
+                     if index == "spatial_dissimilarity" else "")
+        print(f"  {index:<24s} kelisim CLI {ours:7.2f} s   PySAL {theirs:7.2f} s   "
+              f"{ratio:5.1f}x faster ({verdict} the goal of 10x{agreement})", flush=True)
+
+
+def alone(n: int, folder: Path) -> None:
+    geometry, table = write_data(folder, n)
+    print(f"\nN = {n:,} square areas (GeoJSON {geometry.stat().st_size / 1e6:.1f} MB), "
+          "kelisim only (PySAL's proximity is N x N)")
+    for index, _ in INDICES:
+        seconds, _ = run_kelisim(geometry, table, index)
+        verdict = "meets" if seconds < 60 else "MISSES"
+        print(f"  {index:<24s} kelisim CLI {seconds:7.2f} s   ({verdict} the goal of < 60 s)",
+              flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N = 1,600 only, for a smoke run")
+    args = parser.parse_args()
+    try:
+        import segregation  # noqa: F401
+    except ImportError:
+        raise SystemExit("PySAL segregation is not installed (pip install segregation)") from None
+    with tempfile.TemporaryDirectory() as folder:
+        compare(1_600 if args.quick else 10_000, Path(folder))
+        if not args.quick:
+            alone(100_000, Path(folder))
+
+
+if __name__ == "__main__":
+    main()
