@@ -275,3 +275,14 @@ def test_cli_total_group_and_local_table(files, monkeypatch, capsys, tmp_path):
     over.to_csv(with_total, index=False)
     code, _, err = run_cli(monkeypatch, capsys, with_total, "--geometry", geometry)
     assert code == 2 and "above its total" in err
+
+
+def test_compare_when_the_later_period_has_no_enclave():
+    """Issue 9: every enclave dissolved used to crash (str + float in the Jaccard sum)."""
+    before = find_enclaves(planted([(range(0, 3), range(0, 3), 150)]), QUEEN, ["x", "y"])
+    after = find_enclaves(planted([], seed=2), QUEEN, ["x", "y"])
+    assert after.summary.empty
+    table = compare_enclaves(before.members, after.members, before.summary, after.summary)
+    assert len(table) == len(before.summary) and set(table["status"]) == {"dissolved"}
+    reverse = compare_enclaves(after.members, before.members, after.summary, before.summary)
+    assert set(reverse["status"]) == {"new"}

@@ -59,6 +59,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
                              "(for example 'CSV UTF-8' in Excel)") from None
         from io import StringIO
 
+        if not text.strip():
+            raise InputError(path, None, None, "the file is empty; a population table needs a "
+                             "header row and rows of counts")
         try:
             frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
         except pd.errors.ParserError as error:
@@ -248,7 +251,10 @@ def read_population(path: str | Path, layout: str = "auto", boundaries: str = "2
     if boundaries not in VERSIONS:
         raise ArgumentError("boundaries", f"unknown boundary version '{boundaries}'; use one of "
                             f"{', '.join(VERSIONS)}")
-    return validate_population(to_long(read_table(path), path, layout), path, boundaries)
+    frame = read_table(path)
+    if frame.empty:
+        raise InputError(path, 2, None, "no rows of counts below the header; nothing to import")
+    return validate_population(to_long(frame, path, layout), path, boundaries)
 
 
 def dataset_name(path: str | Path) -> str:

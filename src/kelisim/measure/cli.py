@@ -11,6 +11,14 @@ from kelisim.errors import ArgumentError, InputError
 FORMATS = ("table", "csv", "json")
 
 
+def project_option():
+    """`--project` of `kelisim measure` and `kelisim enclaves`: reproject the geometry first."""
+    return typer.Option(
+        None, "--project", help="Reproject the geometry first: a CRS (e.g. EPSG:32642), or "
+        "'auto' for the local UTM zone (needed for distance weights on lon/lat files)."
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the `measure` command to the kelisim app."""
     app.command("measure")(measure)
@@ -39,6 +47,7 @@ def measure(
     weights: str | None = typer.Option(
         None, "--weights", help="Spatial weights: queen, rook, knn:K or distance:D."
     ),
+    project: str | None = project_option(),
     decay_scale: float | None = typer.Option(
         None,
         "--decay-scale",
@@ -59,6 +68,8 @@ def measure(
         raise ArgumentError("--format", f"must be one of {', '.join(FORMATS)}")
     if (geometry is None) != (weights is None):
         raise ArgumentError("--weights", "spatial indices need both --geometry and --weights")
+    if project is not None and geometry is None:
+        raise ArgumentError("--project", "reprojecting needs --geometry and --weights")
     if bootstrap < 0 or bootstrap == 1:
         raise ArgumentError("--bootstrap", f"use 0 (off) or at least 2 replicates, not {bootstrap}")
     frame, counts, areas, groups = read_counts(input_path, area, group, count)
@@ -80,7 +91,9 @@ def measure(
     if within is not None:
         parts.append(_within_part(frame, area, within, areas, str(input_path)))
     if weights is not None and spatial_names != []:
-        parts.append(_spatial_part(geometry, areas, groups, weights, spatial_names, decay_scale))
+        parts.append(
+            _spatial_part(geometry, areas, groups, weights, spatial_names, decay_scale, project)
+        )
 
     def statistic(table):
         return pd.concat([part(table) for part in parts], ignore_index=True)
@@ -154,11 +167,11 @@ def _within_part(frame, area, within, areas, path):
     return part
 
 
-def _spatial_part(geometry, areas, groups, spec, names, decay_scale):
+def _spatial_part(geometry, areas, groups, spec, names, decay_scale, project):
     from kelisim.measure.spatial import spatial_indices
     from kelisim.measure.weights import build_weights
 
-    weights = build_weights(geometry, areas, spec)
+    weights = build_weights(geometry, areas, spec, project=project)
     return lambda table: spatial_indices(
         table, weights, names=groups, indices=names or None, decay_scale=decay_scale
     )

@@ -228,9 +228,10 @@ def compare_enclaves(
     pairs = (
         overlap.groupby(["group", "enclave_before", "enclave_after"]).size().rename("shared")
     ).reset_index()
+    # astype(float): with no enclave in one period the mapped columns stay empty strings
     pairs["jaccard"] = pairs["shared"] / (
-        pairs["enclave_before"].map(sizes_before)
-        + pairs["enclave_after"].map(sizes_after)
+        pairs["enclave_before"].map(sizes_before).astype(float)
+        + pairs["enclave_after"].map(sizes_after).astype(float)
         - pairs["shared"]
     )
     pairs = pairs.sort_values(["jaccard", "shared"], ascending=False, kind="stable")

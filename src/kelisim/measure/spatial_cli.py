@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from kelisim.errors import ArgumentError, InputError
-from kelisim.measure.cli import read_counts
+from kelisim.measure.cli import project_option, read_counts
 
 FORMATS = ("table", "csv", "json", "geojson")
 
@@ -56,9 +56,7 @@ def register(app: typer.Typer) -> None:
         weights: str = typer.Option(
             "queen", "--weights", help="queen, rook, knn:K, distance:D or kernel:FUNCTION:BW."
         ),
-        project: str = typer.Option(
-            None, "--project", help="Reproject geometry first: a CRS, or 'auto' for UTM."
-        ),
+        project: str = project_option(),
         groups: str = typer.Option(None, "--groups", help="Comma-separated groups (default all)."),
         permutations: int = typer.Option(999, "--permutations", help="Conditional permutations."),
         seed: int = typer.Option(0, "--seed", help="Seed of the permutation generator."),

@@ -323,7 +323,15 @@ def read_area_geometry(
     if project:
         if frame.crs is None:
             raise ArgumentError("project", "the geometry file has no CRS to project from")
-        frame = frame.to_crs(frame.estimate_utm_crs() if project == "auto" else project)
+        from pyproj.exceptions import CRSError
+
+        try:
+            frame = frame.to_crs(frame.estimate_utm_crs() if project == "auto" else project)
+        except CRSError as error:
+            raise ArgumentError(
+                "project", f"cannot project to {project!r} ({error}); give a CRS such as "
+                "EPSG:32642, or auto"
+            ) from None
     geographic = bool(frame.crs is not None and frame.crs.is_geographic)
     unit = frame.crs.axis_info[0].unit_name if frame.crs is not None else None
     return frame.geometry.to_numpy(), geographic, unit

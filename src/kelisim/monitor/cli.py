@@ -20,6 +20,8 @@ monitor_app = typer.Typer(
 )
 
 FORMATS = ("csv", "jsonl")
+#: prefix of classify output columns whose names the input file already uses
+OUTPUT_PREFIX = "kelisim_"
 
 
 def _check_format(output_format: str, allowed: tuple[str, ...] = FORMATS) -> None:
@@ -96,22 +98,43 @@ def ingest(
     )
 
 
-def _read_table(path: Path):
+def read_table(path: Path, text_only: bool = True):
+    """A CSV/TSV or JSON-lines file as a frame; leading lines starting with '#' (a file's
+    description, as in the bundled fixtures) are skipped. ``text_only`` keeps every cell as
+    text; otherwise pandas infers numbers and booleans (labels)."""
     import pandas as pd
 
     if not path.is_file():
         raise InputError(path, None, None, "no such file")
     try:
         if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-            return pd.read_json(path, lines=True, dtype=False)
+            return pd.read_json(path, lines=path.suffix.lower() != ".json", dtype=not text_only)
+        with path.open(encoding="utf-8-sig") as handle:
+            comments = 0
+            for line in handle:
+                if not line.startswith("#"):
+                    break
+                comments += 1
         return pd.read_csv(
             path,
             sep="\t" if path.suffix.lower() == ".tsv" else ",",
-            dtype=str,
-            keep_default_na=False,
+            skiprows=comments,
+            encoding="utf-8-sig",
+            **({"dtype": str, "keep_default_na": False} if text_only else {}),
         )
+    except UnicodeDecodeError:
+        raise InputError(path, None, None, "the file is not UTF-8 text; save it as UTF-8") from None
     except ValueError as error:
-        raise InputError(path, None, None, f"cannot read it as a table ({error})") from error
+        message = " ".join(str(error).split())
+        raise InputError(path, None, None, f"cannot read it as a table ({message})") from None
+
+
+def require_columns(table, path: Path, columns: dict[str, str]) -> None:
+    """Raise naming the file and the option when a column (option -> name) is missing."""
+    for option, column in columns.items():
+        if column not in table.columns:
+            known = ", ".join(map(str, table.columns))
+            raise InputError(path, 1, column, f"no such column for {option} (columns: {known})")
 
 
 @monitor_app.command()
@@ -128,16 +151,21 @@ def classify(
     from kelisim.monitor.text import detect_languages
 
     _check_format(output_format)
-    table = _read_table(input_path)
-    if text_column not in table.columns:
-        known = ", ".join(map(str, table.columns))
-        raise InputError(input_path, 1, text_column, f"no such column (columns: {known})")
+    table = read_table(input_path)
+    require_columns(table, input_path, {"--text-column": text_column})
+    import pandas as pd
+
     table = table.reset_index(drop=True)
     table[text_column] = clean_texts(table[text_column].fillna("").astype(str).tolist())
-    table["language"] = detect_languages(table[text_column].tolist())
-    frame = table.rename(columns={text_column: "text"})
-    result = classify_documents(frame, model_dir=model).rename(columns={"text": text_column})
-    _write(result, out, output_format)
+    texts = table[text_column].tolist()
+    documents = pd.DataFrame({"text": texts, "language": detect_languages(texts)})
+    classified = classify_documents(documents, model_dir=model).drop(columns=["text"])
+    # the user's columns are kept as they are; an output column whose name is taken (a labelled
+    # file's `relevant` or `tier`) is written as kelisim_<name>
+    classified.columns = [
+        f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
+    ]
+    _write(pd.concat([table, classified], axis=1), out, output_format)
 
 
 @monitor_app.command()

@@ -7,22 +7,15 @@ from pathlib import Path
 
 import typer
 
-from kelisim.errors import InputError
-
 _TARGET_HELP = "relevance (about interethnic relations) or hostility (tier 3 and above)."
 
 
-def _read_labels(path: Path):
-    import pandas as pd
+def _read_labels(path: Path, text_column: str, label_column: str):
+    from kelisim.monitor.cli import read_table, require_columns
 
-    if not path.exists():
-        raise InputError(path, None, None, "file not found")
-    try:
-        if path.suffix in (".jsonl", ".json"):
-            return pd.read_json(path, lines=path.suffix == ".jsonl")
-        return pd.read_csv(path, comment=None)
-    except (ValueError, pd.errors.ParserError) as error:
-        raise InputError(path, None, None, f"cannot read labelled rows ({error})") from error
+    frame = read_table(path, text_only=False)
+    require_columns(frame, path, {"--text-column": text_column, "--label-column": label_column})
+    return frame
 
 
 def train_command(
@@ -41,7 +34,7 @@ def train_command(
     """Train a relevance or hostility model and save it with a model card."""
     from kelisim.monitor import model as monitor_model
 
-    frame = _read_labels(labels)
+    frame = _read_labels(labels, text_column, label_column)
     fitted = monitor_model.train(
         frame,
         text_column,
@@ -81,7 +74,7 @@ def evaluate_command(
         raise ArgumentError("target", f"the model in {model} was trained for {fitted.target}")
     metrics = monitor_model.evaluate(
         fitted,
-        _read_labels(labels),
+        _read_labels(labels, text_column, label_column),
         text_column,
         label_column,
         language_col=language_column,
