@@ -201,8 +201,15 @@ def alerts(
             f"FROM alerts {where} ORDER BY day DESC, score DESC",
             parameters,
         ).df()
+        coverage = con.execute(
+            "SELECT count(*), count(published_at), count(DISTINCT CAST(published_at AS DATE)), "
+            "min(CAST(published_at AS DATE)), max(CAST(published_at AS DATE)) FROM documents"
+        ).fetchone()
     finally:
         con.close()
+    if frame.empty and output_format == "table":
+        typer.echo(no_alert_reason(*coverage))
+        return
     if output_format != "table":
         _write(frame, None, output_format)
         return
@@ -224,6 +231,29 @@ def alerts(
             ", ".join(list(row.top_doc_ids)[:3]),
         )
     Console().print(table)
+
+
+def no_alert_reason(documents: int, dated: int, days: int, first, last) -> str:
+    """Why `monitor alerts` lists nothing: what the store holds against what an alert needs."""
+    import inspect
+
+    from kelisim.monitor.aggregate import WINDOW_DAYS
+    from kelisim.monitor.spikes import detect_spikes
+
+    defaults = {k: v.default for k, v in inspect.signature(detect_spikes).parameters.items()}
+    needs = (
+        f"a day is compared with a baseline of the {WINDOW_DAYS} days before it, so alerts "
+        f"need more than {WINDOW_DAYS} days of dated items; a day raises one when its count "
+        f"reaches {defaults['min_count']:g}, is at least {defaults['min_ratio']:g} times the "
+        f"baseline and has an upper-tail probability below {defaults['alpha']:g}"
+    )
+    if documents == 0:
+        return f"no alerts: the store holds no documents (kelisim monitor ingest --store); {needs}."
+    span = f"{(last - first).days + 1} days ({first} to {last})" if dated else "no dates"
+    return (
+        f"no alerts: the store holds {documents} documents, {dated} of them dated, on {days} "
+        f"distinct days over {span}; {needs}."
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -59,15 +59,36 @@ def users_add(
     username: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option("viewer", help="viewer, analyst or admin."),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True,
-        help="At least 8 characters. Asked for with hidden input (typed twice) when left out; "
-        "pass it only from scripts, since the command line is visible to other local users.",
+        None, help="At least 8 characters. Asked for with hidden input (typed twice) when "
+        "left out at a terminal; scripts use --password-stdin, since a command line is "
+        "visible to other local users.",
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of standard "
+        "input (for scripts: printf '%s\\n' \"$PW\" | kelisim users add NAME "
+        "--password-stdin).",
     ),
     db: str = typer.Option(None, help="Store location."),
 ) -> None:
     """Create a local account."""
+    import sys
+
     from kelisim import store
+    from kelisim.errors import ArgumentError
     from kelisim.web import auth
+
+    if password_stdin and password is not None:
+        raise ArgumentError("--password-stdin", "give the password either on standard input "
+                            "or with --password, not both")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        import getpass
+        import warnings
+
+        with warnings.catch_warnings():  # without a terminal getpass reads stdin and warns
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
     con = store.connect(db)
     with store.transaction(con):
