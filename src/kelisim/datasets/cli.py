@@ -48,20 +48,36 @@ def render(frame, output_format: str, title: str | None = None) -> None:
     elif output_format == "json":
         typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
     elif output_format == "table":
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title=title)
-        for column in frame.columns:
-            numeric = frame[column].dtype.kind in "if"
+        cells = [["" if _missing(v) else _cell(v) for v in row]
+                 for row in frame.itertuples(index=False)]
+        for position, column in enumerate(frame.columns):
+            numeric = frame[column].dtype.kind in "iuf"
+            # the first column names what a user types next (a dataset, an incident id):
+            # never cut; long text wraps, nothing is ever cut with an ellipsis
+            widest = max((len(row[position]) for row in cells), default=0)
             table.add_column(str(column), justify="right" if numeric else "left",
-                             no_wrap=numeric)
-        for row in frame.itertuples(index=False):
-            table.add_row(*["" if _missing(v) else _cell(v) for v in row])
-        Console().print(table)
+                             no_wrap=numeric or position == 0, overflow="fold",
+                             min_width=min(widest, 40) if position == 0 else None)
+        for row in cells:
+            table.add_row(*row)
+        print_table(table)
     else:
         raise ArgumentError("--format", f"unknown format '{output_format}'; use table, csv "
                             "or json")
+
+
+def print_table(table) -> None:
+    """Print a rich table fitted to the terminal; in a pipe or file at its natural width
+    (rich would otherwise cut it at 80 columns)."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=100_000)  # a table takes its natural width, never more
+    console.print(table)
 
 
 def _missing(value) -> bool:
@@ -126,10 +142,28 @@ def show_command(
                              groups=groups, boundaries=boundaries)
     if output_format == "table":
         shown = frame[["area", "group", "period", "count", "share", "source_id",
-                       "boundary_version"]]
+                       "boundary_version"]].copy()
+        shown.insert(1, "area_name", area_names(shown["area"], shown["boundary_version"]))
+        # counts split across new borders are estimates: whole persons, not raw floats
+        shown["count"] = shown["count"].astype(float).round()
         render(shown, "table", title=name)
     else:
         render(tidy_rows(frame), output_format)
+
+
+def area_names(codes, versions) -> list[str]:
+    """English names of KATO codes, each in its row's boundary version."""
+    from kelisim.core.areas import LATEST, areas
+
+    tables: dict[str, dict[str, str]] = {}
+    names = []
+    for code, version in zip(codes, versions, strict=True):
+        version = version if isinstance(version, str) and version else LATEST
+        if version not in tables:
+            table = areas(version)
+            tables[version] = dict(zip(table["area_code"], table["name_en"], strict=True))
+        names.append(tables[version].get(code, ""))
+    return names
 
 
 @data_app.command("import")

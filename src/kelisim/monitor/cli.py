@@ -213,8 +213,9 @@ def alerts(
     if output_format != "table":
         _write(frame, None, output_format)
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from kelisim.datasets.cli import print_table
 
     table = Table(title=f"{len(frame)} alerts")
     for column in ("day", "area", "group", "metric", "value", "baseline", "score", "top items"):
@@ -230,7 +231,7 @@ def alerts(
             f"{row.score:.1f}",
             ", ".join(list(row.top_doc_ids)[:3]),
         )
-    Console().print(table)
+    print_table(table)
 
 
 def no_alert_reason(documents: int, dated: int, days: int, first, last) -> str:
