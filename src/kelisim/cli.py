@@ -73,7 +73,7 @@ def main() -> None:
     """Entry point: run the app; a KelisimError is one line on stderr, a usage error is the
     usage line and one error line, both with exit status 2 and never a traceback."""
     try:
-        result = app(standalone_mode=False)
+        result = app(standalone_mode=False, prog_name="kelisim")
     except KelisimError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
