@@ -75,7 +75,8 @@ def main() -> None:
     try:
         result = app(standalone_mode=False, prog_name="kelisim")
     except KelisimError as error:
-        typer.echo(f"error: {error}", err=True)
+        # one line, even when the message quotes a library's multi-line text
+        typer.echo(f"error: {' '.join(str(error).split())}", err=True)
         sys.exit(error.exit_code)
     except typer.Abort:
         typer.echo("aborted", err=True)

@@ -4,7 +4,8 @@ Each command goes through :func:`kelisim.cli.main` exactly as the installed `kel
 calls it (argument parsing, error handling, exit status), with its own stdin, stdout and
 stderr; only the interpreter start-up and library imports are shared, which keeps the
 acceptance tests fast. Input: JSON list of {"argv": [...], "stdin": "..."} on stdin.
-Output: JSON list of {"code", "stdout", "stderr"} on stdout.
+Output: JSON list of {"code", "stdout", "stderr"} on stdout. The pseudo-command
+["__snapshot__"] prints a digest of every table of the store instead.
 """
 
 from __future__ import annotations
@@ -15,8 +16,30 @@ import sys
 import traceback
 
 
+def store_snapshot() -> dict:
+    """A digest of every table of the store (KELISIM_DB): compared before and after a command
+    that must change nothing."""
+    from kelisim import store
+
+    con = store.connect()
+    try:
+        tables = [row[0] for row in con.execute("SHOW TABLES").fetchall()]
+        return {
+            table: con.execute(
+                f'SELECT count(*), md5(coalesce(string_agg(CAST(t AS VARCHAR), \'|\' '
+                f'ORDER BY CAST(t AS VARCHAR)), \'\')) FROM "{table}" t'
+            ).fetchone()
+            for table in tables
+        }
+    finally:
+        con.close()
+
+
 def run(argv: list[str], stdin: str = "") -> dict:
     from kelisim.cli import main
+
+    if argv == ["__snapshot__"]:
+        return {"code": 0, "stdout": json.dumps(store_snapshot(), default=str), "stderr": ""}
 
     out, err = io.StringIO(), io.StringIO()
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr

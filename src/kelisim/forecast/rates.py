@@ -79,9 +79,9 @@ def read_table(path: str | Path, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def check_range(path, frame: pd.DataFrame, column: str, low=None, high=None) -> None:
-    """InputError at the first value below ``low`` or above ``high``."""
+    """InputError at the first value below ``low`` or above ``high``, or not finite."""
     values = frame[column].to_numpy(float)
-    bad = np.zeros(len(values), dtype=bool)
+    bad = ~np.isfinite(values)
     if low is not None:
         bad |= values < low
     if high is not None:

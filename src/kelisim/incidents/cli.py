@@ -47,8 +47,11 @@ def import_command(
 ) -> None:
     """Import incidents; a bad row stops the import and changes nothing."""
     from kelisim.datasets import open_store
+    from kelisim.errors import InputError
     from kelisim.incidents import import_incidents, read_incidents
 
     rows = read_incidents(file, input_format)
+    if rows.empty:
+        raise InputError(file, 2, None, "no incidents below the header; nothing to import")
     written = import_incidents(open_store(), file, input_format, rows=rows)
     typer.echo(f"imported {written} incidents")

@@ -128,6 +128,8 @@ def read_counts(path: str | Path, area: str, group: str, count: str):
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, OSError) as error:
         raise InputError(path, None, None, f"cannot be read: {error}") from error
+    if frame.empty:
+        raise InputError(path, 2, None, "no rows of counts below the header")
     counts, areas, groups = counts_from_long(frame, area, group, count, path=str(path))
     return frame, counts, areas, groups
 

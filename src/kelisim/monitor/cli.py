@@ -153,6 +153,8 @@ def classify(
     _check_format(output_format)
     table = read_table(input_path)
     require_columns(table, input_path, {"--text-column": text_column})
+    if table.empty:
+        raise InputError(input_path, 2, None, "no rows below the header; nothing to classify")
     import pandas as pd
 
     table = table.reset_index(drop=True)

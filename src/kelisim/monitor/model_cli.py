@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -16,6 +17,19 @@ def _read_labels(path: Path, text_column: str, label_column: str):
     frame = read_table(path, text_only=False)
     require_columns(frame, path, {"--text-column": text_column, "--label-column": label_column})
     return frame
+
+
+@contextmanager
+def _naming_file(path: Path, *columns: str):
+    """Errors about the labelled rows (too few, unreadable labels) name the file."""
+    from kelisim.errors import ArgumentError, InputError
+
+    try:
+        yield
+    except ArgumentError as error:
+        if error.argument not in columns:
+            raise
+        raise InputError(path, None, error.argument, error.message) from None
 
 
 def train_command(
@@ -35,14 +49,15 @@ def train_command(
     from kelisim.monitor import model as monitor_model
 
     frame = _read_labels(labels, text_column, label_column)
-    fitted = monitor_model.train(
-        frame,
-        text_column,
-        label_column,
-        target,
-        language_col=language_column,
-        label_threshold=label_threshold,
-    )
+    with _naming_file(labels, text_column, label_column):
+        fitted = monitor_model.train(
+            frame,
+            text_column,
+            label_column,
+            target,
+            language_col=language_column,
+            label_threshold=label_threshold,
+        )
     fitted.card["data"]["source"] = labels.name
     monitor_model.save(fitted, out)
     cv = fitted.card["cross_validation"]
@@ -72,14 +87,16 @@ def evaluate_command(
     fitted = monitor_model.load(model)
     if fitted.target != target:
         raise ArgumentError("target", f"the model in {model} was trained for {fitted.target}")
-    metrics = monitor_model.evaluate(
-        fitted,
-        _read_labels(labels, text_column, label_column),
-        text_column,
-        label_column,
-        language_col=language_column,
-        label_threshold=label_threshold,
-    )
+    frame = _read_labels(labels, text_column, label_column)
+    with _naming_file(labels, text_column, label_column):
+        metrics = monitor_model.evaluate(
+            fitted,
+            frame,
+            text_column,
+            label_column,
+            language_col=language_column,
+            label_threshold=label_threshold,
+        )
     for name in (
         "rows",
         "positives",
