@@ -65,6 +65,9 @@ TEXT_COMMANDS = {
 TEXT_CASES = ("empty", "header_only", "utf16", "garbage")
 GEOMETRY_CASES = ("empty", "garbage")
 
+# Commands that can write to the store: the store is compared right after each of them (and
+# after the last command, which covers every read-only one).
+WRITERS = {"import", "users", "ingest", "train", "--store"}
 USAGE_ERRORS = [
     ["bogus"],
     ["data", "bogus"],
@@ -192,14 +195,21 @@ def fuzz_run(tmp_path_factory):
     for argv, needle in ARGUMENT_ERRORS:
         cases.append((" ".join(a for a in argv if isinstance(a, str)), argv, needle, False))
     commands: list = [("data", "list"), ("__snapshot__",)]
+    positions = []
     for _, argv, _, _ in cases:
-        commands += [tuple(argv), ("__snapshot__",)]
+        commands.append(tuple(argv))
+        positions.append(len(commands) - 1)
+        if WRITERS & set(a for a in argv if isinstance(a, str)):
+            commands.append(("__snapshot__",))  # attribute a change to the command at once
+    commands.append(("__snapshot__",))
     results = kelisim_batch(env, commands, cwd=folder)
     before = results[1]["stdout"]
-    return [
-        (case_id, needle, usage, results[2 + 2 * i], results[3 + 2 * i]["stdout"], before)
-        for i, (case_id, _, needle, usage) in enumerate(cases)
-    ]
+    checks = []
+    for (case_id, _, needle, usage), position in zip(cases, positions, strict=True):
+        follows = commands[position + 1] == ("__snapshot__",)
+        after = results[position + 1 if follows else -1]["stdout"]
+        checks.append((case_id, needle, usage, results[position], after, before))
+    return checks
 
 
 def _env(folder, store):
