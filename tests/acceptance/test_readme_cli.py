@@ -47,8 +47,9 @@ def write_districts(folder: Path) -> None:
     column, row = np.divmod(np.arange(SIDE * SIDE), SIDE)[::-1]
     cells = shapely.box(column * 1000.0, row * 1000.0, (column + 1) * 1000.0, (row + 1) * 1000.0)
     ids = [f"{311000000 + i}" for i in range(SIDE * SIDE)]
-    geopandas.GeoDataFrame({"kato": ids}, geometry=cells, crs="EPSG:32642").to_file(
-        folder / "districts.geojson")
+    grid = geopandas.GeoDataFrame({"kato": ids}, geometry=cells, crs="EPSG:32642")
+    grid.to_file(folder / "districts.geojson")
+    grid.to_crs("EPSG:4326").to_file(folder / "districts_lonlat.geojson")
     district_counts(True).to_csv(folder / "districts.csv", index=False)
     district_counts(True).to_csv(folder / "districts_2009.csv", index=False)
     district_counts(False).to_csv(folder / "districts_2021.csv", index=False)
@@ -104,6 +105,8 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
          "--format", "csv"),
         ("measure", "districts.csv", "--area", "kato", "--group", "group", "--count", "count",
          "--geometry", "districts.geojson", "--weights", "queen", "--within", "region"),
+        ("measure", "districts.csv", "--area", "kato", "--geometry", "districts_lonlat.geojson",
+         "--weights", "knn:6", "--project", "auto"),
         ("enclaves", "districts_2009.csv", "--area", "kato", "--group", "group", "--count",
          "count", "--geometry", "districts.geojson", "--compare", "districts_2021.csv",
          "--format", "geojson", "--out", "enclaves.geojson"),
@@ -131,8 +134,8 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
         assert result["code"] == 0, (command, result["stderr"][-1500:])
         assert "Traceback" not in result["stderr"], (command, result["stderr"])
     (data_list, census_csv, regions, imported, exported, incidents, acled, measure_all,
-     bootstrap, spatial, enclaves_geojson, enclaves_table, validate, run_spec, run_bundled,
-     trend, ingest, classify, train, evaluate, alerts, user, brief) = (
+     bootstrap, spatial, projected, enclaves_geojson, enclaves_table, validate, run_spec,
+     run_bundled, trend, ingest, classify, train, evaluate, alerts, user, brief) = (
         r["stdout"] for r in results)
     # data: the names a user types next are shown whole, even in a pipe
     for name in ("census_national", "regional_partial", "regions_annual"):
@@ -159,6 +162,7 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
     assert {"lower", "upper"} <= set(boot.columns)
     assert set(boot["index"]) >= {"dissimilarity", "multi_theil_h"}
     assert "spatial_dissimilarity" in spatial and "_within" in spatial
+    assert "spatial_dissimilarity" in projected  # lon/lat file, projected as the advice says
     # enclaves: the planted block of 2009 has dissolved by 2021 (this crashed before)
     assert json.loads((tmp_path / "enclaves.geojson").read_text())["features"] == []
     assert "dissolved" in enclaves_table and "x" in enclaves_table
