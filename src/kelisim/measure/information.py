@@ -20,14 +20,8 @@ import pandas as pd
 
 from kelisim.errors import ArgumentError
 from kelisim.measure import aspatial
-from kelisim.measure.aspatial import Table, check_counts
+from kelisim.measure.aspatial import Table, check_counts, xlogy
 from kelisim.measure.diversity import entropy
-
-
-def _xlogy(x: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """x ln(ratio) with 0 ln(.) = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x > 0, x * np.log(np.where(x > 0, ratio, 1.0)), 0.0)
 
 
 def mutual_information(counts: np.ndarray) -> float:
@@ -125,10 +119,10 @@ def local_scores(
     area_weight = t / tab.total
     with np.errstate(divide="ignore", invalid="ignore"):
         shares = array / t[:, None]
-        area_score = _xlogy(shares, shares / tab.overall_shares).sum(axis=1)
+        area_score = xlogy(shares, shares / tab.overall_shares).sum(axis=1)
         area_score = np.where(t > 0, area_score, np.nan)
         within_group = array / tab.group_totals
-        group_score = _xlogy(within_group, within_group / area_weight[:, None]).sum(axis=0)
+        group_score = xlogy(within_group, within_group / area_weight[:, None]).sum(axis=0)
         group_score = np.where(tab.group_totals > 0, group_score, np.nan)
     area_frame = pd.DataFrame({"area": areas, "score": area_score, "weight": area_weight})
     group_frame = pd.DataFrame(
