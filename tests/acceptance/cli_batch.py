@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-import time
 import traceback
 
 
@@ -40,15 +39,12 @@ def run(argv: list[str], stdin: str = "") -> dict:
     from kelisim.cli import main
 
     if argv == ["__snapshot__"]:
-        start = time.perf_counter()
-        return {"code": 0, "stdout": json.dumps(store_snapshot(), default=str), "stderr": "",
-                "seconds": time.perf_counter() - start}
+        return {"code": 0, "stdout": json.dumps(store_snapshot(), default=str), "stderr": ""}
 
     out, err = io.StringIO(), io.StringIO()
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr
     sys.argv, sys.stdin, sys.stdout, sys.stderr = ["kelisim", *argv], io.StringIO(stdin), out, err
     code = 0
-    start = time.perf_counter()
     try:
         main()
     except SystemExit as error:
@@ -58,8 +54,7 @@ def run(argv: list[str], stdin: str = "") -> dict:
         code = 1
     finally:
         sys.argv, sys.stdin, sys.stdout, sys.stderr = saved
-    return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue(),
-            "seconds": time.perf_counter() - start}
+    return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
 
 
 if __name__ == "__main__":
