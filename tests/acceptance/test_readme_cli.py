@@ -180,7 +180,7 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
     assert "trained relevance model on 150 rows" in train
     metrics = dict(line.split("\t") for line in evaluate.splitlines())
     assert 0.0 <= float(metrics["average_precision"]) <= 1.0 and int(metrics["rows"]) > 0
-    assert "no alerts" in alerts and "28 days" in alerts
+    assert "0 alerts: the store holds" in alerts and "28 days" in alerts
     # show
     assert "added ana (analyst)" in user
     assert "wrote zhambyl.html" in brief and (tmp_path / "zhambyl.html").stat().st_size > 1000

@@ -251,10 +251,10 @@ def no_alert_reason(documents: int, dated: int, days: int, first, last) -> str:
         f"baseline and has an upper-tail probability below {defaults['alpha']:g}"
     )
     if documents == 0:
-        return f"no alerts: the store holds no documents (kelisim monitor ingest --store); {needs}."
+        return f"0 alerts: the store holds no documents (kelisim monitor ingest --store); {needs}."
     span = f"{(last - first).days + 1} days ({first} to {last})" if dated else "no dates"
     return (
-        f"no alerts: the store holds {documents} documents, {dated} of them dated, on {days} "
+        f"0 alerts: the store holds {documents} documents, {dated} of them dated, on {days} "
         f"distinct days over {span}; {needs}."
     )
 
