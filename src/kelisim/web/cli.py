@@ -60,7 +60,8 @@ def users_add(
     role: str = typer.Option("viewer", help="viewer, analyst or admin."),
     password: str = typer.Option(
         ..., prompt=True, hide_input=True, confirmation_prompt=True,
-        help="At least 8 characters. Asked for with hidden input (typed twice) when left out; "
+        help="At least 12 characters, not a common password. Asked for with hidden input "
+        "(typed twice) when left out; "
         "pass it only from scripts, since the command line is visible to other local users.",
     ),
     db: str = typer.Option(None, help="Store location."),
@@ -71,9 +72,9 @@ def users_add(
 
     con = store.connect(db)
     with store.transaction(con):
-        auth.add_user(con, username, password, role)
-        auth.audit(con, "cli", "user.add", username, {"role": role})
-    typer.echo(f"added {username} ({role})")
+        name = auth.add_user(con, username, password, role)
+        auth.audit(con, "cli", "user.add", name, {"role": role})
+    typer.echo(f"added {name} ({role})")
 
 
 @users_app.command("list")
