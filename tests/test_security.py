@@ -167,6 +167,11 @@ def test_password_policy_and_username_rules(tmp_path):
         with pytest.raises(ArgumentError, match=message):
             auth.add_user(con, name, password, "viewer")
     assert auth.login(con, "ADMIN1", "constructed-pw-1") is not None  # normalised at login
+    # an account stored before names were normalised still logs in, as itself
+    con.execute("INSERT INTO users VALUES ('OldName', ?, 'viewer', false, now())",
+                [auth.hash_password("constructed-pw-3")])
+    token = auth.login(con, "oldname", "constructed-pw-3")
+    assert auth.user_for_token(con, token) == auth.User("OldName", "viewer")
 
 
 def test_admin_form_and_api_refuse_bad_accounts_with_4xx(tmp_path):

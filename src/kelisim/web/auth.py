@@ -156,12 +156,24 @@ def list_users(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool = True) -> None:
     """Disable (or re-enable) an account and end its sessions."""
-    username = normalise_username(username)
-    if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-        raise ArgumentError("username", f"no user {username!r}")
+    account = _account(con, username)
+    if account is None:
+        raise ArgumentError("username", f"no user {normalise_username(username)!r}")
+    username = account[0]
     con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
     if disabled:
         con.execute("DELETE FROM sessions WHERE username = ?", [username])
+
+
+def _account(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
+    """(stored username, password hash, disabled) of the account ``username`` names, also
+    one created before names were normalised (stored with capitals)."""
+    name = normalise_username(username)
+    return con.execute(
+        "SELECT username, password_hash, disabled FROM users "
+        "WHERE username = ? OR lower(username) = ? ORDER BY username = ? DESC LIMIT 1",
+        [name, name, name],
+    ).fetchone()
 
 
 def _token_hash(token: str) -> str:
@@ -171,16 +183,14 @@ def _token_hash(token: str) -> str:
 def login(con: duckdb.DuckDBPyConnection, username: str, password: str) -> str | None:
     """A new session token for valid, enabled credentials, else None.
 
-    Unknown and disabled users cost the same scrypt hash as known ones. Expired sessions are
-    pruned here, so the sessions table holds only live logins and the last week's.
+    Unknown and disabled users cost the same scrypt hash as known ones. Every successful login
+    deletes the sessions that have expired.
     """
-    name = normalise_username(username)
-    row = con.execute(
-        "SELECT password_hash, disabled FROM users WHERE username = ?", [name]
-    ).fetchone()
-    valid = verify_password(password, row[0] if row else _dummy_hash())
-    if row is None or row[1] or not valid:
+    row = _account(con, username)
+    valid = verify_password(password, row[1] if row else _dummy_hash())
+    if row is None or row[2] or not valid:
         return None
+    name = row[0]
     prune_sessions(con)
     token = secrets.token_urlsafe(32)
     con.execute(
