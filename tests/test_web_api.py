@@ -130,7 +130,7 @@ def test_reviews_are_role_checked_stored_and_audited(client, headers):
 
 
 def test_cookie_session_writes_need_csrf(client, headers):
-    from kelisim.web.deps import SESSION_COOKIE
+    from kelisim.web.deps import SESSION_COOKIE, session_csrf
 
     token = headers["ann"]["Authorization"].split()[1]
     client.cookies.clear()
@@ -138,6 +138,9 @@ def test_cookie_session_writes_need_csrf(client, headers):
     reply = client.post("/api/incidents", json=INCIDENT)
     assert reply.status_code == 403 and "security token" in reply.json()["detail"]
     reply = client.post("/api/incidents", json=INCIDENT, headers={"X-CSRF-Token": "abc"})
+    assert reply.status_code == 403  # the token must be the one bound to the session
+    reply = client.post("/api/incidents", json=INCIDENT,
+                        headers={"X-CSRF-Token": session_csrf(token)})
     assert reply.status_code == 201
     client.cookies.clear()
 

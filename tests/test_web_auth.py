@@ -32,7 +32,7 @@ def test_sessions_roles_and_disable(tmp_path):
     auth.add_user(con, "ann", "long-password", "analyst")
     with pytest.raises(ArgumentError, match="role"):
         auth.add_user(con, "bob", "long-password", "boss")
-    with pytest.raises(ArgumentError, match="8 characters"):
+    with pytest.raises(ArgumentError, match="12 characters"):  # ASVS 2.1.1
         auth.add_user(con, "bob", "short", "viewer")
     assert auth.login(con, "ann", "bad-password") is None
     token = auth.login(con, "ann", "long-password")

@@ -109,7 +109,9 @@ def test_login_sets_httponly_samesite_cookie(tmp_path):
         cookie = ok.headers["set-cookie"].lower()
         assert ok.headers["location"] == "/monitor"
         assert "httponly" in cookie and "samesite=lax" in cookie
-        c.post("/logout", data={"csrf_token": token})
+        # the CSRF token is rotated at login (issue 11): the one from before is refused
+        assert c.post("/logout", data={"csrf_token": token}).status_code == 403
+        c.post("/logout", data={"csrf_token": c.cookies["kelisim_csrf"]})
         assert c.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
 
 

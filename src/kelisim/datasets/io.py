@@ -19,6 +19,7 @@ import pandas as pd
 from kelisim.core.areas import VERSIONS, area_name, areas, resolve_area, suggest_area
 from kelisim.core.groups import TOTAL, default_registry, unknown_message
 from kelisim.errors import ArgumentError, InputError
+from kelisim.limits import MAX_PERSONS, MAX_WORKBOOK_BYTES, MAX_WORKBOOK_CELLS
 
 PERIOD_RANGE = (1800, 2100)
 FORMATS = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet",
@@ -69,6 +70,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             row = int(match.group(1)) if match else None
             raise InputError(path, row, None, f"not a well-formed CSV table ({error})") from None
     elif kind == "excel":
+        check_workbook(path)
         try:
             frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
         except Exception as error:  # openpyxl raises several types for a bad workbook
@@ -81,6 +83,53 @@ def read_table(path: str | Path) -> pd.DataFrame:
         frame = frame.astype(object).where(frame.notna(), "").astype(str)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse a workbook that inflates past MAX_WORKBOOK_BYTES or holds more than
+    MAX_WORKBOOK_CELLS cells, before it is parsed (a "zip bomb" is refused at once).
+
+    The sizes come from the zip directory; Python's zipfile never inflates a member past its
+    declared size, so they bound what openpyxl can read. Cells are counted as ``<c`` tags in
+    the sheets' XML while it streams, in chunks.
+    """
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            inflated = sum(member.file_size for member in members)
+            if inflated > MAX_WORKBOOK_BYTES:
+                raise InputError(path, None, None, f"the workbook inflates to "
+                                 f"{inflated / 1e6:,.0f} MB, more than the limit of "
+                                 f"{MAX_WORKBOOK_BYTES / 1e6:,.0f} MB")
+            cells = 0
+            for member in members:
+                if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", member.filename):
+                    continue
+                with archive.open(member) as sheet:
+                    cells += _count_cells(sheet)
+                if cells > MAX_WORKBOOK_CELLS:
+                    raise InputError(path, None, None, f"the workbook has more than "
+                                     f"{MAX_WORKBOOK_CELLS:,} cells, the limit")
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+            RuntimeError) as error:  # a damaged, encrypted or oddly compressed archive
+        raise InputError(path, None, None, f"not a readable Excel workbook ({error})") from None
+
+
+_CELL_TAG = re.compile(rb"<(?:\w{1,8}:)?c[\s>/]")
+
+
+def _count_cells(stream) -> int:
+    """Number of ``<c>`` elements in a streamed sheet XML, read 1 MB at a time."""
+    count, carry = 0, b""
+    while chunk := stream.read(1 << 20):
+        text = carry + chunk
+        cut = max(len(text) - 16, 0)  # a tag starting in the last bytes is counted next time
+        count += sum(1 for m in _CELL_TAG.finditer(text) if m.start() < cut)
+        carry = text[cut:]
+    return count + len(_CELL_TAG.findall(carry))
 
 
 def _find(columns: list[str], role: str) -> str | None:
@@ -182,6 +231,9 @@ def validate_population(
             count = _integer(text, path, row, column, "count")
             if count < 0:
                 raise InputError(path, row, column, f"negative count {text}")
+            if count > MAX_PERSONS:
+                raise InputError(path, row, column, f"count {text} is more than "
+                                 f"{MAX_PERSONS:,} persons, which is not plausible")
         for key, value in (("area_code", area), ("group_code", code), ("period", period),
                            ("count", count), ("share", share), ("boundary_version", version)):
             out[key].append(value)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kelisim.errors import ArgumentError, InputError
+from kelisim.limits import MAX_CASUALTIES, MAX_LIST, MAX_TEXT
 
 if TYPE_CHECKING:  # imported where used, so that `kelisim --help` stays fast
     import duckdb
@@ -112,7 +113,7 @@ def read_incidents(
         if column not in frame:
             raise InputError(path, 1, column, f"missing column '{column}' for a {kind} file")
     convert = {"kelisim": _from_kelisim, "acled": _from_acled, "ucdp": _from_ucdp}[kind]
-    rows = [convert(record, path) for record in frame.to_dict("records")]
+    rows = [_within_limits(convert(record, path), path) for record in frame.to_dict("records")]
     out = pd.DataFrame(rows, columns=[*INCIDENT_COLUMNS, "row"])
     duplicated = out.duplicated("incident_id")
     if duplicated.any():
@@ -120,6 +121,24 @@ def read_incidents(
         raise InputError(path, int(bad["row"]), "id",
                          f"incident {bad['incident_id']} appears twice")
     return out
+
+
+def _within_limits(row: dict, path) -> dict:
+    """The row, if its texts and lists are within the input-limits policy (kelisim.limits)."""
+    for field in ("incident_id", "place", "geo_precision", "event_type", "summary", "note"):
+        text = row[field]
+        if text is not None and len(str(text)) > MAX_TEXT[field]:
+            raise InputError(path, row["row"], field, f"longer than {MAX_TEXT[field]} "
+                             f"characters ({len(str(text))})")
+    for field, most in MAX_LIST.items():
+        if len(row[field]) > most:
+            raise InputError(path, row["row"], field, f"more than {most} entries "
+                             f"({len(row[field])})")
+    for source in row["sources"]:
+        if len(source) > MAX_TEXT["source"]:
+            raise InputError(path, row["row"], "sources", f"a source is longer than "
+                             f"{MAX_TEXT['source']} characters")
+    return row
 
 
 def _date(value: str, path, row, column, required=True):
@@ -145,6 +164,8 @@ def _number(value, path, row, column, integer=False, low=None, high=None):
         number = float(text)
     except ValueError:
         raise InputError(path, row, column, f"'{value}' is not a number") from None
+    if not np.isfinite(number):
+        raise InputError(path, row, column, f"'{value}' is not a finite number")
     if integer and number != int(number):
         raise InputError(path, row, column, f"'{value}' is not a whole number")
     if (low is not None and number < low) or (high is not None and number > high):
@@ -211,8 +232,9 @@ def _from_kelisim(r: dict, path) -> dict:
         "lon": _number(r.get("lon"), path, row, "lon", low=-180, high=180),
         "geo_precision": r.get("geo_precision") or None, "event_type": r.get("event_type") or None,
         "interethnic": interethnic, "groups": [registry.resolve(g) for g in groups],
-        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0),
-        "injured": _number(r.get("injured"), path, row, "injured", True, 0),
+        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0,
+                              MAX_CASUALTIES),
+        "injured": _number(r.get("injured"), path, row, "injured", True, 0, MAX_CASUALTIES),
         "summary": r.get("summary") or None,
         "sources": [s.strip() for s in str(r.get("sources") or "").split(";") if s.strip()],
         "confidence": r.get("confidence") or None, "origin": "csv", "note": r.get("note") or None,
@@ -237,7 +259,8 @@ def _from_acled(r: dict, path) -> dict:
         "lon": _number(r.get("longitude"), path, row, "longitude", low=-180, high=180),
         "geo_precision": f"acled {r['geo_precision']}" if r.get("geo_precision") else None,
         "event_type": event_type or None, "interethnic": None, "groups": _groups(*actors),
-        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0),
+        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0,
+                              MAX_CASUALTIES),
         "injured": None, "summary": r.get("notes") or None,
         "sources": [s.strip() for s in str(r.get("source") or "").split(";") if s.strip()],
         "confidence": None, "origin": "acled",
@@ -256,7 +279,7 @@ def _from_ucdp(r: dict, path) -> dict:
     if violence not in UCDP_VIOLENCE:
         raise InputError(path, row, "type_of_violence", f"'{violence}' is not 1, 2 or 3")
     area = _area(r.get("adm_2"), r.get("adm_1"))
-    best = _number(r.get("best"), path, row, "best", True, 0)
+    best = _number(r.get("best"), path, row, "best", True, 0, MAX_CASUALTIES)
     return {
         "incident_id": f"ucdp:{str(r['id']).strip()}", "date_start": start, "date_end": end,
         "area_code": area, "region_code": region_code(area) if area else None,

@@ -21,6 +21,7 @@ from urllib.request import Request, urlopen
 import pandas as pd
 
 from kelisim.errors import ArgumentError, InputError
+from kelisim.limits import MAX_JSON_DEPTH, json_depth
 
 DOCUMENT_COLUMNS = ("source", "url", "published_at", "title", "text", "author_hash")
 KINDS = ("auto", "feed", "html", "jsonl", "csv", "telegram")
@@ -141,11 +142,56 @@ def read_html(data: bytes | str, source: str, url: str | None = None) -> pd.Data
 
 
 def _telegram_text(value: object) -> str:
+    """A message's text: a string, or a list of strings and entities ({"text": ...})."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "".join(part if isinstance(part, str) else part.get("text", "") for part in value)
+        return "".join(_telegram_text(part) for part in value)
+    if isinstance(value, dict):
+        return _telegram_text(value.get("text"))
     return ""
+
+
+def parse_json(data: bytes | str, source: str) -> object:
+    """Parsed JSON of a UTF-8 file, refused (one sentence) when it is not UTF-8, not JSON or
+    nested deeper than MAX_JSON_DEPTH."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            row = data[: error.start].count(b"\n") + 1
+            raise InputError(source, row, None, "the file is not UTF-8 text; save it as "
+                             "UTF-8") from None
+    too_deep = InputError(source, None, None, f"the JSON nests arrays and objects deeper than "
+                          f"{MAX_JSON_DEPTH} levels")
+    try:
+        parsed = json.loads(data)
+    except json.JSONDecodeError as error:
+        raise InputError(source, error.lineno, None, "not valid JSON") from None
+    except RecursionError:
+        raise too_deep from None
+    if json_depth(parsed) > MAX_JSON_DEPTH:
+        raise too_deep
+    return parsed
+
+
+def _telegram_date(message: dict, source: str) -> pd.Timestamp | None:
+    """A message's time from ``date_unixtime`` or ``date``; a time that cannot be read stops
+    the import (docs/monitor.md)."""
+    column = "date_unixtime" if "date_unixtime" in message else "date"
+    value = message.get(column)
+    if value is None or value == "":
+        return None
+    try:
+        if column == "date_unixtime":
+            return pd.Timestamp(int(value), unit="s")
+        published = pd.to_datetime(value)
+    except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        published = pd.NaT
+    if pd.isna(published) or not isinstance(published, pd.Timestamp):
+        raise InputError(source, None, column, f"message {message.get('id', '?')}: cannot "
+                         f"read {str(value)[:40]!r} as a date/time")
+    return published.tz_convert("UTC").tz_localize(None) if published.tz else published
 
 
 def read_telegram_export(
@@ -154,7 +200,7 @@ def read_telegram_export(
     """Documents from a Telegram Desktop export (``result.json``) of one channel or chat, or
     of all chats (the full export's ``chats.list``): one per message, with its
     t.me/c/<chat id>/<message id> address; service messages are skipped."""
-    export = json.loads(data) if isinstance(data, bytes | str) else data
+    export = parse_json(data, source) if isinstance(data, bytes | str) else data
     chats = export.get("chats", {}).get("list") if isinstance(export, dict) else None
     if chats is None:
         chats = [export]
@@ -164,12 +210,9 @@ def read_telegram_export(
     for chat in chats:
         chat_id = chat.get("id")
         for message in chat["messages"]:
-            if message.get("type") != "message":
+            if not isinstance(message, dict) or message.get("type") != "message":
                 continue
-            if "date_unixtime" in message:
-                published = pd.Timestamp(int(message["date_unixtime"]), unit="s")
-            else:
-                published = pd.to_datetime(message.get("date"), errors="coerce")
+            published = _telegram_date(message, source)
             rows.append(
                 {
                     "source": chat.get("name") or source,
@@ -293,11 +336,7 @@ def ingest_source(
     if kind == "html":
         return read_html(body, name, url=location if is_url else None)
     if kind == "telegram":
-        try:
-            export = json.loads(body)
-        except json.JSONDecodeError as error:
-            raise InputError(location, error.lineno, None, "not valid JSON") from error
-        return read_telegram_export(export, name, salt)
+        return read_telegram_export(parse_json(body, location), name, salt)
     if is_url:
         raise ArgumentError("SOURCE", f"{kind.upper()} dumps are read from files, not URLs")
     table = _read_table_file(Path(location), kind)

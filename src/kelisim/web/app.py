@@ -15,7 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kelisim import store
+from kelisim.config import secure_cookies
 from kelisim.errors import KelisimError
+from kelisim.limits import MAX_UPLOAD_BYTES
 from kelisim.web.deps import SESSION_COOKIE, LoginRequired, request_language
 
 CSP = (
@@ -27,17 +29,30 @@ CSP = (
 DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
-class SecurityHeaders:
-    """ASGI middleware adding CSP (no inline script), frame denial and related headers."""
+def _logged_in(scope) -> bool:
+    """Whether a request carries a session cookie or a bearer token."""
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie"
+                                        and SESSION_COOKIE.encode() + b"=" in value):
+            return True
+    return False
 
-    def __init__(self, app) -> None:
+
+class SecurityHeaders:
+    """ASGI middleware adding CSP (no inline script), frame denial and related headers;
+    ``Cache-Control: no-store`` on everything a logged-in user gets (except static files),
+    and HSTS when the site is served over HTTPS (``secure_cookies``)."""
+
+    def __init__(self, app, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         csp = DOCS_CSP if scope["path"] == "/docs" else CSP
+        private = _logged_in(scope) and not scope["path"].startswith(("/static/", "/swagger-ui/"))
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -48,10 +63,59 @@ class SecurityHeaders:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                 ]
+                if private:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                if self.hsts:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A request body over the upload limit (a 413 through the app's error handlers)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than the limit of "
+                              f"{limit / 1e6:g} MB; nothing was read or stored.")
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over ``limit`` bytes with 413: at once when
+    Content-Length says so, else as soon as the streamed body passes the limit, so an upload
+    never costs more memory than the limit."""
+
+    def __init__(self, app, limit: int = MAX_UPLOAD_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            error = BodyTooLarge(self.limit)
+            if not declared.isdigit():
+                error = StarletteHTTPException(400, "The Content-Length header is not a number.")
+            reply = JSONResponse({"detail": error.detail}, status_code=error.status_code,
+                                 headers={"connection": "close"})
+            await reply(scope, receive, send)
+            return
+        received = 0
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted_receive, send)
 
 
 class ClearCacheOnWrite:
@@ -110,13 +174,16 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
 def create_app(db_path: str | Path | None = None, settings: dict | None = None) -> FastAPI:
     """The dashboard over the store at ``db_path`` (default: KELISIM_DB or the user's file).
 
-    ``settings`` may set ``anonymous_read`` (bool) at start-up and ``cache_seconds`` (how
-    long read results are reused, default 5; writes through the app empty the cache at once).
+    ``settings`` may set ``anonymous_read`` (bool) at start-up, ``cache_seconds`` (how
+    long read results are reused, default 5; writes through the app empty the cache at once),
+    ``secure_cookies`` (default: KELISIM_SECURE_COOKIES), ``max_upload_bytes`` and
+    ``login_limits`` (the fields of :class:`kelisim.web.throttle.Limits`).
     """
     from kelisim.web import auth
     from kelisim.web.api.routes import router as api_router
     from kelisim.web.cache import TTLCache
     from kelisim.web.pages import router as page_router
+    from kelisim.web.throttle import Limits, LoginThrottle
 
     app = FastAPI(
         title="kelisim",
@@ -126,8 +193,11 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
         redoc_url=None,
     )
     app.state.con = store.connect(db_path)
-    app.state.cache = TTLCache((settings or {}).get("cache_seconds", 5.0))
-    if settings and "anonymous_read" in settings:
+    settings = settings or {}
+    app.state.cache = TTLCache(settings.get("cache_seconds", 5.0))
+    app.state.secure_cookies = bool(settings.get("secure_cookies", secure_cookies()))
+    app.state.throttle = LoginThrottle(Limits(**settings.get("login_limits", {})))
+    if "anonymous_read" in settings:
         auth.set_anonymous_read(app.state.con, bool(settings["anonymous_read"]))
 
     static = resources.files("kelisim.web") / "static"
@@ -149,8 +219,10 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameters(request: Request, error: RequestValidationError):
+        # the refused input is not echoed: it may be huge, or NaN (which JSON cannot carry)
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in error.errors()]
         return JSONResponse(
-            {"detail": _validation_message(error), "errors": jsonable_encoder(error.errors())}
+            {"detail": _validation_message(error), "errors": jsonable_encoder(errors)}
             if request.url.path.startswith("/api/")
             else {"detail": _validation_message(error)},
             status_code=422,
@@ -174,5 +246,6 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     app.include_router(api_router)
     app.include_router(page_router)
     app.add_middleware(ClearCacheOnWrite)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=settings.get("max_upload_bytes", MAX_UPLOAD_BYTES))
+    app.add_middleware(SecurityHeaders, hsts=app.state.secure_cookies)
     return app

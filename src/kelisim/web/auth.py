@@ -2,7 +2,12 @@
 
 Passwords are hashed with scrypt (RFC 7914) through :func:`hashlib.scrypt`; session tokens are
 random (``secrets.token_urlsafe``) and only their SHA-256 is stored, so a copy of the database
-does not let anyone log in.
+does not let anyone log in. A login costs one scrypt hash whether or not the user exists or is
+enabled, so its duration does not tell which usernames exist (OWASP ASVS 2.2.1). Usernames are
+NFKC-normalised and case-folded (RFC 8265's UsernameCaseMapped profile); a name that mixes
+scripts or looks like an existing one (Unicode TR #39 confusables) is refused. Passwords need
+12 characters and must not be one of the common passwords in ``data/common-passwords.txt``
+(ASVS 2.1.1, 2.1.7; NIST SP 800-63B 5.1.1.2).
 """
 
 from __future__ import annotations
@@ -11,16 +16,23 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
 
 import duckdb
 
 from kelisim.errors import ArgumentError
+from kelisim.limits import MAX_TEXT
 
 ROLES = ("viewer", "analyst", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 SESSION_DAYS = 7
+MIN_PASSWORD = 12
+RUNS = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuvwxyz",
+        "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn7ujm")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -53,20 +65,86 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-def add_user(con: duckdb.DuckDBPyConnection, username: str, password: str, role: str) -> None:
-    """Create an account; the username must be new and the role one of ROLES."""
+@cache
+def _dummy_hash() -> str:
+    """A hash with the real cost, checked when a login names no enabled user."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def normalise_username(username: str) -> str:
+    """The stored form of a username: NFKC, case-folded, without surrounding spaces."""
+    return unicodedata.normalize("NFKC", username).casefold().strip()
+
+
+@cache
+def _latin_lookalike(char: str) -> str:
+    from confusable_homoglyphs import confusables
+
+    found = confusables.is_confusable(char, preferred_aliases=["latin"])
+    return found[0]["homoglyphs"][0]["c"] if found else char
+
+
+def _skeleton(name: str) -> str:
+    """``name`` with every letter replaced by the Latin letter it looks like (TR #39)."""
+    return "".join(_latin_lookalike(char) for char in name)
+
+
+def check_username(con: duckdb.DuckDBPyConnection, username: str) -> str:
+    """The normalised form of a new username; refuses bad, mixed-script or look-alike names."""
+    from confusable_homoglyphs import confusables
+
+    name = normalise_username(username)
+    if not 1 <= len(name) <= MAX_TEXT["username"]:
+        raise ArgumentError("username", f"must have 1 to {MAX_TEXT['username']} characters")
+    if not name.replace("_", "").replace(".", "").isalnum():
+        raise ArgumentError("username", "use letters, digits, '.' and '_' only")
+    if confusables.is_mixed_script(name):
+        raise ArgumentError("username", f"{name!r} mixes alphabets (such as Latin and Cyrillic "
+                            "letters that look alike); use one alphabet")
+    skeleton = _skeleton(name)
+    for (existing,) in con.execute("SELECT username FROM users").fetchall():
+        if normalise_username(existing) == name:
+            raise ArgumentError("username", f"{name!r} already exists")
+        if _skeleton(normalise_username(existing)) == skeleton:
+            raise ArgumentError("username", f"{name!r} looks like the existing user {existing!r}")
+    return name
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords (lower case)."""
+    text = (resources.files("kelisim.web") / "data" / "common-passwords.txt").read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is short, overlong, common, repetitive or a run of keys."""
+    if len(password) < MIN_PASSWORD:
+        raise ArgumentError("password", f"must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_TEXT["password"]:
+        raise ArgumentError("password", f"must have at most {MAX_TEXT['password']} characters")
+    folded = password.casefold()
+    core = folded.strip("0123456789!@#$%^&*()-_=+.,;:?~ ")
+    if folded in common_passwords() or core in common_passwords():
+        raise ArgumentError("password", "is one of the most common passwords; choose another")
+    if len(set(folded)) < 4:
+        raise ArgumentError("password", "needs at least 4 different characters")
+    if any(folded in run for run in RUNS):
+        raise ArgumentError("password", "is a run of consecutive keys, letters or digits")
+
+
+def add_user(con: duckdb.DuckDBPyConnection, username: str, password: str, role: str) -> str:
+    """Create an account; returns its normalised username. The name must be new and not look
+    like an existing one, the password must pass :func:`check_password`, the role be in ROLES."""
     if role not in ROLES:
         raise ArgumentError("role", f"must be one of {', '.join(ROLES)}, not {role!r}")
-    if not username or not username.replace("_", "").replace(".", "").isalnum():
-        raise ArgumentError("username", "use letters, digits, '.' and '_' only")
-    if len(password) < 8:
-        raise ArgumentError("password", "must have at least 8 characters")
-    if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-        raise ArgumentError("username", f"{username!r} already exists")
+    name = check_username(con, username)
+    check_password(password)
     con.execute(
         "INSERT INTO users (username, password_hash, role) VALUES (?, ?, ?)",
-        [username, hash_password(password), role],
+        [name, hash_password(password), role],
     )
+    return name
 
 
 def list_users(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -78,11 +156,24 @@ def list_users(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool = True) -> None:
     """Disable (or re-enable) an account and end its sessions."""
-    if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-        raise ArgumentError("username", f"no user {username!r}")
+    account = _account(con, username)
+    if account is None:
+        raise ArgumentError("username", f"no user {normalise_username(username)!r}")
+    username = account[0]
     con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
     if disabled:
         con.execute("DELETE FROM sessions WHERE username = ?", [username])
+
+
+def _account(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
+    """(stored username, password hash, disabled) of the account ``username`` names, also
+    one created before names were normalised (stored with capitals)."""
+    name = normalise_username(username)
+    return con.execute(
+        "SELECT username, password_hash, disabled FROM users "
+        "WHERE username = ? OR lower(username) = ? ORDER BY username = ? DESC LIMIT 1",
+        [name, name, name],
+    ).fetchone()
 
 
 def _token_hash(token: str) -> str:
@@ -90,18 +181,31 @@ def _token_hash(token: str) -> str:
 
 
 def login(con: duckdb.DuckDBPyConnection, username: str, password: str) -> str | None:
-    """A new session token for valid, enabled credentials, else None."""
-    row = con.execute(
-        "SELECT password_hash, disabled FROM users WHERE username = ?", [username]
-    ).fetchone()
-    if row is None or row[1] or not verify_password(password, row[0]):
+    """A new session token for valid, enabled credentials, else None.
+
+    Unknown and disabled users cost the same scrypt hash as known ones. Every successful login
+    deletes the sessions that have expired.
+    """
+    row = _account(con, username)
+    valid = verify_password(password, row[1] if row else _dummy_hash())
+    if row is None or row[2] or not valid:
         return None
+    name = row[0]
+    prune_sessions(con)
     token = secrets.token_urlsafe(32)
     con.execute(
         "INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)",
-        [_token_hash(token), username, datetime.now() + timedelta(days=SESSION_DAYS)],
+        [_token_hash(token), name, datetime.now() + timedelta(days=SESSION_DAYS)],
     )
     return token
+
+
+def prune_sessions(con: duckdb.DuckDBPyConnection) -> None:
+    """Delete expired sessions (a concurrent login may already have: that is fine)."""
+    try:
+        con.execute("DELETE FROM sessions WHERE expires_at <= now()")
+    except duckdb.TransactionException:
+        pass
 
 
 def logout(con: duckdb.DuckDBPyConnection, token: str) -> None:

@@ -59,7 +59,7 @@ def users_add(
     username: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option("viewer", help="viewer, analyst or admin."),
     password: str = typer.Option(
-        None, help="At least 8 characters. Asked for with hidden input (typed twice) when "
+        None, help="At least 12 characters, not a common password. Asked for with hidden input (typed twice) when "
         "left out at a terminal; scripts use --password-stdin, since a command line is "
         "visible to other local users.",
     ),
@@ -92,9 +92,9 @@ def users_add(
 
     con = store.connect(db)
     with store.transaction(con):
-        auth.add_user(con, username, password, role)
-        auth.audit(con, "cli", "user.add", username, {"role": role})
-    typer.echo(f"added {username} ({role})")
+        name = auth.add_user(con, username, password, role)
+        auth.audit(con, "cli", "user.add", name, {"role": role})
+    typer.echo(f"added {name} ({role})")
 
 
 @users_app.command("list")

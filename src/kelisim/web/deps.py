@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 import duckdb
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kelisim.web import auth, queries
@@ -79,11 +81,38 @@ async def reader(
     return user
 
 
+def session_csrf(session_token: str) -> str:
+    """The CSRF token bound to a session: HMAC-SHA256 of a fixed label keyed by the session
+    token, so it changes with every login and cannot be forged without the session."""
+    return hmac.new(session_token.encode(), b"kelisim-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token forms and API calls of this request's visitor must send back: bound to the
+    session when there is one, else the visitor's CSRF cookie (or a new random one)."""
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        return session_csrf(session)
+    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
 def check_csrf(request: Request, submitted: str | None) -> None:
-    """Double-submit check: the form field or header must equal the CSRF cookie."""
-    cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+    """The form field or header must equal the session's token (or, before login, the CSRF
+    cookie: a double submit)."""
+    session = request.cookies.get(SESSION_COOKIE)
+    expected = session_csrf(session) if session else request.cookies.get(CSRF_COOKIE)
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
         raise HTTPException(403, "The form's security token is missing or stale; reload the page.")
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, **options) -> None:
+    """Set a cookie, marked Secure when the deployment serves HTTPS (see docs/security.md)."""
+    response.set_cookie(name, value, secure=request.app.state.secure_cookies, **options)
+
+
+def client_address(request: Request) -> str | None:
+    """The visitor's address (behind a proxy: from X-Forwarded-For, as uvicorn trusts it)."""
+    return request.client.host if request.client else None
 
 
 def writer(role: str):

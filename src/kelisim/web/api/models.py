@@ -1,11 +1,15 @@
-"""Typed request and response bodies of the JSON API (they make the OpenAPI schema)."""
+"""Typed request and response bodies of the JSON API (they make the OpenAPI schema).
+
+Request bodies take their bounds from :mod:`kelisim.limits` (the input-limits policy)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kelisim.limits import MAX_CASUALTIES, MAX_LIST, MAX_TEXT
 
 Indicator = Literal["share", "diversity", "segregation", "tension"]
 Language = Literal["kk", "ru", "en"]
@@ -171,25 +175,48 @@ class Review(BaseModel):
     at: datetime
 
 
+def _text(field: str):
+    return Field(None, max_length=MAX_TEXT[field])
+
+
 class IncidentIn(BaseModel):
-    """An incident as entered by an analyst or read from an imported CSV row."""
+    """An incident as entered by an analyst (form or API); coordinates must be finite and in
+    Kazakhstan, counts plausible, groups known to the group registry."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     date_start: date
     date_end: date | None = None
     area_code: str | None = Field(None, pattern=r"^\d{9}$")
     region_code: str | None = Field(None, pattern=r"^\d{9}$")
-    place: str | None = Field(None, max_length=200)
+    place: str | None = _text("place")
     lat: float | None = Field(None, ge=40.0, le=56.0)
     lon: float | None = Field(None, ge=46.0, le=88.0)
-    geo_precision: str | None = None
-    event_type: str | None = Field(None, max_length=100)
+    geo_precision: str | None = _text("geo_precision")
+    event_type: str | None = _text("event_type")
     interethnic: Literal["yes", "no", "disputed"] | None = None
-    groups: list[str] = []
-    fatalities: int | None = Field(None, ge=0)
-    injured: int | None = Field(None, ge=0)
-    summary: str | None = Field(None, max_length=4000)
-    sources: list[str] = []
+    groups: list[str] = Field([], max_length=MAX_LIST["groups"])
+    fatalities: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    injured: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
+    summary: str | None = _text("summary")
+    sources: list[Annotated[str, Field(max_length=MAX_TEXT["source"])]] = Field(
+        [], max_length=MAX_LIST["sources"])
     confidence: Literal["high", "medium", "low"] | None = None
+
+    @field_validator("groups")
+    @classmethod
+    def _known_groups(cls, groups: list[str]) -> list[str]:
+        """Group codes or names the registry knows, stored as their codes."""
+        from kelisim.core.groups import default_registry, unknown_message
+
+        registry = default_registry()
+        codes = []
+        for group in groups:
+            code = registry.resolve(group)
+            if code is None:
+                raise ValueError(unknown_message("group", group[:64], registry.suggest(group)))
+            codes.append(code)
+        return codes
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> IncidentIn:
@@ -212,8 +239,8 @@ class ScenarioTable(BaseModel):
 
 
 class Credentials(BaseModel):
-    username: str
-    password: str
+    username: str = Field(max_length=4 * MAX_TEXT["username"])
+    password: str = Field(max_length=MAX_TEXT["password"])
 
 
 class Token(BaseModel):
@@ -222,8 +249,8 @@ class Token(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8)
+    username: str = Field(min_length=1, max_length=MAX_TEXT["username"])
+    password: str = Field(min_length=12, max_length=MAX_TEXT["password"])
     role: Literal["viewer", "analyst", "admin"]
 
 

@@ -14,7 +14,8 @@ from pydantic import TypeAdapter
 from kelisim import store
 from kelisim.web import auth, queries
 from kelisim.web.api import models
-from kelisim.web.deps import Con, Reader, language, require_area, writer
+from kelisim.web.deps import Con, Reader, client_address, language, require_area, writer
+from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(prefix="/api")
 Analyst = Annotated[auth.User, Depends(writer("analyst"))]
@@ -351,10 +352,15 @@ def brief(
     return brief_data(con, area_code, period, _lang(lang, fallback))
 
 
-@router.post("/auth/token", response_model=models.Token, tags=["auth"])
-def token(con: Con, credentials: models.Credentials):
-    """Exchange a username and password for a bearer token."""
-    issued = auth.login(con, credentials.username, credentials.password)
+@router.post("/auth/token", response_model=models.Token, tags=["auth"],
+             responses={429: {"description": "too many failed logins; see Retry-After"}})
+def token(request: Request, con: Con, credentials: models.Credentials):
+    """Exchange a username and password for a bearer token (throttled after failures)."""
+    try:
+        issued = throttled_login(request.app.state.throttle, con, credentials.username,
+                                 credentials.password, client_address(request))
+    except LoginThrottled as error:
+        raise HTTPException(429, str(error), headers={"Retry-After": str(error.seconds)}) from None
     if issued is None:
         raise HTTPException(401, "Unknown user, wrong password or disabled account.")
     return {"token": issued}
@@ -368,9 +374,9 @@ def users(con: Con, _: Admin):
 @router.post("/users", status_code=201, response_model=models.UserOut, tags=["admin"])
 def add_user(con: Con, admin: Admin, user: models.UserIn):
     with store.transaction(con):
-        auth.add_user(con, user.username, user.password, user.role)
-        auth.audit(con, admin.username, "user.add", user.username, {"role": user.role})
-    return next(u for u in auth.list_users(con) if u["username"] == user.username)
+        name = auth.add_user(con, user.username, user.password, user.role)
+        auth.audit(con, admin.username, "user.add", name, {"role": user.role})
+    return next(u for u in auth.list_users(con) if u["username"] == name)
 
 
 @router.post("/users/{username}/disable", status_code=204, tags=["admin"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from importlib import resources
 from typing import Annotated
@@ -31,11 +30,16 @@ from kelisim.web.deps import (
     LoginRequired,
     Reader,
     check_csrf,
+    client_address,
+    csrf_token,
     current_user,
     language,
     require_area,
+    session_csrf,
+    set_cookie,
 )
 from kelisim.web.i18n import LANGUAGES, translator
+from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("kelisim.web") / "pages"))
@@ -56,7 +60,7 @@ def render(
     **context,
 ) -> HTMLResponse:
     """A page with the shared context: t(), lang, user, CSRF token, current path."""
-    csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    csrf = csrf_token(request)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     response = templates.TemplateResponse(
         request,
@@ -65,8 +69,8 @@ def render(
          "csrf": csrf, "here": here, **context},
         status_code=status_code,
     )
-    if CSRF_COOKIE not in request.cookies:
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict")
+    if request.cookies.get(CSRF_COOKIE) != csrf:
+        set_cookie(request, response, CSRF_COOKIE, csrf, httponly=True, samesite="strict")
     return response
 
 
@@ -113,13 +117,21 @@ def login(
     next: Annotated[str, Form()] = "/",
 ):
     check_csrf(request, csrf_token)
-    token = auth.login(con, username, password)
+    try:
+        token = throttled_login(request.app.state.throttle, con, username, password,
+                                client_address(request))
+    except LoginThrottled as error:
+        response = render(request, "login.html", lang, None, 429, next=_local(next),
+                          failed=False, throttled=error.seconds)
+        response.headers["retry-after"] = str(error.seconds)
+        return response
     if token is None:
         return render(request, "login.html", lang, None, 401, next=_local(next), failed=True)
     response = RedirectResponse(_local(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=auth.SESSION_DAYS * 86400
-    )
+    set_cookie(request, response, SESSION_COOKIE, token, httponly=True, samesite="lax",
+               max_age=auth.SESSION_DAYS * 86400)
+    set_cookie(request, response, CSRF_COOKIE, session_csrf(token), httponly=True,
+               samesite="strict")
     return response
 
 
@@ -131,15 +143,16 @@ def logout(request: Request, con: Con, csrf_token: Annotated[str, Form()]):
         auth.logout(con, token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
     return response
 
 
 @router.get("/lang/{code}")
-def switch_language(code: str, next: str = "/"):
+def switch_language(request: Request, code: str, next: str = "/"):
     if code not in LANGUAGES:
         raise HTTPException(404, "unknown language")
     response = RedirectResponse(_local(next), status_code=303)
-    response.set_cookie(LANG_COOKIE, code, max_age=YEAR_SECONDS, samesite="lax")
+    set_cookie(request, response, LANG_COOKIE, code, max_age=YEAR_SECONDS, samesite="lax")
     return response
 
 
@@ -487,8 +500,8 @@ def admin_add_user(
     admin_user = _page_writer(request, user, "admin", csrf_token)
     try:
         with store.transaction(con):
-            auth.add_user(con, username, password, role)
-            auth.audit(con, admin_user.username, "user.add", username, {"role": role})
+            name = auth.add_user(con, username, password, role)
+            auth.audit(con, admin_user.username, "user.add", name, {"role": role})
     except KelisimError as error:
         raise HTTPException(422, str(error)) from None
     return RedirectResponse("/admin", status_code=303)
