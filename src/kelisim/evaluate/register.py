@@ -44,8 +44,8 @@ def resolve_type(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
 
 def suggest_type(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
     index = _type_index(con)
-    close = difflib.get_close_matches(str(text).strip().lower(), list(index), n=3)
-    return sorted({index[c] for c in close})
+    close = difflib.get_close_matches(str(text).strip().lower(), list(index), n=3, cutoff=0.8)
+    return list(dict.fromkeys(index[c] for c in close))
 
 
 def _date(text: str, path, row, column) -> date:
