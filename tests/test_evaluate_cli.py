@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from evaluate_support import TRUE_EFFECT, council_activities_file, trust_indicator_file
 from kelisim.cli import main
 from kelisim.evaluate.simulate import staggered_panel
 
@@ -61,7 +61,7 @@ def test_evaluate_did_bad_column_is_one_sentence(panel_file, monkeypatch, capsys
                               "region", "--time", "month", "--first-treated", "first_treated",
                               "--outcome", "outcome")
     assert code == 2 and out == ""
-    assert err.startswith("error: --unit: no column 'region' in the panel")
+    assert err.startswith("error: unit: no column 'region' in the panel")
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
@@ -155,31 +155,13 @@ def test_bundled_rows_cite_sources(db_path, monkeypatch, capsys):
 def test_spec_runs_from_the_store_and_writes_the_report(tmp_path, db_path, monkeypatch, capsys):
     """An indicator imported by area and month, public councils adopted at different dates in
     six regions: the spec estimates the constructed effect (+2) and writes the report."""
-    from kelisim.core.areas import areas
-
-    regions = sorted(areas("2024").query("level == 'region'")["area_code"])
-    rng = np.random.default_rng(3)
-    months = pd.date_range("2020-01-01", periods=36, freq="MS")
-    starts = {regions[i]: months[12 + 4 * (i % 3)] for i in range(6)}
-    rows = []
-    for region in regions:
-        base = rng.normal(50, 5)
-        for month in months:
-            effect = 2.0 if region in starts and month >= starts[region] else 0.0
-            rows.append(("trust", region, month.strftime("%Y-%m"),
-                         round(base + 0.05 * month.month + effect + rng.normal(0, 0.3), 3)))
-    indicator = tmp_path / "trust.csv"
-    pd.DataFrame(rows, columns=["indicator", "area", "period", "value"]).to_csv(indicator,
-                                                                                 index=False)
     from kelisim.datasets import open_store
     from kelisim.evaluate.register import import_indicators
 
     con = open_store()
-    assert import_indicators(con, indicator) == len(rows)
+    assert import_indicators(con, trust_indicator_file(tmp_path)) == 20 * 36
     con.close()
-    acts = _activities_csv(tmp_path / "acts.csv", [
-        f"PC-{i},public_council,{region},{day.date()},,,10,https://example.org/{i}"
-        for i, (region, day) in enumerate(starts.items())])
+    acts = council_activities_file(tmp_path)
     assert run_main(monkeypatch, capsys, "activities", "import", str(acts))[0] == 0
     spec = tmp_path / "spec.toml"
     report = tmp_path / "report.md"
@@ -190,7 +172,7 @@ def test_spec_runs_from_the_store_and_writes_the_report(tmp_path, db_path, monke
     assert code == 0, err
     frame = pd.read_csv(io.StringIO(out))
     simple = frame[frame["estimand"] == "simple"].iloc[0]
-    assert simple["lower"] < 2.0 < simple["upper"] and simple["lower"] > 0
+    assert simple["lower"] < TRUE_EFFECT < simple["upper"] and simple["lower"] > 0
     text = report.read_text(encoding="utf-8")
     for needle in ("## Assumptions", "Parallel trends", "Minimum detectable effect",
                    "- kk: ", "- ru: ", "- en: The estimated change"):

@@ -139,9 +139,9 @@ def test_minimum_detectable_effect_is_2_8_standard_errors():
 
 
 def test_bad_panels_are_one_sentence_naming_the_argument(mpdta):
-    with pytest.raises(ArgumentError, match=r"^--outcome: no column 'lemp2'"):
+    with pytest.raises(ArgumentError, match=r"^outcome: no column 'lemp2'"):
         staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp2")
-    with pytest.raises(ArgumentError, match="--control: unknown control group 'none'"):
+    with pytest.raises(ArgumentError, match="control: unknown control group 'none'"):
         staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp", control="none")
     broken = mpdta.assign(lemp=mpdta["lemp"].astype(str))
     broken.loc[3, "lemp"] = "n/a"

@@ -65,15 +65,15 @@ def prepare_panel(
 
     ``first_treated`` is the first treated period; 0 or empty marks never-treated units.
     """
-    for argument, column in (("--unit", unit), ("--time", time),
-                             ("--first-treated", first_treated), ("--outcome", outcome),
-                             *(("--covariates", c) for c in covariates or [])):
+    for argument, column in (("unit", unit), ("time", time),
+                             ("first_treated", first_treated), ("outcome", outcome),
+                             *(("covariates", c) for c in covariates or [])):
         if column not in panel.columns:
             raise ArgumentError(argument, f"no column '{column}' in the panel (columns: "
                                 f"{', '.join(map(str, panel.columns))})")
     frame = panel[[unit, time, first_treated, outcome, *(covariates or [])]].copy()
-    for argument, column in (("--time", time), ("--outcome", outcome),
-                             *(("--covariates", c) for c in covariates or [])):
+    for argument, column in (("time", time), ("outcome", outcome),
+                             *(("covariates", c) for c in covariates or [])):
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna() & frame[column].notna() & (frame[column].astype(str).str.strip() != "")
         if bad.any() or values.isna().any():
@@ -85,13 +85,13 @@ def prepare_panel(
     frame[first_treated] = cohort
     if frame.duplicated([unit, time]).any():
         row = int(np.flatnonzero(frame.duplicated([unit, time]).to_numpy())[0])
-        raise ArgumentError("--unit", f"unit '{frame[unit].iloc[row]}' appears twice at time "
+        raise ArgumentError("unit", f"unit '{frame[unit].iloc[row]}' appears twice at time "
                             f"{frame[time].iloc[row]:g} (row {row + 2}); one row per unit and time")
     if frame.groupby(unit)[first_treated].nunique().max() > 1:
-        raise ArgumentError("--first-treated", f"column '{first_treated}' must be constant "
+        raise ArgumentError("first_treated", f"column '{first_treated}' must be constant "
                             "within each unit")
     if not (cohort > 0).any():
-        raise ArgumentError("--first-treated", f"column '{first_treated}' marks no treated unit")
+        raise ArgumentError("first_treated", f"column '{first_treated}' marks no treated unit")
     return frame
 
 
@@ -109,10 +109,10 @@ def staggered_did(
     from diff_diff import CallawaySantAnna
 
     if control not in CONTROLS:
-        raise ArgumentError("--control", f"unknown control group '{control}'; use never or "
+        raise ArgumentError("control", f"unknown control group '{control}'; use never or "
                             "not_yet")
     if method not in METHODS:
-        raise ArgumentError("--method", f"unknown method '{method}'; use dr, ipw or reg")
+        raise ArgumentError("method", f"unknown method '{method}'; use dr, ipw or reg")
     frame = prepare_panel(panel, unit, time, first_treated, outcome, covariates)
     estimator = CallawaySantAnna(
         control_group=CONTROLS[control], estimation_method=method, alpha=alpha,
@@ -217,7 +217,7 @@ def twfe_estimate(
     cohort = frame[first_treated]
     frame["treated_now"] = ((cohort > 0) & (frame[time] >= cohort)).astype(float)
     if frame.groupby(unit)[time].count().nunique() != 1:
-        raise ArgumentError("--unit", "two-way fixed effects here need a balanced panel (every "
+        raise ArgumentError("unit", "two-way fixed effects here need a balanced panel (every "
                             "unit observed in every period)")
     demeaned = {}
     for column in (outcome, "treated_now"):  # two-way within transformation (balanced panel)

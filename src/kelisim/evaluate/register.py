@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -44,7 +45,7 @@ def resolve_type(con: duckdb.DuckDBPyConnection, text: str) -> str | None:
 
 def suggest_type(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
     index = _type_index(con)
-    close = difflib.get_close_matches(str(text).strip().lower(), list(index), n=3, cutoff=0.8)
+    close = difflib.get_close_matches(str(text).strip().lower(), list(index), n=1, cutoff=0.6)
     return list(dict.fromkeys(index[c] for c in close))
 
 
@@ -69,6 +70,11 @@ def _count(text: str, path, row, column, integer: bool) -> float | int | None:
     return int(value) if integer else value
 
 
+@cache
+def _known_codes() -> frozenset[str]:
+    return frozenset(code for v in VERSIONS for code in areas(v)["area_code"])
+
+
 def resolve_activity_area(text: str) -> str | None:
     """KATO code of any level (any boundary version) or name; the country for empty/'country'."""
     text = str(text).strip()
@@ -76,7 +82,7 @@ def resolve_activity_area(text: str) -> str | None:
         return sql.COUNTRY
     if re.fullmatch(r"\d{1,9}", text):
         code = text.zfill(9)
-        return code if any(code in set(areas(v)["area_code"]) for v in VERSIONS) else None
+        return code if code in _known_codes() else None
     return resolve_area(text)
 
 

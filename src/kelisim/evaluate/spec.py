@@ -201,6 +201,12 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
                              "country-wide; use method 'its' for national campaigns")
         local = local.assign(region=local["area_code"].str[:2] + "0000000")
         first = local.groupby("region")["date_start"].min().map(period_index)
+        first = first[first > 0]
+        if first.empty:
+            raise InputError("spec", None, "activity_type", "no selected activity starts inside "
+                             "the outcome's periods "
+                             f"({panel['period_start'].min():%Y-%m} to "
+                             f"{panel['period_start'].max():%Y-%m})")
         panel["first_treated"] = panel["area_code"].map(first).fillna(0).astype(int)
         did = staggered_did(panel, "area_code", "period", "first_treated", "value",
                             control=spec.control, method=spec.estimation,

@@ -116,6 +116,8 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     from kelisim.web import auth
     from kelisim.web.api.routes import router as api_router
     from kelisim.web.cache import TTLCache
+    from kelisim.web.evaluate_routes import api_router as evaluate_api_router
+    from kelisim.web.evaluate_routes import page_router as evaluate_page_router
     from kelisim.web.pages import router as page_router
 
     app = FastAPI(
@@ -172,7 +174,9 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
         return RedirectResponse(f"/login?next={target}", status_code=303)
 
     app.include_router(api_router)
+    app.include_router(evaluate_api_router)
     app.include_router(page_router)
+    app.include_router(evaluate_page_router)
     app.add_middleware(ClearCacheOnWrite)
     app.add_middleware(SecurityHeaders)
     return app
