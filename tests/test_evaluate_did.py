@@ -18,6 +18,7 @@ import pytest
 from kelisim.errors import ArgumentError
 from kelisim.evaluate.did import (
     minimum_detectable_effect,
+    randomisation_p_value,
     staggered_did,
     twfe_estimate,
 )
@@ -126,11 +127,27 @@ def test_agrees_with_the_differences_package(mpdta, control):
                 expected["std_error"].to_numpy(), abs=1e-4)
 
 
-def test_twfe_reproduces_the_known_mpdta_coefficient(mpdta):
-    # The static TWFE coefficient on mpdta, -0.0365 (Callaway & Sant'Anna 2021, Table 3, and the
-    # did package's TWFE vignette print -0.0365).
-    estimate, _ = twfe_estimate(mpdta, "countyreal", "year", "first_treat", "lemp")
-    assert round(estimate, 4) == -0.0365
+def test_twfe_equals_least_squares_with_dummies(mpdta):
+    """The within estimator equals OLS on unit and year dummies (numpy, independent), here on
+    the first 120 counties; on all of mpdta it gives -0.0365."""
+    part = mpdta[mpdta["countyreal"].isin(mpdta["countyreal"].unique()[:120])]
+    estimate, _ = twfe_estimate(part, "countyreal", "year", "first_treat", "lemp")
+    treated = ((part["first_treat"] > 0) & (part["year"] >= part["first_treat"])).astype(float)
+    design = np.column_stack([treated, pd.get_dummies(part["countyreal"]).to_numpy(float),
+                              pd.get_dummies(part["year"], drop_first=True).to_numpy(float)])
+    coefficients = np.linalg.lstsq(design, part["lemp"].to_numpy(), rcond=None)[0]
+    assert estimate == pytest.approx(coefficients[0], abs=1e-10)
+    full, _ = twfe_estimate(mpdta, "countyreal", "year", "first_treat", "lemp")
+    assert round(full, 4) == -0.0365
+
+
+def test_randomisation_inference_on_a_small_panel():
+    panel, _ = staggered_panel(5, areas=10, months=24, cohorts=2, effect=3.0)
+    columns = ("area", "month", "first_treated", "outcome")
+    strong = randomisation_p_value(panel, *columns, permutations=19, seed=1)
+    null, _ = staggered_panel(5, areas=10, months=24, cohorts=2, effect=0.0)
+    weak = randomisation_p_value(null, *columns, permutations=19, seed=1)
+    assert strong <= 0.1 < weak  # 1/20 is the smallest p-value 19 permutations can give
 
 
 def test_minimum_detectable_effect_is_2_8_standard_errors():
