@@ -177,3 +177,26 @@ def test_spec_runs_from_the_store_and_writes_the_report(tmp_path, db_path, monke
     for needle in ("## Assumptions", "Parallel trends", "Minimum detectable effect",
                    "- kk: ", "- ru: ", "- en: The estimated change"):
         assert needle in text
+
+
+@pytest.mark.parametrize(("method", "extra", "estimand"), [
+    ("its", 'activity_ids = ["APK-2022-XXXI"]\n', "level_change"),
+    ("synth", 'activity_type = "public_council"\n', "synthetic_control"),
+])
+def test_spec_its_and_synth(tmp_path, db_path, monkeypatch, capsys, method, extra, estimand):
+    from kelisim.datasets import open_store
+    from kelisim.evaluate.register import import_activities, import_indicators
+
+    con = open_store()
+    import_indicators(con, trust_indicator_file(tmp_path))
+    import_activities(con, council_activities_file(tmp_path))
+    con.close()
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'method = "{method}"\noutcome = "indicator:trust"\n{extra}',
+                    encoding="utf-8")
+    code, out, err = run_main(monkeypatch, capsys, "evaluate", str(spec), "--format", "csv")
+    assert code == 0, err
+    frame = pd.read_csv(io.StringIO(out))
+    assert frame["estimand"].iloc[0] == estimand
+    if method == "synth":
+        assert frame["estimate"].iloc[0] == pytest.approx(TRUE_EFFECT, abs=1.0)

@@ -211,7 +211,7 @@ def twfe_estimate(
     """The static two-way fixed-effects coefficient on 'treated now' (unit and time effects,
     unit-clustered SE), shown beside Callaway-Sant'Anna because it is biased under staggered,
     heterogeneous effects (Goodman-Bacon 2021)."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     frame = prepare_panel(panel, unit, time, first_treated, outcome)
     cohort = frame[first_treated]
@@ -224,7 +224,7 @@ def twfe_estimate(
         values = frame[column]
         demeaned[column] = (values - frame.groupby(unit)[column].transform("mean")
                             - frame.groupby(time)[column].transform("mean") + values.mean())
-    fit = sm.OLS(demeaned[outcome].to_numpy(), demeaned["treated_now"].to_numpy()[:, None]).fit(
+    fit = OLS(demeaned[outcome].to_numpy(), demeaned["treated_now"].to_numpy()[:, None]).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(frame[unit])[0]})
     return float(fit.params[0]), float(fit.bse[0])
 

@@ -42,7 +42,7 @@ def interrupted_time_series(
     series: pd.Series, start, alpha: float = 0.05
 ) -> ItsResult:
     """Segmented regression of ``series`` (indexed by ordered periods) around ``start``."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import GLSAR
 
     series = series.dropna().sort_index()
     position = np.arange(len(series), dtype=float)
@@ -54,7 +54,7 @@ def interrupted_time_series(
     t0 = position[post.astype(bool)][0]
     design = pd.DataFrame({"const": 1.0, "trend": position, "level_change": post,
                            "slope_change": (position - t0) * post})
-    model = sm.GLSAR(series.to_numpy(dtype=float), design, rho=1)
+    model = GLSAR(series.to_numpy(dtype=float), design, rho=1)
     fit = model.iterative_fit(maxiter=20)
     interval = fit.conf_int(alpha)
     terms = ["level_change", "slope_change"]

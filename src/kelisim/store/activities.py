@@ -26,11 +26,9 @@ def add_activity_type(con: duckdb.DuckDBPyConnection, code: str, names: dict[str
 
 def insert_activities(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
     """Insert validated rows (the ``ACTIVITY_COLUMNS``); the caller owns the transaction."""
-    rows = frame[list(ACTIVITY_COLUMNS)].astype(object).where(frame.notna(), None)
-    con.executemany(
-        f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(ACTIVITY_COLUMNS))})",
-        rows.values.tolist())
+    rows = frame[list(ACTIVITY_COLUMNS)]  # noqa: F841 (read by DuckDB below)
+    con.execute(f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
+                f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM rows")
 
 
 def update_activity(con: duckdb.DuckDBPyConnection, activity_id: str, values: dict) -> None:
@@ -85,10 +83,8 @@ def activity(con: duckdb.DuckDBPyConnection, activity_id: str) -> dict | None:
 
 def insert_indicators(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
     """Insert or replace (indicator, area_code, period_start, value, source) rows."""
-    con.executemany(
-        "INSERT OR REPLACE INTO outcome_indicators VALUES (?, ?, ?, ?, ?)",
-        frame[["indicator", "area_code", "period_start", "value", "source"]]
-        .astype(object).where(frame.notna(), None).values.tolist())
+    rows = frame[["indicator", "area_code", "period_start", "value", "source"]]  # noqa: F841
+    con.execute("INSERT OR REPLACE INTO outcome_indicators SELECT * FROM rows")
 
 
 def outcome_panel(
