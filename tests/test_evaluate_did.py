@@ -80,6 +80,18 @@ def test_dynamic_and_group_aggregations_match_r_did_as_printed(never, mpdta):
     assert round(overall, 3) == R_GROUP_OVERALL
 
 
+def test_sensitivity_interval_is_wider_than_the_plain_one(never):
+    """Rambachan & Roth (2023) relative magnitudes with M = 1: allowing post-start violations as
+    large as the largest pre-start one can only widen the interval for the average effect."""
+    sensitivity = never.sensitivity
+    dynamic = _rows(never, "dynamic")
+    post = dynamic[dynamic["event_time"] >= 0]
+    average = post["estimate"].mean()
+    assert sensitivity["m"] == 1.0
+    assert sensitivity["lower"] < average < sensitivity["upper"]
+    assert sensitivity["upper"] - sensitivity["lower"] > 2 * 1.96 * 0.0196  # R's printed SE
+
+
 def _differences(mpdta: pd.DataFrame, control: str):
     from differences import ATTgt
 

@@ -157,7 +157,7 @@ def evaluate_command(
         render(estimates, output_format, title="Callaway-Sant'Anna estimates")
         if output_format == "table":
             _print_notes(result.pretrend_p_value, result.minimum_detectable_effect,
-                         result.assumptions)
+                         result.assumptions, result.sensitivity)
         return
     from kelisim.datasets import open_store
     from kelisim.evaluate.spec import read_spec, report_markdown, run_spec
@@ -168,7 +168,8 @@ def evaluate_command(
     render(estimates.round(4) if output_format == "table" else estimates, output_format,
            title=spec.title)
     if output_format == "table":
-        _print_notes(result["pretrend"], result["mde"], result["assumptions"])
+        _print_notes(result["pretrend"], result["mde"], result["assumptions"],
+                     result.get("sensitivity"))
         typer.echo(result["conclusions"]["en"])
     destination = report or (Path(spec.report) if spec.report else None)
     if destination is not None:
@@ -176,9 +177,14 @@ def evaluate_command(
         typer.echo(f"report written to {destination}", err=True)
 
 
-def _print_notes(pretrend: float | None, mde: float | None, assumptions: list[str]) -> None:
+def _print_notes(pretrend: float | None, mde: float | None, assumptions: list[str],
+                 sensitivity: dict | None = None) -> None:
+    from kelisim.evaluate.spec import sensitivity_sentence
+
     if pretrend is not None:
         typer.echo(f"pre-trend test p-value: {pretrend:.3f}")
+    if sensitivity is not None:
+        typer.echo(sensitivity_sentence(sensitivity))
     if mde is not None:
         typer.echo(f"minimum detectable effect (80% power, 5% level): {mde:.3g}")
     typer.echo("assumptions:")

@@ -30,8 +30,13 @@ ASSUMPTIONS = {
     "staggered": "Once an area starts the activity it stays treated (staggered adoption).",
     "no_spillover": "No spillover: an activity in one area does not change outcomes in "
                     "comparison areas.",
-    "clusters": "Inference treats areas as independent clusters; with about twenty areas the "
-                "intervals come from a wild (multiplier) bootstrap with Webb weights.",
+}
+CLUSTER_ASSUMPTION = {
+    True: "Inference treats areas as independent clusters; the intervals come from a wild "
+          "(multiplier) bootstrap with Webb weights, which holds with about twenty areas.",
+    False: "Inference treats units as independent clusters with analytical (influence-function) "
+           "standard errors and normal intervals, which need many units; with about twenty "
+           "areas use the bootstrap.",
 }
 
 
@@ -51,6 +56,7 @@ class DidResult:
     n_units: int
     n_treated_units: int
     assumptions: list[str] = field(default_factory=list)
+    sensitivity: dict | None = None
 
     def overall(self) -> pd.Series:
         """The ``simple`` row: the average effect over all treated area-periods."""
@@ -149,6 +155,7 @@ def staggered_did(
             [None if v is None or pd.isna(v) else int(v) for v in estimates[column]],
             dtype="Int64")
     statistic, df, p_value = pretrend_test(event_study)
+    sensitivity = parallel_trends_sensitivity(event_study, alpha)
     cohorts = frame.groupby(unit)[first_treated].first()
     overall_se = float(simple["se"])
     return DidResult(
@@ -157,9 +164,11 @@ def staggered_did(
         minimum_detectable_effect=minimum_detectable_effect(overall_se, alpha),
         control=control, method=method, bootstrap=bootstrap, alpha=alpha,
         n_units=int(cohorts.size), n_treated_units=int((cohorts > 0).sum()),
-        assumptions=[ASSUMPTIONS[k] for k in ASSUMPTIONS]
-        + ["Calendar-time rows are point estimates only (cohort-size weighted averages of "
-           "ATT(g,t), as R did's calendar aggregation); their intervals are not computed."],
+        assumptions=[*ASSUMPTIONS.values(), CLUSTER_ASSUMPTION[bootstrap > 0],
+                     "Calendar-time rows are point estimates only (cohort-size weighted averages "
+                     "of ATT(g,t), as R did's calendar aggregation); their intervals are not "
+                     "computed."],
+        sensitivity=sensitivity,
     )
 
 
@@ -196,6 +205,22 @@ def pretrend_test(event_study, window: int = 12) -> tuple[float | None, int, flo
     rank = int(np.linalg.matrix_rank(v))
     statistic = float(b @ np.linalg.pinv(v) @ b)
     return statistic, rank, float(stats.chi2.sf(statistic, rank))
+
+
+def parallel_trends_sensitivity(event_study, alpha: float = 0.05, m: float = 1.0) -> dict | None:
+    """Robust interval for the average post-treatment effect when parallel trends may fail
+    after adoption by up to ``m`` times the largest pre-treatment violation (relative
+    magnitudes, Rambachan & Roth 2023, through diff-diff's ``HonestDiD``); None when the event
+    study has too few pre-periods for it."""
+    from diff_diff import HonestDiD
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = HonestDiD(method="relative_magnitude", M=m, alpha=alpha).fit(event_study)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    return {"m": m, "lower": float(fit.ci_lb), "upper": float(fit.ci_ub)}
 
 
 def minimum_detectable_effect(std_error: float, alpha: float = 0.05, power: float = 0.8) -> float:

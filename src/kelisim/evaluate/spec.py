@@ -213,7 +213,7 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
                             bootstrap=spec.bootstrap, seed=spec.seed)
         result.update(estimates=did.estimates, assumptions=did.assumptions,
                       pretrend=did.pretrend_p_value, mde=did.minimum_detectable_effect,
-                      headline=did.overall(), did=did)
+                      headline=did.overall(), did=did, sensitivity=did.sensitivity)
     headline = result["headline"]
     result["conclusions"] = {
         language: (conclusion(float(headline["estimate"]), float(headline["lower"]),
@@ -224,6 +224,14 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
     return result
 
 
+def sensitivity_sentence(sensitivity: dict) -> str:
+    """The Rambachan-Roth robust interval in one sentence."""
+    return (f"sensitivity: if trends after the start diverge by up to {sensitivity['m']:g} times "
+            f"the largest divergence before it, the average effect lies in "
+            f"{sensitivity['lower']:.3g} to {sensitivity['upper']:.3g} (95%, Rambachan & Roth "
+            "2023).")
+
+
 def report_markdown(result: dict) -> str:
     """The written report: spec, estimates, pre-trends, power, assumptions, conclusions."""
     spec: Spec = result["spec"]
@@ -232,6 +240,8 @@ def report_markdown(result: dict) -> str:
              result["estimates"].to_csv(index=False, lineterminator="\n").strip(), ""]
     if result.get("pretrend") is not None:
         lines += [f"Pre-trend test p-value: {result['pretrend']:.3f}.", ""]
+    if result.get("sensitivity"):
+        lines += [sensitivity_sentence(result["sensitivity"]).capitalize(), ""]
     if result.get("mde") is not None and np.isfinite(result["mde"]):
         lines += [f"Minimum detectable effect (80% power, 5% level): {result['mde']:.3g}.", ""]
     lines += ["## Assumptions", "", *[f"- {a}" for a in result["assumptions"]], ""]

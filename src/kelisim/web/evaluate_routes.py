@@ -179,6 +179,7 @@ def evaluation_data(
         "estimates": _records(result["estimates"]),
         "pretrend_p_value": result["pretrend"],
         "minimum_detectable_effect": result["mde"],
+        "sensitivity": result.get("sensitivity"),
         "assumptions": result["assumptions"],
         "conclusions": result["conclusions"],
     }
