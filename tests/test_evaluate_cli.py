@@ -56,6 +56,13 @@ def test_evaluate_did_csv_has_exactly_the_issue_columns(panel_file, tmp_path):
     assert simple["lower"] < simple["estimate"] < simple["upper"]
 
 
+@pytest.mark.parametrize("args", [["activities"], ["activities", "import"], ["evaluate"],
+                                  ["activities", "types"]])
+def test_help(args, monkeypatch, capsys):
+    code, out, _ = run_main(monkeypatch, capsys, *args, "--help")
+    assert code == 0 and "Usage" in out
+
+
 def test_evaluate_did_bad_column_is_one_sentence(panel_file, monkeypatch, capsys):
     code, out, err = run_main(monkeypatch, capsys, "evaluate", "did", str(panel_file), "--unit",
                               "region", "--time", "month", "--first-treated", "first_treated",
