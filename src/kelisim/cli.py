@@ -31,6 +31,7 @@ CAPABILITY_CLIS = (
     "kelisim.measure.cli",
     "kelisim.measure.spatial_cli",
     "kelisim.forecast.cli",
+    "kelisim.evaluate.cli",
     "kelisim.monitor.cli",
     "kelisim.monitor.model_cli",
     "kelisim.web.cli",

@@ -49,10 +49,24 @@ def brief_data(
         "projection_run": runs[-1] if runs else None,
         "projections": [r for r in projected if r["period"] == horizon],
         "incidents": queries.incidents(con, area=area, year=period, limit=50),
+        "activities": _activities(con, area, lang),
         "alerts": queries.alerts(con, area=area, limit=20, year=period),
         "flagged": len(queries.flagged(con, area=area, limit=500)),
         "generated_at": datetime.now().isoformat(timespec="minutes"),
     }
+
+
+def _activities(con: duckdb.DuckDBPyConnection, area: str, lang: str) -> list[dict]:
+    """The area's activities (and those inside it), newest first, with type names."""
+    from kelisim.store.activities import activity_types, list_activities
+
+    types = activity_types(con)
+    names = dict(zip(types["type_code"], types[f"name_{lang}"], strict=True))
+    frame = list_activities(con, area=area, include_national=False).head(50)
+    return [{"date_start": row.date_start.date().isoformat(),
+             "type": names.get(row.type_code, row.type_code),
+             "organiser": row.organiser if isinstance(row.organiser, str) else "",
+             "source": row.source} for row in frame.itertuples(index=False)]
 
 
 def brief_html(

@@ -182,6 +182,8 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     from kelisim.web import auth
     from kelisim.web.api.routes import router as api_router
     from kelisim.web.cache import TTLCache
+    from kelisim.web.evaluate_routes import api_router as evaluate_api_router
+    from kelisim.web.evaluate_routes import page_router as evaluate_page_router
     from kelisim.web.pages import router as page_router
     from kelisim.web.throttle import Limits, LoginThrottle
 
@@ -244,7 +246,9 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
         return RedirectResponse(f"/login?next={target}", status_code=303)
 
     app.include_router(api_router)
+    app.include_router(evaluate_api_router)
     app.include_router(page_router)
+    app.include_router(evaluate_page_router)
     app.add_middleware(ClearCacheOnWrite)
     app.add_middleware(BodyLimit, limit=settings.get("max_upload_bytes", MAX_UPLOAD_BYTES))
     app.add_middleware(SecurityHeaders, hsts=app.state.secure_cookies)
