@@ -141,7 +141,7 @@ def save_feed_state(con: duckdb.DuckDBPyConnection, state: FeedState) -> None:
     updates = ", ".join(f"{c} = excluded.{c}" for c in FEED_STATE_COLUMNS[1:])
     con.execute(
         f"INSERT INTO feed_state ({', '.join(FEED_STATE_COLUMNS)}, polled_at) "
-        f"VALUES ({', '.join('?' * len(values))}, current_timestamp) "
-        f"ON CONFLICT (feed_url) DO UPDATE SET {updates}, polled_at = current_timestamp",
+        f"VALUES ({', '.join('?' * len(values))}, now()) "
+        f"ON CONFLICT (feed_url) DO UPDATE SET {updates}, polled_at = now()",
         values,
     )
