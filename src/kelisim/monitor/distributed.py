@@ -67,7 +67,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
     try:
