@@ -199,10 +199,15 @@ class Feed:
 
     def __init__(self):
         self.items = list(ITEMS[:3])
+        self.requests = 0
+        self.before_first_answer = None  # called once, before the first request is answered
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
+                feed.requests += 1
+                if feed.requests == 1 and feed.before_first_answer is not None:
+                    feed.before_first_answer()
                 body, etag = feed.body()
                 if self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
@@ -270,11 +275,30 @@ def test_polling_remembers_each_feed_so_restarts_neither_lose_nor_repeat(feed, t
     assert state.etag == '"v4"' and str(state.last_published_at) == "2024-03-03 10:00:00"
 
 
-def test_polling_on_dask_and_a_dead_feed_is_one_line(feed, tmp_path):
+def test_a_dead_feed_is_one_line_and_the_others_are_stored(feed, tmp_path):
     env = {**os.environ, "KELISIM_DB": str(tmp_path / "store.duckdb")}
     dead = "http://127.0.0.1:9/nothing.xml"
-    done = run("monitor", "poll", feed.url, dead, "--engine", "dask", "--workers", "1", env=env)
+    done = run("monitor", "poll", dead, feed.url, env=env)
     assert done.returncode == 2
     assert f"{feed.url}: 3 new documents" in done.stdout
     assert f"error: {dead}: could not download it" in done.stderr
     assert "1 of 2 feeds could not be polled" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_worker_killed_while_polling_is_run_again_and_stores_each_item_once(feed, tmp_path):
+    from kelisim.monitor.distributed import dask_client, poll_on_dask
+    from kelisim.monitor.feeds import store_poll
+
+    con = store.connect(tmp_path / "store.duckdb")
+    with dask_client(workers=1) as client:
+        pid = next(iter(client.run(os.getpid).values()))
+        # The worker dies while its poll task waits for the feed's answer.
+        feed.before_first_answer = lambda: os.kill(pid, signal.SIGKILL)
+        states = list(feed_states(con, [feed.url]).values())
+        results = list(poll_on_dask(client, states))
+    assert feed.requests == 2 and len(results) == 1  # the task ran again, on the new worker
+    assert store_poll(con, results[0]).documents == 3
+    stored = con.execute("SELECT count(*), count(DISTINCT url) FROM documents").fetchall()
+    assert stored == [(3, 3)]
+    assert feed_states(con, [feed.url])[feed.url].items_stored == 3
+    con.close()
