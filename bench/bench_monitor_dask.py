@@ -69,8 +69,15 @@ def worker_figures(client) -> dict[str, tuple[float, float]]:
     """Peak resident memory (MB) and CPU seconds of each worker process."""
 
     def figures() -> tuple[float, float]:
+        # VmHWM: the peak resident set of this process's own address space. (ru_maxrss
+        # would report the larger peak of the process a worker was forked from.)
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+        peak_kb = usage.ru_maxrss
+        status = Path("/proc/self/status")
+        if status.exists():
+            line = next(li for li in status.read_text().splitlines() if li.startswith("VmHWM"))
+            peak_kb = int(line.split()[1])
+        return peak_kb / 1024, usage.ru_utime + usage.ru_stime
 
     return client.run(figures)
 

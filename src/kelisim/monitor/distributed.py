@@ -66,7 +66,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: several clusters may run on one machine
         silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
