@@ -35,6 +35,7 @@ ALL_GROUPS = "total"
 TIER_WEIGHTS = (0.0, 0.0, 1.0, 2.0, 4.0, 8.0)
 WINDOW_DAYS = 28
 METRICS = ("volume", "relevant_count", "tension_index")
+DAILY_INPUT_COLUMNS = ("published_at", "relevant", "tier", "counter_speech", "groups", "places")
 
 
 def region_of(area: str) -> str:
@@ -84,6 +85,22 @@ def daily_counts(documents: pd.DataFrame) -> pd.DataFrame:
     daily = long.groupby(["area", "group", "period"], as_index=False).sum()
     daily.insert(5, "share_relevant", daily["relevant_count"] / daily["volume"])
     return daily
+
+
+def merge_daily_counts(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The :func:`daily_counts` of a collection from those of its disjoint batches: counts
+    and tension are sums, ``share_relevant`` is recomputed from the summed counts."""
+    tables = [table for table in tables if not table.empty]
+    if not tables:
+        return daily_counts(pd.DataFrame(columns=DAILY_INPUT_COLUMNS))
+    merged = (
+        pd.concat(tables, ignore_index=True)
+        .drop(columns="share_relevant")
+        .groupby(["area", "group", "period"], as_index=False)
+        .sum()
+    )
+    merged.insert(5, "share_relevant", merged["relevant_count"] / merged["volume"])
+    return merged[tables[0].columns]
 
 
 def add_baseline(daily: pd.DataFrame, window: int = WINDOW_DAYS) -> pd.DataFrame:

@@ -49,6 +49,11 @@ def load_models(model_dir: str) -> dict:
     return models
 
 
+def model_names(models: dict) -> str:
+    """The name stored with each score: the model cards' names joined by '+', or 'rules'."""
+    return "+".join(model.card["name"] for model in models.values()) or "rules"
+
+
 def classify_batch(
     texts: list[str], languages: list[str], model_dir: str | None = None
 ) -> pd.DataFrame:
@@ -65,7 +70,7 @@ def classify_batch(
         target: model.predict_proba([t or "" for t in texts], list(languages), results)
         for target, model in models.items()
     }
-    model_name = "+".join(model.card["name"] for model in models.values()) or "rules"
+    model_name = model_names(models)
     rows = []
     for i, result in enumerate(results):
         tier = result.tier

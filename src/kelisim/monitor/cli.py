@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from kelisim.errors import ArgumentError, InputError
+from kelisim.errors import ArgumentError, InputError, KelisimError
 
 monitor_app = typer.Typer(
     name="monitor",
@@ -137,16 +137,43 @@ def require_columns(table, path: Path, columns: dict[str, str]) -> None:
             raise InputError(path, 1, column, f"no such column for {option} (columns: {known})")
 
 
+ENGINES = ("local", "dask")
+
+
 @monitor_app.command()
 def classify(
-    input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV/TSV or JSONL file."),
+    input_path: Path = typer.Argument(
+        ...,
+        metavar="INPUT",
+        help="CSV/TSV or JSONL file; or a Parquet/JSONL dataset (a folder, or a .parquet file) "
+        "re-scored into --out DIR.",
+    ),
     text_column: str = typer.Option("text", help="Column holding the text."),
     model: str | None = typer.Option(None, help="Model folder (default: the bundled one)."),
     output_format: str = typer.Option("csv", "--format", help="csv or jsonl."),
-    out: Path | None = typer.Option(None, help="Output file (default: stdout)."),
+    out: Path | None = typer.Option(
+        None, help="Output file (default: stdout); for a dataset, the output folder."
+    ),
+    engine: str | None = typer.Option(
+        None, help="local or dask: re-score INPUT as a dataset (default local for a dataset)."
+    ),
+    scheduler: str | None = typer.Option(
+        None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)."
+    ),
+    workers: int | None = typer.Option(
+        None, min=1, help="Worker processes of the local Dask cluster (default: one per core)."
+    ),
+    db: str | None = typer.Option(
+        None, help="Store for a dataset's daily aggregates (default: KELISIM_DB)."
+    ),
 ) -> None:
     """Classify every row of a file: language, relevance, tier, hostility, groups, places,
-    rationale (text is redacted in the output)."""
+    rationale (text is redacted in the output). A dataset is re-scored into a Parquet dataset
+    partitioned by day, and its area x group x day aggregates are written to the store."""
+    is_dataset = input_path.is_dir() or input_path.suffix.lower() == ".parquet"
+    if engine is not None or is_dataset or scheduler is not None or workers is not None:
+        _classify_dataset(input_path, text_column, model, out, engine, scheduler, workers, db)
+        return
     from kelisim.monitor.pipeline import classify_documents, clean_texts
     from kelisim.monitor.text import detect_languages
 
@@ -168,6 +195,152 @@ def classify(
         f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
     ]
     _write(pd.concat([table, classified], axis=1), out, output_format)
+
+
+def _classify_dataset(
+    input_path: Path,
+    text_column: str,
+    model: str | None,
+    out: Path | None,
+    engine: str | None,
+    scheduler: str | None,
+    workers: int | None,
+    db: str | None,
+) -> None:
+    """Re-score a dataset part by part, on this process or on Dask, into ``out``."""
+    from kelisim import store as kelisim_store
+    from kelisim.monitor.archive import dataset_parts, rescore_locally, staged_output
+    from kelisim.monitor.classify import load_models, model_names
+    from kelisim.monitor.extract import lexicon_version
+    from kelisim.store.monitor_scale import replace_daily
+
+    engine = engine or "local"
+    if engine not in ENGINES:
+        raise ArgumentError("--engine", f"must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "local" and (scheduler is not None or workers is not None):
+        raise ArgumentError("--engine", "--scheduler and --workers need --engine dask")
+    if scheduler is not None and workers is not None:
+        raise ArgumentError("--workers", "give --scheduler or --workers, not both")
+    if out is None:
+        raise ArgumentError("--out", "a dataset is re-scored into a folder: give --out DIR")
+    parts = dataset_parts(input_path, text_column)
+    model_name = model_names(load_models(model) if model else {})
+    with staged_output(out) as staging:
+        if engine == "dask":
+            from kelisim.monitor.distributed import dask_client, rescore_on_dask
+
+            with dask_client(scheduler, workers) as client:
+                where = f"{len(client.scheduler_info()['workers'])} Dask workers"
+                rows, daily = rescore_on_dask(client, parts, staging, text_column, model)
+        else:
+            where = "this process"
+            rows, daily = rescore_locally(parts, staging, text_column, model)
+    con = kelisim_store.connect(db)
+    try:
+        written = replace_daily(con, daily, model=model_name, lexicon_version=lexicon_version())
+    finally:
+        con.close()
+    typer.echo(
+        f"re-scored {rows} documents in {len(parts)} parts on {where} into {out} "
+        f"(Parquet, one folder per day); {written} area x group x day aggregates stored"
+    )
+
+
+@monitor_app.command()
+def export(
+    out: Path = typer.Option(..., help="Folder to write the dataset into (new or empty)."),
+    since: str | None = typer.Option(None, help="First day (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, help="Day after the last (YYYY-MM-DD)."),
+    db: str | None = typer.Option(None, help="Store location (default: KELISIM_DB)."),
+) -> None:
+    """Write the stored documents and their scores as a Parquet dataset partitioned by day:
+    text, language, source, groups, area codes (places), scores, model and lexicon version."""
+    from kelisim import store as kelisim_store
+    from kelisim.store.monitor_scale import export_archive
+
+    bounds = [_day_option("--since", since), _day_option("--until", until)]
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ArgumentError("--out", f"{out} exists and is not an empty folder")
+    con = kelisim_store.connect(db)
+    try:
+        rows = export_archive(con, out, *bounds)
+    finally:
+        con.close()
+    typer.echo(f"exported {rows} documents to {out} (Parquet, one folder per day)")
+
+
+def _day_option(option: str, value: str | None):
+    import pandas as pd
+
+    if value is None:
+        return None
+    day = pd.to_datetime(value, errors="coerce", format="%Y-%m-%d")
+    if pd.isna(day):
+        raise ArgumentError(option, f"expected a date YYYY-MM-DD, got {value!r}")
+    return day.to_pydatetime()
+
+
+@monitor_app.command()
+def poll(
+    feeds: list[str] = typer.Argument(..., help="RSS/Atom feed addresses (http or https)."),
+    engine: str = typer.Option("local", help="local or dask: where the feeds are polled."),
+    scheduler: str | None = typer.Option(
+        None, help="Dask scheduler address (default with --engine dask: a local cluster)."
+    ),
+    workers: int | None = typer.Option(
+        None, min=1, help="Worker processes of the local Dask cluster (default: one per core)."
+    ),
+    model: str | None = typer.Option(None, help="Model folder for classification."),
+    db: str | None = typer.Option(None, help="Store location (default: KELISIM_DB)."),
+) -> None:
+    """Poll feeds for new items and store them classified. Each feed remembers its ETag,
+    Last-Modified and newest item, so a restart neither loses nor repeats items."""
+    from kelisim import store as kelisim_store
+    from kelisim.monitor.feeds import poll_feed
+    from kelisim.store.monitor_scale import feed_states
+
+    if engine not in ENGINES:
+        raise ArgumentError("--engine", f"must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "local" and (scheduler is not None or workers is not None):
+        raise ArgumentError("--engine", "--scheduler and --workers need --engine dask")
+    for feed in feeds:
+        if not feed.startswith(("http://", "https://")):
+            raise ArgumentError(
+                "FEEDS", f"{feed!r} is not an http(s) address (files: kelisim monitor ingest)"
+            )
+    con = kelisim_store.connect(db)
+    failed = 0
+    try:
+        states = list(feed_states(con, list(dict.fromkeys(feeds))).values())
+        if engine == "dask":
+            from kelisim.monitor.distributed import dask_client, poll_on_dask
+
+            with dask_client(scheduler, workers) as client:
+                for result in poll_on_dask(client, states, model):
+                    failed += _report_poll(con, result, model)
+        else:
+            for state in states:
+                failed += _report_poll(con, poll_feed(state, model), model)
+    finally:
+        con.close()
+    if failed:
+        raise KelisimError(f"{failed} of {len(states)} feeds could not be polled (see above)")
+
+
+def _report_poll(con, result, model: str | None) -> int:
+    """Store one feed's poll and print one line about it; 1 if the feed failed."""
+    from kelisim.monitor.feeds import store_poll
+
+    url = result.state.feed_url
+    if result.error is not None:
+        typer.echo(f"error: {result.error}", err=True)
+        return 1
+    if result.not_modified:
+        typer.echo(f"{url}: not modified")
+        return 0
+    summary = store_poll(con, result, model)
+    typer.echo(f"{url}: {summary.documents} new documents ({summary.duplicates} already stored)")
+    return 0
 
 
 @monitor_app.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import re
 import unicodedata
 from bisect import bisect_right
@@ -504,6 +505,19 @@ def load_lexicon() -> Lexicon:
             }
         )
     return Lexicon(rows)
+
+
+LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv")
+
+
+@functools.cache
+def lexicon_version() -> str:
+    """The version of the bundled lexicons: the first 12 hex digits of the SHA-256 of their
+    files, so every score can name the exact lexicons that produced it."""
+    digest = hashlib.sha256()
+    for name in LEXICON_FILES:
+        digest.update((LEXICON_DIR / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:

@@ -14,8 +14,9 @@ import hmac
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 import pandas as pd
@@ -72,18 +73,48 @@ def html_to_text(fragment: str) -> str:
 # --- fetching -------------------------------------------------------------------------------
 
 
-def fetch(url: str, timeout: float = 20.0) -> tuple[bytes, str]:
-    """Download a URL (at most 20 MB); returns the body and its content type."""
-    request = Request(url, headers={"User-Agent": USER_AGENT})
+@dataclass(frozen=True)
+class Download:
+    """A downloaded resource: its body (None when the server answered 304 Not Modified),
+    content type and cache validators (RFC 9110, 8.8)."""
+
+    body: bytes | None
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def download(
+    url: str, etag: str | None = None, last_modified: str | None = None, timeout: float = 20.0
+) -> Download:
+    """Download a URL (at most 20 MB); with a stored ETag or Last-Modified, a conditional
+    request (If-None-Match / If-Modified-Since, RFC 9110, 13.1) whose 304 answer has no body."""
+    headers = {"User-Agent": USER_AGENT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     try:
-        with urlopen(request, timeout=timeout) as response:
+        with urlopen(Request(url, headers=headers), timeout=timeout) as response:
             body = response.read(MAX_DOWNLOAD_BYTES + 1)
-            content_type = response.headers.get("Content-Type", "")
+            answer = response.headers
+    except HTTPError as error:
+        if error.code != 304:
+            raise InputError(url, None, None, f"could not download it ({error})") from error
+        return Download(None, "", etag, last_modified)
     except (URLError, TimeoutError, OSError, ValueError) as error:
         raise InputError(url, None, None, f"could not download it ({error})") from error
     if len(body) > MAX_DOWNLOAD_BYTES:
         raise InputError(url, None, None, "the download is larger than 20 MB")
-    return body, content_type
+    return Download(
+        body, answer.get("Content-Type", ""), answer.get("ETag"), answer.get("Last-Modified")
+    )
+
+
+def fetch(url: str, timeout: float = 20.0) -> tuple[bytes, str]:
+    """Download a URL (at most 20 MB); returns the body and its content type."""
+    result = download(url, timeout=timeout)
+    return result.body, result.content_type
 
 
 # --- readers --------------------------------------------------------------------------------
@@ -230,9 +261,32 @@ def read_telegram_export(
     return _frame(rows)
 
 
-def _first_present(columns: Iterable[str], candidates: tuple[str, ...]) -> str | None:
+def first_present(columns: Iterable[str], candidates: tuple[str, ...]) -> str | None:
+    """The first of ``candidates`` among ``columns`` (ignoring case), or None."""
     lower = {column.lower(): column for column in columns}
     return next((lower[name] for name in candidates if name in lower), None)
+
+
+def publication_times(table: pd.DataFrame, source: str, first_row: int = 2) -> pd.Series:
+    """Naive UTC publication times from the first time column of a dump (by its usual names:
+    :data:`TIME_COLUMNS`); all NaT without one. Numbers are Unix seconds; text with a zone is
+    converted to UTC. A value that is not a time stops with the file, row and column named
+    (``first_row`` is the row number of the table's first row)."""
+    time_col = first_present(table.columns, TIME_COLUMNS)
+    if time_col is None:
+        return pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+    raw = table[time_col]
+    numeric = pd.api.types.is_numeric_dtype(raw)
+    parsed = pd.to_datetime(
+        raw, unit="s" if numeric else None, format=None if numeric else "mixed",
+        utc=True, errors="coerce",
+    )  # fmt: skip
+    bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + first_row
+        value = raw[bad].iloc[0]
+        raise InputError(source, row, time_col, f"cannot read {value!r} as a date/time")
+    return parsed.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
 def read_dump(
@@ -243,25 +297,11 @@ def read_dump(
     if text_column not in table.columns:
         known = ", ".join(map(str, table.columns))
         raise InputError(source, 1, text_column, f"no such column (columns: {known})")
-    url_col = _first_present(table.columns, URL_COLUMNS)
-    time_col = _first_present(table.columns, TIME_COLUMNS)
-    title_col = _first_present(table.columns, TITLE_COLUMNS)
-    source_col = _first_present(table.columns, SOURCE_COLUMNS)
-    author_col = _first_present(table.columns, AUTHOR_COLUMNS)
-    published = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
-    if time_col is not None:
-        raw = table[time_col]
-        numeric = pd.api.types.is_numeric_dtype(raw)
-        parsed = pd.to_datetime(
-            raw, unit="s" if numeric else None, format=None if numeric else "mixed",
-            utc=True, errors="coerce",
-        )  # fmt: skip
-        bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0]) + 2
-            value = raw[bad].iloc[0]
-            raise InputError(source, row, time_col, f"cannot read {value!r} as a date/time")
-        published = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    url_col = first_present(table.columns, URL_COLUMNS)
+    title_col = first_present(table.columns, TITLE_COLUMNS)
+    source_col = first_present(table.columns, SOURCE_COLUMNS)
+    author_col = first_present(table.columns, AUTHOR_COLUMNS)
+    published = publication_times(table, source)
 
     def column(name: str | None) -> pd.Series:
         if name is None:

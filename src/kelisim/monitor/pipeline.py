@@ -18,6 +18,7 @@ import pandas as pd
 from kelisim.errors import ArgumentError, KelisimError
 from kelisim.monitor.aggregate import WINDOW_DAYS, add_baseline, daily_counts
 from kelisim.monitor.dedup import assign_stories, document_id, normalize_url
+from kelisim.monitor.extract import lexicon_version
 from kelisim.monitor.ingest import DOCUMENT_COLUMNS
 from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
 from kelisim.monitor.text import detect_languages, normalize_text, redact
@@ -157,14 +158,15 @@ def store_batch(
                     new["model"].tolist() if "model" in new.columns else [model] * len(new),
                     pa.string(),
                 ),
+                "lexicon_version": pa.array([lexicon_version()] * len(new), pa.string()),
             }
         )
         con.register("new_classes", classes)
         con.execute(
             "INSERT INTO classifications (doc_id, relevant, relevance_score, tier, "
-            "hostility_score, counter_speech, groups, places, rationale, model) "
+            "hostility_score, counter_speech, groups, places, rationale, model, lexicon_version) "
             "SELECT doc_id, relevant, relevance_score, tier, hostility_score, counter_speech, "
-            "groups, places, CAST(rationale AS JSON), model FROM new_classes"
+            "groups, places, CAST(rationale AS JSON), model, lexicon_version FROM new_classes"
         )
         con.unregister("new_classes")
         days = pd.to_datetime(new["published_at"]).dt.floor("D").dropna().unique()

@@ -96,11 +96,17 @@ def alerts_from_spikes(spikes: pd.DataFrame, documents: pd.DataFrame, top: int =
         same_day = ranked[ranked["period"] == spike.period]
         in_area = same_day["places"].map(
             lambda places, area=spike.area: (
-                area == COUNTRY or any(p == area or region_of(p) == area for p in (places or ()))
+                area == COUNTRY
+                or any(
+                    p == area or region_of(p) == area
+                    for p in (places if places is not None else ())
+                )
             )
         )
         in_group = same_day["groups"].map(
-            lambda groups, group=spike.group: group == ALL_GROUPS or group in (groups or ())
+            lambda groups, group=spike.group: (
+                group == ALL_GROUPS or group in (groups if groups is not None else ())
+            )
         )
         top_ids = same_day.loc[in_area & in_group, "doc_id"].head(top).tolist()
         group_code = None if spike.group == ALL_GROUPS else spike.group
