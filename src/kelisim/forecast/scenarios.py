@@ -8,6 +8,7 @@ engine's per-step :class:`~kelisim.forecast.engine.Rates`. The format is documen
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,27 @@ CHANGE_KINDS = {
     "net_migration_scale": ("factor",),
     "international": ("persons_per_year",),
     "resettlement": ("origin", "destination", "persons_per_year", "ages"),
+}
+#: Optional keys of each change kind (besides ``kind`` and the required ones).
+CHANGE_OPTIONS = {
+    "tfr": ("start",),
+    "e0_gain": ("start",),
+    "fertility_convergence": ("start", "target", "groups"),
+    "migration_scale": ("start", "end"),
+    "net_migration_scale": ("start", "end"),
+    "international": ("area", "group", "ages", "start", "end"),
+    "resettlement": ("start", "end"),
+}
+#: Every key a spec may hold, by section; anything else is refused with a suggestion.
+SPEC_KEYS = {
+    "": ("projection", "inputs", "national", "scenarios", "uncertainty"),
+    "projection": ("name", "start", "end", "step", "timing"),
+    "inputs": ("population", "fertility_ratio", "mortality_ratio", "fertility", "mortality",
+               "life_table", "migration", "international", "switching", "child_group"),
+    "inputs.population": ("dataset", "period", "groups"),
+    "national": ("source", "srb", "tfr", "e0_female", "e0_male", "net_migration_rate"),
+    "scenarios": ("name", "changes"),
+    "uncertainty": ("draws", "seed", "tfr_sd", "e0_sd", "migration_sd"),
 }
 
 
@@ -92,6 +114,19 @@ def _require(path: Path, table: dict, key: str, kind, where: str):
     return value
 
 
+def check_keys(path: Path, table, allowed, where: str) -> None:
+    """Refuse a key of ``table`` not in ``allowed``, suggesting the closest known key."""
+    if not isinstance(table, dict):
+        raise InputError(path, None, where or None, "expected a table of keys")
+    for key in table:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(allowed)}"
+        name = f"{where}.{key}" if where else key
+        raise InputError(path, None, name, f"unknown key {key!r}, {hint}")
+
+
 def load_spec(path: str | Path) -> Spec:
     """Read and check a TOML spec (keys, types, scenario changes); no tables are read yet."""
     path = Path(path)
@@ -101,6 +136,9 @@ def load_spec(path: str | Path) -> Spec:
         raise InputError(path, None, None, "file not found") from error
     except tomllib.TOMLDecodeError as error:
         raise InputError(path, None, None, f"not valid TOML ({error})") from error
+    check_keys(path, document, SPEC_KEYS[""], "")
+    for section in ("projection", "inputs", "national", "uncertainty"):
+        check_keys(path, document.get(section, {}), SPEC_KEYS[section], section)
     projection = document.get("projection", {})
     start = _require(path, projection, "start", int, "projection")
     end = _require(path, projection, "end", int, "projection")
@@ -114,19 +152,27 @@ def load_spec(path: str | Path) -> Spec:
     if timing not in TIMINGS:
         raise InputError(path, None, "projection.timing", "timing must be start, end or even")
     inputs = document.get("inputs", {})
-    _require(path, inputs, "population", (str, dict), "inputs")
+    if isinstance(_require(path, inputs, "population", (str, dict), "inputs"), dict):
+        check_keys(path, inputs["population"], SPEC_KEYS["inputs.population"],
+                   "inputs.population")
     resolved = {key: value if isinstance(value, dict) else path.parent / value
                 for key, value in inputs.items()}
     scenarios = []
     for index, table in enumerate(document.get("scenarios", [{"name": "baseline"}])):
         where = f"scenarios[{index}]"
+        check_keys(path, table, SPEC_KEYS["scenarios"], where)
         name = _require(path, table, "name", str, where)
         changes = tuple(table.get("changes", []))
         for number, change in enumerate(changes):
             kind = _require(path, change, "kind", str, f"{where}.changes[{number}]")
             if kind not in CHANGE_KINDS:
+                close = difflib.get_close_matches(kind, CHANGE_KINDS, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else \
+                    f"known: {', '.join(CHANGE_KINDS)}"
                 raise InputError(path, None, f"{where}.changes[{number}].kind",
-                                 f"unknown change {kind!r} (known: {', '.join(CHANGE_KINDS)})")
+                                 f"unknown change {kind!r}, {hint}")
+            check_keys(path, change, ("kind", *CHANGE_KINDS[kind], *CHANGE_OPTIONS[kind]),
+                       f"{where}.changes[{number}]")
             for key in CHANGE_KINDS[kind]:
                 if key not in change:
                     raise InputError(path, None, f"{where}.changes[{number}].{key}",
