@@ -36,7 +36,7 @@ def test_reconstructed_structure_meets_census_total_and_wpp_births():
 
 
 def test_bundled_run_starts_from_census_counts():
-    table = run_spec(bundled_spec("kazakhstan_national"), draws=0, only="wpp_medium")
+    table = run_spec(bundled_spec("kazakhstan_national"), draws=0, only="calibrated")
     start = table[(table["period"] == 2021) & (table["age"] == "total")].set_index("group")
     census = read_curated("census_national")
     census = census[census["period"] == 2021].set_index("group_code")["count"]
@@ -63,8 +63,9 @@ def test_cli_stores_bundled_scenarios(tmp_path):
     rows = con.execute("SELECT scenario, count(*), count(lower95) FROM projections "
                        "WHERE run_name = 'kazakhstan_national' GROUP BY 1 ORDER BY 1").fetchall()
     con.close()
-    assert [row[0] for row in rows] == ["fertility_convergence", "lower_emigration",
-                                        "wpp_medium"]
+    assert [row[0] for row in rows] == ["calibrated", "emigration_continues",
+                                        "emigration_stops", "fertility_convergence",
+                                        "kandas_return"]
     assert all(count == with_bounds == 31 * 12 for _, count, with_bounds in rows)
 
 

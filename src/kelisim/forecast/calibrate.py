@@ -191,7 +191,7 @@ def census_counts(groups=TOP_GROUPS) -> pd.DataFrame:
     counts = census.pivot_table(index="period", columns="group_code", values="count",
                                 aggfunc="first")[list(groups)].dropna()
     dates = pd.to_datetime(census.groupby("period")["reference_date"].first())
-    counts["when"] = (dates.dt.year + (dates.dt.dayofyear - 1) / 365.25).reindex(counts.index)
+    counts["when"] = (dates.dt.year + (dates.dt.day_of_year - 1) / 365.25).reindex(counts.index)
     return counts
 
 
@@ -309,3 +309,59 @@ def hindcast(counts: pd.DataFrame | None = None, draws: int = 1000, seed: int = 
 
 def _mae(shares: np.ndarray, observed: np.ndarray) -> float:
     return float(100 * np.abs(shares - observed).mean())
+
+
+@dataclass(frozen=True)
+class StartInputs:
+    """Calibrated inputs of a projection starting at a census (see :func:`start_inputs`)."""
+
+    groups: tuple[str, ...]
+    population: np.ndarray  # [G, 2, 86] at the census, the census date taken as 1 January
+    fertility_ratio: np.ndarray  # [G]
+    recent_migration: np.ndarray  # [G] net rate per person a year, census -> estimate
+    estimate_year: int  # from this year on the recent rates decay with MIGRATION_HALF_LIFE
+    intercensal_migration: np.ndarray  # [G] rates fitted between the last two censuses
+
+    def migration(self, year: int, decay: bool = True, basis: str = "recent") -> np.ndarray:
+        """Net migration rates [G] of ``year``: the recent (or last intercensal) rates, from
+        the estimate year on decaying with MIGRATION_HALF_LIFE unless ``decay`` is false."""
+        rates = self.recent_migration if basis == "recent" else self.intercensal_migration
+        if year < self.estimate_year or not decay:
+            return rates
+        return rates * 0.5 ** ((year + 0.5 - self.estimate_year) / MIGRATION_HALF_LIFE)
+
+
+def start_inputs(groups, period: int, estimate: int | None) -> StartInputs:
+    """Calibrate on every census to ``period`` and fit each group's net migration rate from
+    the census (taken as 1 January of ``period``, as in the bundled spec) to the Bureau's
+    estimate of 1 January ``estimate`` (census_national), so that the projection passes through
+    the estimates. ``other`` (any group outside the ten largest) gets the ten groups' mean age
+    structure, fertility ratio and migration rate, weighted by their counts."""
+    from kelisim.datasets.curated import read_curated
+
+    counts = census_counts()
+    calibration = calibrate(counts, period)
+    ten = list(calibration.groups)
+    population, ratio = calibration.population, calibration.fertility_ratio
+    weights = counts.loc[period, ten].to_numpy(float)
+    if estimate is None:
+        recent = calibration.last_migration
+    else:
+        census = read_curated("census_national")
+        rows = census[census["period"] == estimate].set_index("group_code")["count"]
+        target = rows.reindex(ten).to_numpy(float)
+        recent = _solve(target, lambda rate: project_groups(
+            population, period, estimate - period, ratio, lambda _: rate)[-1].sum(axis=(1, 2)),
+            -0.3, 0.3)
+    structure = population.sum(axis=0) / weights.sum()
+    chosen = [ten.index(group) if group in ten else None for group in groups]
+
+    def pick(values):
+        mean = np.average(values, weights=weights)
+        return np.array([values[i] if i is not None else mean for i in chosen])
+
+    return StartInputs(
+        tuple(groups),
+        np.stack([population[i] if i is not None else structure for i in chosen]),
+        pick(ratio), pick(recent), estimate if estimate is not None else period,
+        pick(calibration.last_migration))
