@@ -104,6 +104,9 @@ class RatePaths:
     e0_sd: np.ndarray
     migration_sd: np.ndarray
     e0_per_alpha: float
+    group_migration_sd: np.ndarray | None = None  # [G] calibrated group inputs only
+    group_fertility_log_sd: float = 0.0
+    group_from_step: int = 0  # the group draws act from this step on (after the estimates)
 
 
 class DrawnRates(Sequence):
@@ -152,6 +155,18 @@ def draw_rates(base: list[Rates], paths: RatePaths, rng: np.random.Generator,
     fertility_factor = (np.maximum(paths.tfr + z[0] * paths.tfr_sd, 0.0) / paths.tfr).tolist()
     death_factor = np.exp(-2.0 * z[1] * paths.e0_sd / paths.e0_per_alpha).tolist()
     migration_shift = (z[2] * paths.migration_sd * width).tolist()
+    if paths.group_migration_sd is not None:
+        # Calibrated groups: each group's net migration rate shifts by one level for the whole
+        # horizon and its fertility ratio by a lognormal factor (kelisim.forecast.calibrate).
+        groups = len(paths.group_migration_sd)
+        dtype = base[0].fertility.dtype
+        level = (rng.standard_normal(groups) * paths.group_migration_sd * width).astype(dtype)
+        ratio = np.exp(paths.group_fertility_log_sd * rng.standard_normal(groups)).astype(dtype)
+        first = paths.group_from_step
+        migration_shift[first:] = [shift + level[None, :, None, None]
+                                   for shift in migration_shift[first:]]
+        fertility_factor[first:] = [factor * ratio[None, :, None]
+                                    for factor in fertility_factor[first:]]
     return DrawnRates(base, fertility_factor, death_factor, migration_shift)
 
 
@@ -246,6 +261,13 @@ def rate_paths(inputs) -> RatePaths:
                       ).fillna(0.0)
             clipped = [np.clip(list(span), wpp.index.min(), wpp.index.max()) for span in years]
             sds[key] = np.array([spread.loc[span].mean() for span in clipped])
+    group_sd = None
+    if inputs.groups is not None:  # group rates replace the national migration rate
+        from kelisim.forecast.calibrate import FERTILITY_LOG_SD, MIGRATION_SD
+
+        sds["migration"] = np.zeros(len(years))
+        group_sd = (MIGRATION_SD[0] * np.abs(inputs.groups.intercensal_migration)
+                    + MIGRATION_SD[1])
     for key in ("tfr", "e0", "migration"):
         if f"{key}_sd" in settings:
             sds[key] = np.full(len(years), float(settings[f"{key}_sd"]))
@@ -255,5 +277,9 @@ def rate_paths(inputs) -> RatePaths:
     alpha = tables.brass_alpha_for_e0(e0, ages, spec.width)
     slope = (tables.brass_nLx(alpha - 0.01, ages, spec.width).sum()
              - tables.brass_nLx(alpha + 0.01, ages, spec.width).sum()) / 0.02
-    return RatePaths(tfr, sds["tfr"], sds["e0"], sds["migration"], float(slope))
+    if group_sd is None:
+        return RatePaths(tfr, sds["tfr"], sds["e0"], sds["migration"], float(slope))
+    first = sum(1 for year in spec.periods[:-1] if year < inputs.groups.estimate_year)
+    return RatePaths(tfr, sds["tfr"], sds["e0"], sds["migration"], float(slope), group_sd,
+                     FERTILITY_LOG_SD, first)
 
