@@ -275,36 +275,73 @@ def forecast_draws(calibration: Calibration, until: float, draws: int, seed: int
 HINDCASTS = ((1999, 2009), (1999, 2021), (2009, 2021))
 
 
-def hindcast(counts: pd.DataFrame | None = None, draws: int = 1000, seed: int = 12):
-    """Each hindcast: mean absolute error (percentage points) of the groups' shares for the
-    calibrated projection, constant shares and the log-ratio trend (3 periods), and how many
-    groups' census shares fall inside the 95% interval of ``draws`` draws."""
+def _hindcasts(counts: pd.DataFrame | None, draws: int, seed: int):
+    """Each hindcast's (fit_until, target, groups, projected shares, simulated shares [draws,
+    G], observed shares, observed counts, baseline shares: constant, log-ratio trend)."""
     from kelisim.forecast.trend import forecast_composition
 
     counts = census_counts() if counts is None else counts
     groups = [column for column in counts.columns if column != "when"]
-    rows = []
     for until, target in HINDCASTS:
         calibration = calibrate(counts, until)
         when = counts.loc[target, "when"]
         projected = forecast(calibration, when)
         observed = counts.loc[target, groups].to_numpy(float)
-        observed = observed / observed.sum()
         simulated = forecast_draws(calibration, when, draws, seed)
-        simulated = simulated / simulated.sum(axis=1, keepdims=True)
-        low, high = np.quantile(simulated, [0.025, 0.975], axis=0)
         known = counts.loc[[p for p in counts.index if p <= until], groups]
         trend = forecast_composition(known.index, known.to_numpy(float), [target],
                                      np.random.default_rng(seed))["share"][0]
         last = known.iloc[-1].to_numpy(float)
+        yield (until, target, groups, projected / projected.sum(),
+               simulated / simulated.sum(axis=1, keepdims=True), observed / observed.sum(),
+               observed, last / last.sum(), trend)
+
+
+def hindcast(counts: pd.DataFrame | None = None, draws: int = 1000, seed: int = 12):
+    """Each hindcast: mean absolute error (percentage points) of the groups' shares for the
+    calibrated projection, constant shares and the log-ratio trend (3 periods), and how many
+    groups' census shares fall inside the 95% interval of ``draws`` draws."""
+    rows = []
+    for until, target, groups, shares, simulated, observed, _, constant, trend in _hindcasts(
+            counts, draws, seed):
+        low, high = np.quantile(simulated, [0.025, 0.975], axis=0)
         rows.append({
             "fit_until": until, "target": target,
-            "calibrated_pp": _mae(projected / projected.sum(), observed),
-            "constant_shares_pp": _mae(last / last.sum(), observed),
+            "calibrated_pp": _mae(shares, observed),
+            "constant_shares_pp": _mae(constant, observed),
             "logratio_trend_pp": _mae(trend, observed),
             "inside95": int(((low <= observed) & (observed <= high)).sum()),
             "groups": len(groups)})
     return pd.DataFrame(rows)
+
+
+HINDCAST_RUN = "hindcast_kazakhstan"
+
+
+def hindcast_table(counts: pd.DataFrame | None = None, draws: int = 1000,
+                   seed: int = 12) -> pd.DataFrame:
+    """The hindcasts as projection rows for the store (run ``hindcast_kazakhstan``): scenario
+    ``fit_until_1999`` / ``fit_until_2009`` with the projected share and its 95% interval at
+    each target census, and scenario ``census`` with the census shares; counts are the shares
+    times the census count of the ten groups (the hindcast forecasts shares)."""
+    rows = []
+    censuses = {}
+    for until, target, groups, shares, simulated, observed, counted, _, _ in _hindcasts(
+            counts, draws, seed):
+        low, high = np.quantile(simulated, [0.025, 0.975], axis=0)
+        total = counted.sum()
+        censuses[target] = (observed, counted)
+        rows += [{"scenario": f"fit_until_{until}", "group": group, "period": target,
+                  "count": share * total, "share": share, "share_lower95": lo,
+                  "share_upper95": hi}
+                 for group, share, lo, hi in zip(groups, shares, low, high, strict=True)]
+    for target, (observed, counted) in censuses.items():
+        rows += [{"scenario": "census", "group": group, "period": target, "count": count,
+                  "share": share} for group, share, count in zip(groups, observed, counted,
+                                                                 strict=True)]
+    table = pd.DataFrame(rows).assign(area="000000000", sex="both", age="total")
+    table.attrs["run_name"] = HINDCAST_RUN
+    return table
 
 
 def _mae(shares: np.ndarray, observed: np.ndarray) -> float:

@@ -52,12 +52,20 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
         table = projection_table(path, inputs.grid, spec.periods, scenario.name, detail)
         if draws:
             quantiles, _ = monte_carlo(inputs.population, rates, rate_paths(inputs),
-                                       spec.width, draws, seed, workers)
-            intervals = [summary_table(values, inputs.grid, spec.periods, scenario.name)
-                         ["count"].to_numpy() for values in quantiles]
+                                       spec.width, draws, seed, workers, shares=True)
+            cells = len(inputs.grid.groups) + 1
+            intervals = [summary_table(values[..., :cells], inputs.grid, spec.periods,
+                                       scenario.name)["count"].to_numpy()
+                         for values in quantiles]
             summary = len(intervals[0])
             for column, values in zip(QUANTILE_COLUMNS, intervals, strict=True):
                 table[column] = np.concatenate([values, np.full(len(table) - summary, np.nan)])
+            for column, index in (("share_lower95", 0), ("share_upper95", -1)):
+                by_group = quantiles[index][..., cells:]  # [T + 1, A, G], total share is 1
+                with_total = np.concatenate([by_group, np.ones(by_group.shape[:-1] + (1,))],
+                                            axis=-1)
+                table[column] = np.concatenate([with_total.reshape(-1),
+                                                np.full(len(table) - summary, np.nan)])
         parts.append(table)
     result = pd.concat(parts, ignore_index=True)
     result.attrs["run_name"] = spec.name
@@ -83,7 +91,8 @@ def store_projection(table: pd.DataFrame, location=None) -> int:
         "run_name": run_name, "scenario": table["scenario"], "area_code": table["area"],
         "group_code": table["group"], "sex": table["sex"], "age": table["age"],
         "period": table["period"].astype(int), "count": table["count"]})
-    for column in ("lower80", "upper80", "lower95", "upper95"):
+    for column in ("lower80", "upper80", "lower95", "upper95", "share", "share_lower95",
+                   "share_upper95"):
         rows[column] = table[column] if column in table else np.nan
     con = connect(location)
     try:
@@ -91,7 +100,8 @@ def store_projection(table: pd.DataFrame, location=None) -> int:
             con.execute("DELETE FROM projections WHERE run_name = ?", [run_name])
             con.register("new_projections", rows)
             con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, "
-                        "sex, age, period, count, lower80, upper80, lower95, upper95) "
+                        "sex, age, period, count, lower80, upper80, lower95, upper95, share, "
+                        "share_lower95, share_upper95) "
                         "SELECT * FROM new_projections")
             con.unregister("new_projections")
     finally:
@@ -222,14 +232,17 @@ def store_default_projections(location=None) -> list[str]:
     """Store the bundled projections the dashboard shows out of the box; returns run names.
 
     The national scenario set ``kazakhstan_national`` (deterministic; ``kelisim forecast run
-    --bundled kazakhstan_national --draws N --store`` adds intervals) and the log-ratio trend
-    of the census shares (with intervals) for 2030 and 2040.
+    --bundled kazakhstan_national --draws N --store`` adds intervals), the log-ratio trend
+    of the census shares (with intervals) for 2030 and 2040, and the census hindcasts of the
+    calibrated group projection (1,000 draws, run ``hindcast_kazakhstan``).
     """
     from kelisim.forecast.bundled import bundled_spec
+    from kelisim.forecast.calibrate import hindcast_table
 
     scenarios = run_spec(bundled_spec("kazakhstan_national"), draws=0)
     _, trend, _ = trend_command("census_national", [2030, 2040], hindcast=False, seed=0,
                                 location=location)
-    for table in (trend, scenarios):  # the scenario set last: the dashboard opens the newest
-        store_projection(table, location)
-    return [scenarios.attrs["run_name"], trend.attrs["run_name"]]
+    hindcasts = hindcast_table()
+    for table in (trend, hindcasts, scenarios):  # the scenario set last: the dashboard opens
+        store_projection(table, location)        # the newest
+    return [scenarios.attrs["run_name"], trend.attrs["run_name"], hindcasts.attrs["run_name"]]

@@ -173,7 +173,8 @@ def draw_rates(base: list[Rates], paths: RatePaths, rng: np.random.Generator,
 _WORKER: dict = {}
 
 
-def _set_worker(population, base, paths, width, seed, single_thread=False) -> None:
+def _set_worker(population, base, paths, width, seed, single_thread=False,
+                shares=False) -> None:
     if single_thread:  # one BLAS thread per worker process: the workers are the parallelism
         import scipy.linalg.blas  # noqa: F401  the engine's gemm: loaded, so it is limited too
         from threadpoolctl import threadpool_limits
@@ -182,7 +183,7 @@ def _set_worker(population, base, paths, width, seed, single_thread=False) -> No
     converted: dict[int, np.ndarray] = {}
     _WORKER.update(population=population.astype(np.float32),
                    base=[_single_precision(rates, converted) for rates in base],
-                   paths=paths, width=width, seed=seed)
+                   paths=paths, width=width, seed=seed, shares=shares)
 
 
 def _single_precision(rates: Rates, converted: dict) -> Rates:
@@ -204,7 +205,8 @@ def _single_precision(rates: Rates, converted: dict) -> Rates:
 
 
 def _summaries(draw: int) -> np.ndarray:
-    """Summary cells [T + 1, A, G + 1] of one draw (in a worker or in-process)."""
+    """Summary cells [T + 1, A, G + 1] of one draw (in a worker or in-process), followed by
+    each group's share of its area [T + 1, A, G] when the worker was set with ``shares``."""
     state = _WORKER
     rng = np.random.default_rng([state["seed"], draw])
     rates = draw_rates(state["base"], state["paths"], rng, state["width"])
@@ -212,23 +214,31 @@ def _summaries(draw: int) -> np.ndarray:
     cells = [summary_cells(population)]
     cells += [summary_cells(current) for current in
               iterate(population, rates, len(rates), state["width"])]
-    return np.stack(cells)
+    cells = np.stack(cells)
+    if state["shares"]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = cells[..., :-1] / cells[..., -1:]
+        cells = np.concatenate([cells, np.nan_to_num(shares)], axis=-1)
+    return cells
 
 
 def monte_carlo(population, base: list[Rates], paths: RatePaths, width: float, draws: int,
-                seed: int, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles [quantile, T + 1, A, G + 1] and mean [T + 1, A, G + 1] over ``draws`` draws."""
+                seed: int, workers: int = 1,
+                shares: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles [quantile, T + 1, A, G + 1] and mean [T + 1, A, G + 1] over ``draws`` draws
+    (last axis G + 1 + G with ``shares``: the groups' shares of their area follow)."""
     sketch = PSquare()
     total = None
     if workers > 1:
         with ProcessPoolExecutor(workers, initializer=_set_worker,
-                                 initargs=(population, base, paths, width, seed, True)) as pool:
+                                 initargs=(population, base, paths, width, seed, True,
+                                           shares)) as pool:
             results = pool.map(_summaries, range(draws), chunksize=max(1, draws // 50))
             for cells in results:
                 sketch.update(cells)
                 total = cells if total is None else total + cells
     else:
-        _set_worker(population, base, paths, width, seed)
+        _set_worker(population, base, paths, width, seed, shares=shares)
         for draw in range(draws):
             cells = _summaries(draw)
             sketch.update(cells)
