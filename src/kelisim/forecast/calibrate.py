@@ -113,37 +113,48 @@ def stable_structure(growth: np.ndarray, year: int) -> np.ndarray:
     return structure / structure.sum(axis=(1, 2), keepdims=True)
 
 
-def project_groups(population: np.ndarray, start: int, years: int, fertility_ratio: np.ndarray,
-                   migration) -> np.ndarray:
-    """Project [G, 2, 86] ``years`` one-year steps; ``migration(year)`` gives net rates [G].
+def project_groups(population: np.ndarray, start: int, years: int, fertility_ratio,
+                   migration, internal: tuple | None = None) -> np.ndarray:
+    """Project [G, 2, 86] (or [A, G, 2, 86]) ``years`` one-year steps with the engine.
 
-    Returns the path [years + 1, G, 2, 86].
+    ``fertility_ratio`` broadcasts to [G] (or [A, G]); ``migration(year)`` gives net
+    international rates per person a year [G] (or [A, G]); ``internal`` = (out-migration
+    probability a year [A], destination shares [A, A]) adds interregional migration. Returns
+    the path [years + 1, *population.shape].
     """
-    path = np.empty((years + 1, *population.shape))
-    path[0] = population
-    current = population[None]
+    cells = population if population.ndim == 4 else population[None]
+    ratio = np.broadcast_to(fertility_ratio, cells.shape[:2])
+    out, destination = (None, None) if internal is None else internal
+    if out is not None and np.ndim(out) == 1:
+        out = np.asarray(out, dtype=float)[:, None, None, None]
+    path = np.empty((years + 1, *cells.shape))
+    path[0] = cells
+    current = cells
     for index in range(years):
         year = start + index
         rates = Rates(survival=survival_for(year)[None, None],
-                      fertility=(fertility_ratio[:, None] * fertility_for(year))[None],
+                      fertility=ratio[:, :, None] * fertility_for(year),
                       srb=SRB,
-                      international_rate=np.asarray(migration(year))[None, :, None, None],
-                      timing="even")
+                      international_rate=np.broadcast_to(migration(year), cells.shape[:2])
+                      [:, :, None, None],
+                      out_migration=out, destination=destination, timing="even")
         current = step(current, rates, 1.0)
-        path[index + 1] = current[0]
-    return path
+        path[index + 1] = current
+    return path if population.ndim == 4 else path[:, 0]
 
 
-def advance(population: np.ndarray, start: float, length: float, fertility_ratio: np.ndarray,
-            migration) -> np.ndarray:
-    """Population [G, 2, 86] ``length`` years (may be fractional) after decimal year ``start``.
+def advance(population: np.ndarray, start: float, length: float, fertility_ratio,
+            migration, internal: tuple | None = None) -> np.ndarray:
+    """Population [G, 2, 86] (or [A, G, 2, 86]) ``length`` years (may be fractional) after
+    decimal year ``start`` (arguments as :func:`project_groups`).
 
     Whole steps use the schedules of the calendar year they start in; a fractional remainder
     is the geometric interpolation between the two steps around it (constant growth within the
     year).
     """
     steps = max(int(np.ceil(length - 1e-9)), 1)
-    path = project_groups(population, int(np.floor(start)), steps, fertility_ratio, migration)
+    path = project_groups(population, int(np.floor(start)), steps, fertility_ratio, migration,
+                          internal)
     fraction = length - (steps - 1)
     if fraction >= 1.0 - 1e-9:
         return path[-1]
@@ -177,6 +188,9 @@ class Calibration:
 
     @property
     def last_migration(self) -> np.ndarray:
+        """The last interval's rates (zero when only the fertility interval was fitted)."""
+        if not self.migration:
+            return np.zeros(len(self.groups))
         return list(self.migration.values())[-1]
 
 
@@ -402,3 +416,107 @@ def start_inputs(groups, period: int, estimate: int | None) -> StartInputs:
         np.stack([population[i] if i is not None else structure for i in chosen]),
         pick(ratio), pick(recent), estimate if estimate is not None else period,
         pick(calibration.last_migration))
+
+
+@dataclass(frozen=True)
+class RegionalCalibration:
+    """Calibrated cells (area x group) at the last period used (``year``)."""
+
+    areas: tuple[str, ...]
+    groups: tuple[str, ...]
+    year: int
+    when: float
+    population: np.ndarray  # [A, G, 2, 86]
+    fertility_ratio: np.ndarray  # [G]
+    migration: dict  # interval "2009-2021" -> net international rates [A, G]
+    internal: tuple | None  # (out-migration probability a year, destination shares)
+
+
+def _when(period: int) -> float:
+    """The census date of ``period`` as a decimal year where census_national has one, else 1
+    January of ``period``."""
+    dates = census_counts()["when"]
+    return float(dates.get(period, float(period)))
+
+
+def calibrate_regions(counts: pd.DataFrame, until: int,
+                      internal: tuple | None = None) -> RegionalCalibration:
+    """The national method on an area x group table (area, group, period, count).
+
+    Each group's fertility ratio and its age-sex structure at the table's first period come
+    from the national calibration on the censuses up to that period (groups outside the ten
+    largest: the count-weighted mean of the ten); then, for each interval of the table up to
+    ``until``, one net migration rate per area and group is solved (simultaneous bisection
+    over every cell) so that the projection, with the interregional migration ``internal`` when
+    given, reproduces the next period's counts. Without ``internal`` the fitted rates hold
+    internal and international migration together.
+    """
+    table = counts.pivot_table(index="period", columns=["area", "group"], values="count",
+                               aggfunc="sum", fill_value=0.0).sort_index()
+    periods = [int(p) for p in table.index if p <= until]
+    areas = tuple(dict.fromkeys(a for a, _ in table.columns))
+    groups = tuple(dict.fromkeys(g for _, g in table.columns))
+    observed = np.stack([table.loc[p].reindex(pd.MultiIndex.from_product([areas, groups]),
+                                               fill_value=0.0).to_numpy(float)
+                         .reshape(len(areas), len(groups)) for p in periods])
+    national = start_inputs(groups, periods[0], None) if periods[0] >= 1989 else None
+    if national is None:
+        raise ValueError("the national calibration starts in 1989; the table must too")
+    shapes = national.population / national.population.sum(axis=(1, 2), keepdims=True)
+    population = observed[0][:, :, None, None] * shapes[None]
+    when = [_when(p) for p in periods]
+    migration = {}
+    for index in range(len(periods) - 1):
+        start, length = when[index], when[index + 1] - when[index]
+        if index:
+            population = _rescaled(population, observed[index])
+        rates = _fixed_point(
+            observed[index + 1], length,
+            lambda rate, start=start, length=length, population=population: advance(
+                population, start, length, national.fertility_ratio, lambda _: rate,
+                internal).sum(axis=(2, 3)))
+        migration[f"{periods[index]}-{periods[index + 1]}"] = rates
+        population = advance(population, start, length, national.fertility_ratio,
+                             lambda _, rates=rates: rates, internal)
+    population = _rescaled(population, observed[-1])
+    return RegionalCalibration(areas, groups, periods[-1], when[-1], population,
+                               national.fertility_ratio, migration, internal)
+
+
+def _fixed_point(target: np.ndarray, length: float, counts_for, rounds: int = 60,
+                 tolerance: float = 1e-9) -> np.ndarray:
+    """Net rates [A, G] whose projected counts equal ``target``, by the iteration
+    rate += ln(target / projected) / length (a rate change d over L years scales a cell by
+    about e^(d L)); every cell is updated at once, so the interregional flows that couple the
+    cells are followed (Jacobi iteration). Empty cells keep a rate of 0."""
+    rates = np.zeros(target.shape)
+    filled = target > 0
+    for _ in range(rounds):
+        projected = counts_for(rates)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gap = np.where(filled, np.log(target / np.maximum(projected, 1e-12)), 0.0)
+        rates += gap / length
+        if np.abs(gap).max() < tolerance:
+            break
+    return rates
+
+
+def _rescaled(population: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each cell's projected ages rescaled to its observed count (empty cells stay empty)."""
+    totals = population.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(totals > 0, counts / totals, 0.0)
+    return population * factor[..., None, None]
+
+
+def forecast_regions(calibration: RegionalCalibration, until: float,
+                     half_life: float = MIGRATION_HALF_LIFE) -> np.ndarray:
+    """Counts [A, G] at decimal year ``until``: fitted rates decaying as nationally, with the
+    calibration's interregional migration."""
+    last = list(calibration.migration.values())[-1]
+
+    def migration(year):
+        return last * 0.5 ** ((year + 0.5 - calibration.when) / half_life)
+
+    return advance(calibration.population, calibration.when, until - calibration.when,
+                   calibration.fertility_ratio, migration, calibration.internal).sum(axis=(2, 3))

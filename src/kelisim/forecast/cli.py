@@ -112,6 +112,26 @@ def register(app: typer.Typer) -> None:
             report += f"\nstored {rows} rows as run {projection.attrs['run_name']}"
         typer.echo(report)
 
+    @forecast.command()
+    def regions(
+        counts: str = typer.Argument(..., help="CSV of area, group, period, count, or the "
+                                     "name of a dataset in the store."),
+        until: int | None = typer.Option(None, help="Calibrate on the periods up to this one "
+                                         "(later ones are scored as a hindcast)."),
+        horizon: list[int] = typer.Option([], help="Periods to forecast (repeat)."),
+        migration: Path | None = typer.Option(None, help="Interregional migration (origin, "
+                                              "destination, rate a year), see the docs."),
+        out: Path | None = typer.Option(None, help="Write the forecast (.csv or .parquet)."),
+        db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
+    ) -> None:
+        """Calibrate the group projection on an area x group table and forecast each area."""
+        from kelisim.forecast.pipeline import regions_command, write_table
+
+        table, report = regions_command(counts, until, horizon, migration, db)
+        if out is not None:
+            write_table(table, out)
+        typer.echo(report)
+
     app.add_typer(forecast, name="forecast")
 
 

@@ -246,3 +246,67 @@ def store_default_projections(location=None) -> list[str]:
     for table in (trend, hindcasts, scenarios):  # the scenario set last: the dashboard opens
         store_projection(table, location)        # the newest
     return [scenarios.attrs["run_name"], trend.attrs["run_name"], hindcasts.attrs["run_name"]]
+
+
+def regions_command(source: str, until: int | None, horizon: list[int],
+                    migration: Path | None = None, location=None):
+    """Calibrate the group projection on an area x group table (CSV or store dataset) and
+    forecast each area's groups; with a later observed period, score the hindcast.
+
+    Returns the forecast table (area, group, period, count, share) and the printed report.
+    """
+    from kelisim.forecast import calibrate
+    from kelisim.forecast.rates import Grid, read_migration
+
+    counts, left_out = trend_counts(source, None, location)
+    counts = counts[counts["area"] != "total"] if "area" in counts else counts
+    observed = sorted(set(counts["period"]))
+    until = observed[-1] if until is None else until
+    known = [p for p in observed if p <= until]
+    if len(known) < 2:
+        raise ArgumentError("--until", f"needs at least two observed periods up to {until}")
+    if known[0] not in calibrate.census_counts().index or known[0] < 1989:
+        raise ArgumentError(source, f"the first period {known[0]} must be a census year from "
+                            "1989 on (the national calibration starts there)")
+    areas = sorted(set(counts["area"]))
+    internal = None
+    if migration is not None:
+        grid = Grid(tuple(areas), tuple(sorted(set(counts["group"]))),
+                    tuple(int(a) for a in calibrate.AGES), 1)
+        internal = read_migration(migration, grid)
+    fitted = calibrate.calibrate_regions(counts, until, internal)
+    later = [p for p in observed if p > until]
+    horizon = sorted(set(horizon) | set(later)) or [until + 10]
+    rows = []
+    for period in horizon:
+        projected = calibrate.forecast_regions(fitted, calibrate._when(period))
+        shares = projected / projected.sum(axis=1, keepdims=True)
+        rows += [{"area": area, "group": group, "period": period, "count": projected[a, g],
+                  "share": shares[a, g]}
+                 for a, area in enumerate(fitted.areas) for g, group in enumerate(fitted.groups)]
+    table = pd.DataFrame(rows)
+    lines = [f"calibrated on {', '.join(map(str, known))}: {len(fitted.areas)} areas x "
+             f"{len(fitted.groups)} groups" + (", with interregional migration"
+                                               if internal is not None else "")]
+    if left_out:
+        lines.append(f"groups not counted in every period, left out: {', '.join(left_out)}")
+    for interval, rates in fitted.migration.items():
+        lines.append(f"net migration per 1,000 a year {interval}: median "
+                     f"{1000 * np.median(rates):.1f}, range {1000 * rates.min():.1f} to "
+                     f"{1000 * rates.max():.1f}")
+    for period in later:
+        actual = counts[counts["period"] == period].pivot_table(
+            index="area", columns="group", values="count", aggfunc="sum", fill_value=0.0
+        ).reindex(index=list(fitted.areas), columns=list(fitted.groups), fill_value=0.0)
+        last = counts[counts["period"] == until].pivot_table(
+            index="area", columns="group", values="count", aggfunc="sum", fill_value=0.0
+        ).reindex(index=list(fitted.areas), columns=list(fitted.groups), fill_value=0.0)
+        projected = table[table["period"] == period].pivot(index="area", columns="group",
+                                                           values="share")
+        projected = projected.reindex(index=list(fitted.areas), columns=list(fitted.groups))
+        share = actual.to_numpy() / actual.to_numpy().sum(axis=1, keepdims=True)
+        constant = last.to_numpy() / last.to_numpy().sum(axis=1, keepdims=True)
+        lines.append(f"hindcast {until} -> {period} (mean absolute error of shares within "
+                     f"areas): calibrated {100 * np.abs(projected.to_numpy() - share).mean():.2f}"
+                     f" pp, constant shares {100 * np.abs(constant - share).mean():.2f} pp")
+    return table, "\n".join(lines)
