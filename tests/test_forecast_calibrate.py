@@ -96,3 +96,16 @@ def test_validate_prints_one_line_per_hindcast_with_baselines():
         "hindcast 1999 -> 2009", "hindcast 1999 -> 2021", "hindcast 2009 -> 2021"]
     assert "constant shares 1.73 pp, log-ratio trend 0.61 pp" in lines[2]
     assert all("95% interval holds" in line for line in lines)
+
+
+def test_calibrated_russians_2050_inside_the_published_projection_range():
+    """Published comparison (group_facts.csv): the Russian community in 2050 at 2.45-2.8
+    million (Sotsiologicheskie issledovaniya, RAS); continuing emigration falls below it."""
+    facts = calibrate._data("group_facts.csv").set_index("kind")
+    low = facts.loc["published_projection_low", "value"]
+    high = facts.loc["published_projection_high", "value"]
+    table = run_spec(bundled_spec("kazakhstan_national"), draws=0)
+    russians = table[(table["period"] == 2050) & (table["group"] == "russian")
+                     & (table["age"] == "total")].set_index("scenario")["count"]
+    assert low <= russians["calibrated"] <= high
+    assert russians["emigration_continues"] < low
