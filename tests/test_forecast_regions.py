@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kelisim.errors import InputError
 from kelisim.forecast import calibrate
+from kelisim.forecast.pipeline import regions_command
 
 AREAS = [f"{i:02d}0000000" for i in range(1, 21)]
 GROUPS = ["kazakh", "other", "russian", "uzbek"]  # sorted, as the table's columns are
@@ -84,13 +86,11 @@ def test_cli_regions_hindcast_beats_constant_shares(regions, tmp_path):
     assert np.allclose(table.groupby(["area", "period"])["share"].sum(), 1.0)
 
 
-def test_cli_regions_refuses_a_bad_migration_file(regions, tmp_path):
+def test_regions_refuse_a_bad_migration_file(regions, tmp_path):
     counts, _, _, _ = regions
     counts.to_csv(tmp_path / "counts.csv", index=False)
     (tmp_path / "od.csv").write_text("origin,destination,rate\n010000000,990000000,0.1\n")
-    kelisim = Path(sys.executable).with_name("kelisim")
-    result = subprocess.run(
-        [str(kelisim), "forecast", "regions", str(tmp_path / "counts.csv"),
-         "--migration", str(tmp_path / "od.csv")], capture_output=True, text=True, timeout=300)
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "od.csv, row 2, column destination" in result.stderr + result.stdout
+    with pytest.raises(InputError) as error:
+        regions_command(str(tmp_path / "counts.csv"), None, [], tmp_path / "od.csv")
+    assert (error.value.row, error.value.column) == (2, "destination")
+    assert error.value.path.endswith("od.csv")
