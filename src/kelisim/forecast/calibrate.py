@@ -432,6 +432,7 @@ class RegionalCalibration:
     internal: tuple | None  # (out-migration probability a year, destination shares)
 
 
+@cache
 def _when(period: int) -> float:
     """The census date of ``period`` as a decimal year where census_national has one, else 1
     January of ``period``."""
