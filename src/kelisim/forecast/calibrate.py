@@ -12,7 +12,8 @@ on national UN WPP 2024 schedules (single-year ages 0-84, 85+ open, one-year ste
 2. *Fertility* (one ratio per group, kept for every later year): the group's total fertility is
    ``ratio x`` the WPP national TFR of each year, with the WPP age pattern; the ratio is the one
    whose projection 1979 -> 1989 reproduces the group's 1989 census count with no net migration
-   (assumption: moves within the USSR are absorbed into the ratio).
+   (assumption: moves within the USSR are absorbed into the ratio), kept within
+   :data:`FERTILITY_RATIO_BOUNDS`.
 3. *Migration* (one net rate per group and intercensal interval, the same at every age): from
    1989 on, each interval's rate is the one whose projection from the previous census reproduces
    the next census count. After each interval the projected age structure is rescaled to the
@@ -23,6 +24,8 @@ on national UN WPP 2024 schedules (single-year ages 0-84, 85+ open, one-year ste
 
 Only censuses up to the calibration year enter the fit: :func:`hindcast` calibrates on the
 censuses to 1999 (or to 2009) and compares the projection with the later censuses it never saw.
+:func:`start_inputs` gives the bundled projection its inputs; :func:`calibrate_regions` runs the
+same method on an area x group table, with interregional migration when given.
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ TOP_GROUPS = ("kazakh", "russian", "uzbek", "ukrainian", "uyghur", "german", "ta
               "azerbaijani", "korean", "turkish")
 AGES = np.arange(86)  # single years, 85+ open
 SRB = 1.05
-MIGRATION_HALF_LIFE = 10.0  # years; chosen before the hindcast, see docs/forecast.md
+MIGRATION_HALF_LIFE = 10.0  # years; set when the method was written (docs/forecast.md)
 #: A group's TFR is kept within these multiples of the national TFR; growth beyond them in the
-#: first interval is left to migration (chosen before the hindcast, see docs/forecast.md).
+#: first interval is left to migration. Added after the first hindcast showed Turks at 3.65
+#: times the national TFR (their 1989 arrival read as fertility), see docs/forecast.md.
 FERTILITY_RATIO_BOUNDS = (0.5, 2.0)
 
 
