@@ -73,3 +73,16 @@ def test_cli_needs_exactly_one_spec():
     result = CliRunner().invoke(app, ["forecast", "run"])
     assert isinstance(result.exception, ArgumentError)
     assert "--bundled" in str(result.exception)
+
+
+def test_intervals_contain_their_point_and_numbers_are_not_scientific():
+    table = run_spec(bundled_spec("kazakhstan_national"), draws=6, seed=3, only="calibrated")
+    summary = table[table["age"] == "total"]
+    assert (summary["lower95"] <= summary["count"]).all()
+    assert (summary["count"] <= summary["upper95"]).all()
+    assert (summary["share_lower95"] <= summary["share"]).all()
+    assert (summary["share"] <= summary["share_upper95"]).all()
+    compared = CliRunner().invoke(app, ["forecast", "compare", "--bundled",
+                                        "kazakhstan_national", "--period", "2051"])
+    assert compared.exit_code == 0, compared.output
+    assert "e+0" not in compared.output and "21,185,442" in compared.output

@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
         table = compare_scenarios(projected, period)
         if out is not None:
             write_table(table, out)
-        typer.echo(table.to_string(index=False, float_format=lambda value: f"{value:,.4g}"))
+        typer.echo(table.to_string(index=False, formatters=_formatters(table)))
         diversity = diversity_of(projected, int(table["period"].iloc[0]))
         typer.echo("\ndiversity of projected compositions (kelisim.measure):")
         typer.echo(diversity.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
@@ -141,4 +141,12 @@ def _print_final(table) -> None:
                  & (table["sex"] == "both")]
     columns = [c for c in ("scenario", "area", "group", "period", "count", "share",
                            "lower95", "upper95") if c in last.columns]
-    typer.echo(last[columns].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    typer.echo(last[columns].to_string(index=False, formatters=_formatters(last[columns])))
+
+
+def _formatters(table) -> dict:
+    """Whole persons with thousands separators, shares with four decimals: never scientific
+    notation."""
+    return {column: (lambda v: f"{v:.4f}") if column.startswith("share") else
+            (lambda v: f"{v:,.0f}") for column in table.columns
+            if table[column].dtype.kind == "f"}

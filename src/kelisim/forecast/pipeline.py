@@ -66,10 +66,21 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
                                             axis=-1)
                 table[column] = np.concatenate([with_total.reshape(-1),
                                                 np.full(len(table) - summary, np.nan)])
+            _contain_point(table, "count", ("lower95", "lower80"), ("upper80", "upper95"))
+            _contain_point(table, "share", ("share_lower95",), ("share_upper95",))
         parts.append(table)
     result = pd.concat(parts, ignore_index=True)
     result.attrs["run_name"] = spec.name
     return result
+
+
+def _contain_point(table: pd.DataFrame, point: str, lowers, uppers) -> None:
+    """Widen bounds to the central projection where the draws' quantiles miss it (the draws
+    run in float32: in the first steps, with almost no spread, they can miss it by a person)."""
+    for columns, widen in ((lowers, np.minimum), (uppers, np.maximum)):
+        for column in columns:
+            bound = table[column]
+            table[column] = bound.where(bound.isna(), widen(bound, table[point]))
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
