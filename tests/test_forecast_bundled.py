@@ -36,7 +36,7 @@ def test_reconstructed_structure_meets_census_total_and_wpp_births():
 
 
 def test_bundled_run_starts_from_census_counts():
-    table = run_spec(bundled_spec("kazakhstan_national"), draws=0, only="wpp_medium")
+    table = run_spec(bundled_spec("kazakhstan_national"), draws=0, only="calibrated")
     start = table[(table["period"] == 2021) & (table["age"] == "total")].set_index("group")
     census = read_curated("census_national")
     census = census[census["period"] == 2021].set_index("group_code")["count"]
@@ -63,8 +63,9 @@ def test_cli_stores_bundled_scenarios(tmp_path):
     rows = con.execute("SELECT scenario, count(*), count(lower95) FROM projections "
                        "WHERE run_name = 'kazakhstan_national' GROUP BY 1 ORDER BY 1").fetchall()
     con.close()
-    assert [row[0] for row in rows] == ["fertility_convergence", "lower_emigration",
-                                        "wpp_medium"]
+    assert [row[0] for row in rows] == ["calibrated", "emigration_continues",
+                                        "emigration_stops", "fertility_convergence",
+                                        "kandas_return"]
     assert all(count == with_bounds == 31 * 12 for _, count, with_bounds in rows)
 
 
@@ -72,3 +73,16 @@ def test_cli_needs_exactly_one_spec():
     result = CliRunner().invoke(app, ["forecast", "run"])
     assert isinstance(result.exception, ArgumentError)
     assert "--bundled" in str(result.exception)
+
+
+def test_intervals_contain_their_point_and_numbers_are_not_scientific():
+    table = run_spec(bundled_spec("kazakhstan_national"), draws=6, seed=3, only="calibrated")
+    summary = table[table["age"] == "total"]
+    assert (summary["lower95"] <= summary["count"]).all()
+    assert (summary["count"] <= summary["upper95"]).all()
+    assert (summary["share_lower95"] <= summary["share"]).all()
+    assert (summary["share"] <= summary["share_upper95"]).all()
+    compared = CliRunner().invoke(app, ["forecast", "compare", "--bundled",
+                                        "kazakhstan_national", "--period", "2051"])
+    assert compared.exit_code == 0, compared.output
+    assert "e+0" not in compared.output and "21,185,442" in compared.output

@@ -199,3 +199,43 @@ def test_parquet_population_is_read(example):
     write(example / "spec.toml", spec)
     table = run_spec(example / "spec.toml", draws=0, only="baseline")
     assert set(table["area"]) == {"790000000", "390000000", "110000000"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "hint"),
+    [
+        ('fertility_ratio = "fertility_ratio.csv"', 'fertilty_ratio = "fertility_ratio.csv"',
+         "inputs.fertilty_ratio", "did you mean 'fertility_ratio'?"),
+        ("timing = ", "timng = ", "projection.timng", "did you mean 'timing'?"),
+        ("factor = 0.5, start = 2036", "factor = 0.5, strat = 2036",
+         "scenarios[2].changes[1].strat", "did you mean 'start'?"),
+        ("draws = 200", "draws = 200\nwhatever = 1", "uncertainty.whatever", "known: draws"),
+        ('kind = "migration_scale"', 'kind = "migration_scal"', "scenarios[2].changes[1].kind",
+         "did you mean 'migration_scale'?"),
+    ],
+)
+def test_misspelt_spec_keys_are_refused_with_a_suggestion(example, old, new, column, hint):
+    text = (example / "spec.toml").read_text()
+    assert old in text
+    write(example / "spec.toml", text.replace(old, new, 1))
+    with pytest.raises(InputError) as error:
+        scenarios.load_spec(example / "spec.toml")
+    assert error.value.column == column and hint in str(error.value)
+
+
+def test_misspelt_spec_key_is_one_error_through_the_cli(example):
+    """An unknown key used to be ignored (wrong results, exit 0); now the CLI refuses it."""
+    import subprocess
+    import sys
+
+    text = (example / "spec.toml").read_text()
+    write(example / "spec.toml", text.replace('name = "convergence"\nchanges',
+                                              'name = "convergence"\nchnages', 1))
+    kelisim = Path(sys.executable).with_name("kelisim")
+    result = subprocess.run([str(kelisim), "forecast", "run", str(example / "spec.toml")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    message = (result.stderr + result.stdout).strip()
+    assert "Traceback" not in message and message.count("\n") == 0, message
+    assert message.endswith("spec.toml, column scenarios[1].chnages: unknown key 'chnages', "
+                            "did you mean 'changes'?")

@@ -29,4 +29,4 @@ def test_run_main_job_prints_the_summary(db_path, capsys):
     assert "Built" not in second and "Stored" not in second
     with duckdb.connect(str(db_path)) as con:
         runs = {r[0] for r in con.execute("SELECT DISTINCT run_name FROM projections").fetchall()}
-    assert runs == {"kazakhstan_national", "trend_census_national"}
+    assert runs == {"kazakhstan_national", "trend_census_national", "hindcast_kazakhstan"}

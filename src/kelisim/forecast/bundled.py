@@ -88,12 +88,14 @@ def reconstructed_structure(wpp: pd.DataFrame, year: int, total: float, srb: flo
     return structure((low + high) / 2)
 
 
-def census_population(path: Path, table: dict, width: int, srb: float) -> pd.DataFrame:
+def census_population(path: Path, table: dict, width: int, srb: float,
+                      structures: np.ndarray | None = None) -> pd.DataFrame:
     """Population rows (area, group, sex, age, count) for a census period of census_national.
 
     The named groups keep their census counts; ``other`` is the census total minus them
     (groups not named, not stated and other nationalities); every group gets the national
-    reconstructed age-sex structure.
+    reconstructed age-sex structure, or its own from ``structures`` [group (named, then
+    other), sex, age] (the calibrated ones of :mod:`kelisim.forecast.calibrate`).
     """
     from kelisim.datasets.curated import read_curated
 
@@ -117,8 +119,10 @@ def census_population(path: Path, table: dict, width: int, srb: float) -> pd.Dat
     structure = reconstructed_structure(tables.wpp_kazakhstan(), int(table["period"]),
                                         float(counts["total"]), srb, ages)
     structure = structure / structure.sum()
+    by_group = ([structure] * len(group_counts) if structures is None else
+                [part / part.sum() for part in structures])
     return pd.DataFrame([
         {"area": "000000000", "group": group, "sex": sex, "age": int(age),
-         "count": count * structure[s, x]}
-        for group, count in group_counts.items()
+         "count": count * shape[s, x]}
+        for (group, count), shape in zip(group_counts.items(), by_group, strict=True)
         for s, sex in enumerate(tables.SEXES) for x, age in enumerate(ages)])

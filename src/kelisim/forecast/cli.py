@@ -14,7 +14,9 @@ def register(app: typer.Typer) -> None:
 
     @forecast.command()
     def validate() -> None:
-        """Run the published cases (Preston Boxes 6.1-6.2, Rogers two-region) and print checks."""
+        """Run the published cases (Preston Boxes 6.1-6.2, Rogers two-region) and print checks;
+        then the census hindcasts of the calibrated group projection beside two baselines."""
+        from kelisim.forecast.calibrate import hindcast
         from kelisim.forecast.validate import run_all
 
         checks, two_region = run_all()
@@ -26,6 +28,13 @@ def register(app: typer.Typer) -> None:
         for index, area in enumerate(two_region.areas):
             total, young = final[index].sum(), final[index, 0]
             typer.echo(f"  {area}: total {total:,.0f}, aged 0-4 {young:,.0f}")
+        typer.echo("Hindcasts of the calibrated group projection (mean absolute error of the "
+                   "ten largest groups' shares, census_national):")
+        for row in hindcast().itertuples():
+            typer.echo(f"  hindcast {row.fit_until} -> {row.target}: calibrated "
+                       f"{row.calibrated_pp:.2f} pp, constant shares {row.constant_shares_pp:.2f}"
+                       f" pp, log-ratio trend {row.logratio_trend_pp:.2f} pp; 95% interval holds "
+                       f"{row.inside95} of {row.groups} census shares")
         if not all(check.passed for check in checks):
             raise typer.Exit(1)
 
@@ -72,7 +81,7 @@ def register(app: typer.Typer) -> None:
         table = compare_scenarios(projected, period)
         if out is not None:
             write_table(table, out)
-        typer.echo(table.to_string(index=False, float_format=lambda value: f"{value:,.4g}"))
+        typer.echo(table.to_string(index=False, formatters=_formatters(table)))
         diversity = diversity_of(projected, int(table["period"].iloc[0]))
         typer.echo("\ndiversity of projected compositions (kelisim.measure):")
         typer.echo(diversity.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
@@ -103,6 +112,26 @@ def register(app: typer.Typer) -> None:
             report += f"\nstored {rows} rows as run {projection.attrs['run_name']}"
         typer.echo(report)
 
+    @forecast.command()
+    def regions(
+        counts: str = typer.Argument(..., help="CSV of area, group, period, count, or the "
+                                     "name of a dataset in the store."),
+        until: int | None = typer.Option(None, help="Calibrate on the periods up to this one "
+                                         "(later ones are scored as a hindcast)."),
+        horizon: list[int] = typer.Option([], help="Periods to forecast (repeat)."),
+        migration: Path | None = typer.Option(None, help="Interregional migration (origin, "
+                                              "destination, rate a year), see the docs."),
+        out: Path | None = typer.Option(None, help="Write the forecast (.csv or .parquet)."),
+        db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
+    ) -> None:
+        """Calibrate the group projection on an area x group table and forecast each area."""
+        from kelisim.forecast.pipeline import regions_command, write_table
+
+        table, report = regions_command(counts, until, horizon, migration, db)
+        if out is not None:
+            write_table(table, out)
+        typer.echo(report)
+
     app.add_typer(forecast, name="forecast")
 
 
@@ -112,4 +141,12 @@ def _print_final(table) -> None:
                  & (table["sex"] == "both")]
     columns = [c for c in ("scenario", "area", "group", "period", "count", "share",
                            "lower95", "upper95") if c in last.columns]
-    typer.echo(last[columns].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    typer.echo(last[columns].to_string(index=False, formatters=_formatters(last[columns])))
+
+
+def _formatters(table) -> dict:
+    """Whole persons with thousands separators, shares with four decimals: never scientific
+    notation."""
+    return {column: (lambda v: f"{v:.4f}") if column.startswith("share") else
+            (lambda v: f"{v:,.0f}") for column in table.columns
+            if table[column].dtype.kind == "f"}

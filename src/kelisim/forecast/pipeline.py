@@ -52,16 +52,35 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
         table = projection_table(path, inputs.grid, spec.periods, scenario.name, detail)
         if draws:
             quantiles, _ = monte_carlo(inputs.population, rates, rate_paths(inputs),
-                                       spec.width, draws, seed, workers)
-            intervals = [summary_table(values, inputs.grid, spec.periods, scenario.name)
-                         ["count"].to_numpy() for values in quantiles]
+                                       spec.width, draws, seed, workers, shares=True)
+            cells = len(inputs.grid.groups) + 1
+            intervals = [summary_table(values[..., :cells], inputs.grid, spec.periods,
+                                       scenario.name)["count"].to_numpy()
+                         for values in quantiles]
             summary = len(intervals[0])
             for column, values in zip(QUANTILE_COLUMNS, intervals, strict=True):
                 table[column] = np.concatenate([values, np.full(len(table) - summary, np.nan)])
+            for column, index in (("share_lower95", 0), ("share_upper95", -1)):
+                by_group = quantiles[index][..., cells:]  # [T + 1, A, G], total share is 1
+                with_total = np.concatenate([by_group, np.ones(by_group.shape[:-1] + (1,))],
+                                            axis=-1)
+                table[column] = np.concatenate([with_total.reshape(-1),
+                                                np.full(len(table) - summary, np.nan)])
+            _contain_point(table, "count", ("lower95", "lower80"), ("upper80", "upper95"))
+            _contain_point(table, "share", ("share_lower95",), ("share_upper95",))
         parts.append(table)
     result = pd.concat(parts, ignore_index=True)
     result.attrs["run_name"] = spec.name
     return result
+
+
+def _contain_point(table: pd.DataFrame, point: str, lowers, uppers) -> None:
+    """Widen bounds to the central projection where the draws' quantiles miss it (the draws
+    run in float32: in the first steps, with almost no spread, they can miss it by a person)."""
+    for columns, widen in ((lowers, np.minimum), (uppers, np.maximum)):
+        for column in columns:
+            bound = table[column]
+            table[column] = bound.where(bound.isna(), widen(bound, table[point]))
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
@@ -83,7 +102,8 @@ def store_projection(table: pd.DataFrame, location=None) -> int:
         "run_name": run_name, "scenario": table["scenario"], "area_code": table["area"],
         "group_code": table["group"], "sex": table["sex"], "age": table["age"],
         "period": table["period"].astype(int), "count": table["count"]})
-    for column in ("lower80", "upper80", "lower95", "upper95"):
+    for column in ("lower80", "upper80", "lower95", "upper95", "share", "share_lower95",
+                   "share_upper95"):
         rows[column] = table[column] if column in table else np.nan
     con = connect(location)
     try:
@@ -91,7 +111,8 @@ def store_projection(table: pd.DataFrame, location=None) -> int:
             con.execute("DELETE FROM projections WHERE run_name = ?", [run_name])
             con.register("new_projections", rows)
             con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, "
-                        "sex, age, period, count, lower80, upper80, lower95, upper95) "
+                        "sex, age, period, count, lower80, upper80, lower95, upper95, share, "
+                        "share_lower95, share_upper95) "
                         "SELECT * FROM new_projections")
             con.unregister("new_projections")
     finally:
@@ -222,14 +243,81 @@ def store_default_projections(location=None) -> list[str]:
     """Store the bundled projections the dashboard shows out of the box; returns run names.
 
     The national scenario set ``kazakhstan_national`` (deterministic; ``kelisim forecast run
-    --bundled kazakhstan_national --draws N --store`` adds intervals) and the log-ratio trend
-    of the census shares (with intervals) for 2030 and 2040.
+    --bundled kazakhstan_national --draws N --store`` adds intervals), the log-ratio trend
+    of the census shares (with intervals) for 2030 and 2040, and the census hindcasts of the
+    calibrated group projection (1,000 draws, run ``hindcast_kazakhstan``).
     """
     from kelisim.forecast.bundled import bundled_spec
+    from kelisim.forecast.calibrate import hindcast_table
 
     scenarios = run_spec(bundled_spec("kazakhstan_national"), draws=0)
     _, trend, _ = trend_command("census_national", [2030, 2040], hindcast=False, seed=0,
                                 location=location)
-    for table in (trend, scenarios):  # the scenario set last: the dashboard opens the newest
-        store_projection(table, location)
-    return [scenarios.attrs["run_name"], trend.attrs["run_name"]]
+    hindcasts = hindcast_table()
+    for table in (trend, hindcasts, scenarios):  # the scenario set last: the dashboard opens
+        store_projection(table, location)        # the newest
+    return [scenarios.attrs["run_name"], trend.attrs["run_name"], hindcasts.attrs["run_name"]]
+
+
+def regions_command(source: str, until: int | None, horizon: list[int],
+                    migration: Path | None = None, location=None):
+    """Calibrate the group projection on an area x group table (CSV or store dataset) and
+    forecast each area's groups; with a later observed period, score the hindcast.
+
+    Returns the forecast table (area, group, period, count, share) and the printed report.
+    """
+    from kelisim.forecast import calibrate
+    from kelisim.forecast.rates import Grid, read_migration
+
+    counts, left_out = trend_counts(source, None, location)
+    counts = counts[counts["area"] != "total"] if "area" in counts else counts
+    observed = sorted(set(counts["period"]))
+    until = observed[-1] if until is None else until
+    known = [p for p in observed if p <= until]
+    if len(known) < 2:
+        raise ArgumentError("--until", f"needs at least two observed periods up to {until}")
+    if known[0] not in calibrate.census_counts().index or known[0] < 1989:
+        raise ArgumentError(source, f"the first period {known[0]} must be a census year from "
+                            "1989 on (the national calibration starts there)")
+    areas = sorted(set(counts["area"]))
+    internal = None
+    if migration is not None:
+        grid = Grid(tuple(areas), tuple(sorted(set(counts["group"]))),
+                    tuple(int(a) for a in calibrate.AGES), 1)
+        internal = read_migration(migration, grid)
+    fitted = calibrate.calibrate_regions(counts, until, internal)
+    later = [p for p in observed if p > until]
+    horizon = sorted(set(horizon) | set(later)) or [until + 10]
+    rows = []
+    for period in horizon:
+        projected = calibrate.forecast_regions(fitted, calibrate._when(period))
+        shares = projected / projected.sum(axis=1, keepdims=True)
+        rows += [{"area": area, "group": group, "period": period, "count": projected[a, g],
+                  "share": shares[a, g]}
+                 for a, area in enumerate(fitted.areas) for g, group in enumerate(fitted.groups)]
+    table = pd.DataFrame(rows)
+    lines = [f"calibrated on {', '.join(map(str, known))}: {len(fitted.areas)} areas x "
+             f"{len(fitted.groups)} groups" + (", with interregional migration"
+                                               if internal is not None else "")]
+    if left_out:
+        lines.append(f"groups not counted in every period, left out: {', '.join(left_out)}")
+    for interval, rates in fitted.migration.items():
+        lines.append(f"net migration per 1,000 a year {interval}: median "
+                     f"{1000 * np.median(rates):.1f}, range {1000 * rates.min():.1f} to "
+                     f"{1000 * rates.max():.1f}")
+    for period in later:
+        actual = counts[counts["period"] == period].pivot_table(
+            index="area", columns="group", values="count", aggfunc="sum", fill_value=0.0
+        ).reindex(index=list(fitted.areas), columns=list(fitted.groups), fill_value=0.0)
+        last = counts[counts["period"] == until].pivot_table(
+            index="area", columns="group", values="count", aggfunc="sum", fill_value=0.0
+        ).reindex(index=list(fitted.areas), columns=list(fitted.groups), fill_value=0.0)
+        projected = table[table["period"] == period].pivot(index="area", columns="group",
+                                                           values="share")
+        projected = projected.reindex(index=list(fitted.areas), columns=list(fitted.groups))
+        share = actual.to_numpy() / actual.to_numpy().sum(axis=1, keepdims=True)
+        constant = last.to_numpy() / last.to_numpy().sum(axis=1, keepdims=True)
+        lines.append(f"hindcast {until} -> {period} (mean absolute error of shares within "
+                     f"areas): calibrated {100 * np.abs(projected.to_numpy() - share).mean():.2f}"
+                     f" pp, constant shares {100 * np.abs(constant - share).mean():.2f} pp")
+    return table, "\n".join(lines)

@@ -8,6 +8,7 @@ engine's per-step :class:`~kelisim.forecast.engine.Rates`. The format is documen
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 
 from kelisim.errors import InputError
 from kelisim.forecast import rates as tables
+from kelisim.forecast.calibrate import StartInputs, fertility_for, start_inputs, survival_for
 from kelisim.forecast.engine import TIMINGS, Rates, Transfer
 from kelisim.forecast.lifetable import nLx_from_mx, survival_from_nLx
 
@@ -28,6 +30,30 @@ CHANGE_KINDS = {
     "net_migration_scale": ("factor",),
     "international": ("persons_per_year",),
     "resettlement": ("origin", "destination", "persons_per_year", "ages"),
+    "group_migration": ("factor",),
+}
+#: Optional keys of each change kind (besides ``kind`` and the required ones).
+CHANGE_OPTIONS = {
+    "tfr": ("start",),
+    "e0_gain": ("start",),
+    "fertility_convergence": ("start", "target", "groups"),
+    "migration_scale": ("start", "end"),
+    "net_migration_scale": ("start", "end"),
+    "international": ("area", "group", "ages", "start", "end"),
+    "resettlement": ("start", "end"),
+    "group_migration": ("groups", "decay", "basis", "start", "end"),
+}
+#: Every key a spec may hold, by section; anything else is refused with a suggestion.
+SPEC_KEYS = {
+    "": ("projection", "inputs", "national", "scenarios", "uncertainty", "calibration"),
+    "projection": ("name", "start", "end", "step", "timing"),
+    "inputs": ("population", "fertility_ratio", "mortality_ratio", "fertility", "mortality",
+               "life_table", "migration", "international", "switching", "child_group"),
+    "inputs.population": ("dataset", "period", "groups"),
+    "national": ("source", "srb", "tfr", "e0_female", "e0_male", "net_migration_rate"),
+    "scenarios": ("name", "description", "changes"),
+    "calibration": ("estimate",),
+    "uncertainty": ("draws", "seed", "tfr_sd", "e0_sd", "migration_sd"),
 }
 
 
@@ -37,6 +63,7 @@ class Scenario:
 
     name: str
     changes: tuple[dict, ...] = ()
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,7 @@ class Spec:
     national: dict
     scenarios: tuple[Scenario, ...]
     uncertainty: dict = field(default_factory=dict)
+    calibration: dict | None = None
 
     @property
     def steps(self) -> int:
@@ -80,6 +108,7 @@ class Inputs:
     switching: np.ndarray | None
     child_group: np.ndarray | None
     national: pd.DataFrame = field(repr=False)
+    groups: StartInputs | None = None
 
 
 def _require(path: Path, table: dict, key: str, kind, where: str):
@@ -92,6 +121,19 @@ def _require(path: Path, table: dict, key: str, kind, where: str):
     return value
 
 
+def check_keys(path: Path, table, allowed, where: str) -> None:
+    """Refuse a key of ``table`` not in ``allowed``, suggesting the closest known key."""
+    if not isinstance(table, dict):
+        raise InputError(path, None, where or None, "expected a table of keys")
+    for key in table:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(allowed)}"
+        name = f"{where}.{key}" if where else key
+        raise InputError(path, None, name, f"unknown key {key!r}, {hint}")
+
+
 def load_spec(path: str | Path) -> Spec:
     """Read and check a TOML spec (keys, types, scenario changes); no tables are read yet."""
     path = Path(path)
@@ -101,6 +143,9 @@ def load_spec(path: str | Path) -> Spec:
         raise InputError(path, None, None, "file not found") from error
     except tomllib.TOMLDecodeError as error:
         raise InputError(path, None, None, f"not valid TOML ({error})") from error
+    check_keys(path, document, SPEC_KEYS[""], "")
+    for section in ("projection", "inputs", "national", "uncertainty", "calibration"):
+        check_keys(path, document.get(section, {}), SPEC_KEYS[section], section)
     projection = document.get("projection", {})
     start = _require(path, projection, "start", int, "projection")
     end = _require(path, projection, "end", int, "projection")
@@ -114,30 +159,42 @@ def load_spec(path: str | Path) -> Spec:
     if timing not in TIMINGS:
         raise InputError(path, None, "projection.timing", "timing must be start, end or even")
     inputs = document.get("inputs", {})
-    _require(path, inputs, "population", (str, dict), "inputs")
+    if isinstance(_require(path, inputs, "population", (str, dict), "inputs"), dict):
+        check_keys(path, inputs["population"], SPEC_KEYS["inputs.population"],
+                   "inputs.population")
     resolved = {key: value if isinstance(value, dict) else path.parent / value
                 for key, value in inputs.items()}
     scenarios = []
     for index, table in enumerate(document.get("scenarios", [{"name": "baseline"}])):
         where = f"scenarios[{index}]"
+        check_keys(path, table, SPEC_KEYS["scenarios"], where)
         name = _require(path, table, "name", str, where)
         changes = tuple(table.get("changes", []))
         for number, change in enumerate(changes):
             kind = _require(path, change, "kind", str, f"{where}.changes[{number}]")
             if kind not in CHANGE_KINDS:
+                close = difflib.get_close_matches(kind, CHANGE_KINDS, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else \
+                    f"known: {', '.join(CHANGE_KINDS)}"
                 raise InputError(path, None, f"{where}.changes[{number}].kind",
-                                 f"unknown change {kind!r} (known: {', '.join(CHANGE_KINDS)})")
+                                 f"unknown change {kind!r}, {hint}")
+            check_keys(path, change, ("kind", *CHANGE_KINDS[kind], *CHANGE_OPTIONS[kind]),
+                       f"{where}.changes[{number}]")
             for key in CHANGE_KINDS[kind]:
                 if key not in change:
                     raise InputError(path, None, f"{where}.changes[{number}].{key}",
                                      f"required for a {kind} change")
-        scenarios.append(Scenario(name, changes))
+        scenarios.append(Scenario(name, changes, table.get("description", "")))
     uncertainty = document.get("uncertainty", {})
     for key in ("draws", "seed"):
         if not isinstance(uncertainty.get(key, 0), int) or uncertainty.get(key, 0) < 0:
             raise InputError(path, None, f"uncertainty.{key}", "expected a whole number >= 0")
+    calibration = document.get("calibration")
+    if calibration is not None and not (isinstance(inputs["population"], dict) and width == 1):
+        raise InputError(path, None, "calibration", "calibration needs a census_national "
+                         "population (inputs.population = { dataset = ... }) and step = 1")
     return Spec(path, projection.get("name", path.stem), start, end, width, timing, resolved,
-                document.get("national", {}), tuple(scenarios), uncertainty)
+                document.get("national", {}), tuple(scenarios), uncertainty, calibration)
 
 
 def _check_areas(spec: Spec, grid: tables.Grid) -> None:
@@ -149,18 +206,34 @@ def _check_areas(spec: Spec, grid: tables.Grid) -> None:
                     raise InputError(spec.path, None,
                                      f"scenarios[{index}].changes[{number}].{key}",
                                      f"unknown area {change[key]!r}")
+            where = f"scenarios[{index}].changes[{number}]"
             if "group" in change and change["group"] not in grid.groups:
-                raise InputError(spec.path, None, f"scenarios[{index}].changes[{number}].group",
+                raise InputError(spec.path, None, f"{where}.group",
                                  f"unknown group {change['group']!r}")
+            for group in change.get("groups", []):
+                if group not in grid.groups:
+                    raise InputError(spec.path, None, f"{where}.groups",
+                                     f"unknown group {group!r}")
+            if change["kind"] == "group_migration" and spec.calibration is None:
+                raise InputError(spec.path, None, f"{where}.kind",
+                                 "a group_migration change needs a [calibration] section")
+            if change.get("basis", "recent") not in ("recent", "intercensal"):
+                raise InputError(spec.path, None, f"{where}.basis",
+                                 "basis must be recent or intercensal")
 
 
 def prepare(spec: Spec) -> Inputs:
     """Read and validate every input table of ``spec`` against the population's grid."""
     source = spec.inputs["population"]
+    groups = None
     if isinstance(source, dict):
         from kelisim.forecast.bundled import census_population
 
-        rows = census_population(spec.path, source, spec.width, spec.national.get("srb", 1.05))
+        if spec.calibration is not None:
+            groups = start_inputs([*source.get("groups", []), "other"], spec.start,
+                                  spec.calibration.get("estimate"))
+        rows = census_population(spec.path, source, spec.width, spec.national.get("srb", 1.05),
+                                 None if groups is None else groups.population)
         grid, population = tables.population_array(spec.path, rows, spec.width)
     else:
         grid, population = tables.read_population(source, spec.width)
@@ -179,6 +252,12 @@ def prepare(spec: Spec) -> Inputs:
     international = optional("international", tables.read_rates, "count", low=None,
                              default=0.0)
     ones = np.ones_like(population)
+    if groups is not None:
+        order = [groups.groups.index(group) for group in grid.groups]
+        fertility_ratio = groups.fertility_ratio[order][None, :, None, None]
+        groups = StartInputs(tuple(grid.groups), groups.population[order],
+                             groups.fertility_ratio[order], groups.recent_migration[order],
+                             groups.estimate_year, groups.intercensal_migration[order])
     return Inputs(
         spec, grid, population,
         fertility_ratio[:, :, 0, 0] if fertility_ratio is not None else ones[:, :, 0, 0],
@@ -190,6 +269,7 @@ def prepare(spec: Spec) -> Inputs:
         optional("switching", tables.read_switching),
         optional("child_group", tables.read_child_group),
         _national_path(spec),
+        groups,
     )
 
 
@@ -255,6 +335,7 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
         net_migration_rate = national["net_migration_rate"]
         international = None if inputs.international is None else inputs.international * width
         transfers = []
+        group_rates = None if inputs.groups is None else inputs.groups.migration(year)
         for change in scenario.changes:
             kind = change["kind"]
             ramp = _ramp(year, change.get("start", spec.start), change.get("by", spec.start))
@@ -273,6 +354,12 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
             elif kind == "international" and _active(change, year, spec):
                 extra = _extra_international(grid, shape, change) * width
                 international = extra if international is None else international + extra
+            elif kind == "group_migration" and _active(change, year, spec):
+                chosen = [grid.groups.index(g) for g in change.get("groups", grid.groups)]
+                rates = inputs.groups.migration(year, change.get("decay", True),
+                                                change.get("basis", "recent"))
+                group_rates = group_rates.copy()
+                group_rates[chosen] = change["factor"] * rates[chosen]
             elif kind == "resettlement" and _active(change, year, spec):
                 transfers.append(Transfer(grid.areas.index(change["origin"]),
                                           grid.areas.index(change["destination"]),
@@ -280,10 +367,17 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
                                           _age_mask(grid, change["ages"])))
         if inputs.fertility is not None:
             fertility = inputs.fertility[:, :, 0, :] * fertility_ratio[:, :, None]
+        elif inputs.groups is not None:  # WPP 2024 age pattern, scaled to the scenario's TFR
+            national_asfr = fertility_for(year)
+            fertility = fertility_ratio[:, :, None] * national_asfr * (tfr / national_asfr.sum())
         else:
             asfr = tables.hadwiger_schedule(tfr, ages, width)
             fertility = fertility_ratio[:, :, None] * asfr
         survival_key = None if inputs.survival is not None else tuple(e0)
+        if inputs.groups is not None:  # WPP 2024 death rates of the year, not the Brass model
+            survival_key = ("wpp", year)
+            shared[survival_key] = np.clip(1.0 - inputs.mortality_ratio[..., None]
+                                           * (1.0 - survival_for(year)), 0.0, 1.0)
         if survival_key not in shared:
             shared[survival_key] = _survival(inputs, e0, ages, width)
         out_migration = None
@@ -298,7 +392,8 @@ def step_rates(inputs: Inputs, scenario: Scenario) -> list[Rates]:
             child_group=inputs.child_group, out_migration=out_migration,
             destination=inputs.destination,
             international=international,
-            international_rate=net_migration_rate * width,
+            international_rate=(net_migration_rate if group_rates is None
+                                else group_rates[None, :, None, None]) * width,
             switching=None if inputs.switching is None else 1 - (1 - inputs.switching) ** width,
             transfers=tuple(transfers), timing=spec.timing))
     return result

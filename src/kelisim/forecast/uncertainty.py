@@ -104,6 +104,9 @@ class RatePaths:
     e0_sd: np.ndarray
     migration_sd: np.ndarray
     e0_per_alpha: float
+    group_migration_sd: np.ndarray | None = None  # [G] calibrated group inputs only
+    group_fertility_log_sd: float = 0.0
+    group_from_step: int = 0  # the group draws act from this step on (after the estimates)
 
 
 class DrawnRates(Sequence):
@@ -152,13 +155,26 @@ def draw_rates(base: list[Rates], paths: RatePaths, rng: np.random.Generator,
     fertility_factor = (np.maximum(paths.tfr + z[0] * paths.tfr_sd, 0.0) / paths.tfr).tolist()
     death_factor = np.exp(-2.0 * z[1] * paths.e0_sd / paths.e0_per_alpha).tolist()
     migration_shift = (z[2] * paths.migration_sd * width).tolist()
+    if paths.group_migration_sd is not None:
+        # Calibrated groups: each group's net migration rate shifts by one level for the whole
+        # horizon and its fertility ratio by a lognormal factor (kelisim.forecast.calibrate).
+        groups = len(paths.group_migration_sd)
+        dtype = base[0].fertility.dtype
+        level = (rng.standard_normal(groups) * paths.group_migration_sd * width).astype(dtype)
+        ratio = np.exp(paths.group_fertility_log_sd * rng.standard_normal(groups)).astype(dtype)
+        first = paths.group_from_step
+        migration_shift[first:] = [shift + level[None, :, None, None]
+                                   for shift in migration_shift[first:]]
+        fertility_factor[first:] = [factor * ratio[None, :, None]
+                                    for factor in fertility_factor[first:]]
     return DrawnRates(base, fertility_factor, death_factor, migration_shift)
 
 
 _WORKER: dict = {}
 
 
-def _set_worker(population, base, paths, width, seed, single_thread=False) -> None:
+def _set_worker(population, base, paths, width, seed, single_thread=False,
+                shares=False) -> None:
     if single_thread:  # one BLAS thread per worker process: the workers are the parallelism
         import scipy.linalg.blas  # noqa: F401  the engine's gemm: loaded, so it is limited too
         from threadpoolctl import threadpool_limits
@@ -167,7 +183,7 @@ def _set_worker(population, base, paths, width, seed, single_thread=False) -> No
     converted: dict[int, np.ndarray] = {}
     _WORKER.update(population=population.astype(np.float32),
                    base=[_single_precision(rates, converted) for rates in base],
-                   paths=paths, width=width, seed=seed)
+                   paths=paths, width=width, seed=seed, shares=shares)
 
 
 def _single_precision(rates: Rates, converted: dict) -> Rates:
@@ -189,7 +205,8 @@ def _single_precision(rates: Rates, converted: dict) -> Rates:
 
 
 def _summaries(draw: int) -> np.ndarray:
-    """Summary cells [T + 1, A, G + 1] of one draw (in a worker or in-process)."""
+    """Summary cells [T + 1, A, G + 1] of one draw (in a worker or in-process), followed by
+    each group's share of its area [T + 1, A, G] when the worker was set with ``shares``."""
     state = _WORKER
     rng = np.random.default_rng([state["seed"], draw])
     rates = draw_rates(state["base"], state["paths"], rng, state["width"])
@@ -197,23 +214,31 @@ def _summaries(draw: int) -> np.ndarray:
     cells = [summary_cells(population)]
     cells += [summary_cells(current) for current in
               iterate(population, rates, len(rates), state["width"])]
-    return np.stack(cells)
+    cells = np.stack(cells)
+    if state["shares"]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = cells[..., :-1] / cells[..., -1:]
+        cells = np.concatenate([cells, np.nan_to_num(shares)], axis=-1)
+    return cells
 
 
 def monte_carlo(population, base: list[Rates], paths: RatePaths, width: float, draws: int,
-                seed: int, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Quantiles [quantile, T + 1, A, G + 1] and mean [T + 1, A, G + 1] over ``draws`` draws."""
+                seed: int, workers: int = 1,
+                shares: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles [quantile, T + 1, A, G + 1] and mean [T + 1, A, G + 1] over ``draws`` draws
+    (last axis G + 1 + G with ``shares``: the groups' shares of their area follow)."""
     sketch = PSquare()
     total = None
     if workers > 1:
         with ProcessPoolExecutor(workers, initializer=_set_worker,
-                                 initargs=(population, base, paths, width, seed, True)) as pool:
+                                 initargs=(population, base, paths, width, seed, True,
+                                           shares)) as pool:
             results = pool.map(_summaries, range(draws), chunksize=max(1, draws // 50))
             for cells in results:
                 sketch.update(cells)
                 total = cells if total is None else total + cells
     else:
-        _set_worker(population, base, paths, width, seed)
+        _set_worker(population, base, paths, width, seed, shares=shares)
         for draw in range(draws):
             cells = _summaries(draw)
             sketch.update(cells)
@@ -246,6 +271,13 @@ def rate_paths(inputs) -> RatePaths:
                       ).fillna(0.0)
             clipped = [np.clip(list(span), wpp.index.min(), wpp.index.max()) for span in years]
             sds[key] = np.array([spread.loc[span].mean() for span in clipped])
+    group_sd = None
+    if inputs.groups is not None:  # group rates replace the national migration rate
+        from kelisim.forecast.calibrate import FERTILITY_LOG_SD, MIGRATION_SD
+
+        sds["migration"] = np.zeros(len(years))
+        group_sd = (MIGRATION_SD[0] * np.abs(inputs.groups.intercensal_migration)
+                    + MIGRATION_SD[1])
     for key in ("tfr", "e0", "migration"):
         if f"{key}_sd" in settings:
             sds[key] = np.full(len(years), float(settings[f"{key}_sd"]))
@@ -255,5 +287,9 @@ def rate_paths(inputs) -> RatePaths:
     alpha = tables.brass_alpha_for_e0(e0, ages, spec.width)
     slope = (tables.brass_nLx(alpha - 0.01, ages, spec.width).sum()
              - tables.brass_nLx(alpha + 0.01, ages, spec.width).sum()) / 0.02
-    return RatePaths(tfr, sds["tfr"], sds["e0"], sds["migration"], float(slope))
+    if group_sd is None:
+        return RatePaths(tfr, sds["tfr"], sds["e0"], sds["migration"], float(slope))
+    first = sum(1 for year in spec.periods[:-1] if year < inputs.groups.estimate_year)
+    return RatePaths(tfr, sds["tfr"], sds["e0"], sds["migration"], float(slope), group_sd,
+                     FERTILITY_LOG_SD, first)
 

@@ -594,3 +594,18 @@ def area_detail(
         "incidents": incidents(con, area=area, limit=100),
         "flagged": flagged(con, area=area, limit=20),
     }
+
+
+def projection_shares(
+    con: duckdb.DuckDBPyConnection, area: str, run: str
+) -> list[dict]:
+    """Each group's projected share of the area with its 95 % interval (issue 12), for the
+    rows of ``run`` that carry a share."""
+    return _rows(
+        con,
+        'SELECT scenario, group_code AS "group", period, share, share_lower95, share_upper95 '
+        "FROM projections WHERE run_name = ? AND area_code = ? AND sex = 'both' "
+        "AND age = 'total' AND group_code <> 'total' AND share IS NOT NULL "
+        'ORDER BY scenario, "group", period',
+        [run, area],
+    )

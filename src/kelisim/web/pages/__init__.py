@@ -38,7 +38,7 @@ from kelisim.web.deps import (
     session_csrf,
     set_cookie,
 )
-from kelisim.web.i18n import LANGUAGES, translator
+from kelisim.web.i18n import LANGUAGES, catalogue, translator
 from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(include_in_schema=False)
@@ -246,7 +246,14 @@ def area(
         area_names=queries.area_names(con, lang), share_bars=share_bars,
         projection_chart=projection_chart, tension_chart=tension_chart, latest=latest,
         population_chart=population_chart, boundary_versions=queries.BOUNDARIES,
+        group_shares=group_share_view(con, area_code, _default_run(con), lang),
     )
+
+
+def _default_run(con: Con) -> str | None:
+    """The run the forecasts page opens with: the most recently stored one."""
+    runs = queries.projection_runs(con)
+    return runs[-1] if runs else None
 
 
 # ---------------------------------------------------------------- monitor
@@ -431,7 +438,53 @@ def forecasts(
     return render(
         request, "forecasts.html", lang, user, data=data, periods=periods, cells=cells,
         chart=chart, areas=queries.areas(con, lang), groups=queries.groups(con, lang),
+        group_shares=group_share_view(con, area, data["run"], lang),
+        group_names=queries.group_names(con, lang),
     )
+
+
+def group_share_view(con: Con, area: str, run: str | None, lang: str) -> dict | None:
+    """Group shares of ``run`` over time with 95 % intervals (chart of the first scenario's
+    five largest groups, table of every scenario's last period) and the census hindcast of
+    the calibrated projection beside them (issue 12)."""
+    from kelisim.forecast.calibrate import HINDCAST_RUN
+
+    rows = queries.projection_shares(con, area, run) if run else []
+    if not rows:
+        return None
+    t = translator(lang)
+    messages = catalogue(lang if lang in LANGUAGES else "en")
+    names = queries.group_names(con, lang)
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    last = max(r["period"] for r in rows)
+    first_rows = [r for r in rows if r["scenario"] == scenarios[0]]
+    start = min(r["period"] for r in first_rows)
+    opening = {r["group"]: r["share"] for r in first_rows if r["period"] == start}
+    groups = sorted(opening, key=lambda g: -opening[g])
+    chart = charts.line_chart(
+        {names.get(g, g): [(r["period"], 100 * r["share"],
+                            None if r["share_lower95"] is None else 100 * r["share_lower95"],
+                            None if r["share_upper95"] is None else 100 * r["share_upper95"])
+                           for r in first_rows if r["group"] == g] for g in groups[:5]},
+        t("group_shares_title"))
+    hindcast_rows = queries.projection_shares(con, area, HINDCAST_RUN)
+    columns = [{"scenario": r["scenario"], "period": r["period"],
+                "label": f"{r['period']}: " + (t("census") if r["scenario"] == "census" else
+                                               t("hindcast_from", year=r["scenario"][-4:]))}
+               for r in hindcast_rows]
+    columns = sorted({(c["period"], c["scenario"] != "census", c["scenario"]): c
+                      for c in columns}.values(),
+                     key=lambda c: (-c["period"], c["scenario"] != "census", c["scenario"]))
+    return {
+        "scenarios": scenarios, "last": last, "groups": groups, "chart": chart,
+        "labels": {s: messages.get(f"scenario_{s}", s) for s in scenarios},
+        "descriptions": {s: messages.get(f"scenario_{s}_description", "") for s in scenarios},
+        "cells": {(r["scenario"], r["group"]): r for r in rows if r["period"] == last},
+        "hindcast": {(r["scenario"], r["period"], r["group"]): r for r in hindcast_rows},
+        "hindcast_columns": columns,
+        "hindcast_groups": sorted({r["group"] for r in hindcast_rows},
+                                  key=lambda g: groups.index(g) if g in groups else 99),
+    }
 
 
 @router.get("/brief.css")

@@ -1,0 +1,111 @@
+"""Group inputs calibrated on the censuses (bundled census_national, UN WPP 2024 schedules) and
+the hindcasts that check them against censuses the calibration never saw."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kelisim.datasets.curated import read_curated
+from kelisim.forecast import calibrate
+from kelisim.forecast.bundled import bundled_spec
+from kelisim.forecast.pipeline import run_spec
+
+
+@pytest.fixture(scope="module")
+def counts():
+    return calibrate.census_counts()
+
+
+def test_wpp_schedules_match_wpp_life_expectancy_and_tfr():
+    """The transcribed WPP 2024 mx give back WPP's own e0 (e01dt) within 0.5 years, and the
+    fertility schedule sums to the WPP TFR of the year."""
+    annual = calibrate._data("wpp2024_kazakhstan_annual.csv").set_index("year")
+    for year in (1982, 2002, 2017):
+        survival = calibrate.survival_for(year)
+        survivorship = np.cumprod(np.concatenate([survival[:, :1], survival[:, 1:86]], 1), 1)
+        # person-years: the survivors at each age to 84 plus the open group's S l / (1 - S)
+        e0 = survivorship[:, :85].sum(1) + survivorship[:, 85] / (1 - survival[:, 86])
+        assert abs(e0[0] - annual.loc[year - 2:year + 2, "e0F"].mean()) < 1.0
+        assert abs(e0[1] - annual.loc[year - 2:year + 2, "e0M"].mean()) < 1.0
+        assert np.isclose(calibrate.fertility_for(year).sum(), annual.loc[year, "tfr"])
+
+
+def test_calibration_reproduces_each_census_it_uses(counts):
+    fitted = calibrate.calibrate(counts, 2021)
+    groups = list(fitted.groups)
+    assert np.allclose(fitted.population.sum(axis=(1, 2)), counts.loc[2021, groups])
+    start = calibrate.calibrate(counts, 2009)
+    rates = fitted.migration["2009-2021"]
+    length = counts.loc[2021, "when"] - counts.loc[2009, "when"]
+    end = calibrate.advance(start.population, start.when, length, fitted.fertility_ratio,
+                            lambda _: rates).sum(axis=(1, 2))
+    assert np.allclose(end, counts.loc[2021, groups], rtol=1e-6)
+    ratio = dict(zip(groups, fitted.fertility_ratio, strict=True))
+    assert ratio["kazakh"] > 1.0 > ratio["russian"]  # the published ordering of fertility
+
+
+def test_hindcast_never_sees_its_target(counts):
+    """Changing the 2021 census does not change a forecast calibrated to 2009."""
+    changed = counts.copy()
+    changed.loc[2021, "russian"] *= 2
+    before = calibrate.forecast(calibrate.calibrate(counts, 2009), 2021.0)
+    after = calibrate.forecast(calibrate.calibrate(changed, 2009), 2021.0)
+    assert np.array_equal(before, after)
+
+
+def test_hindcasts_beat_both_baselines(counts):
+    report = calibrate.hindcast(counts, draws=200, seed=3).set_index(["fit_until", "target"])
+    assert (report["calibrated_pp"] < report["logratio_trend_pp"]).all()
+    assert (report["calibrated_pp"] < report["constant_shares_pp"]).all()
+    assert report.loc[(1999, 2021), "calibrated_pp"] <= 0.6  # goal of issue 12
+    # Published baselines (ten largest groups): constant shares 1.732, log-ratio trend 0.608.
+    assert report.loc[(2009, 2021), "constant_shares_pp"] == pytest.approx(1.732, abs=1e-3)
+    assert report.loc[(2009, 2021), "logratio_trend_pp"] == pytest.approx(0.608, abs=1e-3)
+    assert report.loc[(2009, 2021), "calibrated_pp"] == pytest.approx(0.445, abs=0.01)
+    assert (report["inside95"] >= 8).all()
+
+
+def test_bundled_projection_passes_through_2025_estimates_and_scenarios_differ():
+    table = run_spec(bundled_spec("kazakhstan_national"), draws=0)
+    summary = table[table["age"] == "total"]
+    estimates = read_curated("census_national")
+    estimates = estimates[estimates["period"] == 2025].set_index("group_code")["count"]
+    at_2025 = summary[(summary["period"] == 2025)
+                      & (summary["scenario"] == "calibrated")].set_index("group")["count"]
+    for group in calibrate.TOP_GROUPS:
+        assert abs(at_2025[group] / estimates[group] - 1) < 0.02, group
+    shares = summary[summary["period"] == 2051].pivot(index="group", columns="scenario",
+                                                      values="share")
+    assert shares.loc["kazakh", "calibrated"] > 0.74  # 70.4% at the 2021 census
+    assert shares.loc["russian", "emigration_continues"] < shares.loc["russian",
+                                                                      "emigration_stops"]
+    assert shares.loc["russian", "fertility_convergence"] > shares.loc["russian", "calibrated"]
+    assert shares.loc["kazakh", "kandas_return"] > shares.loc["kazakh", "calibrated"]
+
+
+def test_validate_prints_one_line_per_hindcast_with_baselines():
+    kelisim = Path(sys.executable).with_name("kelisim")
+    result = subprocess.run([str(kelisim), "forecast", "validate"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if "hindcast " in line]
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "hindcast 1999 -> 2009", "hindcast 1999 -> 2021", "hindcast 2009 -> 2021"]
+    assert "constant shares 1.73 pp, log-ratio trend 0.61 pp" in lines[2]
+    assert all("95% interval holds" in line for line in lines)
+
+
+def test_calibrated_russians_2050_inside_the_published_projection_range():
+    """Published comparison (group_facts.csv): the Russian community in 2050 at 2.45-2.8
+    million (Sotsiologicheskie issledovaniya, RAS); continuing emigration falls below it."""
+    facts = calibrate._data("group_facts.csv").set_index("kind")
+    low = facts.loc["published_projection_low", "value"]
+    high = facts.loc["published_projection_high", "value"]
+    table = run_spec(bundled_spec("kazakhstan_national"), draws=0)
+    russians = table[(table["period"] == 2050) & (table["group"] == "russian")
+                     & (table["age"] == "total")].set_index("scenario")["count"]
+    assert low <= russians["calibrated"] <= high
+    assert russians["emigration_continues"] < low
