@@ -109,13 +109,39 @@ def build_rows(structure, headers, seed=1):
     return rows
 
 
+def match_national(rows, column: int, total: int, seed: int = 1) -> None:
+    """Redraw one group's counts over the settlements so the country has ``total`` persons
+    of it (a multinomial draw in proportion to the drawn counts), then re-add every level."""
+    rng = np.random.default_rng(seed)
+    leaves = [i for i in range(len(rows)) if i + 1 == len(rows) or
+              rows[i + 1][0] <= rows[i][0]]
+    weights = np.array([rows[i][3][column] + 1.0 for i in leaves])
+    drawn = rng.multinomial(total, weights / weights.sum())
+    for i, value in zip(leaves, drawn, strict=True):
+        rows[i][3] = rows[i][3].copy()
+        rows[i][3][column] = value
+    leaf_set = set(leaves)
+    for i in reversed(range(len(rows))):  # parents from their children, deepest first
+        if i not in leaf_set:
+            children = []
+            for j in range(i + 1, len(rows)):
+                if rows[j][0] <= rows[i][0]:
+                    break
+                if rows[j][0] == rows[i][0] + 1:
+                    children.append(rows[j][3])
+            rows[i][3] = np.sum(children, axis=0)
+
+
 def write_workbook(path, structure=SMALL, headers=SMALL_HEADERS, seed=1, break_=None,
-                   sheets=("2.1", "3.1")):
+                   sheets=("2.1", "3.1"), national: dict[int, int] | None = None):
     """Write a constructed census workbook; ``break_`` spoils it: 'settlement_total',
-    'district_sum', 'unknown_header', 'shifted_header' or 'no_numbers_row'."""
+    'district_sum', 'unknown_header', 'shifted_header' or 'no_numbers_row'; ``national``
+    {column: total} sets the country's count of some groups."""
     import openpyxl
 
     rows = build_rows(structure, headers, seed)
+    for column, total in (national or {}).items():
+        match_national(rows, column, total, seed)
     book = openpyxl.Workbook(write_only=True)
     for sheet in sheets:
         ws = book.create_sheet(sheet)

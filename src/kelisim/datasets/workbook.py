@@ -112,7 +112,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
 
 def sheet_names(path: str | Path) -> list[str]:
     """The sheet names of an .xlsx workbook."""
-    return list(_open(path).sheetnames)
+    return list(_open(path).sheet_names)
 
 
 def detect_recipe(path: str | Path) -> Recipe | None:
@@ -126,15 +126,23 @@ def detect_recipe(path: str | Path) -> Recipe | None:
 
 
 def _open(path: str | Path):
-    import openpyxl
+    """The workbook through python-calamine (Rust calamine: ~40x faster than openpyxl)."""
+    from python_calamine import CalamineWorkbook
 
     path = Path(path)
     if not path.is_file():
         raise ArgumentError("file", f"no such file '{path}'")
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises several types for a bad workbook
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises several types for a bad workbook
         raise InputError(path, None, None, f"not a readable Excel workbook ({error})") from None
+
+
+def _sheet_rows(book, name: str) -> list[list]:
+    """A sheet's cells from A1, row by row (empty cells as None; merged cells hold their
+    value in the first cell only)."""
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return [[None if cell == "" else cell for cell in row] for row in rows]
 
 
 def column_letter(index: int) -> str:
@@ -220,15 +228,12 @@ def read_workbook(path: str | Path, recipe: Recipe) -> WorkbookTable:
     """
     path = Path(path)
     book = _open(path)
-    missing = [s for s in recipe.sheets if s not in book.sheetnames]
+    missing = [s for s in recipe.sheets if s not in book.sheet_names]
     if missing:
         raise InputError(path, None, None, f"no sheet '{missing[0]}' (the workbook has "
-                         f"{', '.join(book.sheetnames)}); the layout {recipe.name} has changed")
-    parts = []
-    for name in recipe.sheets:
-        sheet = _Sheet(path, name, list(book[name].iter_rows(values_only=True)))
-        parts.append(_read_sheet(sheet, recipe))
-    book.close()
+                         f"{', '.join(book.sheet_names)}); the layout {recipe.name} has changed")
+    parts = [_read_sheet(_Sheet(path, name, _sheet_rows(book, name)), recipe)
+             for name in recipe.sheets]
     table = _merge_sheets(parts, recipe, str(path))
     if recipe.check_sums:
         _check_levels(table, parts)
@@ -384,7 +389,7 @@ def _check_numbers_row(sheet: _Sheet, recipe: Recipe, index: int) -> None:
     cells = sheet.rows[index] if index < len(sheet.rows) else ()
     for column, value in enumerate(cells[:3], start=1):
         try:
-            ok = int(str(value).strip()) == column
+            ok = float(str(value).strip()) == column
         except ValueError:
             ok = False
         if not ok:
@@ -406,6 +411,8 @@ def _area_of_row(sheet, recipe, cells, number) -> tuple[int, str, str] | None:
             return None
         level = int(float(text))
         raw_code = cell(recipe.code_column)
+        if isinstance(raw_code, float) and raw_code.is_integer():
+            raw_code = int(raw_code)  # a code stored as a number
         code = re.sub(r"\D", "", str(raw_code if raw_code is not None else ""))
         if level == 0 and not code.strip("0"):
             return 0, COUNTRY, name
@@ -604,7 +611,7 @@ def placed_rows(table: WorkbookTable, placement: pd.DataFrame, to_version: str) 
     values = np.column_stack([table.counts, table.totals]).astype(float)
     weighted = values[position[links["area_code"]].to_numpy()] * \
         links["weight"].to_numpy()[:, None]
-    parent_of = areas(to_version).set_index("area_code")["parent_code"]
+    parent_of = dict(areas(to_version)[["area_code", "parent_code"]].dropna().to_numpy())
     sums: dict[str, np.ndarray] = {}
     exact: dict[str, bool] = {}
     for target, vector, is_exact in zip(links["target_code"], weighted, links["exact"],
@@ -635,7 +642,7 @@ def settlement_units(table: WorkbookTable, placement: pd.DataFrame, version: str
     links = links.drop_duplicates("area_code").set_index("area_code")
     settlements = table.areas.loc[table.areas["kind"] == "settlement", "area_code"]
     district = links.loc[settlements, "target_code"].to_numpy()
-    parent_of = areas(version).set_index("area_code")["parent_code"]
+    parent_of = dict(areas(version)[["area_code", "parent_code"]].dropna().to_numpy())
     region = [c if c.endswith("0000000") else parent_of.get(c, c[:2] + "0000000")
               for c in district]
     return pd.DataFrame({"district": district, "region": region, "country": COUNTRY},
