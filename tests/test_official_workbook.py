@@ -225,3 +225,45 @@ def test_russian_and_kazakh_column_names_in_tidy_tables(tmp_path):
                     encoding="utf-8")
     code, out, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--name", "tidy2")
     assert code == 0, err
+
+
+@pytest.fixture(scope="module")
+def dashboard(imported):
+    """The dashboard over the store with the imported workbook, logged in as an analyst."""
+    import duckdb
+
+    from kelisim.web import auth
+    from web_support import PASSWORD, client_for
+
+    db, _ = imported
+    con = duckdb.connect(str(db))
+    auth.add_user(con, "ann", PASSWORD, "analyst")
+    con.close()
+    with client_for(db) as client:
+        client.get("/login")
+        reply = client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                             "csrf_token": client.cookies["kelisim_csrf"]},
+                            follow_redirects=False)
+        assert reply.status_code == 303
+        yield client
+
+
+def test_pages_use_the_workbook(dashboard):
+    """Kazakhs have a share for every region the workbook covers (Abai and East Kazakhstan
+    exactly from the settlements); Zhambyl shows its full composition and the settlement
+    level; a region with only the bundled Uyghur figures says so."""
+    overview = dashboard.get("/api/overview", params={"group": "kazakh"}).json()
+    assert overview["period"] == 2021
+    shown = {v["area"] for v in overview["values"]}
+    assert shown >= {"310000000", "630000000", "100000000", "750000000"}
+    assert "census2021" in overview["datasets"]
+    both = dashboard.get("/api/overview", params={"group": "uyghur"}).json()
+    only = dashboard.get("/api/overview", params={"group": "uyghur",
+                                                  "dataset": "regional_partial"}).json()
+    assert 2021 in both["periods"] and 2021 not in only["periods"]
+    assert only["dataset"] == "regional_partial" and 2009 in only["periods"]
+    page = dashboard.get("/area/310000000").text
+    assert 'id="settlement-indices"' in page and "multi_theil_h" in page
+    assert "Dungans" in page and 'id="partial-composition"' not in page
+    aktobe = dashboard.get("/area/150000000").text  # bundled: Uyghurs 1970-2009 only
+    assert "partial: only Uyghurs are published for this area" in aktobe
