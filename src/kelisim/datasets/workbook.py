@@ -58,6 +58,7 @@ class Recipe:
     check_sums: bool = True
     national: dict[str, int] = field(default_factory=dict)
     reference_date: str | None = None
+    recognise: bool = True
 
     @property
     def first_value_column(self) -> int:
@@ -105,6 +106,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
             check_sums=bool(checks.get("sums", True)),
             national={k: int(v) for k, v in checks.get("national", {}).items()},
             reference_date=data.get("reference_date"),
+            recognise=bool(data.get("recognise", True)),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise ArgumentError("--layout", f"recipe {shown} is not valid ({error!r})") from None
@@ -116,11 +118,12 @@ def sheet_names(path: str | Path) -> list[str]:
 
 
 def detect_recipe(path: str | Path) -> Recipe | None:
-    """The shipped recipe whose sheets are all in the workbook (None: a tidy table)."""
+    """The shipped recipe (with ``recognise = true``) whose sheets are all in the workbook
+    (None: a tidy table)."""
     names = set(sheet_names(path))
     for name in recipe_names():
         recipe = load_recipe(name)
-        if set(recipe.sheets) <= names:
+        if recipe.recognise and set(recipe.sheets) <= names:
             return recipe
     return None
 
