@@ -287,6 +287,9 @@ def test_pages_use_the_workbook(dashboard):
     assert "Dungans" in page and 'id="partial-composition"' not in page
     aktobe = dashboard.get("/area/150000000").text  # bundled: Uyghurs 1970-2009 only
     assert "partial: only Uyghurs are published for this area" in aktobe
+    brief = dashboard.get("/brief/310000000").text  # the brief agrees with the page
+    assert 'id="settlement-indices"' in brief and "Dungans" in brief
+    assert "partial: only Uyghurs" in dashboard.get("/brief/150000000").text
 
 
 def test_two_censuses_show_the_change(tmp_path):

@@ -613,6 +613,18 @@ def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict
     )
 
 
+def partial_groups(rows: list[dict], period: int | None = None) -> list[str]:
+    """The groups published for an area in ``period`` (default: its latest year with groups)
+    when they do not make up its population (composition rows with the 'total' rows);
+    [] when the composition is complete."""
+    groups_rows = [r for r in rows if r["group"] != "total"]
+    if period is None:
+        period = max((r["period"] for r in groups_rows), default=None)
+    if period is None or period in set(_complete_long_frame(rows)["period"]):
+        return []
+    return sorted({r["group"] for r in groups_rows if r["period"] == period})
+
+
 def area_detail(
     con: duckdb.DuckDBPyConnection, area: str, lang: str, boundaries: str = "2024"
 ) -> dict | None:
@@ -626,11 +638,8 @@ def area_detail(
     rows = composition(con, area=area, boundaries=boundaries, totals=True)
     groups_rows = [r for r in rows if r["group"] != "total"]
     latest = max((r["period"] for r in groups_rows if r["count"] is not None), default=None)
-    last = max((r["period"] for r in groups_rows), default=None)
-    complete = set(_complete_long_frame(rows)["period"])
-    return {  # partial: the latest published groups do not make up the area's population
-        "partial_groups": sorted({r["group"] for r in groups_rows if r["period"] == last})
-        if last is not None and last not in complete else [],
+    return {
+        "partial_groups": partial_groups(rows),
         "settlement_indices": workbooks.settlement_indices(con, area, boundaries)
         .to_dict("records"),
         "area_code": area,
