@@ -321,3 +321,33 @@ def test_two_censuses_show_the_change(tmp_path):
     table = page[page.index('id="settlement-indices"'):]
     table = table[:table.index("</table>")]
     assert ">2009<" in table and ">2021<" in table and "Change" in table
+
+
+def test_recipe_with_areas_in_columns(tmp_path):
+    """CONSTRUCTED: groups in rows, named regions in columns (the 2009 census volume's
+    'national composition by region' orientation), read with areas_on = "columns"."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "1"
+    ws.append(["Национальность", "Республика Казахстан", "Акмолинская область", "г.Алматы"])
+    ws.append(["Всего", "1 700", 700, "1 000"])
+    ws.append(["Казахи", 1000, 400, 600])
+    ws.append(["Hемцы", 700, 300, "4OO"])  # letters O instead of zeros: refused
+    book.save(tmp_path / "cols.xlsx")
+    recipe = tmp_path / "cols.toml"
+    recipe.write_text('name = "regions-in-columns"\nsheets = ["1"]\nperiod = 2009\n'
+                      'boundaries = "2000"\nheader_first_cell = "Национальность"\n'
+                      'areas_on = "columns"\ntotal_rows = ["Республика Казахстан"]\n'
+                      '[columns]\nname = 1\ntotal = ["всего"]\n', encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    code, _, err = kelisim(db, "data", "import", tmp_path / "cols.xlsx", "--layout", recipe)
+    assert code != 0 and "sheet 1, row 4, column D (Hемцы): count '4OO' is not a number" in err
+    ws["D4"] = 400
+    book.save(tmp_path / "cols.xlsx")
+    code, out, err = kelisim(db, "data", "import", tmp_path / "cols.xlsx", "--layout", recipe,
+                             "--name", "cols")
+    assert code == 0, err
+    assert out.splitlines()[:2] == ["read sheets 1: 1 country, 2 regions",
+                                    "2 groups, 1 700 persons, period 2009, boundaries 2000"]

@@ -66,6 +66,12 @@ class Recipe:
         return max(c for c in (self.level_column, self.code_column, self.name_column) if c) + 1
 
 
+def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{key} must be one of {', '.join(allowed)}, not '{value}'")
+    return value
+
+
 def recipe_names() -> list[str]:
     """Names of the shipped recipes."""
     folder = resources.files("kelisim.datasets") / "layouts"
@@ -95,7 +101,8 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
             header_first_cell=data["header_first_cell"],
             header_rows=int(data.get("header_rows", 1)),
             numbers_row=bool(data.get("numbers_row", False)),
-            areas_on=data.get("areas_on", "rows"), zero=tuple(data.get("zero", ["-"])),
+            areas_on=_choice(data.get("areas_on", "rows"), ("rows", "columns"), "areas_on"),
+            zero=tuple(data.get("zero", ["-"])),
             keep_subheader=tuple(normalise_name(s) for s in data.get("keep_subheader", [])),
             total_rows=tuple(normalise_name(s) for s in data.get("total_rows", [])),
             level_column=columns.get("level"), code_column=columns.get("code"),
@@ -206,14 +213,21 @@ class WorkbookTable:
 
 
 class _Sheet:
-    """One sheet's cells and how errors name places in it."""
+    """One sheet's cells and how errors name places in it. A sheet with areas in columns
+    (``areas_on = "columns"``) is read transposed; errors still name the cell as in the file."""
 
-    def __init__(self, path: Path, name: str, rows: list[tuple]):
-        self.path, self.name, self.rows = path, name, rows
+    def __init__(self, path: Path, name: str, rows: list[list], transposed: bool = False):
+        if transposed:
+            width = max((len(r) for r in rows), default=0)
+            rows = [list(c) for c in zip(*[r + [None] * (width - len(r)) for r in rows],
+                                         strict=True)]
+        self.path, self.name, self.rows, self.transposed = path, name, rows, transposed
 
     def error(self, row: int | None, column: int | None, message: str,
               header: str | None = None) -> InputError:
         where = f"{self.path}, sheet {self.name}"
+        if self.transposed:
+            row, column = column, row
         shown = None
         if column is not None:
             shown = column_letter(column) + (f" ({header})" if header else "")
@@ -235,7 +249,8 @@ def read_workbook(path: str | Path, recipe: Recipe) -> WorkbookTable:
     if missing:
         raise InputError(path, None, None, f"no sheet '{missing[0]}' (the workbook has "
                          f"{', '.join(book.sheet_names)}); the layout {recipe.name} has changed")
-    parts = [_read_sheet(_Sheet(path, name, _sheet_rows(book, name)), recipe)
+    parts = [_read_sheet(_Sheet(path, name, _sheet_rows(book, name),
+                                transposed=recipe.areas_on == "columns"), recipe)
              for name in recipe.sheets]
     table = _merge_sheets(parts, recipe, str(path))
     if recipe.check_sums:
