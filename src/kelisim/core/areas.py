@@ -85,8 +85,8 @@ def known_codes() -> set[str]:
 def _name_key(name: str) -> str:
     """A matching key: lower case, without 'Region'/'область'; cities keep a ' city' suffix."""
     key = normalise_name(name)
-    city = bool(re.search(r"\(city\)|\(қала\)|\bcity\b|\bг\. |\bқ\.|қаласы|\bгород\b", key))
-    key = re.sub(r"\(city\)|\(қала\)|\bcity\b|\bг\. |\bқ\.|қаласы|\bгород\b", " ", key)
+    city = bool(re.search(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*|\bқ\.|қаласы|\bгород\b", key))
+    key = re.sub(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*|\bқ\.|қаласы|\bгород\b", " ", key)
     key = re.sub(r"\b(region|oblast|облысы|область)\b", " ", key)
     key = " ".join(key.split())
     key = NAME_VARIANTS.get(key, key)

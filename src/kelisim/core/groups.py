@@ -8,6 +8,7 @@ persons who did not state a nationality, and ``total`` (not a group) all persons
 from __future__ import annotations
 
 import difflib
+import re
 from functools import lru_cache
 
 import pandas as pd
@@ -18,11 +19,22 @@ TOTAL = "total"
 LANGUAGES = ("kk", "ru", "en")
 
 
+# Latin letters that look like Cyrillic ones (Unicode confusables, UTS #39): official tables
+# sometimes type them inside Cyrillic words ('Hемцы' with a Latin H).
+CONFUSABLES = str.maketrans("AaBCcEeHIiKMOoPpTXxYy", "АаВСсЕеНІіКМОоРрТХхУу")
+
+
+def fold_confusables(text: str) -> str:
+    """Replace Latin look-alike letters by Cyrillic ones in every word that has Cyrillic."""
+    return re.sub(r"\S+", lambda word: word.group().translate(CONFUSABLES)
+                  if any("\u0400" <= ch <= "\u04ff" for ch in word.group())
+                  else word.group(), str(text))
+
+
 def normalise_name(text: str) -> str:
-    """Lower-case, trimmed, single-spaced; Latin ``i`` inside Kazakh words becomes ``і``."""
-    text = " ".join(str(text).strip().lower().split())
-    if any("\u0400" <= ch <= "\u04ff" for ch in text):
-        text = text.replace("i", "і")
+    """Lower-case, trimmed, single-spaced; Latin look-alike letters inside Cyrillic words
+    become Cyrillic (:func:`fold_confusables`, so ``i`` in Kazakh words becomes ``і``)."""
+    text = " ".join(fold_confusables(str(text).strip()).lower().split())
     return text.replace("ё", "е")
 
 

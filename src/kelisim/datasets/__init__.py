@@ -171,10 +171,11 @@ def population_frame(
 
     Columns: area, group, period, count, share, basis, source_id, boundary_version,
     reference_date, note. ``boundaries`` ('2000', '2018', '2024') converts every row into those
-    borders with :func:`kelisim.core.areas.convert_boundaries`; ``areas`` (KATO codes, in the
-    output borders) and ``groups`` (codes) filter the result.
+    borders with :func:`kelisim.core.areas.convert_boundaries`, or, for an official workbook,
+    takes its counts summed from the settlements up the borders of ``boundaries`` (areas below
+    the districts are left out then); ``areas`` (KATO codes, in the output borders) and
+    ``groups`` (codes) filter the result.
     """
-    from kelisim.core.areas import convert_boundaries
     from kelisim.errors import ArgumentError
 
     known = con.execute("SELECT boundary_version FROM datasets WHERE name = ?", [name]).fetchone()
@@ -198,11 +199,31 @@ def population_frame(
     if groups:
         frame = frame[frame["group"].isin(groups)]
     if boundaries is not None:
-        frame = convert_boundaries(frame, boundaries)
+        frame = _in_boundaries(con, name, frame, boundaries)
         frame = frame.sort_values(["period", "area", "group"], kind="stable")
     if areas:
         frame = frame[frame["area"].isin(areas)]
     return frame.reset_index(drop=True)
+
+
+def _in_boundaries(con, name: str, frame: pd.DataFrame, boundaries: str) -> pd.DataFrame:
+    """A dataset's rows in the borders of ``boundaries`` (see :func:`population_frame`)."""
+    from kelisim.core.areas import convert_boundaries
+    from kelisim.store import workbooks
+
+    placed = workbooks.placed_frame(con, name, boundaries)
+    if not placed.empty:  # filtered like the published rows
+        placed = placed[placed["period"].isin(frame["period"]) &
+                        placed["group"].isin(frame["group"])]
+        source, dates = frame["source_id"].dropna(), frame["reference_date"].dropna()
+        return placed.drop(columns=["exact"]).assign(
+            share=float("nan"), basis=None, source_id=source.iloc[0] if len(source) else None,
+            boundary_version=boundaries, reference_date=dates.iloc[0] if len(dates) else None,
+            note=None)[frame.columns]
+    fine = workbooks.fine_area_codes(con, name)
+    if fine:
+        frame = frame[~frame["area"].isin(fine)]
+    return convert_boundaries(frame, boundaries)
 
 
 def composition(

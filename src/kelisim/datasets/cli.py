@@ -175,13 +175,28 @@ def import_command(
     boundaries: str = typer.Option("2024", "--boundaries",
                                    help="Boundary version of the area codes."),
     replace: bool = typer.Option(False, "--replace", help="Overwrite an imported dataset."),
+    recipe: str = typer.Option(
+        None, "--layout",
+        help="Official workbook layout: bns-census-2021, bns-regions-wide or a recipe .toml "
+             "(default: recognised from the workbook's sheets)."),
 ) -> None:
-    """Import a population table; a bad row stops the import and changes nothing."""
+    """Import a population table or an official workbook; a bad row stops the import and
+    changes nothing."""
     from rich.progress import Progress
 
     from kelisim.datasets import open_store
     from kelisim.datasets.io import dataset_name, import_population, read_population
 
+    if recipe is not None or file.suffix.lower() in (".xlsx", ".xlsm"):
+        from kelisim.datasets import workbook
+
+        chosen = workbook.load_recipe(recipe) if recipe else workbook.detect_recipe(file)
+        if chosen is not None:
+            table = workbook.read_workbook(file, chosen)  # every check before the store opens
+            report = workbook.import_workbook(open_store(), file, chosen, name=name,
+                                              replace=replace, table=table)
+            typer.echo(workbook.describe_import(report))
+            return
     rows = read_population(file, layout, boundaries)  # validate before opening the store
     con = open_store()
     with Progress(transient=True, disable=len(rows) < 50_000) as progress:

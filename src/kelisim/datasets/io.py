@@ -24,12 +24,15 @@ from kelisim.limits import MAX_PERSONS, MAX_WORKBOOK_BYTES, MAX_WORKBOOK_CELLS
 PERIOD_RANGE = (1800, 2100)
 FORMATS = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet",
            ".pq": "parquet"}
-# Accepted header names (lower case) for each long-format column.
+# Accepted header names (lower case) for each long-format column: English, Russian, Kazakh.
 COLUMN_NAMES = {
-    "area": ("area", "area_code", "kato"),
-    "group": ("group", "group_code", "ethnic_group"),
-    "period": ("period", "year"),
-    "count": ("count", "population", "persons"),
+    "area": ("area", "area_code", "kato", "като", "код като", "область", "регион", "район",
+             "облыс", "аудан", "өңір"),
+    "group": ("group", "group_code", "ethnic_group", "национальность", "этнос", "этническая "
+              "группа", "ұлты", "ұлт", "этнос тобы"),
+    "period": ("period", "year", "год", "жыл"),
+    "count": ("count", "population", "persons", "численность", "число", "количество", "саны",
+              "халық саны"),
 }
 OPTIONAL_COLUMNS = ("share", "basis", "source_id", "boundary_version", "reference_date", "note")
 CHUNK_ROWS = 20_000
@@ -133,7 +136,9 @@ def _count_cells(stream) -> int:
 
 
 def _find(columns: list[str], role: str) -> str | None:
-    lower = {c.lower(): c for c in columns}
+    from kelisim.core.groups import normalise_name
+
+    lower = {normalise_name(c): c for c in columns}
     return next((lower[n] for n in COLUMN_NAMES[role] if n in lower), None)
 
 
@@ -324,14 +329,18 @@ def import_population(
     replace: bool = False,
     progress: Callable[[int, int], None] | None = None,
     rows: pd.DataFrame | None = None,
+    description: str | None = None,
+    also: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
 ) -> int:
     """Validate ``path`` completely, then write it as dataset ``name`` in one transaction.
 
     ``rows`` may carry the already validated result of :func:`read_population`. ``progress``
-    is called with (rows written, rows in total). Returns the number of rows written.
+    is called with (rows written, rows in total); ``also(con, name)`` writes more tables in
+    the same transaction. Returns the number of rows written.
     """
     from kelisim import store
     from kelisim.datasets import BUNDLED_DATASETS, POPULATION_COLUMNS, _insert
+    from kelisim.store import workbooks
 
     name = name or dataset_name(path)
     if name in BUNDLED_DATASETS:
@@ -349,19 +358,22 @@ def import_population(
     with store.transaction(con):
         con.execute("DELETE FROM population WHERE dataset = ?", [name])
         con.execute("DELETE FROM datasets WHERE name = ?", [name])
+        workbooks.delete_dataset(con, name)
         con.execute("DELETE FROM sources WHERE source_id = ?", [source_id])
         con.execute("INSERT INTO sources VALUES (?, ?, NULL, NULL)",
                     [source_id, f"imported from {Path(path).name}"])
         con.execute(
             "INSERT INTO datasets (name, description, boundary_version, origin) "
             "VALUES (?, ?, ?, ?)",
-            [name, f"imported from {Path(path).name}",
+            [name, description or f"imported from {Path(path).name}",
              versions[0] if len(versions) == 1 else None, str(Path(path).resolve())],
         )
         for start in range(0, len(clean), CHUNK_ROWS):
             _insert(con, "population", clean.iloc[start : start + CHUNK_ROWS])
             if progress is not None:
                 progress(min(start + CHUNK_ROWS, len(clean)), len(clean))
+        if also is not None:
+            also(con, name)
     return len(clean)
 
 

@@ -11,6 +11,7 @@ import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from kelisim.errors import KelisimError
+from kelisim.store import workbooks
 from kelisim.web import queries
 from kelisim.web.formats import FILTERS
 from kelisim.web.i18n import translator
@@ -46,6 +47,10 @@ def brief_data(
             {**r, "group_name": group_names.get(r["group"], r["group"])} for r in current
         ],
         "indices": queries.diversity(con, period, [area]) if period else [],
+        "partial": ", ".join(group_names.get(g, g) for g in queries.partial_groups(
+            queries.composition(con, area=area, period=period, totals=True), period)),
+        "settlement_indices": [r for r in workbooks.settlement_indices(con, area, "2024")
+                               .to_dict("records") if r["period"] == period],
         "projection_run": runs[-1] if runs else None,
         "projections": [r for r in projected if r["period"] == horizon],
         "incidents": queries.incidents(con, area=area, year=period, limit=50),

@@ -81,7 +81,9 @@ _POPULATION_CACHE: dict[tuple, object] = {}
 _POPULATION_LOCK = threading.Lock()
 
 
-def population(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> list[dict]:
+def population(
+    con: duckdb.DuckDBPyConnection, boundaries: str = "2024", dataset: str | None = None
+) -> list[dict]:
     """Every population cell (area, group, period, count, share) in one border version,
     'total' rows included, ordered by area, period, group.
 
@@ -90,29 +92,32 @@ def population(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> list
     Abai, Zhetysu and Ulytau from 2022), and converting every row keeps a series in one
     version. Per cell the first dataset (by name) with a count wins; a share not published is
     the count over the cell's 'total'. A dataset whose rows cannot be converted (e.g. districts
-    of the 2000 division) is left out. Cached by the table's content, so imports show at once.
+    of the 2000 division) is left out; ``dataset`` keeps that dataset alone. Cached by the
+    table's content, so imports show at once.
     """
     check_version(boundaries)
-    key = (boundaries, *con.execute(
+    key = (boundaries, dataset, *con.execute(
         "SELECT count(*), bit_xor(hash(dataset, area_code, group_code, period, count, share, "
         "boundary_version)), (SELECT string_agg(name || ':' || coalesce(boundary_version, ''), "
         "',' ORDER BY name) FROM datasets) FROM population").fetchone())
     cells = _POPULATION_CACHE.get(key)
     if cells is None:
-        cells = _cells(con, boundaries)
+        cells = _cells(con, boundaries, dataset)
         with _POPULATION_LOCK:
-            for old in [k for k in _POPULATION_CACHE if k[1:] != key[1:]]:
+            for old in [k for k in _POPULATION_CACHE if k[2:] != key[2:]]:
                 del _POPULATION_CACHE[old]  # keep the current content (both border versions)
             _POPULATION_CACHE[key] = cells
     return cells
 
 
-def _cells(con: duckdb.DuckDBPyConnection, boundaries: str) -> list[dict]:
+def _cells(con: duckdb.DuckDBPyConnection, boundaries: str, dataset: str | None = None
+           ) -> list[dict]:
     import numpy as np
     import pandas as pd
 
     parts = []
-    for (name,) in con.execute("SELECT name FROM datasets ORDER BY name").fetchall():
+    for (name,) in con.execute("SELECT name FROM datasets WHERE ? IS NULL OR name = ? "
+                               "ORDER BY name", [dataset, dataset]).fetchall():
         try:
             part = population_frame(con, name, boundaries=boundaries)
         except KelisimError:
@@ -141,28 +146,54 @@ def composition(
     areas_in: list[str] | None = None,
     boundaries: str = "2024",
     totals: bool = False,
+    dataset: str | None = None,
 ) -> list[dict]:
     """Tidy rows area, group, period, count, share of :func:`population` (one border
-    version), filtered; ``totals`` keeps the 'total' rows (all persons)."""
+    version, one dataset when given), filtered; ``totals`` keeps the 'total' rows."""
     wanted = set(areas_in) if areas_in is not None else None
     return [
-        r for r in population(con, boundaries)
+        r for r in population(con, boundaries, dataset)
         if (totals or r["group"] != "total") and (area is None or r["area"] == area)
         and (wanted is None or r["area"] in wanted) and (period is None or r["period"] == period)
     ]
 
 
-def _regional(con: duckdb.DuckDBPyConnection, boundaries: str, group: str | None = None):
+def _regional(con: duckdb.DuckDBPyConnection, boundaries: str, group: str | None = None,
+              dataset: str | None = None):
     """Composition rows of the regions of ``boundaries`` (one group when given)."""
-    rows = composition(con, areas_in=region_codes(con, boundaries), boundaries=boundaries)
+    rows = composition(con, areas_in=region_codes(con, boundaries), boundaries=boundaries,
+                       dataset=dataset)
     return [r for r in rows if group in (None, r["group"])]
 
 
 def population_periods(
-    con: duckdb.DuckDBPyConnection, group: str | None = None, boundaries: str = "2024"
+    con: duckdb.DuckDBPyConnection, group: str | None = None, boundaries: str = "2024",
+    dataset: str | None = None,
 ) -> list[int]:
     """Years with ethnic figures for regions (for one group when given)."""
-    return sorted({r["period"] for r in _regional(con, boundaries, group)})
+    return sorted({r["period"] for r in _regional(con, boundaries, group, dataset)})
+
+
+def complete_choice(
+    con: duckdb.DuckDBPyConnection, boundaries: str = "2024", dataset: str | None = None
+) -> tuple[int, str] | None:
+    """The map's opening view: the latest year in which some group has a share for every
+    region, and the largest such group (most persons); None when no year is complete."""
+    regions = set(region_codes(con, boundaries))
+    covered: dict[tuple[int, str], set] = {}
+    persons: dict[tuple[int, str], float] = {}
+    for r in _regional(con, boundaries, dataset=dataset):
+        if r["share"] is not None and r["group"] not in ("other", "other_nationality",
+                                                          "not_stated"):
+            key = (r["period"], r["group"])
+            covered.setdefault(key, set()).add(r["area"])
+            persons[key] = persons.get(key, 0.0) + (r["count"] or 0.0)
+    complete = [key for key, found in covered.items() if found >= regions]
+    if not complete:
+        return None
+    latest = max(period for period, _ in complete)
+    return latest, max((g for p, g in complete if p == latest),
+                       key=lambda g: (persons[(latest, g)], g))
 
 
 def best_period(
@@ -170,22 +201,33 @@ def best_period(
     group: str | None = None,
     need: str = "count",
     boundaries: str = "2024",
+    dataset: str | None = None,
 ) -> int | None:
-    """The year with usable figures (``need``: share or count) for the most regions."""
+    """The year with usable figures (``need``: share or count) for the most regions (the
+    latest of equals)."""
     regions_by_period: dict[int, set] = {}
-    for r in _regional(con, boundaries, group):
+    for r in _regional(con, boundaries, group, dataset):
         if r[need] is not None:
             regions_by_period.setdefault(r["period"], set()).add(r["area"])
     return max(regions_by_period, key=lambda p: (len(regions_by_period[p]), p), default=None)
 
 
-def best_group(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> str | None:
-    """The group with regional shares for the most (region, year) pairs: the map's default."""
+def best_group(
+    con: duckdb.DuckDBPyConnection, boundaries: str = "2024", dataset: str | None = None
+) -> str | None:
+    """The group with regional shares for the most (region, year) pairs."""
     pairs: dict[str, set] = {}
-    for r in _regional(con, boundaries):
+    for r in _regional(con, boundaries, dataset=dataset):
         if r["share"] is not None and r["group"] not in ("other", "not_stated"):
             pairs.setdefault(r["group"], set()).add((r["area"], r["period"]))
     return min(pairs, key=lambda g: (-len(pairs[g]), g), default=None)
+
+
+def population_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the datasets with ethnic figures (a group other than 'total')."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT dataset FROM population WHERE group_code <> 'total' "
+        "ORDER BY dataset").fetchall()]
 
 
 def region_codes(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> list[str]:
@@ -228,12 +270,14 @@ def diversity(
     period: int,
     areas_in: list[str] | None = None,
     boundaries: str = "2024",
+    dataset: str | None = None,
 ) -> list[dict]:
     """Rows area, index, value from ``kelisim.measure.diversity_by_area``."""
     from kelisim.measure import diversity_by_area
 
     frame = _complete_long_frame(composition(con, period=period, areas_in=areas_in,
-                                             boundaries=boundaries, totals=True))
+                                             boundaries=boundaries, totals=True,
+                                             dataset=dataset))
     if frame.empty:
         return []
     try:
@@ -248,7 +292,8 @@ def diversity(
 
 
 def segregation(
-    con: duckdb.DuckDBPyConnection, parent: str, period: int, boundaries: str = "2024"
+    con: duckdb.DuckDBPyConnection, parent: str, period: int, boundaries: str = "2024",
+    dataset: str | None = None,
 ) -> list[dict]:
     """Rows index, group, value of segregation across the areas under ``parent``.
 
@@ -264,7 +309,8 @@ def segregation(
         ).fetchall()
     ]
     frame = (_complete_long_frame(composition(con, period=period, areas_in=children,
-                                              boundaries=boundaries, totals=True))
+                                              boundaries=boundaries, totals=True,
+                                              dataset=dataset))
              if children else None)
     if frame is None or frame["area"].nunique() < 2:
         return []
@@ -291,6 +337,7 @@ def indicator_values(
     group: str | None,
     index: str | None,
     boundaries: str = "2024",
+    dataset: str | None = None,
 ) -> tuple[dict[str, float], list[str], str | None]:
     """Value per region for the overview map: share | diversity | segregation | tension.
 
@@ -301,19 +348,20 @@ def indicator_values(
     if period is None:
         return {}, [], None
     if indicator == "share":
-        rows = composition(con, period=period, areas_in=regions, boundaries=boundaries)
+        rows = composition(con, period=period, areas_in=regions, boundaries=boundaries,
+                           dataset=dataset)
         values = {r["area"]: r["share"] for r in rows
                   if r["group"] == group and r["share"] is not None}
         return values, [], None
     if indicator == "diversity":
-        rows = diversity(con, period, regions, boundaries)
+        rows = diversity(con, period, regions, boundaries, dataset)
         names, chosen = _choose_index(rows, index)
         return {r["area"]: r["value"] for r in rows if r["index"] == chosen}, names, chosen
     if indicator == "segregation":
         rows = [
             {**r, "area": code}
             for code in regions
-            for r in segregation(con, code, period, boundaries)
+            for r in segregation(con, code, period, boundaries, dataset)
             if group in (None, r["group"])
         ]
         names, chosen = _choose_index(rows, index)
@@ -565,6 +613,18 @@ def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict
     )
 
 
+def partial_groups(rows: list[dict], period: int | None = None) -> list[str]:
+    """The groups published for an area in ``period`` (default: its latest year with groups)
+    when they do not make up its population (composition rows with the 'total' rows);
+    [] when the composition is complete."""
+    groups_rows = [r for r in rows if r["group"] != "total"]
+    if period is None:
+        period = max((r["period"] for r in groups_rows), default=None)
+    if period is None or period in set(_complete_long_frame(rows)["period"]):
+        return []
+    return sorted({r["group"] for r in groups_rows if r["period"] == period})
+
+
 def area_detail(
     con: duckdb.DuckDBPyConnection, area: str, lang: str, boundaries: str = "2024"
 ) -> dict | None:
@@ -573,10 +633,15 @@ def area_detail(
     info = next((a for a in areas(con, lang) if a["area_code"] == area), None)
     if info is None:
         return None
+    from kelisim.store import workbooks
+
     rows = composition(con, area=area, boundaries=boundaries, totals=True)
     groups_rows = [r for r in rows if r["group"] != "total"]
     latest = max((r["period"] for r in groups_rows if r["count"] is not None), default=None)
     return {
+        "partial_groups": partial_groups(rows),
+        "settlement_indices": workbooks.settlement_indices(con, area, boundaries)
+        .to_dict("records"),
         "area_code": area,
         "name": info["name"],
         "level": info["level"],

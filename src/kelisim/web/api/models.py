@@ -51,6 +51,8 @@ class Alert(BaseModel):
 class Overview(BaseModel):
     indicator: Indicator
     boundaries: Boundaries
+    dataset: str | None = None
+    datasets: list[str] = []
     group: str | None
     index: str | None
     indices: list[str]

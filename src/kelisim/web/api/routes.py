@@ -74,32 +74,41 @@ def overview_data(
     period: int | None,
     index: str | None,
     boundaries: str = "2024",
+    dataset: str | None = None,
 ) -> dict:
-    """The overview map's values in the borders of ``boundaries``; shared by page and API."""
+    """The overview map's values in the borders of ``boundaries`` (from one dataset when
+    given); shared by page and API. Without a group and a period the map opens on the latest
+    year in which a group has figures for every region, and the largest such group."""
     if indicator == "share" and group is None:
-        group = queries.best_group(con, boundaries)
+        choice = queries.complete_choice(con, boundaries, dataset)
+        if choice is not None and period in (None, choice[0]):
+            period, group = choice
+        else:
+            group = queries.best_group(con, boundaries, dataset)
     periods = (
         queries.tension_periods(con)
         if indicator == "tension"
         else queries.population_periods(con, group if indicator == "share" else None,
-                                        boundaries)
+                                        boundaries, dataset)
     )
     if period is None and periods:
         if indicator == "tension":
             period = periods[-1]
         elif indicator == "share":
-            period = queries.best_period(con, group, "share", boundaries)
+            period = queries.best_period(con, group, "share", boundaries, dataset)
         elif indicator == "diversity":  # the year with indices for the most regions
             period = max(periods, key=lambda year: (len(queries.indicator_values(
-                con, indicator, year, group, index, boundaries)[0]), year))
+                con, indicator, year, group, index, boundaries, dataset)[0]), year))
         else:
-            period = queries.best_period(con, boundaries=boundaries)
+            period = queries.best_period(con, boundaries=boundaries, dataset=dataset)
     names = queries.area_names(con, lang)
     values, indices, index = queries.indicator_values(con, indicator, period, group, index,
-                                                      boundaries)
+                                                      boundaries, dataset)
     return {
         "indicator": indicator,
         "boundaries": boundaries,
+        "dataset": dataset,
+        "datasets": queries.population_datasets(con),
         "group": group,
         "index": index,
         "indices": indices,
@@ -123,13 +132,15 @@ async def overview(
     period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     index: str | None = None,
     boundaries: Borders = "2024",
+    dataset: str | None = None,
     lang: Lang = None,
     fallback: str = Depends(language),
 ):
-    """Value per region of one indicator for one period, and the latest alerts."""
+    """Value per region of one indicator for one period (from one dataset when given), and
+    the latest alerts."""
     lang = _lang(lang, fallback)
     return cached_json(request, models.Overview, lang, lambda: overview_data(
-        con, lang, indicator, group, period, index, boundaries))
+        con, lang, indicator, group, period, index, boundaries, dataset or None))
 
 
 @router.get("/areas", response_model=list[models.Area], tags=["pages"])

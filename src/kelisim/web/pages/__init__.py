@@ -170,8 +170,10 @@ def overview(
     period: Annotated[int | None, Query(ge=1800, le=2200)] = None,
     index: str | None = None,
     boundaries: models.Boundaries = "2024",
+    dataset: str | None = None,
 ):
-    data = overview_data(con, lang, indicator, group or None, period, index or None, boundaries)
+    data = overview_data(con, lang, indicator, group or None, period, index or None, boundaries,
+                         dataset or None)
     frame, paths = mapsvg.region_paths(boundaries)
     values = {v["area"]: v["value"] for v in data["values"]}
     colours, classes = mapsvg.colour_classes(values)
@@ -240,8 +242,9 @@ def area(
         {t("tension"): [(a["day"].toordinal(), a["value"]) for a in tension]}, t("tension"),
         x_format=lambda day: date.fromordinal(day).isoformat(),
     ) if tension else ""
+    partial = ", ".join(group_names.get(g, g) for g in detail["partial_groups"])
     return render(
-        request, "area.html", lang, user, detail=detail, periods=periods,
+        request, "area.html", lang, user, detail=detail, periods=periods, partial=partial,
         group_codes=group_codes, table=table, group_names=group_names,
         area_names=queries.area_names(con, lang), share_bars=share_bars,
         projection_chart=projection_chart, tension_chart=tension_chart, latest=latest,

@@ -1,0 +1,353 @@
+"""The BNS 2021 census workbook and layout recipes (issue 14), through the real CLI.
+
+Workbooks are CONSTRUCTED (tests/workbook_fixtures.py): seeded counts in the published
+layout with every quirk (title rows, 'Уровень' header, column-number row, '-' zeros, numbers
+as text with spaces, 'Hемцы' with a Latin H, a footnote mark, notes after the data).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbook_fixtures import SMALL_HEADERS, expected_totals, full_size_structure, write_workbook
+
+KELISIM = str(Path(sys.executable).parent / "kelisim")
+
+
+def kelisim(db_path, *args):
+    """Run ``kelisim ARGS`` through the real entry point (kelisim.cli.main) on the store at
+    ``db_path``, in this process; (exit code, stdout, stderr)."""
+    from kelisim.cli import main
+
+    saved = {k: os.environ.get(k) for k in ("KELISIM_DB", "KELISIM_HOME")}
+    os.environ["KELISIM_DB"] = str(db_path)
+    os.environ["KELISIM_HOME"] = str(Path(db_path).parent / "home")
+    out, err = io.StringIO(), io.StringIO()
+    old_argv, code = sys.argv, 0
+    sys.argv = ["kelisim", *map(str, args)]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exit_:
+        code = exit_.code or 0
+    finally:
+        sys.argv = old_argv
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    """A store with the constructed three-region workbook imported as census2021."""
+    folder = tmp_path_factory.mktemp("workbook")
+    path = write_workbook(folder / "census2021.xlsx")
+    db = folder / "k.duckdb"
+    env = {**os.environ, "KELISIM_DB": str(db), "KELISIM_HOME": str(folder / "home")}
+    done = subprocess.run([KELISIM, "data", "import", str(path), "--name", "census2021"],
+                          capture_output=True, text=True, env=env, timeout=120)  # installed CLI
+    assert done.returncode == 0, done.stderr
+    return db, done.stdout
+
+
+def test_import_prints_what_it_read(imported):
+    _, out = imported
+    lines = out.splitlines()
+    assert lines[0] == ("read sheets 2.1, 3.1: 1 country, 3 regions, 8 districts, "
+                        "2 rural districts, 15 settlements")
+    persons = int(expected_totals()["000000000"].sum())
+    shown = f"{persons:,}".replace(",", " ")
+    assert lines[1] == f"10 groups, {shown} persons, period 2021, boundaries 2018"
+    assert lines[2].startswith("placed on the 2024 boundaries: 13 of 15 settlements exactly; "
+                               "those of the districts split since (635000000)")
+    assert lines[-1] == "imported 319 rows as 'census2021'"  # 29 areas x (10 groups + total)
+
+
+def test_every_level_stored_as_published(imported):
+    import duckdb
+
+    db, _ = imported
+    expected = expected_totals()
+    con = duckdb.connect(str(db), read_only=True)
+    rows = dict(con.execute(
+        "SELECT area_code, count FROM population WHERE dataset = 'census2021' "
+        "AND group_code = 'german'").fetchall())  # the 'Hемцы' column (Latin H)
+    german = SMALL_HEADERS.index("Hемцы")
+    assert rows["314831100"] == expected["314831100"][german]
+    assert rows["000000000"] == expected["000000000"][german]
+    uyghur = con.execute("SELECT count FROM population WHERE dataset = 'census2021' AND "
+                         "area_code = '314800000' AND group_code = 'uyghur'").fetchone()[0]
+    assert uyghur == expected["314800000"][SMALL_HEADERS.index("Уйгуры¹")]
+    kinds = dict(con.execute("SELECT kind, count(*) FROM dataset_areas "
+                             "WHERE dataset = 'census2021' GROUP BY kind").fetchall())
+    assert kinds == {"country": 1, "region": 3, "district": 8, "rural_district": 2,
+                     "settlement": 15}
+    con.close()
+
+
+def test_placed_exactly_on_2024_boundaries(imported, monkeypatch):
+    """Semey and Kurchatov went whole to Abai in 2022: Abai's Kazakhs are Semey's, summed
+    from its settlements; Kokpekty was split, so its settlements follow the crosswalk."""
+    from kelisim.datasets import open_store, population_frame
+
+    db, _ = imported
+    monkeypatch.setenv("KELISIM_DB", str(db))
+    expected = expected_totals()
+    con = open_store(db)
+    frame = population_frame(con, "census2021", boundaries="2024", groups=["kazakh"])
+    values = dict(zip(frame["area"], frame["count"], strict=True))
+    kokpekty = expected["635000000"][0]
+    assert values["101000000"] == expected["632800000"][0]  # Semey, exactly
+    assert values["100000000"] == pytest.approx(expected["632800000"][0] + 0.624076 * kokpekty)
+    assert values["310000000"] == expected["310000000"][0]
+    assert values["000000000"] == expected["000000000"][0]
+    published = population_frame(con, "census2021", boundaries="2018", groups=["kazakh"])
+    assert "314831100" not in set(published["area"])  # settlements stay out of maps
+    assert set(published["area"]) >= {"630000000", "314800000"}
+    con.close()
+
+
+def test_settlement_level_indices_add_up(imported):
+    """M and H among the settlements of Zhambyl: total = between districts + within; the
+    total equals M computed directly on the settlement table (measure.information)."""
+    import duckdb
+
+    from kelisim.measure.information import mutual_information
+
+    db, _ = imported
+    con = duckdb.connect(str(db), read_only=True)
+    rows = {(i, c): v for i, c, v in con.execute(
+        'SELECT "index", component, value FROM settlement_indices WHERE area_code = '
+        "'310000000' AND boundary_version = '2024'").fetchall()}
+    con.close()
+    assert rows[("mutual_information", "total")] == pytest.approx(
+        rows[("mutual_information", "between")] + rows[("mutual_information", "within")])
+    expected = expected_totals()
+    settlements = ["311010000", "314831100", "314831200", "314831300", "314851100",
+                   "314851200", "316630100", "316630200", "316630300"]
+    table = np.array([expected[c] for c in settlements])
+    assert rows[("mutual_information", "total")] == pytest.approx(mutual_information(table))
+
+
+@pytest.mark.parametrize("break_, where, says", [
+    ("settlement_total", "sheet 3.1, row 9, column D (Всего)", "the groups of с.10000 sum to"),
+    ("district_sum", "sheet 3.1, row 8, column E (Казахи)",
+     "the level-3 area below г.Тараз (row 9) is"),
+    ("unknown_header", "sheet 3.1, row 4, column H", "unknown group header 'Марсиане'"),
+    ("shifted_header", "sheet 3.1, row 4, column B", "the header row starts in column B"),
+    ("no_numbers_row", "sheet 3.1, row 5, column A", "expected the column number 1"),
+])
+def test_broken_workbook_is_one_error_and_nothing_written(tmp_path, break_, where, says):
+    path = write_workbook(tmp_path / "broken.xlsx", break_=break_)
+    db = tmp_path / "k.duckdb"
+    code, out, err = kelisim(db, "data", "import", path, "--name", "broken")
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert where in lines[0] and says in lines[0], lines[0]
+    assert not db.exists()  # checked completely before the store is opened
+
+
+def test_national_figures_checked_when_every_region_is_there(tmp_path):
+    """A workbook of all 17 regions whose country row is not the 2021 census is refused."""
+    path = write_workbook(tmp_path / "all.xlsx", structure=full_size_structure(400),
+                          headers=SMALL_HEADERS)
+    code, _, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--layout",
+                           "bns-census-2021")
+    assert code != 0
+    assert "column E (Казахи): the country's kazakh count is" in err
+    assert "not the published 13 497 891" in err
+
+
+def test_layout_option_and_unknown_layout(tmp_path):
+    path = write_workbook(tmp_path / "renamed.xlsx", sheets=("Лист1", "Лист2"))
+    code, _, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--layout",
+                           "bns-census-2021")
+    assert code != 0 and "no sheet '2.1'" in err and "has changed" in err
+    code, _, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--layout", "bns")
+    assert code != 0 and "--layout: unknown layout 'bns'" in err
+
+
+def write_regions_wide(path):
+    """CONSTRUCTED: a regional table as bns-regions-wide describes it, cell for cell: title,
+    a two-row merged header (group over 'оба пола / мужчины / женщины'), named regions with
+    footnote marks, the country's total row first, '-' zeros, numbers as text with spaces."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "1"
+    ws.append(["Численность населения по отдельным этносам (CONSTRUCTED)"])
+    ws.append([])
+    groups = ["Всего", "Казахи", "Русские", "Hемцы¹"]
+    top = ["Область"]
+    for g in groups:
+        top += [g, None, None]
+    ws.append(top)
+    ws.append([None] + ["оба пола", "мужчины", "женщины"] * len(groups))
+    for k in range(len(groups)):
+        ws.merge_cells(start_row=3, start_column=2 + 3 * k, end_row=3, end_column=4 + 3 * k)
+    ws.merge_cells(start_row=3, start_column=1, end_row=4, end_column=1)
+    regions = {"Акмолинская область": (500_000, 200_000, 0),
+               "Павлодарская область²": (700_000, 250_000, 12_345),
+               "г.Алматы": (1_700_000, 300_000, 5_000)}
+    total = [sum(v[i] for v in regions.values()) for i in range(3)]
+    for name, values in [("Республика Казахстан", total), *regions.items()]:
+        row = [name]
+        for v in (sum(values), *values):
+            men = v // 2
+            row += [f"{v:,}".replace(",", " ") if v else "-", men or "-", (v - men) or "-"]
+        ws.append(row)
+    ws.append([])
+    ws.append(["¹ Constructed; ² constructed footnote."])
+    book.save(path)
+    return regions
+
+
+def test_recipe_regions_wide(tmp_path):
+    import duckdb
+
+    path = tmp_path / "wide.xlsx"
+    regions = write_regions_wide(path)
+    db = tmp_path / "k.duckdb"
+    code, out, err = kelisim(db, "data", "import", path, "--layout", "bns-regions-wide",
+                             "--name", "wide2009")
+    assert code == 0, err
+    assert out.splitlines()[0] == "read sheets 1: 1 country, 3 regions"
+    con = duckdb.connect(str(db), read_only=True)
+    rows = dict(con.execute("SELECT area_code, count FROM population WHERE dataset = "
+                            "'wide2009' AND group_code = 'german'").fetchall())
+    con.close()
+    assert rows == {"000000000": 17_345, "110000000": 0, "550000000": 12_345,
+                    "750000000": 5_000}
+    assert sum(v[2] for v in regions.values()) == 17_345
+
+
+def test_russian_and_kazakh_column_names_in_tidy_tables(tmp_path):
+    path = tmp_path / "tidy.csv"
+    path.write_text("облыс,ұлты,год,численность\nЖамбылская область,уйгуры,2021,1000\n"
+                    "310000000,казахи,2021,900000\n", encoding="utf-8")
+    code, out, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--name", "tidy")
+    assert code == 0, err
+    assert "imported 2 rows as 'tidy'" in out
+    path.write_text("область,национальность,жыл,саны\n310000000,уйгуры,2021,1000\n",
+                    encoding="utf-8")
+    code, out, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--name", "tidy2")
+    assert code == 0, err
+
+
+@pytest.fixture(scope="module")
+def dashboard(imported):
+    """The dashboard over the store with the imported workbook, logged in as an analyst."""
+    import duckdb
+
+    from kelisim.web import auth
+    from web_support import PASSWORD, client_for
+
+    db, _ = imported
+    con = duckdb.connect(str(db))
+    auth.add_user(con, "ann", PASSWORD, "analyst")
+    con.close()
+    with client_for(db) as client:
+        client.get("/login")
+        reply = client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                             "csrf_token": client.cookies["kelisim_csrf"]},
+                            follow_redirects=False)
+        assert reply.status_code == 303
+        yield client
+
+
+def test_pages_use_the_workbook(dashboard):
+    """Kazakhs have a share for every region the workbook covers (Abai and East Kazakhstan
+    exactly from the settlements); Zhambyl shows its full composition and the settlement
+    level; a region with only the bundled Uyghur figures says so."""
+    overview = dashboard.get("/api/overview", params={"group": "kazakh"}).json()
+    assert overview["period"] == 2021
+    shown = {v["area"] for v in overview["values"]}
+    assert shown >= {"310000000", "630000000", "100000000", "750000000"}
+    assert "census2021" in overview["datasets"]
+    both = dashboard.get("/api/overview", params={"group": "uyghur"}).json()
+    only = dashboard.get("/api/overview", params={"group": "uyghur",
+                                                  "dataset": "regional_partial"}).json()
+    assert 2021 in both["periods"] and 2021 not in only["periods"]
+    assert only["dataset"] == "regional_partial" and 2009 in only["periods"]
+    page = dashboard.get("/area/310000000").text
+    assert 'id="settlement-indices"' in page and "multi_theil_h" in page
+    assert "Dungans" in page and 'id="partial-composition"' not in page
+    aktobe = dashboard.get("/area/150000000").text  # bundled: Uyghurs 1970-2009 only
+    assert "partial: only Uyghurs are published for this area" in aktobe
+    brief = dashboard.get("/brief/310000000").text  # the brief agrees with the page
+    assert 'id="settlement-indices"' in brief and "Dungans" in brief
+    assert "partial: only Uyghurs" in dashboard.get("/brief/150000000").text
+
+
+def test_two_censuses_show_the_change(tmp_path):
+    """A second workbook (a user's recipe: the 2021 layout with period 2009) adds a column
+    per census and their change to the settlement-level table of Zhambyl."""
+    import duckdb
+
+    from kelisim.web import auth
+    from web_support import PASSWORD, client_for
+
+    source = Path(__file__).parents[1] / "src/kelisim/datasets/layouts/bns-census-2021.toml"
+    recipe = tmp_path / "census2009.toml"
+    recipe.write_text(source.read_text(encoding="utf-8").replace("period = 2021", "period = 2009")
+                      .replace('name = "bns-census-2021"', 'name = "census-2009-constructed"'),
+                      encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    for name, seed, layout in (("c2009", 2, recipe), ("c2021", 1, "bns-census-2021")):
+        path = write_workbook(tmp_path / f"{name}.xlsx", seed=seed)
+        code, out, err = kelisim(db, "data", "import", path, "--name", name, "--layout", layout)
+        assert code == 0, err
+    con = duckdb.connect(str(db))
+    auth.add_user(con, "ann", PASSWORD, "analyst")
+    con.close()
+    with client_for(db) as client:
+        client.get("/login")
+        client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                    "csrf_token": client.cookies["kelisim_csrf"]})
+        page = client.get("/area/310000000").text
+    table = page[page.index('id="settlement-indices"'):]
+    table = table[:table.index("</table>")]
+    assert ">2009<" in table and ">2021<" in table and "Change" in table
+
+
+def test_recipe_with_areas_in_columns(tmp_path):
+    """CONSTRUCTED: groups in rows, named regions in columns (the 2009 census volume's
+    'national composition by region' orientation), read with areas_on = "columns"."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "1"
+    ws.append(["Национальность", "Республика Казахстан", "Акмолинская область", "г.Алматы"])
+    ws.append(["Всего", "1 700", 700, "1 000"])
+    ws.append(["Казахи", 1000, 400, 600])
+    ws.append(["Hемцы", 700, 300, "4OO"])  # letters O instead of zeros: refused
+    book.save(tmp_path / "cols.xlsx")
+    recipe = tmp_path / "cols.toml"
+    recipe.write_text('name = "regions-in-columns"\nsheets = ["1"]\nperiod = 2009\n'
+                      'boundaries = "2000"\nheader_first_cell = "Национальность"\n'
+                      'areas_on = "columns"\ntotal_rows = ["Республика Казахстан"]\n'
+                      '[columns]\nname = 1\ntotal = ["всего"]\n', encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    code, _, err = kelisim(db, "data", "import", tmp_path / "cols.xlsx", "--layout", recipe)
+    assert code != 0 and "sheet 1, row 4, column D (Hемцы): count '4OO' is not a number" in err
+    ws["D4"] = 400
+    book.save(tmp_path / "cols.xlsx")
+    code, out, err = kelisim(db, "data", "import", tmp_path / "cols.xlsx", "--layout", recipe,
+                             "--name", "cols")
+    assert code == 0, err
+    assert out.splitlines()[:2] == ["read sheets 1: 1 country, 2 regions",
+                                    "2 groups, 1 700 persons, period 2009, boundaries 2000"]
