@@ -112,4 +112,8 @@ def _print_final(table) -> None:
                  & (table["sex"] == "both")]
     columns = [c for c in ("scenario", "area", "group", "period", "count", "share",
                            "lower95", "upper95") if c in last.columns]
-    typer.echo(last[columns].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    from kelisim.core.numbers import format_count, format_share
+
+    formatters = {c: format_count for c in ("count", "lower95", "upper95")}
+    formatters["share"] = lambda v: format_share(v, decimals=2)
+    typer.echo(last[columns].to_string(index=False, formatters=formatters))
