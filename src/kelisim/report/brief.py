@@ -19,6 +19,7 @@ _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
 )
 _env.filters.update(FILTERS)
+BRIEF_ALERTS = 20  # the latest alerts of the area page's list
 
 
 def brief_data(
@@ -48,8 +49,8 @@ def brief_data(
         "indices": queries.diversity(con, period, [area]) if period else [],
         "projection_run": runs[-1] if runs else None,
         "projections": [r for r in projected if r["period"] == horizon],
-        "incidents": queries.incidents(con, area=area, year=period, limit=50),
-        "alerts": queries.alerts(con, area=area, limit=20, year=period),
+        "incidents": queries.area_incidents(con, area),
+        "alerts": queries.area_alerts(con, area)[:BRIEF_ALERTS],
         "flagged": len(queries.flagged(con, area=area, limit=500)),
         "generated_at": datetime.now().isoformat(timespec="minutes"),
     }
