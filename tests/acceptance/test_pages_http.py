@@ -189,7 +189,7 @@ def test_every_link_is_followed(client):
         for link in re.findall(r'<a [^>]*href="(/[^"]*)"', body):
             link = html.unescape(link)
             if (not link.startswith(skipped) and ".pdf" not in link
-                    and link not in seen and len(seen) + len(queue) < 120):
+                    and link not in seen and len(seen) + len(queue) < 70):
                 queue.append(link)
     assert len(seen) > 40
     assert any(p.startswith("/area/") for p in seen) and any("/brief/" in p for p in seen)
