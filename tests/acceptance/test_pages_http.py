@@ -279,3 +279,13 @@ def test_make_run_takes_a_port_and_says_what_it_does():
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     assert makefile.count("@echo \"setup ") >= 4
     assert "make run PORT=8001" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_group_names_come_from_the_registry_when_the_store_has_none(tmp_path):
+    from kelisim import store
+    from kelisim.web import queries
+
+    con = store.connect(tmp_path / "k.duckdb")  # an empty store: no group rows yet
+    assert con.execute("SELECT count(*) FROM groups").fetchone()[0] == 0
+    assert queries.group_names(con, "kk")["dungan"] == "дүнгендер"
+    assert queries.group_names(con, "ru")["kazakh"] == "казахи"

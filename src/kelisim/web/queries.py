@@ -8,6 +8,7 @@ pages show an empty state.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from datetime import date
@@ -64,8 +65,25 @@ def groups(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
     )
 
 
+@functools.cache
+def _registry_names(lang: str) -> tuple[tuple[str, str], ...]:
+    from kelisim.core.groups import default_registry
+
+    table = default_registry().groups
+    own = table[f"name_{lang}"].where(table[f"name_{lang}"].notna(), table["name_en"])
+    return tuple(zip(table["group_code"], own, strict=True))
+
+
 def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
-    return {g["group_code"]: g["name"] for g in groups(con, lang)}
+    """Group names in ``lang``: the store's, else the bundled group registry's (a code used
+    by a classification or an incident but missing from the store's table), else English."""
+    lang = lang if lang in LANGUAGES else "en"
+    names = dict(_registry_names(lang))
+    for code, own, english in con.execute(
+        f"SELECT group_code, name_{lang}, name_en FROM groups WHERE group_code <> 'total'"
+    ).fetchall():
+        names[code] = own or names.get(code) or english or code
+    return names
 
 
 def area_exists(con: duckdb.DuckDBPyConnection, area_code: str) -> bool:
