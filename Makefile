@@ -6,17 +6,26 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint setup lock bench clean chromium
 
+# The dashboard's address: `make run PORT=8001` (and HOST=0.0.0.0 to listen beyond this machine).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 $(STAMP): pyproject.toml requirements.lock
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	@echo "setup 1/4: creating the virtual environment $(VENV) (first run only)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "setup 2/4: updating pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "setup 3/4: installing the pinned packages of requirements.lock (2-3 minutes the first time)"
+	@$(BIN)/python -m pip install --quiet -r requirements.lock
+	@echo "setup 4/4: installing kelisim itself"
+	@$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "setup done: $(VENV) is ready"
 
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/kelisim run
+	$(BIN)/kelisim run --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

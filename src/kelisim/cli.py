@@ -60,6 +60,10 @@ def run(
     """Build the embedded database if needed, print the census summary, start the dashboard."""
     from kelisim.main_job import run_main_job
 
+    if not summary_only:
+        from kelisim.web import check_port
+
+        check_port(host, port)  # before the summary, not after it
     run_main_job()
     if not summary_only:
         from kelisim.web import serve

@@ -50,7 +50,10 @@ def run_main_job() -> None:
 
     console = Console()
     con = store.connect()
-    if build_database(con):
+    with console.status(f"Checking the database at {database_location()} (the first run "
+                        "builds it from the bundled facts)…"):
+        built = build_database(con)
+    if built:
         console.print(f"Built the kelisim database at {database_location()}.")
     frame = population_frame(con, "census_national", periods=list(CENSUSES))
     projected = con.execute("SELECT count(*) FROM projections").fetchone()[0]
@@ -58,7 +61,8 @@ def run_main_job() -> None:
     if not projected:
         from kelisim.forecast.pipeline import store_default_projections
 
-        runs = store_default_projections()
+        with console.status("Projecting the bundled scenarios (first run only)…"):
+            runs = store_default_projections()
         console.print(f"Stored the bundled projections: {', '.join(runs)}.")
     summary = census_summary(frame)
     registry = default_registry()

@@ -15,8 +15,12 @@ QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 
 
 def summary_cells(state: np.ndarray) -> np.ndarray:
-    """Counts [A, G + 1] of one state [A, G, S, X]: each group, then the area total."""
-    by_group = state.sum(axis=(2, 3))
+    """Counts [A, G + 1] of one state [A, G, S, X]: each group, then the area total.
+
+    Summed in double precision: a single-precision draw's cells are exact below 2^24, their
+    sum (19 186 015 persons) is not, and rounding it put the intervals beside their point.
+    """
+    by_group = state.sum(axis=(2, 3), dtype=np.float64)
     return np.concatenate([by_group, by_group.sum(axis=1, keepdims=True)], axis=1)
 
 

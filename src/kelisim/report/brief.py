@@ -20,6 +20,7 @@ _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
 )
 _env.filters.update(FILTERS)
+BRIEF_ALERTS = 20  # the latest alerts of the area page's list
 
 
 def brief_data(
@@ -53,9 +54,9 @@ def brief_data(
                                .to_dict("records") if r["period"] == period],
         "projection_run": runs[-1] if runs else None,
         "projections": [r for r in projected if r["period"] == horizon],
-        "incidents": queries.incidents(con, area=area, year=period, limit=50),
+        "incidents": queries.area_incidents(con, area),
         "activities": _activities(con, area, lang),
-        "alerts": queries.alerts(con, area=area, limit=20, year=period),
+        "alerts": queries.area_alerts(con, area)[:BRIEF_ALERTS],
         "flagged": len(queries.flagged(con, area=area, limit=500)),
         "generated_at": datetime.now().isoformat(timespec="minutes"),
     }

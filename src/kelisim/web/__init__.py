@@ -29,6 +29,27 @@ def _load_bundled_data(db_path: str | Path | None) -> int:
         con.close()
 
 
+def check_port(host: str, port: int) -> None:
+    """Stop with one sentence when ``host:port`` cannot be listened on (busy or not ours)."""
+    import errno
+    import socket
+
+    from kelisim.errors import ArgumentError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise ArgumentError("--port", f"port {port} on {host} is already in use (is the "
+                                f"dashboard already running?); choose another, e.g. --port "
+                                f"{port + 1} or make run PORT={port + 1}") from None
+        raise ArgumentError("--host", f"cannot listen on {host}:{port} ({error.strerror or error})"
+                            ) from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
     """Build the app on the store (bundled data loaded if empty), print its address, serve."""
     import uvicorn
@@ -36,6 +57,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     from kelisim.web.mapsvg import region_paths
     from kelisim.web.queries import BOUNDARIES, population
 
+    check_port(host, port)
+    print("Starting the dashboard: loading the data and drawing the maps…", flush=True)
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
     for boundaries in BOUNDARIES:  # before the first visitor: outlines and population cells

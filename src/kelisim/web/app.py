@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -146,29 +146,56 @@ def _validation_message(error: RequestValidationError) -> str:
     return "; ".join(parts) + "."
 
 
-def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
-    """The HTML page for a refused (403), missing (404) or bad (422) page request."""
+class DropEmptyQueryValues:
+    """ASGI middleware: a page's GET form sends unset fields as ``name=`` (a cleared period,
+    "all" areas, an empty year); they mean "not given", so they are dropped before the route
+    parses its parameters. The JSON API keeps its strict parsing."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+                and not scope["path"].startswith("/api/") and scope.get("query_string")):
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            kept = [(name, value) for name, value in pairs if value.strip()]
+            scope = {**scope, "query_string": urlencode(kept).encode("latin-1")}
+        await self.app(scope, receive, send)
+
+
+def error_page(request: Request, status: int, detail: str = "", field: str | None = None):
+    """The HTML page in the visitor's language for a refused (403), missing (404), bad (422)
+    or failed (500) page request; ``detail`` (the server's own words) is shown under it."""
     from kelisim.web import auth
     from kelisim.web.i18n import translator
     from kelisim.web.pages import render
 
     lang = request_language(request)
     t = translator(lang)
-    cur = request.app.state.con.cursor()
     try:
-        user = auth.user_for_token(cur, request.cookies.get(SESSION_COOKIE))
-    finally:
-        cur.close()
+        cur = request.app.state.con.cursor()
+        try:
+            user = auth.user_for_token(cur, request.cookies.get(SESSION_COOKIE))
+        finally:
+            cur.close()
+    except Exception:  # the page must render even when the store is what failed
+        user = None
     if status == 403 and detail in auth.ROLES:
-        heading, message = t("refused"), t("refused_role", role=t("role_" + detail))
-    elif status == 403:
-        heading, message = t("refused"), detail
+        heading, message, detail = t("refused"), t("refused_role", role=t("role_" + detail)), ""
+    elif status in (401, 403):
+        heading, message = t("refused"), t("refused_message")
     elif status == 404:
-        heading, message = t("not_found"), detail
+        heading, message = t("not_found"), t("not_found_message")
+    elif status >= 500:
+        heading, message, detail = t("server_error"), t("server_error_message"), ""
+    elif field:
+        heading, message = t("bad_request"), t("bad_value", name=t.label(field, field))
     else:
-        heading, message = t("bad_request"), detail
+        heading, message = t("bad_request"), t("bad_request_message")
+    if detail in ("Not Found", "Method Not Allowed"):
+        detail = ""
     return render(request, "error.html", lang, user, status, heading=heading, message=message,
-                  status=status)
+                  detail=detail, status=status)
 
 
 def create_app(db_path: str | Path | None = None, settings: dict | None = None) -> FastAPI:
@@ -209,6 +236,10 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     swagger = Path(fastapi_offline.__file__).parent / "static"
     app.mount("/swagger-ui", StaticFiles(directory=str(swagger)), name="swagger")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it before reading the page's <link>
+        return FileResponse(str(static / "favicon.svg"), media_type="image/svg+xml")
+
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(
@@ -219,26 +250,41 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
             '<script src="/static/docs.js"></script></body></html>'
         )
 
+    def is_page(request: Request) -> bool:
+        return not request.url.path.startswith("/api/")
+
     @app.exception_handler(RequestValidationError)
     async def bad_parameters(request: Request, error: RequestValidationError):
+        if is_page(request):
+            first = error.errors()[0]["loc"] if error.errors() else ()
+            field = str(first[-1]) if first else None
+            return error_page(request, 422, _validation_message(error), field)
         # the refused input is not echoed: it may be huge, or NaN (which JSON cannot carry)
         errors = [{k: v for k, v in e.items() if k != "input"} for e in error.errors()]
         return JSONResponse(
-            {"detail": _validation_message(error), "errors": jsonable_encoder(errors)}
-            if request.url.path.startswith("/api/")
-            else {"detail": _validation_message(error)},
+            {"detail": _validation_message(error), "errors": jsonable_encoder(errors)},
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
-        if request.url.path.startswith("/api/") or error.status_code < 400:
+        if not is_page(request) or error.status_code < 400:
             return await http_exception_handler(request, error)
         return error_page(request, error.status_code, str(error.detail))
 
     @app.exception_handler(KelisimError)
     async def user_error(request: Request, error: KelisimError):
+        if is_page(request):
+            return error_page(request, 422, str(error))
         return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, error: Exception):
+        """A failure is logged by the server; the visitor gets a page (or one JSON line)."""
+        if is_page(request):
+            return error_page(request, 500)
+        return JSONResponse({"detail": "Internal server error; it has been logged."},
+                            status_code=500)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, error: LoginRequired):
@@ -251,5 +297,6 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     app.include_router(evaluate_page_router)
     app.add_middleware(ClearCacheOnWrite)
     app.add_middleware(BodyLimit, limit=settings.get("max_upload_bytes", MAX_UPLOAD_BYTES))
+    app.add_middleware(DropEmptyQueryValues)
     app.add_middleware(SecurityHeaders, hsts=app.state.secure_cookies)
     return app

@@ -1,23 +1,33 @@
-"""Formats shared by the pages and the brief (Jinja filters count, share, value, link)."""
+"""Jinja filters count, share, value and link in the language of the page being rendered.
+
+Each number filter reads ``lang`` from the template context (pages and briefs both set it) and
+formats with :mod:`kelisim.core.numbers`, the one number formatter of the project.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from jinja2 import pass_context
+
 LINK_SCHEMES = ("http", "https", "mailto")
 
-
-def count(value) -> str:
-    """Whole persons with a narrow no-break space between thousands (reads in kk, ru and en)."""
-    return "" if value is None else f"{value:,.0f}".replace(",", "\u202f")
+from kelisim.core.numbers import format_count, format_share, format_value
 
 
-def share(value) -> str:
-    return "" if value is None else f"{value * 100:.1f}%"
+@pass_context
+def count(context, value) -> str:
+    return format_count(value, context.get("lang", "en"))
 
 
-def value(number) -> str:
-    return "" if number is None else f"{number:.3g}"
+@pass_context
+def share(context, value) -> str:
+    return format_share(value, context.get("lang", "en"))
+
+
+@pass_context
+def value(context, number) -> str:
+    return format_value(number, context.get("lang", "en"))
 
 
 def link(url) -> str | None:

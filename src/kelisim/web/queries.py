@@ -8,6 +8,7 @@ pages show an empty state.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from datetime import date
@@ -64,8 +65,25 @@ def groups(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
     )
 
 
+@functools.cache
+def _registry_names(lang: str) -> tuple[tuple[str, str], ...]:
+    from kelisim.core.groups import default_registry
+
+    table = default_registry().groups
+    own = table[f"name_{lang}"].where(table[f"name_{lang}"].notna(), table["name_en"])
+    return tuple(zip(table["group_code"], own, strict=True))
+
+
 def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
-    return {g["group_code"]: g["name"] for g in groups(con, lang)}
+    """Group names in ``lang``: the store's, else the bundled group registry's (a code used
+    by a classification or an incident but missing from the store's table), else English."""
+    lang = lang if lang in LANGUAGES else "en"
+    names = dict(_registry_names(lang))
+    for code, own, english in con.execute(
+        f"SELECT group_code, name_{lang}, name_en FROM groups WHERE group_code <> 'total'"
+    ).fetchall():
+        names[code] = own or names.get(code) or english or code
+    return names
 
 
 def area_exists(con: duckdb.DuckDBPyConnection, area_code: str) -> bool:
@@ -472,17 +490,10 @@ def alerts(
     )
 
 
-def flagged(
-    con: duckdb.DuckDBPyConnection,
-    area: str | None = None,
-    group: str | None = None,
-    tier_min: int = FLAG_TIER,
-    language: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    limit: int = 50,
-) -> list[dict]:
-    """Classified documents at or above ``tier_min`` with their latest review, newest first."""
+def _flagged_where(
+    area: str | None, group: str | None, tier_min: int, language: str | None,
+    date_from: date | None, date_to: date | None,
+) -> tuple[str, list]:
     clauses, params = ["c.tier >= ?"], [tier_min]
     if area:
         clauses.append("list_contains(c.places, ?)")
@@ -499,6 +510,23 @@ def flagged(
     if date_to:
         clauses.append("d.published_at < ? + INTERVAL 1 DAY")
         params.append(date_to)
+    return " AND ".join(clauses), params
+
+
+def flagged(
+    con: duckdb.DuckDBPyConnection,
+    area: str | None = None,
+    group: str | None = None,
+    tier_min: int = FLAG_TIER,
+    language: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict]:
+    """Classified documents at or above ``tier_min`` with their latest review, newest first
+    (``limit`` of them from ``offset``)."""
+    where, params = _flagged_where(area, group, tier_min, language, date_from, date_to)
     rows = _rows(
         con,
         "WITH last_review AS (SELECT DISTINCT ON (doc_id) doc_id, verdict, tier, username, \"at\" "
@@ -508,14 +536,30 @@ def flagged(
         "CAST(c.rationale AS VARCHAR) AS rationale, c.model, "
         "r.verdict AS review_verdict, r.tier AS review_tier, r.username AS reviewer "
         "FROM classifications c JOIN documents d USING (doc_id) "
-        "LEFT JOIN last_review r USING (doc_id) WHERE "
-        + " AND ".join(clauses)
-        + " ORDER BY d.published_at DESC NULLS LAST, d.doc_id LIMIT ?",
-        [*params, limit],
+        "LEFT JOIN last_review r USING (doc_id) WHERE " + where
+        + " ORDER BY d.published_at DESC NULLS LAST, d.doc_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     )
     for row in rows:
         row["rationale"] = json.loads(row["rationale"]) if row["rationale"] else None
     return rows
+
+
+def flagged_count(
+    con: duckdb.DuckDBPyConnection,
+    area: str | None = None,
+    group: str | None = None,
+    tier_min: int = FLAG_TIER,
+    language: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> int:
+    """How many documents :func:`flagged` finds with the same filters (for paging)."""
+    where, params = _flagged_where(area, group, tier_min, language, date_from, date_to)
+    return con.execute(
+        "SELECT count(*) FROM classifications c JOIN documents d USING (doc_id) WHERE " + where,
+        params,
+    ).fetchone()[0]
 
 
 def document_tier(con: duckdb.DuckDBPyConnection, doc_id: str) -> int | None:
@@ -623,6 +667,15 @@ def partial_groups(rows: list[dict], period: int | None = None) -> list[str]:
     if period is None or period in set(_complete_long_frame(rows)["period"]):
         return []
     return sorted({r["group"] for r in groups_rows if r["period"] == period})
+def area_incidents(con: duckdb.DuckDBPyConnection, area: str) -> list[dict]:
+    """The incidents of an area (as place or as region) of every year, newest first: the one
+    list its page and its brief show."""
+    return incidents(con, area=area, limit=100)
+
+
+def area_alerts(con: duckdb.DuckDBPyConnection, area: str) -> list[dict]:
+    """The alerts of an area, newest first: the one list its page and its brief show."""
+    return alerts(con, area=area, limit=200)
 
 
 def area_detail(
@@ -655,8 +708,8 @@ def area_detail(
         "indices": diversity(con, latest, [area], boundaries) if latest is not None else [],
         "segregation": segregation(con, area, latest, boundaries) if latest is not None else [],
         "projections": projections(con, area),
-        "tension": alerts(con, area=area, limit=200),
-        "incidents": incidents(con, area=area, limit=100),
+        "tension": area_alerts(con, area),
+        "incidents": area_incidents(con, area),
         "flagged": flagged(con, area=area, limit=20),
     }
 

@@ -36,4 +36,9 @@ def translator(lang: str) -> Callable[..., str]:
         text = messages[key]
         return text.format(**values) if values else text
 
+    def label(key: str, fallback: str) -> str:
+        """The label of a code that may have none (a scenario id, a field name)."""
+        return messages.get(key, fallback)
+
+    t.label = label
     return t

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from importlib import resources
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -229,7 +230,8 @@ def area(
     ) if detail["population"] else ""
     totals = queries.projection_totals(con, area_code)
     projection_chart = charts.line_chart(
-        {f"{r0['run']} / {r0['scenario']}": [
+        {f"{t.label('run_' + r0['run'], r0['run'])} / "
+         f"{t.label('scenario_' + r0['scenario'], r0['scenario'])}": [
             (r["period"], r["count"], r["lower95"], r["upper95"])
             for r in totals if (r["run"], r["scenario"]) == (r0["run"], r0["scenario"])]
          for r0 in totals},
@@ -262,6 +264,9 @@ def _default_run(con: Con) -> str | None:
 # ---------------------------------------------------------------- monitor
 
 
+PAGE_SIZES = (20, 50, 100)
+
+
 @router.get("/monitor")
 def monitor(
     request: Request,
@@ -274,6 +279,8 @@ def monitor(
     language: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=max(PAGE_SIZES))] = PAGE_SIZES[0],
 ):
     def day(text: str | None) -> date | None:
         try:
@@ -281,17 +288,28 @@ def monitor(
         except ValueError:
             raise HTTPException(422, f"{text!r} is not a date (YYYY-MM-DD).") from None
 
-    items = queries.flagged(
-        con, area or None, group or None, tier_min,
-        language if language in LANGUAGES else None, day(date_from), day(date_to),
-    )
+    chosen = (area or None, group or None, tier_min,
+              language if language in LANGUAGES else None, day(date_from), day(date_to))
+    total = queries.flagged_count(con, *chosen)
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)
+    items = queries.flagged(con, *chosen, limit=per_page, offset=(page - 1) * per_page)
     filters = {"area": area or "", "group": group or "", "tier_min": tier_min,
                "language": language or "", "date_from": date_from or "",
                "date_to": date_to or ""}
+
+    def page_url(number: int) -> str:
+        query = {k: v for k, v in filters.items() if v != ""}
+        return "/monitor?" + urlencode({**query, "per_page": per_page, "page": number})
+
+    paging = {"page": page, "pages": pages, "total": total, "per_page": per_page,
+              "previous": page_url(page - 1) if page > 1 else None,
+              "next": page_url(page + 1) if page < pages else None}
     return render(
-        request, "monitor.html", lang, user, items=items, filters=filters,
-        areas=queries.areas(con, lang), groups=queries.groups(con, lang),
-        area_names=queries.area_names(con, lang), group_names=queries.group_names(con, lang),
+        request, "monitor.html", lang, user, items=items, filters=filters, paging=paging,
+        page_sizes=sorted({*PAGE_SIZES, per_page}), areas=queries.areas(con, lang),
+        groups=queries.groups(con, lang), area_names=queries.area_names(con, lang),
+        group_names=queries.group_names(con, lang),
     )
 
 
@@ -433,10 +451,12 @@ def forecasts(
     cells = {
         (name, r["period"]): r for name, rows in data["scenarios"].items() for r in rows
     }
+    t = translator(lang)
     chart = charts.line_chart(
-        {name: [(r["period"], r["count"], r["lower95"], r["upper95"]) for r in rows]
+        {t.label("scenario_" + name, name):
+         [(r["period"], r["count"], r["lower95"], r["upper95"]) for r in rows]
          for name, rows in data["scenarios"].items()},
-        translator(lang)("forecasts"),
+        t("forecasts"),
     )
     return render(
         request, "forecasts.html", lang, user, data=data, periods=periods, cells=cells,

@@ -13,7 +13,8 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   document.querySelectorAll(".autosubmit").forEach(function (el) {
     el.addEventListener("change", function () {
-      if (el.name === "indicator") {
+      // another indicator or group has its own years: let the server pick the best one
+      if (el.name === "indicator" || el.name === "group") {
         var hidden = document.getElementById("period-value");
         if (hidden) { hidden.value = ""; }
       }
