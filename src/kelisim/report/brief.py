@@ -10,10 +10,11 @@ from importlib import resources
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from kelisim.core.areas import name_history, period_date
 from kelisim.errors import KelisimError
 from kelisim.web import queries
 from kelisim.web.formats import FILTERS
-from kelisim.web.i18n import translator
+from kelisim.web.i18n import Terms, translator
 
 _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
@@ -24,13 +25,14 @@ _env.filters.update(FILTERS)
 def brief_data(
     con: duckdb.DuckDBPyConnection, area: str, period: int | None, lang: str
 ) -> dict:
-    """The brief's content as plain data (also served by ``/api/brief/{area}``)."""
-    names = queries.area_names(con, lang)
+    """The brief's content as plain data (also served by ``/api/brief/{area}``); the area's
+    name is the one in force at the period shown (Nur-Sultan for 2020, Astana for 2023)."""
     group_names = queries.group_names(con, lang)
     rows = queries.composition(con, area=area)
     periods = sorted({r["period"] for r in rows})
     if period is None and periods:
         period = periods[-1]
+    names = queries.area_names(con, lang, on=period_date(period) if period else None)
     current = sorted(
         (r for r in rows if r["period"] == period), key=lambda r: -(r["share"] or 0)
     )
@@ -40,6 +42,7 @@ def brief_data(
     return {
         "area": area,
         "name": names.get(area, area),
+        "name_history": name_history(area, lang if lang in ("kk", "ru", "en") else "en"),
         "period": period,
         "periods": periods,
         "composition": [
@@ -51,7 +54,7 @@ def brief_data(
         "incidents": queries.incidents(con, area=area, year=period, limit=50),
         "alerts": queries.alerts(con, area=area, limit=20, year=period),
         "flagged": len(queries.flagged(con, area=area, limit=500)),
-        "generated_at": datetime.now().isoformat(timespec="minutes"),
+        "generated_at": datetime.now().replace(second=0, microsecond=0),
     }
 
 
@@ -67,6 +70,7 @@ def brief_html(
     return _env.get_template("brief.html").render(
         brief=brief_data(con, area, period, lang),
         t=translator(lang),
+        terms=Terms(lang),
         lang=lang,
         css=css if standalone else None,
     )

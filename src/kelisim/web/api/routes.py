@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from pydantic import TypeAdapter
 
 from kelisim import store
+from kelisim.core.areas import period_date
 from kelisim.web import auth, queries
 from kelisim.web.api import models
 from kelisim.web.deps import Con, Reader, language, require_area, writer
@@ -93,7 +94,7 @@ def overview_data(
                 con, indicator, year, group, index, boundaries)[0]), year))
         else:
             period = queries.best_period(con, boundaries=boundaries)
-    names = queries.area_names(con, lang)
+    names = queries.area_names(con, lang, on=period_date(period) if period else None)
     values, indices, index = queries.indicator_values(con, indicator, period, group, index,
                                                       boundaries)
     return {

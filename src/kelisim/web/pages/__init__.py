@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from kelisim import store
+from kelisim.core.areas import period_date
 from kelisim.errors import KelisimError
 from kelisim.web import auth, charts, formats, mapsvg, queries
 from kelisim.web.api import models
@@ -35,7 +36,7 @@ from kelisim.web.deps import (
     language,
     require_area,
 )
-from kelisim.web.i18n import LANGUAGES, translator
+from kelisim.web.i18n import LANGUAGES, Terms, translator
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("kelisim.web") / "pages"))
@@ -61,13 +62,27 @@ def render(
     response = templates.TemplateResponse(
         request,
         name,
-        {"t": translator(lang), "lang": lang, "languages": LANGUAGES, "user": user,
-         "csrf": csrf, "here": here, **context},
+        {"t": translator(lang), "terms": Terms(lang), "name_on": _name_on(lang), "lang": lang,
+         "languages": LANGUAGES, "user": user, "csrf": csrf, "here": here, **context},
         status_code=status_code,
     )
     if CSRF_COOKIE not in request.cookies:
         response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict")
     return response
+
+
+def _name_on(lang: str):
+    """``name_on(code, day)`` for the templates: the area's name in force on that day from
+    the dated name table, or None (the current name holds)."""
+    from kelisim.core.areas import name_on
+
+    def named(code: str | None, day) -> str | None:
+        if not code or not day:
+            return None
+        when = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        return name_on(code, when, lang if lang in LANGUAGES else "en")
+
+    return named
 
 
 def _local(target: str | None) -> str:
@@ -162,7 +177,8 @@ def overview(
     frame, paths = mapsvg.region_paths(boundaries)
     values = {v["area"]: v["value"] for v in data["values"]}
     colours, classes = mapsvg.colour_classes(values)
-    names = queries.area_names(con, lang)
+    names = queries.area_names(con, lang, on=period_date(data["period"]) if data["period"]
+                               else None)
     regions = [
         {"code": code, "d": d, "name": names.get(code, code), "value": values.get(code),
          "fill": colours.get(code, mapsvg.NO_DATA)}
@@ -213,8 +229,9 @@ def area(
         t("population"),
     ) if detail["population"] else ""
     totals = queries.projection_totals(con, area_code)
+    scenario = Terms(lang).label
     projection_chart = charts.line_chart(
-        {f"{r0['run']} / {r0['scenario']}": [
+        {f"{r0['run']} / {scenario('scenario', r0['scenario'])}": [
             (r["period"], r["count"], r["lower95"], r["upper95"])
             for r in totals if (r["run"], r["scenario"]) == (r0["run"], r0["scenario"])]
          for r0 in totals},
@@ -225,7 +242,7 @@ def area(
     )
     tension_chart = charts.line_chart(
         {t("tension"): [(a["day"].toordinal(), a["value"]) for a in tension]}, t("tension"),
-        x_format=lambda day: date.fromordinal(day).isoformat(),
+        x_format=lambda day: formats.day(date.fromordinal(day)),
     ) if tension else ""
     return render(
         request, "area.html", lang, user, detail=detail, periods=periods,
@@ -410,8 +427,10 @@ def forecasts(
     cells = {
         (name, r["period"]): r for name, rows in data["scenarios"].items() for r in rows
     }
+    scenario = Terms(lang).label
     chart = charts.line_chart(
-        {name: [(r["period"], r["count"], r["lower95"], r["upper95"]) for r in rows]
+        {scenario("scenario", name): [(r["period"], r["count"], r["lower95"], r["upper95"])
+                                      for r in rows]
          for name, rows in data["scenarios"].items()},
         translator(lang)("forecasts"),
     )
