@@ -162,7 +162,7 @@ def _shown_terms() -> set[tuple[str, str]]:
     scenarios = [s["name"] for s in tomllib.loads(spec.read_text())["scenarios"]]
     return ({("index", name) for name in DETERMINISTIC_INDICES}
             | {("metric", name) for name in SPIKE_METRICS}
-            | {("scenario", name) for name in [*scenarios, "baseline"]}
+            | {("scenario", name) for name in [*scenarios, "baseline", "trend"]}
             | {("indicator", name) for name in ("share", "diversity", "segregation",
                                                 "tension")})
 
