@@ -113,7 +113,11 @@ def test_names_still_resolve_with_or_without_the_noun():
     assert A.resolve_area("область Абай") == "100000000"
     assert A.resolve_area("Конаев") == A.resolve_area("г. Қонаев") == "191000000"
     assert A.resolve_area("Аккольский район") == A.resolve_area("Аккольский") == "113200000"
-    assert A.resolve_area("Нур-Султан") == "710000000"
+    assert A.resolve_area("Нур-Султан") == A.resolve_area("г.Нур-Султан") == "710000000"
+    # the Bureau's table forms (BNS_TALDAU) and earlier spellings
+    assert A.resolve_area("Кокшетау г.а.") == A.resolve_area("Көкшетау қ.ә.") == "111000000"
+    assert A.resolve_area("РАЙОН ИМ.ГАБИТА МУСРЕПОВА") == "596600000"
+    assert A.resolve_area("Чиилийский район") == "435200000"
     assert A.name_sort_key("г. Астана") < A.name_sort_key("Атырау облысы")
 
 

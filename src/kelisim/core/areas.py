@@ -35,6 +35,8 @@ NAME_VARIANTS = {
     "abai": "abay", "nur-sultan": "astana", "нур-султан": "астана",
     # the unofficial adjectival Russian forms of the three regions of 2022
     "абайская": "абай", "жетысуская": "жетису", "улытауская": "улытау",
+    # earlier Russian spellings of renamed districts
+    "чиилийский": "шиелийский", "аршалинский": "аршалынский", "каратобеский": "каратобинский",
 }
 
 
@@ -85,9 +87,11 @@ def known_codes() -> set[str]:
     return set(_areas()["area_code"])
 
 
-_CITY_WORDS = re.compile(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*|\bқ\.|қаласы|\bгород\b")
+# "г.а." / "қ.ә.": the city administration of the Bureau's tables (Кокшетау г.а.)
+_CITY_WORDS = re.compile(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*а\.|\bқ\.\s*ә\.|\bг\.\s*|\bқ\."
+                         r"|қаласы|\bгород\b")
 _UNIT_WORDS = re.compile(r"\b(region|oblast|облысы|область|district|ауданы|аудан|район|имени"
-                         r"|атындағы)\b")
+                         r"|атындағы)\b|\bим\.\s*")
 # Kazakh letters folded to the Russian letters official Russian names write them with, so that
 # "Қонаев", "Конаев" and "г. Қонаев" meet.
 _KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
