@@ -285,6 +285,8 @@ def test_pages_show_index_labels_definitions_and_local_dates(seeded, lang):
         area = client.get("/area/550000000").text
         incidents = client.get("/incidents").text
         forecasts = client.get("/forecasts?area=550000000").text
+        monitor = _visible(client.get("/monitor").text)
+    assert "07.03.2024 10:00" in monitor  # a flagged item's time of publication
     cells = " ".join(re.findall(r"<td[^>]*>(.*?)</td>", area + incidents, re.S))
     assert not re.search(r"\d{4}-\d\d-\d\d", _visible(cells))
     assert re.search(r"\d\d\.\d\d\.\d{4}", _visible(cells))
