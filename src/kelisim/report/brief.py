@@ -10,11 +10,12 @@ from importlib import resources
 import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from kelisim.core.areas import name_history, period_date
 from kelisim.errors import KelisimError
 from kelisim.store import workbooks
 from kelisim.web import queries
 from kelisim.web.formats import FILTERS
-from kelisim.web.i18n import translator
+from kelisim.web.i18n import Terms, translator
 
 _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
@@ -26,13 +27,14 @@ BRIEF_ALERTS = 20  # the latest alerts of the area page's list
 def brief_data(
     con: duckdb.DuckDBPyConnection, area: str, period: int | None, lang: str
 ) -> dict:
-    """The brief's content as plain data (also served by ``/api/brief/{area}``)."""
-    names = queries.area_names(con, lang)
+    """The brief's content as plain data (also served by ``/api/brief/{area}``); the area's
+    name is the one in force at the period shown (Nur-Sultan for 2020, Astana for 2023)."""
     group_names = queries.group_names(con, lang)
     rows = queries.composition(con, area=area)
     periods = sorted({r["period"] for r in rows})
     if period is None and periods:
         period = periods[-1]
+    names = queries.area_names(con, lang, on=period_date(period) if period else None)
     current = sorted(
         (r for r in rows if r["period"] == period), key=lambda r: -(r["share"] or 0)
     )
@@ -42,6 +44,7 @@ def brief_data(
     return {
         "area": area,
         "name": names.get(area, area),
+        "name_history": name_history(area, lang if lang in ("kk", "ru", "en") else "en"),
         "period": period,
         "periods": periods,
         "composition": [
@@ -58,7 +61,7 @@ def brief_data(
         "activities": _activities(con, area, lang),
         "alerts": queries.area_alerts(con, area)[:BRIEF_ALERTS],
         "flagged": len(queries.flagged(con, area=area, limit=500)),
-        "generated_at": datetime.now().isoformat(timespec="minutes"),
+        "generated_at": datetime.now().replace(second=0, microsecond=0),
     }
 
 
@@ -87,6 +90,7 @@ def brief_html(
     return _env.get_template("brief.html").render(
         brief=brief_data(con, area, period, lang),
         t=translator(lang),
+        terms=Terms(lang),
         lang=lang,
         css=css if standalone else None,
     )

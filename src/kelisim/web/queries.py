@@ -39,21 +39,36 @@ def _name(lang: str, table: str = "") -> str:
 # ---------------------------------------------------------------- names
 
 
-def areas(con: duckdb.DuckDBPyConnection, lang: str, level: str | None = None) -> list[dict]:
-    """Areas in their latest boundary version: area_code, level, parent_code, name."""
+def areas(
+    con: duckdb.DuckDBPyConnection, lang: str, level: str | None = None, on: date | None = None
+) -> list[dict]:
+    """Areas in their latest boundary version: area_code, level, parent_code, name, ordered
+    by name without its unit word ('г. Астана' under А). With ``on``, names are the ones in
+    force that day (the dated name table: Nur-Sultan in 2019-2022, ...)."""
+    from kelisim.core.areas import name_sort_key, names_on
+
     where = "WHERE level = ?" if level else ""
-    return _rows(
+    rows = _rows(
         con,
-        f"SELECT area_code, level, parent_code, {_name(lang)} AS name FROM ("
+        f"SELECT area_code, boundary_version, level, parent_code, {_name(lang)} AS name FROM ("
         "  SELECT DISTINCT ON (area_code) * FROM areas "
         "  ORDER BY area_code, boundary_version DESC) "
-        f"{where} ORDER BY name",
+        f"{where}",
         [level] if level else [],
     )
+    if on is not None:
+        dated = names_on(on, lang if lang in LANGUAGES else "en")
+        for row in rows:
+            row["name"] = dated.get((row["area_code"], row["boundary_version"]),
+                                    dated.get((row["area_code"], None), row["name"]))
+    return sorted(rows, key=lambda row: name_sort_key(row["name"]))
 
 
-def area_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
-    return {a["area_code"]: a["name"] for a in areas(con, lang)}
+def area_names(
+    con: duckdb.DuckDBPyConnection, lang: str, on: date | None = None
+) -> dict[str, str]:
+    """area_code -> name (in force on ``on`` when given)."""
+    return {a["area_code"]: a["name"] for a in areas(con, lang, on=on)}
 
 
 def groups(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
@@ -691,12 +706,16 @@ def area_detail(
     rows = composition(con, area=area, boundaries=boundaries, totals=True)
     groups_rows = [r for r in rows if r["group"] != "total"]
     latest = max((r["period"] for r in groups_rows if r["count"] is not None), default=None)
+    from kelisim.core.areas import name_history
+
     return {
         "partial_groups": partial_groups(rows),
         "settlement_indices": workbooks.settlement_indices(con, area, boundaries)
         .to_dict("records"),
         "area_code": area,
         "name": info["name"],
+        "name_history": name_history(area, lang if lang in LANGUAGES else "en",
+                                     info["boundary_version"]),
         "level": info["level"],
         "boundaries": boundaries,
         "in_boundaries": con.execute(

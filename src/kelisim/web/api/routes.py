@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from pydantic import TypeAdapter
 
 from kelisim import store
+from kelisim.core.areas import period_date
 from kelisim.web import auth, queries
 from kelisim.web.api import models
 from kelisim.web.deps import Con, Reader, client_address, language, require_area, writer
@@ -101,7 +102,7 @@ def overview_data(
                 con, indicator, year, group, index, boundaries, dataset)[0]), year))
         else:
             period = queries.best_period(con, boundaries=boundaries, dataset=dataset)
-    names = queries.area_names(con, lang)
+    names = queries.area_names(con, lang, on=period_date(period) if period else None)
     values, indices, index = queries.indicator_values(con, indicator, period, group, index,
                                                       boundaries, dataset)
     return {

@@ -1,7 +1,11 @@
-"""Message catalogues kk / ru / en (one JSON file each, the same keys in all three)."""
+"""Message catalogues kk / ru / en (one JSON file each, the same keys in all three) and the
+terms table ``terms.csv``: the label and one-line plain definition of every indicator, index,
+metric and scenario shown on a page or in a brief, in the three languages (docs/glossary.md).
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from functools import cache
@@ -42,3 +46,32 @@ def translator(lang: str) -> Callable[..., str]:
 
     t.label = label
     return t
+
+
+TERM_KINDS = ("indicator", "index", "metric", "scenario")
+
+
+@cache
+def term_table() -> dict[tuple[str, str], dict[str, str]]:
+    """(kind, code) -> {label_kk, label_ru, label_en, definition_kk, ...} from terms.csv."""
+    text = (resources.files("kelisim.web.i18n") / "terms.csv").read_text(encoding="utf-8")
+    return {(row["kind"], row["code"]): row for row in csv.DictReader(text.splitlines())}
+
+
+class Terms:
+    """Labels and definitions of indices, metrics, scenarios and indicators in one language.
+
+    A code the table does not know (a scenario of the user's own spec) is shown as written,
+    without a definition.
+    """
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+    def label(self, kind: str, code: str | None) -> str:
+        row = term_table().get((kind, str(code)))
+        return row[f"label_{self.lang}"] if row else str(code or "")
+
+    def define(self, kind: str, code: str | None) -> str:
+        row = term_table().get((kind, str(code)))
+        return row[f"definition_{self.lang}"] if row else ""

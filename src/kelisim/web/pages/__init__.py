@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from kelisim import store
+from kelisim.core.areas import period_date
 from kelisim.errors import KelisimError
 from kelisim.web import auth, charts, formats, mapsvg, queries
 from kelisim.web.api import models
@@ -39,7 +40,7 @@ from kelisim.web.deps import (
     session_csrf,
     set_cookie,
 )
-from kelisim.web.i18n import LANGUAGES, catalogue, translator
+from kelisim.web.i18n import LANGUAGES, Terms, catalogue, translator
 from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(include_in_schema=False)
@@ -66,13 +67,27 @@ def render(
     response = templates.TemplateResponse(
         request,
         name,
-        {"t": translator(lang), "lang": lang, "languages": LANGUAGES, "user": user,
-         "csrf": csrf, "here": here, **context},
+        {"t": translator(lang), "terms": Terms(lang), "name_on": _name_on(lang), "lang": lang,
+         "languages": LANGUAGES, "user": user, "csrf": csrf, "here": here, **context},
         status_code=status_code,
     )
     if request.cookies.get(CSRF_COOKIE) != csrf:
         set_cookie(request, response, CSRF_COOKIE, csrf, httponly=True, samesite="strict")
     return response
+
+
+def _name_on(lang: str):
+    """``name_on(code, day)`` for the templates: the area's name in force on that day from
+    the dated name table, or None (the current name holds)."""
+    from kelisim.core.areas import name_on
+
+    def named(code: str | None, day) -> str | None:
+        if not code or not day:
+            return None
+        when = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        return name_on(code, when, lang if lang in LANGUAGES else "en")
+
+    return named
 
 
 def _local(target: str | None) -> str:
@@ -178,7 +193,8 @@ def overview(
     frame, paths = mapsvg.region_paths(boundaries)
     values = {v["area"]: v["value"] for v in data["values"]}
     colours, classes = mapsvg.colour_classes(values)
-    names = queries.area_names(con, lang)
+    names = queries.area_names(con, lang, on=period_date(data["period"]) if data["period"]
+                               else None)
     regions = [
         {"code": code, "d": d, "name": names.get(code, code), "value": values.get(code),
          "fill": colours.get(code, mapsvg.NO_DATA)}
@@ -229,9 +245,9 @@ def area(
         t("population"),
     ) if detail["population"] else ""
     totals = queries.projection_totals(con, area_code)
+    scenario = Terms(lang).label
     projection_chart = charts.line_chart(
-        {f"{t.label('run_' + r0['run'], r0['run'])} / "
-         f"{t.label('scenario_' + r0['scenario'], r0['scenario'])}": [
+        {f"{t.label('run_' + r0['run'], r0['run'])} / {scenario('scenario', r0['scenario'])}": [
             (r["period"], r["count"], r["lower95"], r["upper95"])
             for r in totals if (r["run"], r["scenario"]) == (r0["run"], r0["scenario"])]
          for r0 in totals},
@@ -242,7 +258,7 @@ def area(
     )
     tension_chart = charts.line_chart(
         {t("tension"): [(a["day"].toordinal(), a["value"]) for a in tension]}, t("tension"),
-        x_format=lambda day: date.fromordinal(day).isoformat(),
+        x_format=lambda day: formats.day(date.fromordinal(day)),
     ) if tension else ""
     partial = ", ".join(group_names.get(g, g) for g in detail["partial_groups"])
     return render(
@@ -451,10 +467,10 @@ def forecasts(
     cells = {
         (name, r["period"]): r for name, rows in data["scenarios"].items() for r in rows
     }
-    t = translator(lang)
+    scenario = Terms(lang).label
     chart = charts.line_chart(
-        {t.label("scenario_" + name, name):
-         [(r["period"], r["count"], r["lower95"], r["upper95"]) for r in rows]
+        {scenario("scenario", name): [(r["period"], r["count"], r["lower95"], r["upper95"])
+                                      for r in rows]
          for name, rows in data["scenarios"].items()},
         t("forecasts"),
     )
