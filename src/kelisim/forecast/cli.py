@@ -141,8 +141,12 @@ def _print_final(table) -> None:
                  & (table["sex"] == "both")]
     columns = [c for c in ("scenario", "area", "group", "period", "count", "share",
                            "lower95", "upper95") if c in last.columns]
+    typer.echo(last[columns].to_string(index=False, formatters=_formatters(last[columns])))
+
+
+def _formatters(table) -> dict:
+    """Whole persons with thousands separators, shares in per cent: never scientific notation."""
     from kelisim.core.numbers import format_count, format_share
 
-    formatters = {c: format_count for c in ("count", "lower95", "upper95")}
-    formatters["share"] = lambda v: format_share(v, decimals=2)
-    typer.echo(last[columns].to_string(index=False, formatters=formatters))
+    return {column: (lambda v: format_share(v, decimals=2)) if column.startswith("share")
+            else format_count for column in table.columns if table[column].dtype.kind == "f"}

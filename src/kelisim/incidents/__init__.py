@@ -7,6 +7,7 @@ Public API: :func:`read_incidents`, :func:`import_incidents`, :func:`write_incid
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,7 +165,7 @@ def _number(value, path, row, column, integer=False, low=None, high=None):
         number = float(text)
     except ValueError:
         raise InputError(path, row, column, f"'{value}' is not a number") from None
-    if not np.isfinite(number):
+    if not math.isfinite(number):
         raise InputError(path, row, column, f"'{value}' is not a finite number")
     if integer and number != int(number):
         raise InputError(path, row, column, f"'{value}' is not a whole number")

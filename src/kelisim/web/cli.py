@@ -59,7 +59,8 @@ def users_add(
     username: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option("viewer", help="viewer, analyst or admin."),
     password: str = typer.Option(
-        None, help="At least 12 characters, not a common password. Asked for with hidden input (typed twice) when "
+        None, help="At least 12 characters, not a common password. Asked for with hidden "
+        "input (typed twice) when "
         "left out at a terminal; scripts use --password-stdin, since a command line is "
         "visible to other local users.",
     ),

@@ -467,6 +467,7 @@ def forecasts(
     cells = {
         (name, r["period"]): r for name, rows in data["scenarios"].items() for r in rows
     }
+    t = translator(lang)
     scenario = Terms(lang).label
     chart = charts.line_chart(
         {scenario("scenario", name): [(r["period"], r["count"], r["lower95"], r["upper95"])
