@@ -12,7 +12,10 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from pages_support import (
+
+from kelisim.web.i18n import catalogue
+
+from .pages_support import (
     CONSTRUCTED_ITEMS,
     PASSWORD,
     ZHAMBYL,
@@ -20,8 +23,6 @@ from pages_support import (
     bundled_store,
     running_server,
 )
-
-from kelisim.web.i18n import catalogue
 
 CHROMIUM = os.environ.get("KELISIM_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

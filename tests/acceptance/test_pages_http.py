@@ -16,7 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pages_support import (
+
+from kelisim.web.i18n import LANGUAGES, catalogue
+
+from .pages_support import (
     CONSTRUCTED_ITEMS,
     PASSWORD,
     ZHAMBYL,
@@ -25,8 +28,6 @@ from pages_support import (
     numbers,
     running_server,
 )
-
-from kelisim.web.i18n import LANGUAGES, catalogue
 
 PAGES = ["/", f"/area/{ZHAMBYL}", "/monitor", "/incidents", "/forecasts", f"/brief/{ZHAMBYL}",
          "/admin"]
