@@ -20,8 +20,8 @@ import duckdb
 import pytest
 
 from kelisim.core import areas as A
-from kelisim.datasets.curated import read_curated
 from kelisim.core.numbers import format_count
+from kelisim.datasets.curated import read_curated
 from kelisim.web.formats import day, moment
 from kelisim.web.i18n import LANGUAGES, Terms, catalogue, term_table
 from web_support import client_for, seed_store

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from kelisim.web.i18n import catalogue
+from kelisim.web.i18n import Terms, catalogue
 
 from .pages_support import (
     CONSTRUCTED_ITEMS,
@@ -153,7 +153,8 @@ def test_area_page_borders_brief_and_incidents(page):
     with page.expect_navigation():
         page.click("#brief-link")
     brief = page.locator("body").inner_text()
-    assert KK["none_recorded"] not in brief.split(KK["incidents"], 1)[1].split(KK["alerts"])[0]
+    incidents = brief.split(KK["incidents"], 1)[1].split(KK["activities"])[0]
+    assert KK["none_recorded"] not in incidents
     assert all(day in brief for day in dates)  # the brief lists the page's incidents
     page.go_back()
     _check_documents(page)
@@ -209,7 +210,7 @@ def test_incidents_legend_and_filters(page):
 def test_forecasts_every_selector(page):
     page.goto(page.base + "/forecasts")
     header = page.locator("#scenarios thead").inner_text()
-    assert KK["scenario_wpp_medium"] in header and "wpp_medium" not in header
+    assert Terms("kk").label("scenario", "calibrated") in header and "calibrated" not in header
     first = page.locator("#scenarios tbody tr").first.inner_text()
     assert "19\u00a0186\u00a0015" in first and "e+" not in first
     page.select_option("form.controls select[name=run]", "trend_census_national")

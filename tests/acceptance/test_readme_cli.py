@@ -116,7 +116,7 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
         ("forecast", "run", examples / "spec.toml", "--draws", "20", "--seed", "1", "--out",
          "proj.parquet"),
         ("forecast", "run", "--bundled", "kazakhstan_national", "--store", "--scenario",
-         "wpp_medium"),
+         "calibrated"),
         ("forecast", "trend", "census_national", "--horizon", "2030", "--horizon", "2040",
          "--hindcast"),
         ("monitor", "ingest", "feed.xml", "telegram_export/result.json", "--store"),
@@ -126,7 +126,7 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
         ("monitor", "evaluate", "heldout.csv", "--text-column", "text", "--label-column",
          "relevant", "--model", "model/"),
         ("monitor", "alerts", "--since", "2023-11-01"),
-        ("users", "add", "ana", "--role", "analyst", {"stdin": "long-secret\nlong-secret\n"}),
+        ("users", "add", "ana", "--role", "analyst", {"stdin": "quiet-steppe-river-42\nquiet-steppe-river-42\n"}),
         ("brief", "310000000", "-o", "zhambyl.html"),
     ]
     results = kelisim_batch(fresh_env, commands, cwd=tmp_path)
@@ -169,7 +169,7 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
     # forecast
     assert "FAIL" not in validate and "ok" in validate
     assert (tmp_path / "proj.parquet").exists()
-    assert "stored" in run_bundled and "wpp_medium" in run_bundled
+    assert "stored" in run_bundled and "calibrated" in run_bundled
     assert "2030" in trend and "2040" in trend
     # watch
     assert re.search(r"stored \d+ documents", ingest)

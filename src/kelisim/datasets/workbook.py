@@ -139,9 +139,12 @@ def _open(path: str | Path):
     """The workbook through python-calamine (Rust calamine: ~40x faster than openpyxl)."""
     from python_calamine import CalamineWorkbook
 
+    from kelisim.datasets.io import check_workbook
+
     path = Path(path)
     if not path.is_file():
         raise ArgumentError("file", f"no such file '{path}'")
+    check_workbook(path)  # the input limits, before anything is inflated
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises several types for a bad workbook
