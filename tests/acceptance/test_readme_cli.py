@@ -126,7 +126,8 @@ def test_readme_commands_in_order(tmp_path, fresh_env):
         ("monitor", "evaluate", "heldout.csv", "--text-column", "text", "--label-column",
          "relevant", "--model", "model/"),
         ("monitor", "alerts", "--since", "2023-11-01"),
-        ("users", "add", "ana", "--role", "analyst", {"stdin": "quiet-steppe-river-42\nquiet-steppe-river-42\n"}),
+        ("users", "add", "ana", "--role", "analyst",
+         {"stdin": "quiet-steppe-river-42\nquiet-steppe-river-42\n"}),
         ("brief", "310000000", "-o", "zhambyl.html"),
     ]
     results = kelisim_batch(fresh_env, commands, cwd=tmp_path)
