@@ -52,3 +52,20 @@ def test_scenario_names_are_translated(reader):
     reader.cookies.set("lang", "kk")
     section = _section(reader.get("/forecasts?run=kazakhstan_national").text)
     assert "Қандастардың оралуы" in section
+
+
+def test_scenario_labels_come_from_terms_only(reader):
+    """terms.csv is the one source of scenario labels and definitions: the catalogues hold
+    none, and the group-shares section shows the terms' label and definition in each language."""
+    from markupsafe import escape
+
+    from kelisim.web.i18n import LANGUAGES, Terms, catalogue
+
+    assert not [key for lang in LANGUAGES for key in catalogue(lang) if key.startswith("scenario_")]
+    for lang in LANGUAGES:
+        reader.cookies.set("lang", lang)
+        section = _section(reader.get("/forecasts?run=kazakhstan_national").text)
+        terms = Terms(lang)
+        for name in ("calibrated", "emigration_stops", "kandas_return"):
+            assert f"{terms.label('scenario', name)}, 2051" in section
+            assert str(escape(terms.define("scenario", name))) in section

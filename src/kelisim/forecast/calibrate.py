@@ -191,6 +191,11 @@ class Calibration:
     migration: dict  # interval "1989-1999" -> net rates per person a year [G]
 
     @property
+    def migration_sd(self) -> np.ndarray:
+        """sd [G] of a draw's shift of the net migration rates (:func:`migration_sd`)."""
+        return migration_sd(list(self.migration.values()) or [self.last_migration])
+
+    @property
     def last_migration(self) -> np.ndarray:
         """The last interval's rates (zero when only the fertility interval was fitted)."""
         if not self.migration:
@@ -259,13 +264,30 @@ def forecast(calibration: Calibration, until: float,
                    calibration.fertility_ratio, migration).sum(axis=(1, 2))
 
 
-#: Uncertainty of a forecast (set before the hindcast; docs/forecast.md): each draw shifts a
-#: group's net migration rate by N(0, (0.5 |last rate| + 0.002)^2) for the whole horizon, scales
-#: its fertility ratio by exp(N(0, 0.1^2)) and draws the half-life as 10 exp(N(0, 0.5^2)) years.
+#: Uncertainty of a forecast (the prior rule, set before the first hindcast; docs/forecast.md):
+#: each draw shifts a group's net migration rate by one level for the whole horizon, scales its
+#: fertility ratio by exp(N(0, 0.1^2)) and draws the half-life as 10 exp(N(0, 0.5^2)) years. The
+#: level's sd is :func:`migration_sd`.
 MIGRATION_SD = (0.5, 0.002)
 FERTILITY_LOG_SD = 0.1
 HALF_LIFE_LOG_SD = 0.5
 QUANTILES = {"lower95": 0.025, "lower80": 0.1, "median": 0.5, "upper80": 0.9, "upper95": 0.975}
+
+
+def migration_sd(intervals: list[np.ndarray]) -> np.ndarray:
+    """sd [G] of the shift of each group's future net migration rate (per person a year).
+
+    The prior rule ``0.5 |last rate| + 0.002`` combined (root sum of squares) with the change
+    of the group's fitted rate between its last two intercensal intervals: the rates are read as
+    a random walk from one interval to the next, whose step is estimated by the one step each
+    group has shown (Azerbaijanis -30.3 -> -5.0 per 1,000 from 1989-1999 to 1999-2009). The
+    step uses only intervals the calibration has fitted, never a later census. With a single
+    interval only the prior rule applies.
+    """
+    prior = MIGRATION_SD[0] * np.abs(intervals[-1]) + MIGRATION_SD[1]
+    if len(intervals) < 2:
+        return prior
+    return np.hypot(prior, intervals[-1] - intervals[-2])
 
 
 def forecast_draws(calibration: Calibration, until: float, draws: int, seed: int) -> np.ndarray:
@@ -273,7 +295,7 @@ def forecast_draws(calibration: Calibration, until: float, draws: int, seed: int
     rng = np.random.default_rng(seed)
     groups = len(calibration.groups)
     last = calibration.last_migration
-    shift = rng.normal(size=(draws, groups)) * (MIGRATION_SD[0] * np.abs(last) + MIGRATION_SD[1])
+    shift = rng.normal(size=(draws, groups)) * calibration.migration_sd
     ratio = calibration.fertility_ratio * np.exp(FERTILITY_LOG_SD
                                                  * rng.normal(size=(draws, groups)))
     half_life = MIGRATION_HALF_LIFE * np.exp(HALF_LIFE_LOG_SD * rng.normal(size=(draws, 1)))
@@ -376,6 +398,7 @@ class StartInputs:
     recent_migration: np.ndarray  # [G] net rate per person a year, census -> estimate
     estimate_year: int  # from this year on the recent rates decay with MIGRATION_HALF_LIFE
     intercensal_migration: np.ndarray  # [G] rates fitted between the last two censuses
+    migration_sd: np.ndarray  # [G] sd of a draw's shift of the rates (:func:`migration_sd`)
 
     def migration(self, year: int, decay: bool = True, basis: str = "recent") -> np.ndarray:
         """Net migration rates [G] of ``year``: the recent (or last intercensal) rates, from
@@ -419,7 +442,7 @@ def start_inputs(groups, period: int, estimate: int | None) -> StartInputs:
         tuple(groups),
         np.stack([population[i] if i is not None else structure for i in chosen]),
         pick(ratio), pick(recent), estimate if estimate is not None else period,
-        pick(calibration.last_migration))
+        pick(calibration.last_migration), pick(calibration.migration_sd))
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,7 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
                                        scenario.name)["count"].to_numpy()
                          for values in quantiles]
             summary = len(intervals[0])
-            point = table["count"].to_numpy()[:summary]
             for column, values in zip(QUANTILE_COLUMNS, intervals, strict=True):
-                values = _around(point, values, column)
                 table[column] = np.concatenate([values, np.full(len(table) - summary, np.nan)])
             for column, index in (("share_lower95", 0), ("share_upper95", -1)):
                 by_group = quantiles[index][..., cells:]  # [T + 1, A, G], total share is 1
@@ -68,35 +66,31 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
                                             axis=-1)
                 table[column] = np.concatenate([with_total.reshape(-1),
                                                 np.full(len(table) - summary, np.nan)])
-            _contain_point(table, "count", ("lower95", "lower80"), ("upper80", "upper95"))
-            _contain_point(table, "share", ("share_lower95",), ("share_upper95",))
+            _contain_point(table, "count", QUANTILE_COLUMNS)
+            _contain_point(table, "share", ("share_lower95", "share_upper95"))
         parts.append(table)
     result = pd.concat(parts, ignore_index=True)
     result.attrs["run_name"] = spec.name
     return result
 
 
-def _contain_point(table: pd.DataFrame, point: str, lowers, uppers) -> None:
-    """Widen bounds to the central projection where the draws' quantiles miss it (the draws
-    run in float32: in the first steps, with almost no spread, they can miss it by a person)."""
-    for columns, widen in ((lowers, np.minimum), (uppers, np.maximum)):
-        for column in columns:
-            bound = table[column]
-            table[column] = bound.where(bound.isna(), widen(bound, table[point]))
-def _around(point: np.ndarray, bound: np.ndarray, column: str) -> np.ndarray:
-    """An interval bound moved to its central projection where it lies on the wrong side.
+def _contain_point(table: pd.DataFrame, point: str, columns) -> None:
+    """Move each lower bound among ``columns`` down and each upper bound up to the ``point``
+    column where it lies on the wrong side (missing bounds stay missing): an interval must
+    contain its point.
 
-    An interval must contain its point. Monte Carlo draws run in single precision and the
-    central projection in double: in the steps without random rates (every draw equal) the
-    draws' quantiles differ from the point by rounding alone (up to a person in 10 million).
-    A trend's point is the back-transformed point log-ratio, not the median of the simulated
-    shares, so it can fall just outside a narrow quantile interval.
+    Monte Carlo draws run in single precision and the central projection in double: in the
+    steps without random rates (every draw equal) the draws' quantiles differ from the point
+    by rounding alone (up to a person in 10 million). A trend's point is the back-transformed
+    point log-ratio, not the median of the simulated shares, so it can fall just outside a
+    narrow quantile interval.
     """
-    if column.startswith("lower"):
-        return np.minimum(bound, point)
-    if column.startswith("upper"):
-        return np.maximum(bound, point)
-    return bound
+    for column in columns:
+        if column not in table or ("lower" not in column and "upper" not in column):
+            continue
+        widen = np.minimum if "lower" in column else np.maximum
+        bound = table[column]
+        table[column] = bound.where(bound.isna(), widen(bound, table[point]))
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
@@ -217,8 +211,8 @@ def trend_projection(table: pd.DataFrame, totals: pd.DataFrame, run_name: str) -
                          "count": merged["share"] * merged["total"], "share": merged["share"]})
     for column in QUANTILE_COLUMNS:
         if column in merged:
-            rows[column] = _around(rows["count"].to_numpy(),
-                                   (merged[column] * merged["total"]).to_numpy(), column)
+            rows[column] = merged[column] * merged["total"]
+    _contain_point(rows, "count", QUANTILE_COLUMNS)
     total_rows = pd.DataFrame({"scenario": "trend", "area": totals["area"], "group": "total",
                                "sex": "both", "age": "total", "period": totals["period"],
                                "count": totals["total"], "share": 1.0})

@@ -273,11 +273,10 @@ def rate_paths(inputs) -> RatePaths:
             sds[key] = np.array([spread.loc[span].mean() for span in clipped])
     group_sd = None
     if inputs.groups is not None:  # group rates replace the national migration rate
-        from kelisim.forecast.calibrate import FERTILITY_LOG_SD, MIGRATION_SD
+        from kelisim.forecast.calibrate import FERTILITY_LOG_SD
 
         sds["migration"] = np.zeros(len(years))
-        group_sd = (MIGRATION_SD[0] * np.abs(inputs.groups.intercensal_migration)
-                    + MIGRATION_SD[1])
+        group_sd = inputs.groups.migration_sd
     for key in ("tfr", "e0", "migration"):
         if f"{key}_sd" in settings:
             sds[key] = np.full(len(years), float(settings[f"{key}_sd"]))

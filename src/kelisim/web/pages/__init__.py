@@ -40,7 +40,7 @@ from kelisim.web.deps import (
     session_csrf,
     set_cookie,
 )
-from kelisim.web.i18n import LANGUAGES, Terms, catalogue, translator
+from kelisim.web.i18n import LANGUAGES, Terms, translator
 from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(include_in_schema=False)
@@ -493,7 +493,7 @@ def group_share_view(con: Con, area: str, run: str | None, lang: str) -> dict | 
     if not rows:
         return None
     t = translator(lang)
-    messages = catalogue(lang if lang in LANGUAGES else "en")
+    terms = Terms(lang)
     names = queries.group_names(con, lang)
     scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
     last = max(r["period"] for r in rows)
@@ -517,8 +517,8 @@ def group_share_view(con: Con, area: str, run: str | None, lang: str) -> dict | 
                      key=lambda c: (-c["period"], c["scenario"] != "census", c["scenario"]))
     return {
         "scenarios": scenarios, "last": last, "groups": groups, "chart": chart,
-        "labels": {s: messages.get(f"scenario_{s}", s) for s in scenarios},
-        "descriptions": {s: messages.get(f"scenario_{s}_description", "") for s in scenarios},
+        "labels": {s: terms.label("scenario", s) for s in scenarios},
+        "descriptions": {s: terms.define("scenario", s) for s in scenarios},
         "cells": {(r["scenario"], r["group"]): r for r in rows if r["period"] == last},
         "hindcast": {(r["scenario"], r["period"], r["group"]): r for r in hindcast_rows},
         "hindcast_columns": columns,
