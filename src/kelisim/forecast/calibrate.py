@@ -398,7 +398,6 @@ class StartInputs:
     recent_migration: np.ndarray  # [G] net rate per person a year, census -> estimate
     estimate_year: int  # from this year on the recent rates decay with MIGRATION_HALF_LIFE
     intercensal_migration: np.ndarray  # [G] rates fitted between the last two censuses
-    migration_sd: np.ndarray  # [G] sd of a draw's shift of the rates (:func:`migration_sd`)
 
     def migration(self, year: int, decay: bool = True, basis: str = "recent") -> np.ndarray:
         """Net migration rates [G] of ``year``: the recent (or last intercensal) rates, from
@@ -442,7 +441,7 @@ def start_inputs(groups, period: int, estimate: int | None) -> StartInputs:
         tuple(groups),
         np.stack([population[i] if i is not None else structure for i in chosen]),
         pick(ratio), pick(recent), estimate if estimate is not None else period,
-        pick(calibration.last_migration), pick(calibration.migration_sd))
+        pick(calibration.last_migration))
 
 
 @dataclass(frozen=True)

@@ -257,8 +257,7 @@ def prepare(spec: Spec) -> Inputs:
         fertility_ratio = groups.fertility_ratio[order][None, :, None, None]
         groups = StartInputs(tuple(grid.groups), groups.population[order],
                              groups.fertility_ratio[order], groups.recent_migration[order],
-                             groups.estimate_year, groups.intercensal_migration[order],
-                             groups.migration_sd[order])
+                             groups.estimate_year, groups.intercensal_migration[order])
     return Inputs(
         spec, grid, population,
         fertility_ratio[:, :, 0, 0] if fertility_ratio is not None else ones[:, :, 0, 0],

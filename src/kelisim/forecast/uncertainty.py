@@ -273,10 +273,12 @@ def rate_paths(inputs) -> RatePaths:
             sds[key] = np.array([spread.loc[span].mean() for span in clipped])
     group_sd = None
     if inputs.groups is not None:  # group rates replace the national migration rate
-        from kelisim.forecast.calibrate import FERTILITY_LOG_SD
+        from kelisim.forecast.calibrate import FERTILITY_LOG_SD, migration_sd
 
         sds["migration"] = np.zeros(len(years))
-        group_sd = inputs.groups.migration_sd
+        # The prior rule only: the random-walk step of the hindcasts, held for 30 years, puts
+        # Germans between 1,800 and 11 million in 2051 (docs/forecast.md, "Intervals").
+        group_sd = migration_sd([inputs.groups.intercensal_migration])
     for key in ("tfr", "e0", "migration"):
         if f"{key}_sd" in settings:
             sds[key] = np.full(len(years), float(settings[f"{key}_sd"]))
