@@ -29,4 +29,9 @@ def test_run_main_job_prints_the_summary(db_path, capsys):
     assert "Built" not in second and "Stored" not in second
     with duckdb.connect(str(db_path)) as con:
         runs = {r[0] for r in con.execute("SELECT DISTINCT run_name FROM projections").fetchall()}
+        unbounded = con.execute(
+            "SELECT count(*) FROM projections WHERE run_name = 'kazakhstan_national' "
+            "AND age = 'total' AND period > 2025 AND (lower95 IS NULL OR share_lower95 IS NULL)"
+        ).fetchone()[0]
     assert runs == {"kazakhstan_national", "trend_census_national", "hindcast_kazakhstan"}
+    assert unbounded == 0  # the pages show the bundled group shares with intervals (issue 12)

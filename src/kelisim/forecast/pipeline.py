@@ -253,15 +253,16 @@ def trend_command(source: str, horizon: list[int], hindcast: bool, seed: int,
 def store_default_projections(location=None) -> list[str]:
     """Store the bundled projections the dashboard shows out of the box; returns run names.
 
-    The national scenario set ``kazakhstan_national`` (deterministic; ``kelisim forecast run
-    --bundled kazakhstan_national --draws N --store`` adds intervals), the log-ratio trend
+    The national scenario set ``kazakhstan_national`` with the spec's draws (200, so that the
+    pages show intervals out of the box; ``kelisim forecast run --bundled kazakhstan_national
+    --draws 1000 --store`` replaces them with 1,000 draws), the log-ratio trend
     of the census shares (with intervals) for 2030 and 2040, and the census hindcasts of the
     calibrated group projection (1,000 draws, run ``hindcast_kazakhstan``).
     """
     from kelisim.forecast.bundled import bundled_spec
     from kelisim.forecast.calibrate import hindcast_table
 
-    scenarios = run_spec(bundled_spec("kazakhstan_national"), draws=0)
+    scenarios = run_spec(bundled_spec("kazakhstan_national"))
     _, trend, _ = trend_command("census_national", [2030, 2040], hindcast=False, seed=0,
                                 location=location)
     hindcasts = hindcast_table()
