@@ -148,7 +148,8 @@ def staggered_did(
     for record in dynamic.itertuples(index=False):
         rows.append(("dynamic", None, None, record.event_time, record.att, record.se,
                      record.conf_int_lower, record.conf_int_upper))
-    rows.extend(_calendar_rows(rows, frame, unit, first_treated))
+    rows.extend(_calendar_rows(estimator, fit, frame, unit, first_treated, bootstrap, seed,
+                               alpha))
     estimates = pd.DataFrame(rows, columns=list(ESTIMATE_COLUMNS))
     for column in ("group", "time", "event_time"):
         estimates[column] = pd.array(
@@ -164,28 +165,67 @@ def staggered_did(
         minimum_detectable_effect=minimum_detectable_effect(overall_se, alpha),
         control=control, method=method, bootstrap=bootstrap, alpha=alpha,
         n_units=int(cohorts.size), n_treated_units=int((cohorts > 0).sum()),
-        assumptions=[*ASSUMPTIONS.values(), CLUSTER_ASSUMPTION[bootstrap > 0],
-                     "Calendar-time rows are point estimates only (cohort-size weighted averages "
-                     "of ATT(g,t), as R did's calendar aggregation); their intervals are not "
-                     "computed."],
+        assumptions=[*ASSUMPTIONS.values(), CLUSTER_ASSUMPTION[bootstrap > 0]],
         sensitivity=sensitivity,
     )
 
 
-def _calendar_rows(rows: list[tuple], frame: pd.DataFrame, unit: str, first_treated: str):
+def _calendar_rows(estimator, fit, frame: pd.DataFrame, unit: str, first_treated: str,
+                   bootstrap: int, seed: int, alpha: float) -> list[tuple]:
     """Calendar aggregation (Callaway & Sant'Anna 2021, eq. 3.9): for each period t, the average
-    of ATT(g,t) over cohorts g <= t weighted by cohort size; the overall row averages over t."""
+    of ATT(g,t) over cohorts g <= t weighted by cohort size; the overall row averages over t.
+
+    Standard errors follow R ``did``'s ``compute.aggte(type = "calendar")``: each period's
+    influence function is the weighted sum of the ATT(g,t) influence functions plus the term for
+    the estimated cohort weights (diff-diff's ``_compute_aggregated_se_with_wif``, the routine
+    behind its simple aggregation); the overall row's influence function is their mean. With
+    ``bootstrap`` > 0 the same influence functions are perturbed by Webb multiplier weights
+    (seeded) and intervals are percentiles, as for the other estimands.
+    """
+    from diff_diff.bootstrap_utils import (
+        compute_effect_bootstrap_stats,
+        generate_bootstrap_weights_batch_numpy,
+    )
+
+    kit = fit._aggregation_kit
     sizes = frame.groupby(unit)[first_treated].first().value_counts()
-    cells = pd.DataFrame([r for r in rows if r[0] == "att_gt"], columns=list(ESTIMATE_COLUMNS))
-    cells = cells[cells["time"] >= cells["group"]]
-    cells["size"] = cells["group"].map(sizes).astype(float)
+    cells = {key: cell for key, cell in fit.group_time_effects.items()
+             if key[1] >= key[0] and key in kit.influence and not cell.get("skip_reason")
+             and np.isfinite(cell["effect"])}
+    periods = sorted({t for _, t in cells})
+    if not periods:
+        return []
+    bookkeeping = dict(kit.bookkeeping)
+    estimates, influences = [], []
+    for period in periods:
+        keys = sorted(key for key in cells if key[1] == period)
+        weights = np.array([sizes[g] for g, _ in keys], dtype=float)
+        weights /= weights.sum()
+        effects = np.array([cells[key]["effect"] for key in keys])
+        _, influence, _ = estimator._compute_aggregated_se_with_wif(
+            keys, weights, effects, np.array([g for g, _ in keys]), kit.influence, None, None,
+            bookkeeping, return_psi=True)
+        estimates.append(float(weights @ effects))
+        influences.append(np.asarray(influence, dtype=float))
+    estimates.insert(0, float(np.mean(estimates)))
+    influences.insert(0, np.mean(influences, axis=0))
+    periods.insert(0, None)
+    matrix = np.column_stack(influences)
+    if bootstrap:
+        draws = generate_bootstrap_weights_batch_numpy(
+            bootstrap, matrix.shape[0], "webb", np.random.default_rng(seed)) @ matrix
     out = []
-    for period, part in cells.groupby("time"):
-        out.append(("calendar", None, period, None,
-                    float(np.average(part["estimate"], weights=part["size"])), None, None, None))
-    if out:
-        out.insert(0, ("calendar", None, None, None, float(np.mean([r[4] for r in out])), None,
-                       None, None))
+    z = stats.norm.ppf(1 - alpha / 2)
+    for j, (period, estimate) in enumerate(zip(periods, estimates, strict=True)):
+        if bootstrap:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                se, (lower, upper), _ = compute_effect_bootstrap_stats(
+                    estimate, estimate + draws[:, j], alpha)
+        else:
+            se = float(np.sqrt(np.sum(matrix[:, j] ** 2)))
+            lower, upper = estimate - z * se, estimate + z * se
+        out.append(("calendar", None, period, None, estimate, se, lower, upper))
     return out
 
 
