@@ -18,26 +18,15 @@ import pandas as pd
 from scipy import stats
 
 from kelisim.errors import ArgumentError
+from kelisim.evaluate.conclusion import assumption_texts
 
 ESTIMATE_COLUMNS = ("estimand", "group", "time", "event_time", "estimate", "std_error", "lower",
                     "upper")
 CONTROLS = {"never": "never_treated", "not_yet": "not_yet_treated"}
 METHODS = ("dr", "ipw", "reg")
-ASSUMPTIONS = {
-    "parallel_trends": "Parallel trends: without the activity, treated and comparison areas "
-                       "would have moved in parallel (checked, not proven, by the pre-trend test).",
-    "no_anticipation": "No anticipation: outcomes did not change before the activity started.",
-    "staggered": "Once an area starts the activity it stays treated (staggered adoption).",
-    "no_spillover": "No spillover: an activity in one area does not change outcomes in "
-                    "comparison areas.",
-}
-CLUSTER_ASSUMPTION = {
-    True: "Inference treats areas as independent clusters; the intervals come from a wild "
-          "(multiplier) bootstrap with Webb weights, which holds with about twenty areas.",
-    False: "Inference treats units as independent clusters with analytical (influence-function) "
-           "standard errors and normal intervals, which need many units; with about twenty "
-           "areas use the bootstrap.",
-}
+# Codes of evaluate/assumptions.json (the texts in kk, ru and en).
+ASSUMPTIONS = ("parallel_trends", "no_anticipation", "staggered", "no_spillover")
+CLUSTER_ASSUMPTION = {True: "bootstrap_inference", False: "analytical_inference"}
 
 
 @dataclass
@@ -55,8 +44,13 @@ class DidResult:
     alpha: float
     n_units: int
     n_treated_units: int
-    assumptions: list[str] = field(default_factory=list)
+    assumption_codes: list[str] = field(default_factory=list)
     sensitivity: dict | None = None
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The assumptions in English (``assumption_texts`` gives kk and ru)."""
+        return assumption_texts(self.assumption_codes)
 
     def overall(self) -> pd.Series:
         """The ``simple`` row: the average effect over all treated area-periods."""
@@ -165,7 +159,7 @@ def staggered_did(
         minimum_detectable_effect=minimum_detectable_effect(overall_se, alpha),
         control=control, method=method, bootstrap=bootstrap, alpha=alpha,
         n_units=int(cohorts.size), n_treated_units=int((cohorts > 0).sum()),
-        assumptions=[*ASSUMPTIONS.values(), CLUSTER_ASSUMPTION[bootstrap > 0]],
+        assumption_codes=[*ASSUMPTIONS, CLUSTER_ASSUMPTION[bootstrap > 0]],
         sensitivity=sensitivity,
     )
 
