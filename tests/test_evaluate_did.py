@@ -191,6 +191,9 @@ def test_bad_panels_are_one_sentence_naming_the_argument(mpdta):
         staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp2")
     with pytest.raises(ArgumentError, match="control: unknown control group 'none'"):
         staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp", control="none")
+    always = mpdta.assign(first_treat=np.where(mpdta["first_treat"] > 0, 2003, 0))
+    with pytest.raises(ArgumentError, match="^first_treated: no group-time effect can be "):
+        staggered_did(always, "countyreal", "year", "first_treat", "lemp", bootstrap=0)
     broken = mpdta.assign(lemp=mpdta["lemp"].astype(str))
     broken.loc[3, "lemp"] = "n/a"
     with pytest.raises(ArgumentError, match="row 5 has 'n/a'"):

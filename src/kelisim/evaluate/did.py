@@ -121,8 +121,13 @@ def staggered_did(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = estimator.fit(frame, outcome=outcome, unit=unit, time=time,
-                            first_treat=first_treated, covariates=covariates or None)
+        try:
+            fit = estimator.fit(frame, outcome=outcome, unit=unit, time=time,
+                                first_treat=first_treated, covariates=covariates or None)
+        except ValueError:
+            raise ArgumentError("first_treated", "no group-time effect can be estimated: each "
+                                "treated unit needs an observed period before its first "
+                                "treated one and comparison units observed in both") from None
         event_study = fit.aggregate("event_study")
         groups = fit.aggregate("group").to_dataframe()
         simple = fit.aggregate("simple").to_dataframe().iloc[0]

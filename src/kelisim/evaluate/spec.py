@@ -200,13 +200,21 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
             raise InputError("spec", None, "activity_type", "every selected activity is "
                              "country-wide; use method 'its' for national campaigns")
         local = local.assign(region=local["area_code"].str[:2] + "0000000")
-        first = local.groupby("region")["date_start"].min().map(period_index)
+        starts = local.groupby("region")["date_start"].min()
+        opened = panel["period_start"].min().to_period(spec.period[0].upper())
+        # Regions treated from the first period on have no period before it to compare with:
+        # left out, as R did leaves out units treated before the data begin.
+        already = starts[pd.to_datetime(starts).dt.to_period(opened.freq) <= opened].index
+        panel = panel[~panel["area_code"].isin(already)]
+        first = pd.Series({region: period_index(day)
+                           for region, day in starts.drop(already).items()}, dtype=int)
         first = first[first > 0]
         if first.empty:
             raise InputError("spec", None, "activity_type", "no selected activity starts inside "
                              "the outcome's periods "
                              f"({panel['period_start'].min():%Y-%m} to "
-                             f"{panel['period_start'].max():%Y-%m})")
+                             f"{panel['period_start'].max():%Y-%m}) after their first one, so no "
+                             "area has a period before its start to compare with")
         panel["first_treated"] = panel["area_code"].map(first).fillna(0).astype(int)
         did = staggered_did(panel, "area_code", "period", "first_treated", "value",
                             control=spec.control, method=spec.estimation,
