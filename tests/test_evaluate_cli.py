@@ -207,3 +207,26 @@ def test_spec_its_and_synth(tmp_path, db_path, monkeypatch, capsys, method, extr
     assert frame["estimand"].iloc[0] == estimand
     if method == "synth":
         assert frame["estimate"].iloc[0] == pytest.approx(TRUE_EFFECT, abs=1.0)
+
+
+def test_a_region_treated_before_the_outcome_begins_is_left_out(tmp_path, db_path):
+    """A council dated 2019, before the indicator's first month (2020-01), leaves its region with
+    no period before the start to compare with: it is left out (as R did leaves out units
+    treated before the data begin), not dated to 2020-01; the six others still give +2."""
+    from kelisim.datasets import open_store
+    from kelisim.evaluate.register import import_activities, import_indicators
+    from kelisim.evaluate.spec import parse_spec, run_spec
+
+    con = open_store()
+    import_indicators(con, trust_indicator_file(tmp_path))
+    import_activities(con, council_activities_file(tmp_path))
+    early = tmp_path / "early.csv"
+    early.write_text("type,area,date_start,source\npublic_council,310000000,2019-06-01,"
+                     "https://example.org/early\n", encoding="utf-8")
+    import_activities(con, early)
+    spec = parse_spec({"outcome": "indicator:trust", "activity_type": "public_council",
+                       "estimation": "reg", "bootstrap": 0}, "test")
+    did = run_spec(con, spec)["did"]
+    con.close()
+    assert (did.n_units, did.n_treated_units) == (19, 6)
+    assert did.overall()["lower"] < TRUE_EFFECT < did.overall()["upper"]

@@ -2,8 +2,11 @@
 
 Published result: the R `did` README (Callaway & Sant'Anna 2021 county teen-employment example,
 `att_gt(..., xformla = ~1, est_method = "reg")`, never-treated controls), printed to 4
-decimals. Independent implementation: the `differences` package (ATTgt), which shares no code
-with diff-diff, on the same data: point estimates to 1e-6, analytical standard errors to 1e-4.
+decimals. R's documentation prints no not-yet-treated run on mpdta (README, vignettes and
+reference pages searched), so for both control groups the check is an independent
+implementation: the `differences` package (ATTgt), which shares no code with diff-diff, on the
+same data: every estimand (ATT(g,t), simple, group, dynamic, calendar by period and overall)
+to 1e-6, analytical standard errors to 1e-4.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ def _differences(mpdta: pd.DataFrame, control: str):
         cells = model.fit("lemp", est_method="reg", control_group=control, progress_bar=False)
         aggregates = {kind: model.aggregate(kind) for kind in ("simple", "event", "cohort",
                                                                "time")}
+        aggregates["time_overall"] = model.aggregate("time", overall=True)
     return cells, aggregates
 
 
@@ -115,8 +119,7 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
 def test_agrees_with_the_differences_package(mpdta, control):
     ours = staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp", control=control,
                          method="reg", bootstrap=0)
-    cells, aggregates = _differences(mpdta, f"{control}_treated".replace("never_treated",
-                                                                           "never_treated"))
+    cells, aggregates = _differences(mpdta, f"{control}_treated")
     theirs = _flat(cells.to_pandas()).reset_index()
     mine = _rows(ours, "att_gt").set_index(["group", "time"])
     assert len(theirs) == len(mine) == 12
@@ -125,18 +128,34 @@ def test_agrees_with_the_differences_package(mpdta, control):
         assert row["estimate"] == pytest.approx(record.ATT, abs=1e-6)
         assert row["std_error"] == pytest.approx(record.std_error, abs=1e-4)
     pairs = (("simple", "simple", None), ("group", "cohort", "group"),
-             ("dynamic", "event", "event_time"), ("calendar", "time", "time"))
+             ("dynamic", "event", "event_time"), ("calendar", "time", "time"),
+             ("calendar", "time_overall", None))
     for estimand, kind, key in pairs:
         expected = _flat(aggregates[kind])
         rows = _rows(ours, estimand)
         if key is None:
-            rows = rows.iloc[[0]]
+            rows = rows[rows["time"].isna()] if estimand == "calendar" else rows.iloc[[0]]
         else:
             rows = rows[rows[key].notna()].set_index(key).loc[expected.index]
+        assert len(rows) == len(expected) > 0
         assert rows["estimate"].to_numpy() == pytest.approx(expected["ATT"].to_numpy(), abs=1e-6)
-        if estimand != "calendar":
-            assert rows["std_error"].to_numpy() == pytest.approx(
-                expected["std_error"].to_numpy(), abs=1e-4)
+        assert rows["std_error"].to_numpy() == pytest.approx(
+            expected["std_error"].to_numpy(), abs=1e-4)
+
+
+def test_every_estimand_has_an_interval_with_the_bootstrap_too(mpdta):
+    """Calendar rows included: analytical and Webb-bootstrap standard errors agree to within
+    bootstrap noise (999 draws), and every row's interval contains its estimate."""
+    analytical = staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp",
+                               control="not_yet", method="reg", bootstrap=0)
+    boot = staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp",
+                         control="not_yet", method="reg", bootstrap=999, seed=3)
+    for result in (analytical, boot):
+        frame = result.estimates
+        assert frame[["std_error", "lower", "upper"]].notna().all().all()
+        assert ((frame["lower"] <= frame["estimate"]) & (frame["estimate"] <= frame["upper"])).all()
+    calendar = _rows(analytical, "calendar")["std_error"].to_numpy()
+    assert _rows(boot, "calendar")["std_error"].to_numpy() == pytest.approx(calendar, rel=0.15)
 
 
 def test_twfe_equals_least_squares_with_dummies(mpdta):
@@ -172,6 +191,9 @@ def test_bad_panels_are_one_sentence_naming_the_argument(mpdta):
         staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp2")
     with pytest.raises(ArgumentError, match="control: unknown control group 'none'"):
         staggered_did(mpdta, "countyreal", "year", "first_treat", "lemp", control="none")
+    always = mpdta.assign(first_treat=np.where(mpdta["first_treat"] > 0, 2003, 0))
+    with pytest.raises(ArgumentError, match="^first_treated: no group-time effect can be "):
+        staggered_did(always, "countyreal", "year", "first_treat", "lemp", bootstrap=0)
     broken = mpdta.assign(lemp=mpdta["lemp"].astype(str))
     broken.loc[3, "lemp"] = "n/a"
     with pytest.raises(ArgumentError, match="row 5 has 'n/a'"):

@@ -33,6 +33,14 @@ def test_api_lists_bundled_and_imported_activities(client):
     assert len(councils) == 6 and all(r["source"].startswith("https://") for r in councils)
 
 
+def test_area_filter_keeps_to_the_area_kato_code(client):
+    """Abai region (100000000) holds one council; Ulytau 110000000 and Akmola 190000000 share
+    its first digit but not its two region digits (KATO AB CD EF HHH)."""
+    rows = client.get("/api/activities", params={"area": "100000000",
+                                                 "type": "public_council"}).json()
+    assert [r["area_code"] for r in rows] == ["100000000"]
+
+
 def test_api_create_is_role_checked_audited_and_validated(client):
     body = {"type": "cultural_festival", "area": "550000000", "date_start": "2024-05-01",
             "source": "https://example.org/festival", "groups": "Kazakhs;Uzbeks"}

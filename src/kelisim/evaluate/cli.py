@@ -168,7 +168,7 @@ def evaluate_command(
     render(estimates.round(4) if output_format == "table" else estimates, output_format,
            title=spec.title)
     if output_format == "table":
-        _print_notes(result["pretrend"], result["mde"], result["assumptions"],
+        _print_notes(result["pretrend"], result["mde"], result["assumptions"]["en"],
                      result.get("sensitivity"))
         typer.echo(result["conclusions"]["en"])
     destination = report or (Path(spec.report) if spec.report else None)

@@ -18,26 +18,15 @@ import pandas as pd
 from scipy import stats
 
 from kelisim.errors import ArgumentError
+from kelisim.evaluate.conclusion import assumption_texts
 
 ESTIMATE_COLUMNS = ("estimand", "group", "time", "event_time", "estimate", "std_error", "lower",
                     "upper")
 CONTROLS = {"never": "never_treated", "not_yet": "not_yet_treated"}
 METHODS = ("dr", "ipw", "reg")
-ASSUMPTIONS = {
-    "parallel_trends": "Parallel trends: without the activity, treated and comparison areas "
-                       "would have moved in parallel (checked, not proven, by the pre-trend test).",
-    "no_anticipation": "No anticipation: outcomes did not change before the activity started.",
-    "staggered": "Once an area starts the activity it stays treated (staggered adoption).",
-    "no_spillover": "No spillover: an activity in one area does not change outcomes in "
-                    "comparison areas.",
-}
-CLUSTER_ASSUMPTION = {
-    True: "Inference treats areas as independent clusters; the intervals come from a wild "
-          "(multiplier) bootstrap with Webb weights, which holds with about twenty areas.",
-    False: "Inference treats units as independent clusters with analytical (influence-function) "
-           "standard errors and normal intervals, which need many units; with about twenty "
-           "areas use the bootstrap.",
-}
+# Codes of evaluate/assumptions.json (the texts in kk, ru and en).
+ASSUMPTIONS = ("parallel_trends", "no_anticipation", "staggered", "no_spillover")
+CLUSTER_ASSUMPTION = {True: "bootstrap_inference", False: "analytical_inference"}
 
 
 @dataclass
@@ -55,8 +44,13 @@ class DidResult:
     alpha: float
     n_units: int
     n_treated_units: int
-    assumptions: list[str] = field(default_factory=list)
+    assumption_codes: list[str] = field(default_factory=list)
     sensitivity: dict | None = None
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The assumptions in English (``assumption_texts`` gives kk and ru)."""
+        return assumption_texts(self.assumption_codes)
 
     def overall(self) -> pd.Series:
         """The ``simple`` row: the average effect over all treated area-periods."""
@@ -127,8 +121,13 @@ def staggered_did(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = estimator.fit(frame, outcome=outcome, unit=unit, time=time,
-                            first_treat=first_treated, covariates=covariates or None)
+        try:
+            fit = estimator.fit(frame, outcome=outcome, unit=unit, time=time,
+                                first_treat=first_treated, covariates=covariates or None)
+        except ValueError:
+            raise ArgumentError("first_treated", "no group-time effect can be estimated: each "
+                                "treated unit needs an observed period before its first "
+                                "treated one and comparison units observed in both") from None
         event_study = fit.aggregate("event_study")
         groups = fit.aggregate("group").to_dataframe()
         simple = fit.aggregate("simple").to_dataframe().iloc[0]
@@ -148,7 +147,8 @@ def staggered_did(
     for record in dynamic.itertuples(index=False):
         rows.append(("dynamic", None, None, record.event_time, record.att, record.se,
                      record.conf_int_lower, record.conf_int_upper))
-    rows.extend(_calendar_rows(rows, frame, unit, first_treated))
+    rows.extend(_calendar_rows(estimator, fit, frame, unit, first_treated, bootstrap, seed,
+                               alpha))
     estimates = pd.DataFrame(rows, columns=list(ESTIMATE_COLUMNS))
     for column in ("group", "time", "event_time"):
         estimates[column] = pd.array(
@@ -164,28 +164,67 @@ def staggered_did(
         minimum_detectable_effect=minimum_detectable_effect(overall_se, alpha),
         control=control, method=method, bootstrap=bootstrap, alpha=alpha,
         n_units=int(cohorts.size), n_treated_units=int((cohorts > 0).sum()),
-        assumptions=[*ASSUMPTIONS.values(), CLUSTER_ASSUMPTION[bootstrap > 0],
-                     "Calendar-time rows are point estimates only (cohort-size weighted averages "
-                     "of ATT(g,t), as R did's calendar aggregation); their intervals are not "
-                     "computed."],
+        assumption_codes=[*ASSUMPTIONS, CLUSTER_ASSUMPTION[bootstrap > 0]],
         sensitivity=sensitivity,
     )
 
 
-def _calendar_rows(rows: list[tuple], frame: pd.DataFrame, unit: str, first_treated: str):
+def _calendar_rows(estimator, fit, frame: pd.DataFrame, unit: str, first_treated: str,
+                   bootstrap: int, seed: int, alpha: float) -> list[tuple]:
     """Calendar aggregation (Callaway & Sant'Anna 2021, eq. 3.9): for each period t, the average
-    of ATT(g,t) over cohorts g <= t weighted by cohort size; the overall row averages over t."""
+    of ATT(g,t) over cohorts g <= t weighted by cohort size; the overall row averages over t.
+
+    Standard errors follow R ``did``'s ``compute.aggte(type = "calendar")``: each period's
+    influence function is the weighted sum of the ATT(g,t) influence functions plus the term for
+    the estimated cohort weights (diff-diff's ``_compute_aggregated_se_with_wif``, the routine
+    behind its simple aggregation); the overall row's influence function is their mean. With
+    ``bootstrap`` > 0 the same influence functions are perturbed by Webb multiplier weights
+    (seeded) and intervals are percentiles, as for the other estimands.
+    """
+    from diff_diff.bootstrap_utils import (
+        compute_effect_bootstrap_stats,
+        generate_bootstrap_weights_batch_numpy,
+    )
+
+    kit = fit._aggregation_kit
     sizes = frame.groupby(unit)[first_treated].first().value_counts()
-    cells = pd.DataFrame([r for r in rows if r[0] == "att_gt"], columns=list(ESTIMATE_COLUMNS))
-    cells = cells[cells["time"] >= cells["group"]]
-    cells["size"] = cells["group"].map(sizes).astype(float)
+    cells = {key: cell for key, cell in fit.group_time_effects.items()
+             if key[1] >= key[0] and key in kit.influence and not cell.get("skip_reason")
+             and np.isfinite(cell["effect"])}
+    periods = sorted({t for _, t in cells})
+    if not periods:
+        return []
+    bookkeeping = dict(kit.bookkeeping)
+    estimates, influences = [], []
+    for period in periods:
+        keys = sorted(key for key in cells if key[1] == period)
+        weights = np.array([sizes[g] for g, _ in keys], dtype=float)
+        weights /= weights.sum()
+        effects = np.array([cells[key]["effect"] for key in keys])
+        _, influence, _ = estimator._compute_aggregated_se_with_wif(
+            keys, weights, effects, np.array([g for g, _ in keys]), kit.influence, None, None,
+            bookkeeping, return_psi=True)
+        estimates.append(float(weights @ effects))
+        influences.append(np.asarray(influence, dtype=float))
+    estimates.insert(0, float(np.mean(estimates)))
+    influences.insert(0, np.mean(influences, axis=0))
+    periods.insert(0, None)
+    matrix = np.column_stack(influences)
+    if bootstrap:
+        draws = generate_bootstrap_weights_batch_numpy(
+            bootstrap, matrix.shape[0], "webb", np.random.default_rng(seed)) @ matrix
     out = []
-    for period, part in cells.groupby("time"):
-        out.append(("calendar", None, period, None,
-                    float(np.average(part["estimate"], weights=part["size"])), None, None, None))
-    if out:
-        out.insert(0, ("calendar", None, None, None, float(np.mean([r[4] for r in out])), None,
-                       None, None))
+    z = stats.norm.ppf(1 - alpha / 2)
+    for j, (period, estimate) in enumerate(zip(periods, estimates, strict=True)):
+        if bootstrap:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                se, (lower, upper), _ = compute_effect_bootstrap_stats(
+                    estimate, estimate + draws[:, j], alpha)
+        else:
+            se = float(np.sqrt(np.sum(matrix[:, j] ** 2)))
+            lower, upper = estimate - z * se, estimate + z * se
+        out.append(("calendar", None, period, None, estimate, se, lower, upper))
     return out
 
 

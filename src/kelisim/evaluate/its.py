@@ -15,16 +15,10 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import ArgumentError
+from kelisim.evaluate.conclusion import assumption_texts
 
-ASSUMPTIONS = [
-    "The pre-campaign trend would have continued unchanged without the campaign "
-    "(no other event at the same time).",
-    "The outcome is measured the same way before and after the start.",
-    "Errors follow a first-order autoregression (AR(1)), estimated from the data; other "
-    "autocorrelation patterns (seasonality left in the series) make the intervals too narrow.",
-    "There is no comparison series, so a concurrent national shock is indistinguishable from "
-    "the campaign's effect.",
-]
+# Codes of evaluate/assumptions.json (the texts in kk, ru and en).
+ASSUMPTIONS = ("its_trend_continues", "its_same_measure", "its_ar1", "its_no_comparison")
 
 
 @dataclass
@@ -35,7 +29,12 @@ class ItsResult:
     periods_before: int
     periods_after: int
     autocorrelation: float
-    assumptions: list[str] = field(default_factory=lambda: list(ASSUMPTIONS))
+    assumption_codes: list[str] = field(default_factory=lambda: list(ASSUMPTIONS))
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The assumptions in English (``assumption_texts`` gives kk and ru)."""
+        return assumption_texts(self.assumption_codes)
 
 
 def interrupted_time_series(

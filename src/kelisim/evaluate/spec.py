@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import ArgumentError, InputError
-from kelisim.evaluate.conclusion import LANGUAGES, conclusion
+from kelisim.evaluate.conclusion import LANGUAGES, assumption_texts, conclusion
 from kelisim.store import activities as sql
 
 KEYS = {
@@ -149,8 +149,8 @@ def selected_activities(con: duckdb.DuckDBPyConnection, spec: Spec) -> pd.DataFr
 
 
 def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
-    """Run the analysis; returns estimates (tidy frame), assumptions, conclusions by language,
-    the pre-trend test and the minimum detectable effect."""
+    """Run the analysis; returns estimates (tidy frame), assumptions and conclusions by
+    language, the pre-trend test and the minimum detectable effect."""
     panel = region_panel(con, spec)
     period_of = dict(zip(panel["period_start"], panel["period"], strict=False))
 
@@ -174,7 +174,7 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
                                       .start_time)
         estimates = its.estimates.rename(columns={"term": "estimand"})
         level = its.estimates.iloc[0]
-        result.update(estimates=estimates, assumptions=its.assumptions, pretrend=None,
+        result.update(estimates=estimates, assumptions=its.assumption_codes, pretrend=None,
                       mde=None, headline=level)
     elif spec.method == "synth":
         from kelisim.evaluate.synth import synthetic_control
@@ -189,7 +189,7 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
         estimates = pd.DataFrame([{"estimand": "synthetic_control", "estimate": synth.effect,
                                    "placebo_p_value": synth.placebo_p_value,
                                    "pre_rmspe": synth.pre_rmspe}])
-        result.update(estimates=estimates, assumptions=synth.assumptions, pretrend=None,
+        result.update(estimates=estimates, assumptions=synth.assumption_codes, pretrend=None,
                       mde=None, headline=None, synth=synth)
     else:
         from kelisim.evaluate.did import staggered_did
@@ -200,20 +200,30 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
             raise InputError("spec", None, "activity_type", "every selected activity is "
                              "country-wide; use method 'its' for national campaigns")
         local = local.assign(region=local["area_code"].str[:2] + "0000000")
-        first = local.groupby("region")["date_start"].min().map(period_index)
+        starts = local.groupby("region")["date_start"].min()
+        opened = panel["period_start"].min().to_period(spec.period[0].upper())
+        # Regions treated from the first period on have no period before it to compare with:
+        # left out, as R did leaves out units treated before the data begin.
+        already = starts[pd.to_datetime(starts).dt.to_period(opened.freq) <= opened].index
+        panel = panel[~panel["area_code"].isin(already)]
+        first = pd.Series({region: period_index(day)
+                           for region, day in starts.drop(already).items()}, dtype=int)
         first = first[first > 0]
         if first.empty:
             raise InputError("spec", None, "activity_type", "no selected activity starts inside "
                              "the outcome's periods "
                              f"({panel['period_start'].min():%Y-%m} to "
-                             f"{panel['period_start'].max():%Y-%m})")
+                             f"{panel['period_start'].max():%Y-%m}) after their first one, so no "
+                             "area has a period before its start to compare with")
         panel["first_treated"] = panel["area_code"].map(first).fillna(0).astype(int)
         did = staggered_did(panel, "area_code", "period", "first_treated", "value",
                             control=spec.control, method=spec.estimation,
                             bootstrap=spec.bootstrap, seed=spec.seed)
-        result.update(estimates=did.estimates, assumptions=did.assumptions,
+        result.update(estimates=did.estimates, assumptions=did.assumption_codes,
                       pretrend=did.pretrend_p_value, mde=did.minimum_detectable_effect,
                       headline=did.overall(), did=did, sensitivity=did.sensitivity)
+    result["assumptions"] = {language: assumption_texts(result["assumptions"], language)
+                             for language in LANGUAGES}
     headline = result["headline"]
     result["conclusions"] = {
         language: (conclusion(float(headline["estimate"]), float(headline["lower"]),
@@ -244,7 +254,7 @@ def report_markdown(result: dict) -> str:
         lines += [sensitivity_sentence(result["sensitivity"]).capitalize(), ""]
     if result.get("mde") is not None and np.isfinite(result["mde"]):
         lines += [f"Minimum detectable effect (80% power, 5% level): {result['mde']:.3g}.", ""]
-    lines += ["## Assumptions", "", *[f"- {a}" for a in result["assumptions"]], ""]
+    lines += ["## Assumptions", "", *[f"- {a}" for a in result["assumptions"]["en"]], ""]
     lines += ["## Conclusion", ""]
     lines += [f"- {language}: {text}" for language, text in result["conclusions"].items() if text]
     return "\n".join(lines) + "\n"

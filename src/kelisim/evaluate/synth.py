@@ -11,15 +11,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kelisim.errors import ArgumentError
+from kelisim.evaluate.conclusion import assumption_texts
 
-ASSUMPTIONS = [
-    "A weighted average of untreated areas reproduces the treated area's path before the "
-    "programme; after it, that average shows what would have happened without it.",
-    "Donor areas had no similar programme and were not affected by this one (no spillover).",
-    "The placebo p-value is a rank among the donors: with N donors it cannot go below 1/(N+1).",
-    "A poor pre-programme fit (large pre-RMSPE relative to the outcome's variation) makes the "
-    "estimate unreliable.",
-]
+# Codes of evaluate/assumptions.json (the texts in kk, ru and en).
+ASSUMPTIONS = ("synth_weighted_donors", "synth_no_spillover", "synth_placebo_rank", "synth_fit")
 
 
 @dataclass
@@ -32,7 +27,12 @@ class SynthResult:
     weights: pd.DataFrame  # unit, weight
     gaps: pd.DataFrame  # period, gap
     n_donors: int
-    assumptions: list[str] = field(default_factory=lambda: list(ASSUMPTIONS))
+    assumption_codes: list[str] = field(default_factory=lambda: list(ASSUMPTIONS))
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The assumptions in English (``assumption_texts`` gives kk and ru)."""
+        return assumption_texts(self.assumption_codes)
 
 
 def synthetic_control(

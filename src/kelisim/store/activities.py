@@ -49,6 +49,17 @@ def next_activity_id(con: duckdb.DuckDBPyConnection, year: int) -> str:
     return f"ACT-{year}-{count + 1:04d}"
 
 
+def kato_prefix(code: str) -> str:
+    """The digits that every KATO code inside ``code`` starts with: KATO writes the region,
+    district and rural district in two digits each, then three for the settlement
+    (AB CD EF HHH), so Abai region 100000000 gives "10", never "1" (which Ulytau 110000000
+    and others share)."""
+    for width in (2, 4, 6):
+        if set(code[width:]) <= {"0"}:
+            return code[:width]
+    return code
+
+
 def list_activities(
     con: duckdb.DuckDBPyConnection, area: str | None = None, type_code: str | None = None,
     since: str | None = None, include_national: bool = True,
@@ -57,7 +68,7 @@ def list_activities(
     and, with ``include_national``, country-wide activities."""
     clauses, params = [], []
     if area:
-        prefix = area.rstrip("0") or area
+        prefix = kato_prefix(area)
         clause = "starts_with(area_code, ?)"
         if include_national:
             clause = f"({clause} OR area_code = '{COUNTRY}')"

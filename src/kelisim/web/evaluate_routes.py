@@ -301,6 +301,14 @@ def _quote(text: str) -> str:
     return quote(text, safe="")
 
 
+def outcome_choices(con: duckdb.DuckDBPyConnection, t) -> list[tuple[str, str]]:
+    """(code, label in the page's language) of every outcome an evaluation can use."""
+    labels = {"tension": t("tension_index"), "incidents": t("incidents"),
+              **{f"tier_{n}": t("outcome_tier", tier=n) for n in range(2, 6)}}
+    return [(code, labels[code]) for code in OUTCOMES] + [
+        (f"indicator:{name}", f"{t('indicator')}: {name}") for name in sql.indicator_names(con)]
+
+
 @page_router.get("/evaluate")
 def evaluate_page(
     request: Request, con: Con, user: Reader, lang: Lang,
@@ -326,8 +334,7 @@ def evaluate_page(
     types = sql.activity_types(con)
     return render(
         request, "evaluation.html", lang, user, 422 if context["error"] else 200,
-        types=types.to_dict("records"), outcomes=OUTCOMES + tuple(
-            f"indicator:{n}" for n in sql.indicator_names(con)),
+        types=types.to_dict("records"), outcomes=outcome_choices(con, t),
         filters={"activity_type": activity_type or "", "outcome": outcome,
                  "control": control, "period": period}, **context,
     )
