@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from kelisim.errors import ArgumentError, InputError
 
@@ -141,6 +140,8 @@ def nearest_neighbours(coords: np.ndarray, k: int) -> sp.csr_array:
     n = len(coords)
     if not 0 < k < n:
         raise ArgumentError("weights", f"knn needs 0 < K < number of areas ({n}), got {k}")
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs the CLI 0.2-0.3 s to import
+
     _, neighbours = cKDTree(coords).query(coords, k=k + 1)
     rows = np.repeat(np.arange(n), k + 1)
     cols = neighbours.ravel()
@@ -153,6 +154,8 @@ def nearest_neighbours(coords: np.ndarray, k: int) -> sp.csr_array:
 
 def _pairs_within(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All ordered pairs (i, j, distance) with distance <= radius, self pairs included."""
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs the CLI 0.2-0.3 s to import
+
     tree = cKDTree(coords)
     pairs = tree.sparse_distance_matrix(tree, radius, output_type="ndarray")
     rows, cols = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
