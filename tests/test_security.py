@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli_support import run_main
 from kelisim.web.throttle import Limits, LoginThrottle
 from web_support import PASSWORD, bearer, client_for, seed_store
 
@@ -303,19 +304,6 @@ def test_uploads_refuse_out_of_range_values(analyst, field, value, named):
     assert _store_state(analyst) == before
 
 
-def _run_main(monkeypatch, capsys, *args):
-    from kelisim.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["kelisim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def _one_sentence(err: str) -> bool:
     return err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
 
@@ -328,7 +316,7 @@ def test_cli_incident_import_refuses_with_one_sentence(
 
     file = tmp_path / "bad.csv"
     file.write_text(_incident_csv(field, value), encoding="utf-8")
-    code, _, err = _run_main(monkeypatch, capsys, "incidents", "import", str(file))
+    code, _, err = run_main(monkeypatch, capsys, "incidents", "import", str(file))
     assert code != 0 and _one_sentence(err) and "row 2" in err, err[:300]
     assert store.connect(db_path).execute("SELECT count(*) FROM incidents "
                                           "WHERE incident_id = 'bad-1'").fetchone() == (0,)
@@ -378,7 +366,7 @@ def test_telegram_exports_that_cannot_be_read_stop_with_one_sentence(
     expected = {deep: "deeper than 32 levels", latin1: "not UTF-8",
                 bad_date: "message 2: cannot read 'yesterday-ish'"}
     for file, message in expected.items():
-        code, out, err = _run_main(monkeypatch, capsys, "monitor", "ingest", str(file))
+        code, out, err = run_main(monkeypatch, capsys, "monitor", "ingest", str(file))
         assert code != 0 and _one_sentence(err) and message in err, err[:300]
         assert str(file.name) in err and out == ""
 
