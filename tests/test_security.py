@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from browser_support import free_port
 from cli_support import run_main
 from kelisim.web.throttle import Limits, LoginThrottle
 from web_support import PASSWORD, bearer, client_for, seed_store
@@ -439,12 +440,6 @@ def test_workbook_with_too_many_cells_is_refused(tmp_path, monkeypatch):
         io.read_table(tmp_path / "p.xlsx")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _rss_kb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
@@ -470,7 +465,7 @@ def _read_answer(conn: socket.socket) -> bytes:
 def server(tmp_path):
     """The real app under uvicorn in its own process; yields (port, pid, token)."""
     path = seed_store(tmp_path / "k.duckdb")
-    port = _free_port()
+    port = free_port()
     code = (f"import uvicorn; from kelisim.web import create_app; "
             f"uvicorn.run(create_app({str(path)!r}), host='127.0.0.1', port={port}, "
             f"log_level='warning')")
