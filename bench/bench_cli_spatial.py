@@ -10,15 +10,18 @@ dissimilarity and spatial proximity; at N = 100,000 each takes under 60 s.
 The data are constructed here: N square cells of 1 km in UTM zone 42N (EPSG:32642) written
 as GeoJSON, with seeded gamma-Poisson counts of two groups written as a tidy CSV. Both sides
 read both files inside their timing, each in a fresh process (the CLI; PySAL as a
-script), so start-up counts on both sides. PySAL's proximity uses its own decay
-(1 - exp(-d / sum d)) where kelisim uses Massey & Denton's exp(-d / 1 mile): the speed
-comparison is like for like (both compute the full decay sum), the values are not, so only
-dissimilarity values are compared.
+script), so start-up counts on both sides; both first run once on a 100-area grid (untimed)
+so that Python's bytecode cache is written and the libraries are in the file cache, as on a
+user's machine (PYTHONDONTWRITEBYTECODE is dropped, as in bench_cli_startup.py).
+PySAL's proximity uses its own decay (1 - exp(-d / sum d)) where kelisim uses Massey &
+Denton's exp(-d / 1 mile): the speed comparison is like for like (both compute the full
+decay sum), the values are not, so only dissimilarity values are compared.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,6 +33,8 @@ import numpy as np
 CELL = 1000.0
 CRS = "EPSG:32642"
 KELISIM = Path(sys.executable).with_name("kelisim")
+# as installed for a user: bytecode is cached (a development shell may switch that off)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 INDICES = (("spatial_dissimilarity", "SpatialDissim"), ("spatial_proximity", "SpatialProximity"))
 
 
@@ -64,7 +69,7 @@ def run_kelisim(geometry: Path, table: Path, index: str) -> tuple[float, float]:
     command = [str(KELISIM), "measure", str(table), "--geometry", str(geometry),
                "--weights", "queen", "--index", index, "--format", "csv"]
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=ENV)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"kelisim measure failed: {done.stderr.strip()}")
@@ -93,11 +98,19 @@ def run_pysal(geometry: Path, table: Path, name: str) -> tuple[float, float]:
     files: like for like with the CLI (start-up, reading, computing, printing)."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", PYSAL_SCRIPT, str(geometry), str(table), name],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=ENV)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"PySAL failed: {done.stderr.strip()[-500:]}")
     return seconds, float(done.stdout.split()[-1])
+
+
+def warm_up(folder: Path) -> None:
+    """One untimed run of each side and index on 100 areas: bytecode and file caches."""
+    geometry, table = write_data(folder, 100)
+    for index, pysal_name in INDICES:
+        run_kelisim(geometry, table, index)
+        run_pysal(geometry, table, pysal_name)
 
 
 def compare(n: int, folder: Path) -> None:
@@ -134,6 +147,7 @@ def main() -> None:
     except ImportError:
         raise SystemExit("PySAL segregation is not installed (pip install segregation)") from None
     with tempfile.TemporaryDirectory() as folder:
+        warm_up(Path(folder))
         compare(1_600 if args.quick else 10_000, Path(folder))
         if not args.quick:
             alone(100_000, Path(folder))

@@ -13,23 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cli_support import run_main
 from evaluate_support import TRUE_EFFECT, council_activities_file, trust_indicator_file
-from kelisim.cli import main
 from kelisim.evaluate.simulate import staggered_panel
 
 KELISIM = Path(sys.executable).parent / "kelisim"
-
-
-def run_main(monkeypatch, capsys, *args):
-    """Run the real entry point; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["kelisim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

@@ -5,26 +5,14 @@ Input files are constructed by the tests.
 
 import hashlib
 import json
-import sys
 
 import pytest
 from typer.testing import CliRunner
 
-from kelisim.cli import app, main
+from cli_support import run_main
+from kelisim.cli import app
 
 runner = CliRunner()
-
-
-def run_main(monkeypatch, capsys, *args):
-    """Run the real entry point; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["kelisim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.mark.parametrize("args", [[], ["data"], ["incidents"], ["data", "show"],

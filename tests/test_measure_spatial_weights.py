@@ -107,6 +107,15 @@ def test_build_weights_orders_by_area_ids(tmp_path):
     assert (weights.matrix != direct).nnz == 0
 
 
+def test_rows_of_other_areas_are_ignored_even_when_repeated(tmp_path):
+    path = tmp_path / "extra.geojson"
+    extra = np.array([shapely.box(10, 10, 11, 11), shapely.box(12, 12, 13, 13)])
+    _write_geojson(path, np.concatenate([extra, SQUARES[::-1]]), ["zz", "zz", *IDS[::-1]])
+    weights = build_weights(path, IDS, "queen")
+    assert weights.ids.tolist() == IDS.tolist()
+    assert (weights.matrix != weights_from_geometry(SQUARES, IDS, "queen").matrix).nnz == 0
+
+
 def test_missing_geometry_is_a_clear_error(tmp_path):
     path = tmp_path / "grid.geojson"
     _write_geojson(path, SQUARES[:15], IDS[:15])
@@ -134,8 +143,9 @@ def test_geographic_coordinates_refused_for_distances_and_projected_on_request(t
 def test_geometry_file_with_two_rows_for_one_area(tmp_path):
     path = tmp_path / "dup.geojson"
     _write_geojson(path, np.concatenate([SQUARES, SQUARES[:1]]), np.append(IDS, "a0"))
-    with pytest.raises(InputError, match="two geometries"):
+    with pytest.raises(InputError, match="two geometries") as raised:
         build_weights(path, IDS, "queen")
+    assert raised.value.row == len(IDS) + 2  # the second row of a0, counting the header
     (tmp_path / "bad.json").write_text(json.dumps({"not": "geojson"}))
     with pytest.raises(InputError):
         build_weights(tmp_path / "bad.json", IDS, "queen")

@@ -24,6 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from browser_support import free_port
+from cli_support import run_main
 from kelisim.web.throttle import Limits, LoginThrottle
 from web_support import PASSWORD, bearer, client_for, seed_store
 
@@ -303,19 +305,6 @@ def test_uploads_refuse_out_of_range_values(analyst, field, value, named):
     assert _store_state(analyst) == before
 
 
-def _run_main(monkeypatch, capsys, *args):
-    from kelisim.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["kelisim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def _one_sentence(err: str) -> bool:
     return err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
 
@@ -328,7 +317,7 @@ def test_cli_incident_import_refuses_with_one_sentence(
 
     file = tmp_path / "bad.csv"
     file.write_text(_incident_csv(field, value), encoding="utf-8")
-    code, _, err = _run_main(monkeypatch, capsys, "incidents", "import", str(file))
+    code, _, err = run_main(monkeypatch, capsys, "incidents", "import", str(file))
     assert code != 0 and _one_sentence(err) and "row 2" in err, err[:300]
     assert store.connect(db_path).execute("SELECT count(*) FROM incidents "
                                           "WHERE incident_id = 'bad-1'").fetchone() == (0,)
@@ -378,7 +367,7 @@ def test_telegram_exports_that_cannot_be_read_stop_with_one_sentence(
     expected = {deep: "deeper than 32 levels", latin1: "not UTF-8",
                 bad_date: "message 2: cannot read 'yesterday-ish'"}
     for file, message in expected.items():
-        code, out, err = _run_main(monkeypatch, capsys, "monitor", "ingest", str(file))
+        code, out, err = run_main(monkeypatch, capsys, "monitor", "ingest", str(file))
         assert code != 0 and _one_sentence(err) and message in err, err[:300]
         assert str(file.name) in err and out == ""
 
@@ -451,12 +440,6 @@ def test_workbook_with_too_many_cells_is_refused(tmp_path, monkeypatch):
         io.read_table(tmp_path / "p.xlsx")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _rss_kb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
@@ -482,7 +465,7 @@ def _read_answer(conn: socket.socket) -> bytes:
 def server(tmp_path):
     """The real app under uvicorn in its own process; yields (port, pid, token)."""
     path = seed_store(tmp_path / "k.duckdb")
-    port = _free_port()
+    port = free_port()
     code = (f"import uvicorn; from kelisim.web import create_app; "
             f"uvicorn.run(create_app({str(path)!r}), host='127.0.0.1', port={port}, "
             f"log_level='warning')")

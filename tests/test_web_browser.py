@@ -7,69 +7,29 @@ test-artifacts/. The store holds CONSTRUCTED rows (tests/fixtures/web_seed.sql).
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-from pathlib import Path
-
 import pytest
 
+from browser_support import chromium, running_server, screenshot
 from web_support import PASSWORD, seed_store
 
-CHROMIUM = os.environ.get("KELISIM_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path("test-artifacts")
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """uvicorn serving the app on a free loopback port in a background thread."""
-    import uvicorn
-
-    from kelisim.web import create_app
-
-    path = seed_store(tmp_path_factory.mktemp("web") / "k.duckdb")
-    port = _free_port()
-    config = uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with running_server(seed_store(tmp_path_factory.mktemp("web") / "k.duckdb")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install the Debian package 'chromium' "
-                    "(make test does this when run as root) to run the browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
+    screenshot(page, f"web-{name}")
 
 
 def _login(browser, server, username):

@@ -1,7 +1,7 @@
 """The dashboard as a new user meets it: a fresh store with the bundled data (built as
 `make run` builds it), the bundled scenarios run with a few Monte Carlo draws (intervals), and
-CONSTRUCTED monitor items and alerts for Zhambyl (not real posts), served by uvicorn on a free
-loopback port. Shared by test_pages_http.py and test_pages_browser.py."""
+CONSTRUCTED monitor items and alerts for Zhambyl (not real posts), served by
+browser_support.running_server. Shared by test_pages_http.py and test_pages_browser.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ import hashlib
 import json
 import re
 import shutil
-import socket
-import threading
-import time
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -79,35 +75,6 @@ def bundled_store(tmp_path_factory) -> Path:
     copy = tmp_path_factory.mktemp("store") / "kelisim.duckdb"
     shutil.copy(_BUILT["path"], copy)
     return copy
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_server(path: Path):
-    """uvicorn serving the app over ``path`` on a free loopback port; yields its base URL."""
-    import uvicorn
-
-    from kelisim.web import create_app
-
-    port = free_port()
-    config = uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def numbers(text: str) -> list[int]:

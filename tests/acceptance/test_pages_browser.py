@@ -6,13 +6,12 @@ items and alerts (pages_support.py). Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from browser_support import chromium, running_server, screenshot, skip_without_chromium
 from kelisim.web.i18n import Terms, catalogue
 
 from .pages_support import (
@@ -21,13 +20,8 @@ from .pages_support import (
     ZHAMBYL,
     assert_is_page,
     bundled_store,
-    running_server,
 )
 
-CHROMIUM = os.environ.get("KELISIM_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path("test-artifacts")
 KK = catalogue("kk")
 
 pytestmark = pytest.mark.browser
@@ -35,9 +29,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install the Debian package 'chromium' "
-                    "(make test does this when run as root) to run the browser tests")
+    skip_without_chromium()
     with running_server(bundled_store(tmp_path_factory)) as url:
         yield url
 
@@ -46,9 +38,7 @@ def server(tmp_path_factory):
 def page(server):
     """One Chromium tab whose browser asks for Kazakh, logged in as the admin; every document
     answer and every failed resource is recorded for the checks."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         context = browser.new_context(locale="kk-KZ", viewport={"width": 1280, "height": 900})
         tab = context.new_page()
         tab.documents, tab.failures, tab.script_errors = [], [], []
@@ -70,7 +60,6 @@ def page(server):
         tab.wait_for_url(server + "/")
         tab.base = server
         yield tab
-        browser.close()
 
 
 def _check_documents(tab) -> None:
@@ -134,8 +123,7 @@ def test_overview_every_indicator_border_group_and_period(page):
     _choose(page, "#overview-controls select[name=boundaries]", "2018")
     assert page.locator("a.region").count() == 17
     _switch_language(page, "overview_title", ("ru", "en", "kk"))
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "pages-overview-kk.png"), full_page=True)
+    screenshot(page, "pages-overview-kk")
     _check_documents(page)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from browser_support import running_server
 from kelisim.web.i18n import LANGUAGES, Terms, catalogue
 
 from .pages_support import (
@@ -26,7 +27,6 @@ from .pages_support import (
     assert_is_page,
     bundled_store,
     numbers,
-    running_server,
 )
 
 PAGES = ["/", f"/area/{ZHAMBYL}", "/monitor", "/incidents", "/forecasts", f"/brief/{ZHAMBYL}",

@@ -33,17 +33,19 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
-from scipy.spatial.distance import cdist
 from threadpoolctl import ThreadpoolController
 
 from kelisim.errors import ArgumentError
 from kelisim.measure.aspatial import Table, dissimilarity, segregation_indices
 from kelisim.measure.weights import KERNEL_CUTOFF, SpatialWeights, kernel
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 WONG_INDICES = ("boundary_spatial_dissimilarity", "perimeter_area_spatial_dissimilarity")
 DECAY_INDICES = (
@@ -278,6 +280,9 @@ def decay_matrix(
 ) -> np.ndarray:
     """The dense N x N distance-decay matrix C of :func:`decay_product` (same formulas), for
     small N: one vectorised pass, where the streamed paths' fixed costs would dominate."""
+    from scipy.spatial import cKDTree  # scipy.spatial imported only by the indices using it
+    from scipy.spatial.distance import cdist
+
     _check_variant(decay)
     distances = cdist(coords, coords)
     if decay == "pysal":
@@ -311,6 +316,9 @@ def decay_product(
     inside visited tiles are all kept. Warns when most areas have no neighbour inside it.
     ``pysal``: c_ij = 1 - exp(-d_ij / sum_k d_kj), c_ii = 1 - exp(-self_distance_i), exact.
     """
+    from scipy.spatial import cKDTree  # scipy.spatial imported only by the indices using it
+    from scipy.spatial.distance import cdist
+
     _check_variant(decay)
     n = len(coords)
     if n <= _DENSE_POINTS:

@@ -24,12 +24,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from kelisim.errors import ArgumentError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: weights below this fraction of the largest are dropped from decaying kernels
 KERNEL_CUTOFF = 1e-12
@@ -141,6 +144,8 @@ def nearest_neighbours(coords: np.ndarray, k: int) -> sp.csr_array:
     n = len(coords)
     if not 0 < k < n:
         raise ArgumentError("weights", f"knn needs 0 < K < number of areas ({n}), got {k}")
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs the CLI 0.2-0.3 s to import
+
     _, neighbours = cKDTree(coords).query(coords, k=k + 1)
     rows = np.repeat(np.arange(n), k + 1)
     cols = neighbours.ravel()
@@ -153,6 +158,8 @@ def nearest_neighbours(coords: np.ndarray, k: int) -> sp.csr_array:
 
 def _pairs_within(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All ordered pairs (i, j, distance) with distance <= radius, self pairs included."""
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs the CLI 0.2-0.3 s to import
+
     tree = cKDTree(coords)
     pairs = tree.sparse_distance_matrix(tree, radius, output_type="ndarray")
     rows, cols = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
@@ -268,14 +275,21 @@ def weights_from_geometry(
     )
 
 
-def _match_id_column(frame, area_ids: list[str], id_column: str | None, path: str) -> str:
-    wanted = set(area_ids)
+def _keys(column) -> pd.Index:
+    """A column's values as text in a hashed object Index (pandas' arrow strings test
+    membership value by value in Python, which made matching ids slow)."""
+    import pandas as pd
+
+    return pd.Index(column.astype(str).tolist(), dtype=object)
+
+
+def _match_id_column(frame, wanted, id_column: str | None, path: str) -> str:
     candidates = [id_column] if id_column else [c for c in frame.columns if c != "geometry"]
     if id_column and id_column not in frame.columns:
         raise InputError(path, None, id_column, "no such column in the geometry file")
     best, best_hits = None, -1
     for column in candidates:
-        hits = len(wanted & set(frame[column].astype(str)))
+        hits = int(wanted.isin(_keys(frame[column])).sum())
         if hits > best_hits:
             best, best_hits = column, hits
     if best is None or best_hits == 0:
@@ -297,26 +311,28 @@ def read_area_geometry(
     ignored. ``project`` reprojects first: a CRS string, or ``"auto"`` for the local UTM zone.
     """
     import geopandas
+    import pandas as pd
 
     path = str(geometry_path)
     try:
         frame = geopandas.read_file(path)
     except Exception as error:  # pyogrio raises several types for unreadable files
         raise InputError(path, None, None, f"cannot read geometry: {error}") from error
-    ids = [str(a) for a in area_ids]
-    column = _match_id_column(frame, ids, id_column, path)
-    keys = frame[column].astype(str)
-    wanted = set(ids)
-    duplicated = keys[keys.duplicated() & keys.isin(wanted)]
-    if len(duplicated):
-        row = int(duplicated.index[0]) + 2
-        raise InputError(path, row, column, f"area {duplicated.iloc[0]!r} has two geometries")
-    present = set(keys.tolist())  # one set, not one per area (that was quadratic)
-    missing = [a for a in ids if a not in present]
-    if missing:
+    wanted = pd.Index([str(a) for a in area_ids], dtype=object)
+    column = _match_id_column(frame, wanted, id_column, path)
+    keys = _keys(frame[column])
+    repeated = keys.duplicated()
+    twice = np.flatnonzero(repeated & keys.isin(wanted))
+    if twice.size:
+        row = int(twice[0]) + 2
+        raise InputError(path, row, column, f"area {keys[twice[0]]!r} has two geometries")
+    firsts = np.flatnonzero(~repeated)
+    found = keys[firsts].get_indexer(wanted)
+    if (found < 0).any():
+        missing = wanted[found < 0].tolist()
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise InputError(path, None, column, f"{len(missing)} area(s) have no geometry: {shown}")
-    frame = frame.set_index(keys).loc[ids]
+    frame = frame.iloc[firsts[found]].set_axis(wanted)
     if frame.geometry.isna().any() or frame.geometry.is_empty.any():
         bad = frame.index[frame.geometry.isna() | frame.geometry.is_empty][0]
         raise InputError(path, None, column, f"area {bad!r} has an empty geometry")
