@@ -11,14 +11,15 @@ import re
 
 import pytest
 
+from browser_support import running_server, screenshot, skip_without_chromium
 from evaluate_support import TRUE_EFFECT, council_activities_file, trust_indicator_file
 from kelisim.core.numbers import format_value
 from kelisim.evaluate.conclusion import assumption_texts
 from kelisim.web.i18n import catalogue
 
 from . import test_pages_browser as browser_pages
-from .pages_support import bundled_store, running_server
-from .test_pages_browser import ARTIFACTS, CHROMIUM, _check_documents, _heading, _switch_language
+from .pages_support import bundled_store
+from .test_pages_browser import _check_documents, _heading, _switch_language
 
 pytestmark = pytest.mark.browser
 KK, RU, EN = catalogue("kk"), catalogue("ru"), catalogue("en")
@@ -29,11 +30,7 @@ page = browser_pages.page  # the logged-in Chromium tab, over this module's serv
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from pathlib import Path
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install the Debian package 'chromium' "
-                    "(make test does this when run as root) to run the browser tests")
+    skip_without_chromium()
     from kelisim import store
     from kelisim.evaluate.register import import_activities, import_indicators
 
@@ -134,7 +131,7 @@ def test_an_analyst_adds_imports_and_the_admin_extends_the_types(page, tmp_path)
     options = page.locator("form.controls select[name=type] option").all_inner_texts()
     assert "Жастар лагері" in options and "youth_camp" not in options
     _switch_language(page, "activities_title", languages=("en", "kk"))
-    page.screenshot(path=str(ARTIFACTS / "activities-kk.png"), full_page=True)
+    screenshot(page, "activities-kk")
     _check_documents(page)
 
 
@@ -197,7 +194,7 @@ def test_evaluation_every_control_in_three_languages(page):
     _submit(page, form)
     expected = _expected(page, "not_yet", "month")
     _check_result(page, "kk", expected)
-    page.screenshot(path=str(ARTIFACTS / "evaluation-kk.png"), full_page=True)
+    screenshot(page, "evaluation-kk")
     for lang in ("ru", "en"):
         with page.expect_navigation():
             page.click(f"#language-switch a[data-lang={lang}]")
