@@ -20,11 +20,12 @@ def _load_bundled_data(db_path: str | Path | None) -> int:
     """Load (or refresh) the bundled data; returns the number of accounts in the store."""
     from kelisim import store
     from kelisim.datasets import build_database
+    from kelisim.store import accounts
 
     con = store.connect(db_path)
     try:
         build_database(con)
-        return con.execute("SELECT count(*) FROM users").fetchone()[0]
+        return accounts.user_count(con)
     finally:
         con.close()
 

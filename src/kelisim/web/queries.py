@@ -18,6 +18,7 @@ import duckdb
 from kelisim.core.areas import check_version
 from kelisim.datasets import population_frame
 from kelisim.errors import KelisimError
+from kelisim.store.accounts import audit_entries  # noqa: F401 (the pages' and API's view)
 
 LANGUAGES = ("kk", "ru", "en")
 COUNTRY = "000000000"
@@ -660,15 +661,6 @@ def update_incident(con: duckdb.DuckDBPyConnection, incident_id: str, values: di
         "UPDATE incidents SET " + ", ".join(f"{c} = ?" for c in INCIDENT_COLUMNS)
         + ", updated_at = now() WHERE incident_id = ?",
         [*(values.get(c) for c in INCIDENT_COLUMNS), incident_id],
-    )
-
-
-def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict]:
-    return _rows(
-        con,
-        'SELECT audit_id, who, "at", action, object, detail FROM audit_log '
-        'ORDER BY "at" DESC, audit_id DESC LIMIT ?',
-        [limit],
     )
 
 
