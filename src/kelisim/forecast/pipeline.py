@@ -111,7 +111,7 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
 
 def store_projection(table: pd.DataFrame, location=None) -> int:
     """Replace this run's rows of the ``projections`` table in one transaction."""
-    from kelisim.store import connect, transaction
+    from kelisim.store import connect, projections, transaction
 
     run_name = table.attrs.get("run_name", "forecast")
     rows = pd.DataFrame({
@@ -124,13 +124,7 @@ def store_projection(table: pd.DataFrame, location=None) -> int:
     con = connect(location)
     try:
         with transaction(con):
-            con.execute("DELETE FROM projections WHERE run_name = ?", [run_name])
-            con.register("new_projections", rows)
-            con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, "
-                        "sex, age, period, count, lower80, upper80, lower95, upper95, share, "
-                        "share_lower95, share_upper95) "
-                        "SELECT * FROM new_projections")
-            con.unregister("new_projections")
+            projections.replace_run(con, run_name, rows)
     finally:
         con.close()
     return len(rows)

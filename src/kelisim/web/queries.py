@@ -19,6 +19,12 @@ from kelisim.core.areas import check_version
 from kelisim.datasets import population_frame
 from kelisim.errors import KelisimError
 from kelisim.store.accounts import audit_entries  # noqa: F401 (the pages' and API's view)
+from kelisim.store.projections import (  # noqa: F401 (the pages', API's and briefs' views)
+    projection_runs,
+    projection_shares,
+    projection_totals,
+    projections,
+)
 
 LANGUAGES = ("kk", "ru", "en")
 COUNTRY = "000000000"
@@ -424,62 +430,6 @@ def tension_periods(con: duckdb.DuckDBPyConnection) -> list[int]:
 # ---------------------------------------------------------------- forecasts
 
 
-def projection_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Names of the stored projection runs, the most recently stored last."""
-    return [
-        r[0] for r in con.execute("SELECT run_name FROM projections GROUP BY run_name "
-                                  "ORDER BY max(created_at), run_name").fetchall()
-    ]
-
-
-def projections(
-    con: duckdb.DuckDBPyConnection,
-    area: str,
-    run: str | None = None,
-    group: str | None = None,
-) -> list[dict]:
-    """Projected counts (both sexes, all ages) with 80 % and 95 % intervals."""
-    clauses = ["area_code = ?", "sex = 'both'", "age = 'total'"]
-    params: list = [area]
-    if run:
-        clauses.append("run_name = ?")
-        params.append(run)
-    if group:
-        clauses.append("group_code = ?")
-        params.append(group)
-    return _rows(
-        con,
-        'SELECT run_name AS run, scenario, group_code AS "group", period, count, '
-        "lower80, upper80, lower95, upper95 FROM projections WHERE "
-        + " AND ".join(clauses)
-        + ' ORDER BY run, scenario, "group", period',
-        params,
-    )
-
-
-def projection_totals(
-    con: duckdb.DuckDBPyConnection, area: str, run: str | None = None
-) -> list[dict]:
-    """All-groups projections: the run's 'total' rows, else the sum of its groups' central
-    counts (intervals of a sum are not the sum of intervals, so those are left empty)."""
-    rows = projections(con, area, run, "total")
-    if rows:
-        return rows
-    clauses = ["area_code = ?", "sex = 'both'", "age = 'total'"]
-    params: list = [area]
-    if run:
-        clauses.append("run_name = ?")
-        params.append(run)
-    return _rows(
-        con,
-        "SELECT run_name AS run, scenario, 'total' AS \"group\", period, sum(count) AS count, "
-        "NULL::DOUBLE AS lower80, NULL::DOUBLE AS upper80, NULL::DOUBLE AS lower95, "
-        "NULL::DOUBLE AS upper95 FROM projections WHERE " + " AND ".join(clauses)
-        + " GROUP BY run, scenario, period ORDER BY run, scenario, period",
-        params,
-    )
-
-
 # ---------------------------------------------------------------- watch
 
 
@@ -723,18 +673,3 @@ def area_detail(
         "incidents": area_incidents(con, area),
         "flagged": flagged(con, area=area, limit=20),
     }
-
-
-def projection_shares(
-    con: duckdb.DuckDBPyConnection, area: str, run: str
-) -> list[dict]:
-    """Each group's projected share of the area with its 95 % interval (issue 12), for the
-    rows of ``run`` that carry a share."""
-    return _rows(
-        con,
-        'SELECT scenario, group_code AS "group", period, share, share_lower95, share_upper95 '
-        "FROM projections WHERE run_name = ? AND area_code = ? AND sex = 'both' "
-        "AND age = 'total' AND group_code <> 'total' AND share IS NOT NULL "
-        'ORDER BY scenario, "group", period',
-        [run, area],
-    )
