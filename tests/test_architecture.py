@@ -15,15 +15,6 @@ SQL_TEXT = re.compile(
     r"CREATE\s+(TABLE|INDEX|VIEW|SEQUENCE)|DROP\s+(TABLE|INDEX|VIEW)|ALTER\s+TABLE|WITH\s+\w+\s+AS\s*\(|BEGIN\s+TRANSACTION"
     r"|COMMIT|ROLLBACK)\b"
 )
-# Modules still holding SQL while it moves into the store: this list only shrinks.
-SQL_NOT_YET_MOVED = {
-    "datasets/__init__.py",
-    "datasets/io.py",
-    "incidents/__init__.py",
-    "monitor/cli.py",
-    "monitor/pipeline.py",
-    "web/queries.py",
-}
 
 
 def _modules() -> dict[str, ast.Module]:
@@ -67,7 +58,4 @@ def test_no_sql_outside_the_store():
     offenders = {name: sql_sites(tree) for name, tree in MODULES.items()
                  if not name.startswith("store/")}
     offenders = {name: lines for name, lines in offenders.items() if lines}
-    unexpected = {n: lines for n, lines in offenders.items() if n not in SQL_NOT_YET_MOVED}
-    assert not unexpected, f"SQL outside kelisim/store (move it into a store module): {unexpected}"
-    stale = SQL_NOT_YET_MOVED - set(offenders)
-    assert not stale, f"no SQL left in {sorted(stale)}: take them off SQL_NOT_YET_MOVED"
+    assert not offenders, f"SQL outside kelisim/store (move it into a store module): {offenders}"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from kelisim.errors import ArgumentError, InputError
 from kelisim.limits import MAX_CASUALTIES, MAX_LIST, MAX_TEXT
+from kelisim.store.incidents import INCIDENT_COLUMNS
 
 if TYPE_CHECKING:  # imported where used, so that `kelisim --help` stays fast
     import duckdb
@@ -35,11 +36,6 @@ UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "o
 ACLED_REQUIRED = ("event_date", "event_type", "latitude", "longitude", "fatalities")
 KELISIM_REQUIRED = ("incident_id", "date_start")
 FORMATS = ("auto", "kelisim", "acled", "ucdp")
-INCIDENT_COLUMNS = (
-    "incident_id", "date_start", "date_end", "area_code", "region_code", "place", "lat", "lon",
-    "geo_precision", "event_type", "interethnic", "groups", "fatalities", "injured", "summary",
-    "sources", "confidence", "origin", "note",
-)
 
 
 def _read_text(path: Path, content: bytes | None = None) -> str:
@@ -312,32 +308,16 @@ def import_incidents(con: duckdb.DuckDBPyConnection, path: str | Path,
 def write_incidents(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Upsert validated rows of :func:`read_incidents` (by incident_id); the caller holds the
     transaction, so other writes (an audit entry) can commit together with them."""
-    from kelisim.datasets import _insert
+    from kelisim.store import incidents as incidents_store
 
     frame = rows.drop(columns=["row"])
-    con.register("_kelisim_ids", frame[["incident_id"]])
-    try:
-        con.execute("DELETE FROM incidents WHERE incident_id IN "
-                    "(SELECT incident_id FROM _kelisim_ids)")
-    finally:
-        con.unregister("_kelisim_ids")
-    _insert(con, "incidents", frame.astype({"fatalities": "Int64", "injured": "Int64"}))
+    incidents_store.upsert(con, frame.astype({"fatalities": "Int64", "injured": "Int64"}))
 
 
 def list_incidents(con: duckdb.DuckDBPyConnection, region: str | None = None,
                    since: str | None = None, interethnic: str | None = None) -> pd.DataFrame:
     """Incidents, newest first, optionally of one region (KATO), since a date, or by whether
     they were interethnic (yes, no, disputed)."""
-    query = ["SELECT * EXCLUDE (created_at, updated_at) FROM incidents WHERE true"]
-    params: list = []
-    if region:
-        query.append("AND region_code = ?")
-        params.append(region)
-    if since:
-        query.append("AND coalesce(date_end, date_start) >= CAST(? AS DATE)")
-        params.append(since)
-    if interethnic:
-        query.append("AND interethnic = ?")
-        params.append(interethnic)
-    query.append("ORDER BY date_start DESC, incident_id")
-    return con.execute(" ".join(query), params).df()
+    from kelisim.store import incidents as incidents_store
+
+    return incidents_store.incident_frame(con, region, since, interethnic)

@@ -405,7 +405,7 @@ def edit_incident(request: Request, con: Con, user: User, lang: Lang, incident_i
 async def _save_incident_form(request, con, user, lang, incident_id):
     form = await request.form()
     user = _page_writer(request, user, "analyst", str(form.get("csrf_token", "")))
-    values = {k: (str(form.get(k)).strip() or None) for k in queries.INCIDENT_COLUMNS if k in form}
+    values = {k: (str(form.get(k)).strip() or None) for k in queries.INCIDENT_FIELDS if k in form}
     values["groups"] = [str(g) for g in form.getlist("groups") if g]
     values["sources"] = [s.strip() for s in (values.get("sources") or "").split(";") if s.strip()]
     try:
