@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kelisim.cli import app
-from kelisim.datasets.curated import read_curated
+from kelisim.core.curated import read_curated
 from kelisim.errors import ArgumentError
 from kelisim.forecast.bundled import bundled_spec, cohort_population, reconstructed_structure
 from kelisim.forecast.pipeline import run_spec

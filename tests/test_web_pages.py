@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from kelisim.web.i18n import LANGUAGES, catalogue
+from kelisim.views.i18n import LANGUAGES, catalogue
 from web_support import PASSWORD, client_for, seed_store
 
 PAGES = ["/", "/?indicator=tension", "/?indicator=diversity&period=2021",

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from kelisim.web.i18n import Terms, catalogue
+from kelisim.views.i18n import Terms, catalogue
 
 from .pages_support import (
     CONSTRUCTED_ITEMS,

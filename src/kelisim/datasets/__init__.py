@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kelisim import store
-from kelisim.datasets.curated import bundle_checksum, read_curated
+from kelisim.core.curated import bundle_checksum, read_curated
 from kelisim.store import incidents as incidents_store
 from kelisim.store import population as population_store
 

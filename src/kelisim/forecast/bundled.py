@@ -97,7 +97,7 @@ def census_population(path: Path, table: dict, width: int, srb: float,
     reconstructed age-sex structure, or its own from ``structures`` [group (named, then
     other), sex, age] (the calibrated ones of :mod:`kelisim.forecast.calibrate`).
     """
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     if table.get("dataset") != "census_national":
         raise InputError(path, None, "inputs.population.dataset",

@@ -202,7 +202,7 @@ def census_counts(groups=TOP_GROUPS) -> pd.DataFrame:
     """Census counts [period x group] of the bundled census_national table, with column
     ``when``: the census date as a decimal year (periods without a date, i.e. estimates, are
     dropped)."""
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     census = read_curated("census_national")
     census = census[census["reference_date"].notna()]
@@ -392,7 +392,7 @@ def start_inputs(groups, period: int, estimate: int | None) -> StartInputs:
     estimate of 1 January ``estimate`` (census_national), so that the projection passes through
     the estimates. ``other`` (any group outside the ten largest) gets the ten groups' mean age
     structure, fertility ratio and migration rate, weighted by their counts."""
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     counts = census_counts()
     calibration = calibrate(counts, period)

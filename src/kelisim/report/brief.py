@@ -13,9 +13,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from kelisim.core.areas import name_history, period_date
 from kelisim.errors import KelisimError
 from kelisim.store import workbooks
-from kelisim.web import queries
-from kelisim.web.formats import FILTERS
-from kelisim.web.i18n import Terms, translator
+from kelisim.views import queries
+from kelisim.views.formats import FILTERS
+from kelisim.views.i18n import Terms, translator
 
 _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()

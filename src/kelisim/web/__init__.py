@@ -55,8 +55,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     """Build the app on the store (bundled data loaded if empty), print its address, serve."""
     import uvicorn
 
+    from kelisim.views.queries import BOUNDARIES, population
     from kelisim.web.mapsvg import region_paths
-    from kelisim.web.queries import BOUNDARIES, population
 
     check_port(host, port)
     print("Starting the dashboard: loading the data and drawing the maps…", flush=True)

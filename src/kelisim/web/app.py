@@ -166,8 +166,8 @@ class DropEmptyQueryValues:
 def error_page(request: Request, status: int, detail: str = "", field: str | None = None):
     """The HTML page in the visitor's language for a refused (403), missing (404), bad (422)
     or failed (500) page request; ``detail`` (the server's own words) is shown under it."""
+    from kelisim.views.i18n import translator
     from kelisim.web import auth
-    from kelisim.web.i18n import translator
     from kelisim.web.pages import render
 
     lang = request_language(request)

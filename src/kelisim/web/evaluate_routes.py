@@ -18,9 +18,10 @@ from pydantic import BaseModel, Field
 from kelisim import store
 from kelisim.errors import KelisimError
 from kelisim.store import activities as sql
-from kelisim.web import auth, charts, mapsvg, queries
+from kelisim.views import queries
+from kelisim.views.i18n import translator
+from kelisim.web import auth, charts, mapsvg
 from kelisim.web.deps import Con, Reader, current_user, language, writer
-from kelisim.web.i18n import translator
 from kelisim.web.pages import _page_writer, render
 
 api_router = APIRouter(prefix="/api", tags=["activities"])

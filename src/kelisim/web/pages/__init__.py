@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from kelisim import store
 from kelisim.core.areas import period_date
 from kelisim.errors import KelisimError
-from kelisim.web import auth, charts, formats, mapsvg, queries
+from kelisim.views import formats, queries
+from kelisim.views.i18n import LANGUAGES, Terms, catalogue, translator
+from kelisim.web import auth, charts, mapsvg
 from kelisim.web.api import models
 from kelisim.web.api.routes import (
     import_incidents,
@@ -40,7 +42,6 @@ from kelisim.web.deps import (
     session_csrf,
     set_cookie,
 )
-from kelisim.web.i18n import LANGUAGES, Terms, catalogue, translator
 from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(include_in_schema=False)
