@@ -348,7 +348,8 @@ def import_population(
         raise ArgumentError("name", f"'{name}' is a bundled dataset; choose another name")
     exists = population_store.dataset_exists(con, name)
     if exists and not replace:
-        raise ArgumentError("name", f"dataset '{name}' exists; use --replace to overwrite it")
+        raise ArgumentError("replace", f"dataset '{name}' exists and replacing it was not asked "
+                            "for")
     clean = read_population(path, layout, boundaries) if rows is None else rows
     source_id = f"file:{name}"
     clean = clean.assign(dataset=name)

@@ -12,7 +12,7 @@ import math
 from functools import cache
 from importlib import resources
 
-LANGUAGES = ("kk", "ru", "en")
+from kelisim.core.groups import LANGUAGES
 
 
 @cache

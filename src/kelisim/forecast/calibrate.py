@@ -37,6 +37,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from kelisim.core.areas import COUNTRY
 from kelisim.forecast.engine import Rates, step
 from kelisim.forecast.lifetable import nLx_from_mx, survival_from_nLx
 
@@ -357,7 +358,7 @@ def hindcast_table(counts: pd.DataFrame | None = None, draws: int = 1000,
         rows += [{"scenario": "census", "group": group, "period": target, "count": count,
                   "share": share} for group, share, count in zip(groups, observed, counted,
                                                                  strict=True)]
-    table = pd.DataFrame(rows).assign(area="000000000", sex="both", age="total")
+    table = pd.DataFrame(rows).assign(area=COUNTRY, sex="both", age="total")
     table.attrs["run_name"] = HINDCAST_RUN
     return table
 

@@ -44,10 +44,10 @@ def check_port(host: str, port: int) -> None:
             probe.bind((host, port))
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise ArgumentError("--port", f"port {port} on {host} is already in use (is the "
+            raise ArgumentError("port", f"port {port} on {host} is already in use (is the "
                                 f"dashboard already running?); choose another, e.g. --port "
                                 f"{port + 1} or make run PORT={port + 1}") from None
-        raise ArgumentError("--host", f"cannot listen on {host}:{port} ({error.strerror or error})"
+        raise ArgumentError("host", f"cannot listen on {host}:{port} ({error.strerror or error})"
                             ) from None
 
 
