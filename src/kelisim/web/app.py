@@ -143,7 +143,8 @@ def _validation_message(error: RequestValidationError) -> str:
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"] if p != "body") or "request"
         parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts) + "."
+    text = "; ".join(parts)
+    return text if text.endswith(("?", "!")) else f"{text}."
 
 
 class DropEmptyQueryValues:
