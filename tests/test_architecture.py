@@ -12,8 +12,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "kelisim"
 SQL_CALLS = {"execute", "executemany", "sql"}
 SQL_TEXT = re.compile(
     r"^\s*(SELECT|INSERT\s+(OR\s+\w+\s+)?INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET|"
-    r"CREATE\s+(TABLE|INDEX|VIEW|SEQUENCE)|DROP\s+(TABLE|INDEX|VIEW)|ALTER\s+TABLE|WITH\s+\w+\s+AS\s*\(|BEGIN\s+TRANSACTION"
-    r"|COMMIT|ROLLBACK)\b"
+    r"CREATE\s+(TABLE|INDEX|VIEW|SEQUENCE)|DROP\s+(TABLE|INDEX|VIEW)|ALTER\s+TABLE|"
+    r"WITH\s+\w+\s+AS\s*\(|BEGIN\s+TRANSACTION|COMMIT|ROLLBACK)\b"
 )
 
 
