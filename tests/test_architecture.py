@@ -170,7 +170,7 @@ def test_kernels_never_name_command_line_flags():
 
 def test_shared_constants_are_defined_once():
     """COUNTRY and region_code live in core/areas.py, LANGUAGES in core/groups.py; the country's
-    and regions' KATO codes are not spelled out anywhere else."""
+    and regions' KATO codes and the tuple of languages are not spelled out anywhere else."""
     definitions: dict[str, list[str]] = {}
     spelled = []
     for name, tree in MODULES.items():
@@ -185,6 +185,10 @@ def test_shared_constants_are_defined_once():
             spelled += [f"{name}:{node.lineno}" for node in ast.walk(tree)
                         if isinstance(node, ast.Constant) and node.value in ("000000000",
                                                                             "0000000")]
+        if name != "core/groups.py":
+            spelled += [f"{name}:{node.lineno}" for node in ast.walk(tree)
+                        if isinstance(node, ast.Tuple) and [_literal_text(e) for e in node.elts]
+                        == ["kk", "ru", "en"]]
     assert definitions == {"COUNTRY": ["core/areas.py"], "LANGUAGES": ["core/groups.py"],
                            "region_code": ["core/areas.py"]}
     assert not spelled

@@ -17,10 +17,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from kelisim.core.groups import LANGUAGES
 from kelisim.limits import MAX_CASUALTIES, MAX_LIST, MAX_TEXT
 
 Indicator = Literal["share", "diversity", "segregation", "tension"]
-Language = Literal["kk", "ru", "en"]
+Language = Literal[LANGUAGES]
 Boundaries = Literal["2018", "2024"]
 Verdict = Literal["agree", "disagree", "change_tier"]
 
