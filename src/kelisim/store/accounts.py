@@ -7,8 +7,10 @@ Typed reads and writes only; the rules (password strength, look-alike names, has
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
+    import duckdb
 
 
 def usernames(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -63,6 +65,8 @@ def add_session(
 
 def prune_sessions(con: duckdb.DuckDBPyConnection) -> None:
     """Delete expired sessions (a concurrent login may already have: that is fine)."""
+    import duckdb
+
     try:
         con.execute("DELETE FROM sessions WHERE expires_at <= now()")
     except duckdb.TransactionException:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
+    import duckdb
+    import pandas as pd
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

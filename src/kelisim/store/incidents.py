@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from kelisim.store.frames import insert_frame, replace_by_key
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
+    import duckdb
     import pandas as pd
 
 # The columns an incident's author gives (the form, the API, an imported file); the table adds

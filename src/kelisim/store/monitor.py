@@ -8,9 +8,8 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING
 
-import duckdb
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
+    import duckdb
     import pandas as pd
     import pyarrow as pa
 

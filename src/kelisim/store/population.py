@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import duckdb
-
-from kelisim.core.groups import LANGUAGES
 from kelisim.store.frames import insert_frame, replace_by_key
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
+    import duckdb
     import pandas as pd
+
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
     cur = con.execute(sql, params or [])
@@ -20,9 +19,16 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def _language(lang: str) -> str:
+    """``lang`` when it is one of the interface languages, else English."""
+    from kelisim.core.groups import LANGUAGES  # with pandas: imported when a store is read
+
+    return lang if lang in LANGUAGES else "en"
+
+
 def _name(lang: str, table: str = "") -> str:
     prefix = f"{table}." if table else ""
-    lang = lang if lang in LANGUAGES else "en"
+    lang = _language(lang)
     return f"coalesce({prefix}name_{lang}, {prefix}name_en)"
 
 
@@ -199,7 +205,7 @@ def groups(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
 def group_name_rows(con: duckdb.DuckDBPyConnection, lang: str
                     ) -> list[tuple[str, str | None, str | None]]:
     """(group_code, name in ``lang``, English name) of every group but 'total'."""
-    lang = lang if lang in LANGUAGES else "en"
+    lang = _language(lang)
     return con.execute(
         f"SELECT group_code, name_{lang}, name_en FROM groups WHERE group_code <> 'total'"
     ).fetchall()

@@ -3,8 +3,11 @@ forecast pipeline and read by the dashboard, the API and the briefs."""
 
 from __future__ import annotations
 
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
+    import duckdb
+    import pandas as pd
 
 PROJECTION_COLUMNS = (
     "run_name", "scenario", "area_code", "group_code", "sex", "age", "period", "count",
