@@ -23,7 +23,7 @@ def main() -> int:
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED}; nothing to check")
         return 0
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     problems = []
     source = pd.read_csv(SHARED / "kz_population_regions/region_population_2000_2023.csv",

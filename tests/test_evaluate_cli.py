@@ -56,7 +56,7 @@ def test_evaluate_did_bad_column_is_one_sentence(panel_file, monkeypatch, capsys
                               "region", "--time", "month", "--first-treated", "first_treated",
                               "--outcome", "outcome")
     assert code == 2 and out == ""
-    assert err.startswith("error: unit: no column 'region' in the panel")
+    assert err.startswith("error: --unit: no column 'region' in the panel")
     assert err.count("\n") == 1 and "Traceback" not in err
 
 

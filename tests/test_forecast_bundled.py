@@ -1,12 +1,14 @@
 """The bundled national scenario set: census 2021 counts (bundled census_national table), the
 reconstructed age-sex structure and the CLI writing the projections table."""
 
+import sys
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from kelisim.cli import app
-from kelisim.datasets.curated import read_curated
+from kelisim.cli import app, main
+from kelisim.core.curated import read_curated
 from kelisim.errors import ArgumentError
 from kelisim.forecast.bundled import bundled_spec, cohort_population, reconstructed_structure
 from kelisim.forecast.pipeline import run_spec
@@ -69,10 +71,17 @@ def test_cli_stores_bundled_scenarios(tmp_path):
     assert all(count == with_bounds == 31 * 12 for _, count, with_bounds in rows)
 
 
-def test_cli_needs_exactly_one_spec():
+def test_cli_needs_exactly_one_spec(monkeypatch, capsys):
+    """The kernel names its argument (bundled); the command line shows the flag."""
     result = CliRunner().invoke(app, ["forecast", "run"])
     assert isinstance(result.exception, ArgumentError)
-    assert "--bundled" in str(result.exception)
+    assert result.exception.argument == "bundled"
+    monkeypatch.setattr(sys, "argv", ["kelisim", "forecast", "run"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == ("error: --bundled: give either a spec file or the name "
+                                       "of a bundled spec.\n")
 
 
 def test_intervals_contain_their_point_and_numbers_are_not_scientific():

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kelisim.datasets.curated import read_curated
+from kelisim.core.curated import read_curated
 from kelisim.forecast import calibrate
 from kelisim.forecast.bundled import bundled_spec
 from kelisim.forecast.pipeline import run_spec

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from kelisim.core import areas as A
-from kelisim.datasets.curated import read_curated
+from kelisim.core.curated import read_curated
 from kelisim.errors import ArgumentError, InputError
 
 

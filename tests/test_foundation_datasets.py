@@ -3,9 +3,9 @@
 import pytest
 
 from kelisim import store
+from kelisim.core.curated import CURATED_TABLES, read_curated
 from kelisim.core.groups import default_registry
 from kelisim.datasets import build_database, list_datasets, open_store, population_frame
-from kelisim.datasets.curated import CURATED_TABLES, read_curated
 from kelisim.errors import ArgumentError
 
 

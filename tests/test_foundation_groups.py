@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from kelisim.core.curated import read_curated
 from kelisim.core.groups import TOTAL, default_registry, normalise_name
-from kelisim.datasets.curated import read_curated
 from kelisim.errors import ArgumentError
 
 

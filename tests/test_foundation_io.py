@@ -138,7 +138,8 @@ def test_names_are_protected(tmp_path, db_path):
     with pytest.raises(ArgumentError, match="bundled"):
         import_population(con, path, name="census_national")
     import_population(con, path)
-    with pytest.raises(ArgumentError, match="--replace"):
+    with pytest.raises(ArgumentError, match="replace: dataset '.*' exists and replacing it was "
+                       "not asked for"):
         import_population(con, path)
     assert import_population(con, path, replace=True) == 4
 

@@ -20,10 +20,10 @@ import duckdb
 import pytest
 
 from kelisim.core import areas as A
+from kelisim.core.curated import read_curated
 from kelisim.core.numbers import format_count
-from kelisim.datasets.curated import read_curated
-from kelisim.web.formats import day, moment
-from kelisim.web.i18n import LANGUAGES, Terms, catalogue, term_table
+from kelisim.views.formats import day, moment
+from kelisim.views.i18n import LANGUAGES, Terms, catalogue, term_table
 from web_support import client_for, seed_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,7 +297,7 @@ def test_pages_show_index_labels_definitions_and_local_dates(seeded, lang):
 
 
 def test_terms_table_is_well_formed():
-    text = (resources.files("kelisim.web.i18n") / "terms.csv").read_text(encoding="utf-8")
+    text = (resources.files("kelisim") / "web" / "i18n" / "terms.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(text.splitlines()))
     keys = [(r["kind"], r["code"]) for r in rows]
     assert len(keys) == len(set(keys))

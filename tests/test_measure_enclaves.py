@@ -246,7 +246,7 @@ def test_cli_errors_exit_2_without_writing(files, monkeypatch, capsys, tmp_path)
     code, _, err = run_cli(
         monkeypatch, capsys, before, "--geometry", geometry, "--weights", "hex", "--out", target
     )
-    assert code == 2 and err.startswith("error: weights:") and not target.exists()
+    assert code == 2 and err.startswith("error: --weights:") and not target.exists()
     broken = tmp_path / "broken.csv"
     broken.write_text("area,group,count\n000000000,uzbek,-4\n")
     code, _, err = run_cli(monkeypatch, capsys, broken, "--geometry", geometry)

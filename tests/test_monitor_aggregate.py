@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kelisim.monitor.aggregate import COUNTRY, add_baseline, daily_counts, region_of
+from kelisim.core.areas import COUNTRY, region_code
+from kelisim.monitor.aggregate import add_baseline, daily_counts
 from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes, upper_tail_probability
 
 PAVLODAR_CITY = "551010000"  # a place inside region 550000000 (Pavlodar)
@@ -24,8 +25,8 @@ def _docs(rows):
     return frame
 
 
-def test_region_of():
-    assert region_of(PAVLODAR_CITY) == "550000000"
+def test_region_code():
+    assert region_code(PAVLODAR_CITY) == "550000000"
 
 
 def test_daily_counts_by_hand():

@@ -167,7 +167,7 @@ def test_ingest_files_by_kind(tmp_path):
     assert only_csv["text"].tolist() == ["Сәлем"]
     with pytest.raises(InputError, match="no such file"):
         ingest_source(str(tmp_path / "missing.rss"))
-    with pytest.raises(ArgumentError, match="--kind"):
+    with pytest.raises(ArgumentError, match="kind: must be one of"):
         ingest_source(str(csv), kind="pdf")
 
 

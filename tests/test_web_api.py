@@ -158,7 +158,8 @@ def test_incidents_create_update_and_refusals(client, headers):
                       headers=headers["ann"]).status_code == 404
     bad = client.post("/api/incidents", json={**INCIDENT, "date_end": "2024-01-01"},
                       headers=headers["ann"])
-    assert bad.status_code == 422 and "date_end is before date_start" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert bad.json()["detail"] == "date_end: the incident ends before it starts."
     listed = client.get("/api/incidents?area=550000000&year=2024", headers=headers["vic"]).json()
     assert created["incident_id"] in [i["incident_id"] for i in listed]
     assert client.get("/api/incidents/none", headers=headers["vic"]).status_code == 404

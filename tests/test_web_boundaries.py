@@ -82,7 +82,7 @@ def test_area_page_says_when_the_area_is_not_in_the_chosen_borders(bundled):
 
 def test_population_cells_follow_the_table_content(tmp_path):
     """The converted cells are cached by content: a changed row shows at once."""
-    from kelisim.web import queries
+    from kelisim.views import queries
 
     con = store.connect(tmp_path / "k.duckdb")
     build_database(con)

@@ -59,7 +59,7 @@ def test_scenario_labels_come_from_terms_only(reader):
     none, and the group-shares section shows the terms' label and definition in each language."""
     from markupsafe import escape
 
-    from kelisim.web.i18n import LANGUAGES, Terms, catalogue
+    from kelisim.views.i18n import LANGUAGES, Terms, catalogue
 
     assert not [key for lang in LANGUAGES for key in catalogue(lang) if key.startswith("scenario_")]
     for lang in LANGUAGES:

@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from kelisim.web.i18n import LANGUAGES, catalogue
+from kelisim.views.i18n import LANGUAGES, catalogue
 from web_support import PASSWORD, client_for, seed_store
 
 PAGES = ["/", "/?indicator=tension", "/?indicator=diversity&period=2021",
@@ -133,8 +133,8 @@ def test_incident_form_create_edit_and_error(admin):
     reply = admin.post("/incidents/new", data=form, follow_redirects=False)
     assert reply.status_code == 303
     assert "Form place" in admin.get("/incidents").text
-    bad = admin.post("/incidents/new", data={**form, "lat": "10"})
-    assert bad.status_code == 422 and "lat: Input should be greater than or equal to 40" in bad.text
+    bad = admin.post("/incidents/new", data={**form, "lat": "95"})
+    assert bad.status_code == 422 and "lat: 95 is outside -90..90" in bad.text
     edited = admin.post("/incidents/t-1/edit", data={**form, "place": "Edited place"},
                         follow_redirects=False)
     assert edited.status_code == 303

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from kelisim.errors import KelisimError
+from kelisim.errors import ArgumentError, KelisimError
 
 app = typer.Typer(
     name="kelisim",
@@ -81,7 +81,8 @@ def main() -> None:
         result = app(standalone_mode=False, prog_name="kelisim")
     except KelisimError as error:
         # one line, even when the message quotes a library's multi-line text
-        typer.echo(f"error: {' '.join(str(error).split())}", err=True)
+        message = flag_message(error, sys.argv[1:]) if isinstance(error, ArgumentError) else error
+        typer.echo(f"error: {' '.join(str(message).split())}", err=True)
         sys.exit(error.exit_code)
     except typer.Abort:
         typer.echo("aborted", err=True)
@@ -90,6 +91,20 @@ def main() -> None:
         sys.exit(show_usage_error(error))
     if isinstance(result, int) and result:
         sys.exit(result)
+
+
+def flag_message(error: ArgumentError, argv: list[str]) -> str:
+    """The error naming the running command's option for its argument: kernels name their
+    own arguments (``index``), the command line shows the flag (``--index``)."""
+    command = typer.main.get_command(app)
+    words = [word for word in argv if not word.startswith("-")]
+    while hasattr(command, "commands") and words:  # a group: descend to the command run
+        command = command.commands.get(words.pop(0), command)
+    options = [p for p in getattr(command, "params", []) if p.opts[0].startswith("-")]
+    wanted = "--" + error.argument.replace("_", "-")
+    flag = next((wanted for p in options if wanted in p.opts), None) or next(
+        (p.opts[0] for p in options if p.name == error.argument), None)
+    return str(error) if flag is None else str(ArgumentError(flag, error.message))
 
 
 def show_usage_error(error: typer.TyperException) -> int:

@@ -47,6 +47,7 @@ def run_main_job() -> None:
     from kelisim.config import database_location
     from kelisim.core.groups import default_registry
     from kelisim.datasets import build_database, population_frame
+    from kelisim.store import projections
 
     console = Console()
     con = store.connect()
@@ -56,7 +57,7 @@ def run_main_job() -> None:
     if built:
         console.print(f"Built the kelisim database at {database_location()}.")
     frame = population_frame(con, "census_national", periods=list(CENSUSES))
-    projected = con.execute("SELECT count(*) FROM projections").fetchone()[0]
+    projected = projections.projection_count(con)
     con.close()
     if not projected:
         from kelisim.forecast.pipeline import store_default_projections

@@ -15,7 +15,7 @@ from browser_support import running_server, screenshot, skip_without_chromium
 from evaluate_support import TRUE_EFFECT, council_activities_file, trust_indicator_file
 from kelisim.core.numbers import format_value
 from kelisim.evaluate.conclusion import assumption_texts
-from kelisim.web.i18n import catalogue
+from kelisim.views.i18n import catalogue
 
 from . import test_pages_browser as browser_pages
 from .pages_support import bundled_store

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from browser_support import chromium, running_server, screenshot, skip_without_chromium
-from kelisim.web.i18n import Terms, catalogue
+from kelisim.views.i18n import Terms, catalogue
 
 from .pages_support import (
     CONSTRUCTED_ITEMS,

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from browser_support import running_server
-from kelisim.web.i18n import LANGUAGES, Terms, catalogue
+from kelisim.views.i18n import LANGUAGES, Terms, catalogue
 
 from .pages_support import (
     CONSTRUCTED_ITEMS,
@@ -289,7 +289,7 @@ def test_make_run_takes_a_port_and_says_what_it_does():
 
 def test_group_names_come_from_the_registry_when_the_store_has_none(tmp_path):
     from kelisim import store
-    from kelisim.web import queries
+    from kelisim.views import queries
 
     con = store.connect(tmp_path / "k.duckdb")  # an empty store: no group rows yet
     assert con.execute("SELECT count(*) FROM groups").fetchone()[0] == 0

@@ -47,14 +47,14 @@ def region_code(area_code: str) -> str:
 
 @lru_cache(maxsize=1)
 def _areas() -> pd.DataFrame:
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     return read_curated("areas")
 
 
 @lru_cache(maxsize=1)
 def _crosswalk() -> pd.DataFrame:
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     return read_curated("area_crosswalk")
 
@@ -167,7 +167,7 @@ def area_name(code: str, version: str = LATEST, language: str = "en") -> str:
 
 @lru_cache(maxsize=1)
 def _dated_names() -> pd.DataFrame:
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     return read_curated("area_names")
 

@@ -110,6 +110,6 @@ def unknown_message(kind: str, value: str, suggestions: list[str]) -> str:
 @lru_cache(maxsize=1)
 def default_registry() -> GroupRegistry:
     """The bundled registry (``kelisim/datasets/data/groups.csv`` and ``group_aliases.csv``)."""
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     return GroupRegistry(read_curated("groups"), read_curated("group_aliases"))

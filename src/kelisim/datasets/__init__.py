@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kelisim import store
-from kelisim.datasets.curated import bundle_checksum, read_curated
+from kelisim.core.curated import bundle_checksum, read_curated
+from kelisim.store import incidents as incidents_store
+from kelisim.store import population as population_store
 
 if TYPE_CHECKING:  # imported where used, so that `kelisim --help` stays fast
     import duckdb
@@ -36,11 +38,6 @@ POPULATION_COLUMNS = [
     "dataset", "area_code", "group_code", "period", "reference_date", "count", "share", "basis",
     "source_id", "note", "boundary_version",
 ]
-INCIDENT_COLUMNS = [
-    "incident_id", "date_start", "date_end", "area_code", "region_code", "place", "lat", "lon",
-    "geo_precision", "event_type", "interethnic", "groups", "fatalities", "injured", "summary",
-    "sources", "confidence", "origin", "note",
-]
 
 
 def open_store(location: str | Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -52,8 +49,7 @@ def open_store(location: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 
 def is_built(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the database holds the current bundled tables."""
-    row = con.execute("SELECT checksum FROM bundle_state WHERE name = 'bundled'").fetchone()
-    return row is not None and row[0] == bundle_checksum()
+    return population_store.bundle_checksum(con) == bundle_checksum()
 
 
 def build_database(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
@@ -70,48 +66,14 @@ def build_database(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
     population = bundled_population()
     incidents = bundled_incidents()
     with store.transaction(con):
-        _replace(con, "sources", frames["sources"], "source_id")
-        con.execute("DELETE FROM groups")
-        con.execute("DELETE FROM group_aliases")
-        con.execute("DELETE FROM areas")
-        con.execute("DELETE FROM area_crosswalk")
-        _insert(con, "groups", frames["groups"].drop(columns=["source_id"]))
-        _insert(con, "group_aliases", frames["group_aliases"].drop(columns=["source_id"]))
-        _insert(con, "areas", frames["areas"])
-        _insert(con, "area_crosswalk", frames["area_crosswalk"])
+        population_store.replace_reference_tables(con, frames)
         for name, (description, version) in BUNDLED_DATASETS.items():
-            con.execute("DELETE FROM population WHERE dataset = ?", [name])
-            con.execute("DELETE FROM datasets WHERE name = ?", [name])
-            con.execute(
-                "INSERT INTO datasets (name, description, boundary_version, origin) "
-                "VALUES (?, ?, ?, 'bundled')",
-                [name, description, version],
-            )
-        _insert(con, "population", population)
-        con.execute("DELETE FROM incidents WHERE origin = 'bundled'")
-        _insert(con, "incidents", incidents)
-        con.execute("DELETE FROM bundle_state WHERE name = 'bundled'")
-        con.execute("INSERT INTO bundle_state VALUES ('bundled', ?)", [bundle_checksum()])
+            population_store.delete_dataset_rows(con, name)
+            population_store.add_dataset(con, name, description, version, "bundled")
+        population_store.insert_population(con, population)
+        incidents_store.replace_bundled(con, incidents)
+        population_store.set_bundle_checksum(con, bundle_checksum())
     return True
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """INSERT a frame whose columns are a subset of the table's, by name."""
-    con.register("_kelisim_frame", frame)
-    try:
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _kelisim_frame")
-    finally:
-        con.unregister("_kelisim_frame")
-
-
-def _replace(con, table: str, frame: pd.DataFrame, key: str) -> None:
-    con.register("_kelisim_keys", frame[[key]])
-    try:
-        con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _kelisim_keys)")
-    finally:
-        con.unregister("_kelisim_keys")
-    _insert(con, table, frame)
 
 
 def bundled_population() -> pd.DataFrame:
@@ -143,20 +105,12 @@ def bundled_incidents() -> pd.DataFrame:
     frame["origin"] = "bundled"
     for column in ("fatalities", "injured"):
         frame[column] = frame[column].astype("Int64")
-    return frame[INCIDENT_COLUMNS]
+    return frame[list(incidents_store.INCIDENT_COLUMNS)]
 
 
 def list_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every population dataset: name, description, boundary_version, origin, rows, periods."""
-    return con.execute(
-        """
-        SELECT d.name, d.description, d.boundary_version, d.origin, count(p.period) AS rows,
-               CAST(min(p.period) AS VARCHAR) || '-' || CAST(max(p.period) AS VARCHAR) AS periods
-        FROM datasets d LEFT JOIN population p ON p.dataset = d.name
-        GROUP BY d.name, d.description, d.boundary_version, d.origin
-        ORDER BY d.origin <> 'bundled', d.name
-        """
-    ).df()
+    return population_store.list_datasets(con)
 
 
 def population_frame(
@@ -178,22 +132,15 @@ def population_frame(
     """
     from kelisim.errors import ArgumentError
 
-    known = con.execute("SELECT boundary_version FROM datasets WHERE name = ?", [name]).fetchone()
+    known = population_store.dataset_boundary_version(con, name)
     if known is None:
-        names = [r[0] for r in con.execute("SELECT name FROM datasets ORDER BY name").fetchall()]
+        names = population_store.dataset_names(con)
         import difflib
 
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(names)}"
         raise ArgumentError("name", f"no dataset named '{name}'{hint}")
-    frame = con.execute(
-        """
-        SELECT area_code AS area, group_code AS "group", period, count, share, basis, source_id,
-               coalesce(p.boundary_version, ?) AS boundary_version, reference_date, note
-        FROM population p WHERE dataset = ? ORDER BY period, area_code, group_code
-        """,
-        [known[0], name],
-    ).df()
+    frame = population_store.dataset_rows(con, name, known[0])
     if periods:
         frame = frame[frame["period"].isin(periods)]
     if groups:

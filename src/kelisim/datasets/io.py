@@ -339,15 +339,17 @@ def import_population(
     the same transaction. Returns the number of rows written.
     """
     from kelisim import store
-    from kelisim.datasets import BUNDLED_DATASETS, POPULATION_COLUMNS, _insert
+    from kelisim.datasets import BUNDLED_DATASETS, POPULATION_COLUMNS
+    from kelisim.store import population as population_store
     from kelisim.store import workbooks
 
     name = name or dataset_name(path)
     if name in BUNDLED_DATASETS:
         raise ArgumentError("name", f"'{name}' is a bundled dataset; choose another name")
-    exists = con.execute("SELECT 1 FROM datasets WHERE name = ?", [name]).fetchone()
+    exists = population_store.dataset_exists(con, name)
     if exists and not replace:
-        raise ArgumentError("name", f"dataset '{name}' exists; use --replace to overwrite it")
+        raise ArgumentError("replace", f"dataset '{name}' exists and replacing it was not asked "
+                            "for")
     clean = read_population(path, layout, boundaries) if rows is None else rows
     source_id = f"file:{name}"
     clean = clean.assign(dataset=name)
@@ -356,20 +358,14 @@ def import_population(
     clean = clean[POPULATION_COLUMNS]
     versions = clean["boundary_version"].unique()
     with store.transaction(con):
-        con.execute("DELETE FROM population WHERE dataset = ?", [name])
-        con.execute("DELETE FROM datasets WHERE name = ?", [name])
+        population_store.delete_dataset_rows(con, name)
         workbooks.delete_dataset(con, name)
-        con.execute("DELETE FROM sources WHERE source_id = ?", [source_id])
-        con.execute("INSERT INTO sources VALUES (?, ?, NULL, NULL)",
-                    [source_id, f"imported from {Path(path).name}"])
-        con.execute(
-            "INSERT INTO datasets (name, description, boundary_version, origin) "
-            "VALUES (?, ?, ?, ?)",
-            [name, description or f"imported from {Path(path).name}",
-             versions[0] if len(versions) == 1 else None, str(Path(path).resolve())],
-        )
+        population_store.replace_source(con, source_id, f"imported from {Path(path).name}")
+        population_store.add_dataset(
+            con, name, description or f"imported from {Path(path).name}",
+            versions[0] if len(versions) == 1 else None, str(Path(path).resolve()))
         for start in range(0, len(clean), CHUNK_ROWS):
-            _insert(con, "population", clean.iloc[start : start + CHUNK_ROWS])
+            population_store.insert_population(con, clean.iloc[start : start + CHUNK_ROWS])
             if progress is not None:
                 progress(min(start + CHUNK_ROWS, len(clean)), len(clean))
         if also is not None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kelisim.core.areas import COUNTRY, areas, crosswalk, resolve_area
+from kelisim.core.areas import COUNTRY, areas, crosswalk, region_code, resolve_area
 from kelisim.core.groups import default_registry, normalise_name, unknown_message
 from kelisim.errors import ArgumentError, InputError
 
@@ -83,13 +83,13 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
     path = Path(name_or_path)
     if path.suffix == ".toml":
         if not path.is_file():
-            raise ArgumentError("--layout", f"no such recipe file '{path}'")
+            raise ArgumentError("layout", f"no such recipe file '{path}'")
         text, shown = path.read_text(encoding="utf-8"), str(path)
     elif str(name_or_path) in recipe_names():
         source = resources.files("kelisim.datasets") / "layouts" / f"{name_or_path}.toml"
         text, shown = source.read_text(encoding="utf-8"), str(name_or_path)
     else:
-        raise ArgumentError("--layout", f"unknown layout '{name_or_path}'; use one of "
+        raise ArgumentError("layout", f"unknown layout '{name_or_path}'; use one of "
                             f"{', '.join(recipe_names())}, long, wide or a recipe .toml file")
     try:
         data = tomllib.loads(text)
@@ -116,7 +116,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
             recognise=bool(data.get("recognise", True)),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ArgumentError("--layout", f"recipe {shown} is not valid ({error!r})") from None
+        raise ArgumentError("layout", f"recipe {shown} is not valid ({error!r})") from None
 
 
 def sheet_names(path: str | Path) -> list[str]:
@@ -600,7 +600,7 @@ def place(table: WorkbookTable, to_version: str = "2024") -> pd.DataFrame:
         while level_of.get(anchor, 0) >= 2 and anchor not in district_codes:
             anchor = parent_of.get(anchor)
         if anchor is None or (level_of[code] >= 2 and anchor not in district_codes):
-            anchor = code[:2] + "0000000"  # no bundled district above it: its region
+            anchor = region_code(code)  # no bundled district above it: its region
         anchors.append(anchor)
     frame["district_code"] = anchors
     if to_version == version:
@@ -664,7 +664,7 @@ def settlement_units(table: WorkbookTable, placement: pd.DataFrame, version: str
     settlements = table.areas.loc[table.areas["kind"] == "settlement", "area_code"]
     district = links.loc[settlements, "target_code"].to_numpy()
     parent_of = dict(areas(version)[["area_code", "parent_code"]].dropna().to_numpy())
-    region = [c if c.endswith("0000000") else parent_of.get(c, c[:2] + "0000000")
+    region = [c if region_code(c) == c else parent_of.get(c, region_code(c))
               for c in district]
     return pd.DataFrame({"district": district, "region": region, "country": COUNTRY},
                         index=settlements.index)

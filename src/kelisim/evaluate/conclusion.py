@@ -14,9 +14,8 @@ import math
 from functools import cache
 from importlib import resources
 
+from kelisim.core.groups import LANGUAGES
 from kelisim.core.numbers import format_value
-
-LANGUAGES = ("kk", "ru", "en")
 
 
 @cache

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from kelisim import store
-from kelisim.core.areas import VERSIONS, areas, resolve_area, suggest_area
+from kelisim.core.areas import COUNTRY, VERSIONS, areas, resolve_area, suggest_area
 from kelisim.core.groups import default_registry, unknown_message
 from kelisim.datasets.io import read_table
 from kelisim.errors import ArgumentError, InputError
@@ -28,7 +28,7 @@ from kelisim.store import activities as sql
 REQUIRED = ("type", "date_start", "source")
 OPTIONAL = ("activity_id", "area", "date_end", "groups", "participants", "budget_kzt",
             "organiser", "note")
-COUNTRY_WORDS = ("", "country", "kazakhstan", "казахстан", "қазақстан", "000000000")
+COUNTRY_WORDS = ("", "country", "kazakhstan", "казахстан", "қазақстан", COUNTRY)
 
 
 def _type_index(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

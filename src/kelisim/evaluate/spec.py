@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from kelisim.core.areas import COUNTRY, region_code
 from kelisim.errors import ArgumentError, InputError
 from kelisim.evaluate.conclusion import LANGUAGES, assumption_texts, conclusion
 from kelisim.store import activities as sql
@@ -180,9 +181,9 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
         from kelisim.evaluate.synth import synthetic_control
 
         chosen = selected_activities(con, spec)
-        treated = spec.area or chosen["area_code"].iloc[0][:2] + "0000000"
+        treated = spec.area or region_code(chosen["area_code"].iloc[0])
         start = period_index(chosen["date_start"].min())
-        treated_regions = {a[:2] + "0000000" for a in chosen["area_code"]} - {sql.COUNTRY}
+        treated_regions = {region_code(a) for a in chosen["area_code"]} - {COUNTRY}
         donors = panel[~panel["area_code"].isin(treated_regions - {treated})]
         synth = synthetic_control(donors, "area_code", "period", "value", treated, start,
                                   spec.seed)
@@ -199,7 +200,7 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
         if local.empty:
             raise InputError("spec", None, "activity_type", "every selected activity is "
                              "country-wide; use method 'its' for national campaigns")
-        local = local.assign(region=local["area_code"].str[:2] + "0000000")
+        local = local.assign(region=local["area_code"].map(region_code))
         starts = local.groupby("region")["date_start"].min()
         opened = panel["period_start"].min().to_period(spec.period[0].upper())
         # Regions treated from the first period on have no period before it to compare with:

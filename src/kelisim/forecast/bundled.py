@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kelisim.core.areas import COUNTRY
 from kelisim.errors import ArgumentError, InputError
 from kelisim.forecast import rates as tables
 
@@ -35,7 +36,7 @@ def bundled_spec(name: str) -> Path:
     folder = resources.files("kelisim.forecast") / "data"
     known = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
     if name not in known:
-        raise ArgumentError("--bundled", f"no bundled spec {name!r} (known: {', '.join(known)})")
+        raise ArgumentError("bundled", f"no bundled spec {name!r} (known: {', '.join(known)})")
     return Path(str(folder / f"{name}.toml"))
 
 
@@ -97,7 +98,7 @@ def census_population(path: Path, table: dict, width: int, srb: float,
     reconstructed age-sex structure, or its own from ``structures`` [group (named, then
     other), sex, age] (the calibrated ones of :mod:`kelisim.forecast.calibrate`).
     """
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     if table.get("dataset") != "census_national":
         raise InputError(path, None, "inputs.population.dataset",
@@ -122,7 +123,7 @@ def census_population(path: Path, table: dict, width: int, srb: float,
     by_group = ([structure] * len(group_counts) if structures is None else
                 [part / part.sum() for part in structures])
     return pd.DataFrame([
-        {"area": "000000000", "group": group, "sex": sex, "age": int(age),
+        {"area": COUNTRY, "group": group, "sex": sex, "age": int(age),
          "count": count * shape[s, x]}
         for (group, count), shape in zip(group_counts.items(), by_group, strict=True)
         for s, sex in enumerate(tables.SEXES) for x, age in enumerate(ages)])

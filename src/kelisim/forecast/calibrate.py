@@ -37,6 +37,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from kelisim.core.areas import COUNTRY
 from kelisim.forecast.engine import Rates, step
 from kelisim.forecast.lifetable import nLx_from_mx, survival_from_nLx
 
@@ -207,7 +208,7 @@ def census_counts(groups=TOP_GROUPS) -> pd.DataFrame:
     """Census counts [period x group] of the bundled census_national table, with column
     ``when``: the census date as a decimal year (periods without a date, i.e. estimates, are
     dropped)."""
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     census = read_curated("census_national")
     census = census[census["reference_date"].notna()]
@@ -379,7 +380,7 @@ def hindcast_table(counts: pd.DataFrame | None = None, draws: int = 1000,
         rows += [{"scenario": "census", "group": group, "period": target, "count": count,
                   "share": share} for group, share, count in zip(groups, observed, counted,
                                                                  strict=True)]
-    table = pd.DataFrame(rows).assign(area="000000000", sex="both", age="total")
+    table = pd.DataFrame(rows).assign(area=COUNTRY, sex="both", age="total")
     table.attrs["run_name"] = HINDCAST_RUN
     return table
 
@@ -414,7 +415,7 @@ def start_inputs(groups, period: int, estimate: int | None) -> StartInputs:
     estimate of 1 January ``estimate`` (census_national), so that the projection passes through
     the estimates. ``other`` (any group outside the ten largest) gets the ten groups' mean age
     structure, fertility ratio and migration rate, weighted by their counts."""
-    from kelisim.datasets.curated import read_curated
+    from kelisim.core.curated import read_curated
 
     counts = census_counts()
     calibration = calibrate(counts, period)

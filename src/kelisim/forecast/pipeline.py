@@ -20,7 +20,7 @@ from kelisim.forecast.uncertainty import monte_carlo, rate_paths
 def choose_spec(spec: Path | None, bundled: str | None) -> Path:
     """The spec file given, or the bundled spec named by ``--bundled`` (exactly one)."""
     if (spec is None) == (bundled is None):
-        raise ArgumentError("--bundled", "give either a SPEC file or --bundled NAME")
+        raise ArgumentError("bundled", "give either a spec file or the name of a bundled spec")
     if bundled is None:
         return spec
     from kelisim.forecast.bundled import bundled_spec
@@ -38,12 +38,12 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
     draws = spec.uncertainty.get("draws", 0) if draws is None else draws
     seed = spec.uncertainty.get("seed", 0) if seed is None else seed
     if draws < 0:
-        raise ArgumentError("--draws", "must be 0 or more")
+        raise ArgumentError("draws", "must be 0 or more")
     if workers < 1:
-        raise ArgumentError("--workers", "must be 1 or more")
+        raise ArgumentError("workers", "must be 1 or more")
     scenarios = [s for s in spec.scenarios if only is None or s.name == only]
     if not scenarios:
-        raise ArgumentError("--scenario", f"no scenario named {only!r} in {spec_path}")
+        raise ArgumentError("scenario", f"no scenario named {only!r} in {spec_path}")
     inputs = prepare(spec)
     parts = []
     for scenario in scenarios:
@@ -105,7 +105,7 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
 
 def store_projection(table: pd.DataFrame, location=None) -> int:
     """Replace this run's rows of the ``projections`` table in one transaction."""
-    from kelisim.store import connect, transaction
+    from kelisim.store import connect, projections, transaction
 
     run_name = table.attrs.get("run_name", "forecast")
     rows = pd.DataFrame({
@@ -118,13 +118,7 @@ def store_projection(table: pd.DataFrame, location=None) -> int:
     con = connect(location)
     try:
         with transaction(con):
-            con.execute("DELETE FROM projections WHERE run_name = ?", [run_name])
-            con.register("new_projections", rows)
-            con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, "
-                        "sex, age, period, count, lower80, upper80, lower95, upper95, share, "
-                        "share_lower95, share_upper95) "
-                        "SELECT * FROM new_projections")
-            con.unregister("new_projections")
+            projections.replace_run(con, run_name, rows)
     finally:
         con.close()
     return len(rows)
@@ -135,7 +129,7 @@ def compare_scenarios(table: pd.DataFrame, period: int | None = None) -> pd.Data
     summary = table[(table["age"] == "total") & (table["sex"] == "both")]
     period = int(summary["period"].max()) if period is None else period
     if period not in set(summary["period"]):
-        raise ArgumentError("--period", f"{period} is not a projected period")
+        raise ArgumentError("period", f"{period} is not a projected period")
     chosen = summary[summary["period"] == period]
     wide = chosen.pivot_table(index=["area", "group"], columns="scenario",
                               values=["count", "share"], sort=False)
@@ -195,7 +189,7 @@ def trend_counts(source: str, periods: list[int] | None, location=None):
     if periods:
         counts = counts[counts["period"].isin(periods)].reset_index(drop=True)
     if counts["period"].nunique() < 2:
-        raise ArgumentError("--periods", f"{source} needs counts in at least two periods")
+        raise ArgumentError("periods", f"{source} needs counts in at least two periods")
     return counts, left_out
 
 
@@ -233,7 +227,7 @@ def trend_command(source: str, horizon: list[int], hindcast: bool, seed: int,
     observed = sorted(set(counts["period"]))
     horizon = horizon or [observed[-1] + 10, observed[-1] + 20]
     if min(horizon) <= observed[-1]:
-        raise ArgumentError("--horizon", f"periods must come after the last observed "
+        raise ArgumentError("horizon", f"periods must come after the last observed "
                             f"{observed[-1]}")
     rng = np.random.default_rng(seed)
     table = forecast_shares(counts, horizon, rng)
@@ -287,7 +281,7 @@ def regions_command(source: str, until: int | None, horizon: list[int],
     until = observed[-1] if until is None else until
     known = [p for p in observed if p <= until]
     if len(known) < 2:
-        raise ArgumentError("--until", f"needs at least two observed periods up to {until}")
+        raise ArgumentError("until", f"needs at least two observed periods up to {until}")
     if known[0] not in calibrate.census_counts().index or known[0] < 1989:
         raise ArgumentError(source, f"the first period {known[0]} must be a census year from "
                             "1989 on (the national calibration starts there)")

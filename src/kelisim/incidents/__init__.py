@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kelisim.errors import ArgumentError, InputError
-from kelisim.limits import MAX_CASUALTIES, MAX_LIST, MAX_TEXT
+from kelisim.store.incidents import INCIDENT_COLUMNS
 
 if TYPE_CHECKING:  # imported where used, so that `kelisim --help` stays fast
     import duckdb
@@ -35,11 +35,12 @@ UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "o
 ACLED_REQUIRED = ("event_date", "event_type", "latitude", "longitude", "fatalities")
 KELISIM_REQUIRED = ("incident_id", "date_start")
 FORMATS = ("auto", "kelisim", "acled", "ucdp")
-INCIDENT_COLUMNS = (
-    "incident_id", "date_start", "date_end", "area_code", "region_code", "place", "lat", "lon",
-    "geo_precision", "event_type", "interethnic", "groups", "fatalities", "injured", "summary",
-    "sources", "confidence", "origin", "note",
-)
+# The file's own column for an incident field, where it differs.
+SOURCE_COLUMNS = {
+    "acled": {"lat": "latitude", "lon": "longitude", "summary": "notes", "place": "location"},
+    "ucdp": {"lat": "latitude", "lon": "longitude", "fatalities": "best",
+             "place": "where_description", "summary": "dyad_name", "sources": "source_article"},
+}
 
 
 def _read_text(path: Path, content: bytes | None = None) -> str:
@@ -114,7 +115,8 @@ def read_incidents(
         if column not in frame:
             raise InputError(path, 1, column, f"missing column '{column}' for a {kind} file")
     convert = {"kelisim": _from_kelisim, "acled": _from_acled, "ucdp": _from_ucdp}[kind]
-    rows = [_within_limits(convert(record, path), path) for record in frame.to_dict("records")]
+    columns = SOURCE_COLUMNS.get(kind, {})
+    rows = [_checked(convert(record, path), path, columns) for record in frame.to_dict("records")]
     out = pd.DataFrame(rows, columns=[*INCIDENT_COLUMNS, "row"])
     duplicated = out.duplicated("incident_id")
     if duplicated.any():
@@ -124,22 +126,18 @@ def read_incidents(
     return out
 
 
-def _within_limits(row: dict, path) -> dict:
-    """The row, if its texts and lists are within the input-limits policy (kelisim.limits)."""
-    for field in ("incident_id", "place", "geo_precision", "event_type", "summary", "note"):
-        text = row[field]
-        if text is not None and len(str(text)) > MAX_TEXT[field]:
-            raise InputError(path, row["row"], field, f"longer than {MAX_TEXT[field]} "
-                             f"characters ({len(str(text))})")
-    for field, most in MAX_LIST.items():
-        if len(row[field]) > most:
-            raise InputError(path, row["row"], field, f"more than {most} entries "
-                             f"({len(row[field])})")
-    for source in row["sources"]:
-        if len(source) > MAX_TEXT["source"]:
-            raise InputError(path, row["row"], "sources", f"a source is longer than "
-                             f"{MAX_TEXT['source']} characters")
-    return row
+def _checked(row: dict, path, columns: dict[str, str]) -> dict:
+    """The row checked by the one incident validator (:mod:`kelisim.incidents.model`); a broken
+    rule names the file's row and its own column."""
+    from kelisim.incidents.model import IncidentInvalid, check_incident
+
+    number = row.pop("row")
+    try:
+        checked = check_incident(row)
+    except IncidentInvalid as error:
+        raise InputError(path, number, columns.get(error.field, error.field),
+                         error.message) from None
+    return {**checked, "row": number}
 
 
 def _date(value: str, path, row, column, required=True):
@@ -157,7 +155,7 @@ def _date(value: str, path, row, column, required=True):
         raise InputError(path, row, column, f"'{value}' is not a date") from None
 
 
-def _number(value, path, row, column, integer=False, low=None, high=None):
+def _number(value, path, row, column, integer=False):
     text = str(value or "").strip()
     if not text:
         return None
@@ -169,8 +167,6 @@ def _number(value, path, row, column, integer=False, low=None, high=None):
         raise InputError(path, row, column, f"'{value}' is not a finite number")
     if integer and number != int(number):
         raise InputError(path, row, column, f"'{value}' is not a whole number")
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise InputError(path, row, column, f"{text} is outside {low}..{high}")
     return int(number) if integer else number
 
 
@@ -205,37 +201,21 @@ def _groups(*texts: str) -> list[str]:
 
 
 def _from_kelisim(r: dict, path) -> dict:
-    from kelisim.core.areas import region_code
-    from kelisim.core.groups import default_registry, unknown_message
-
     row = r["row"]
     start = _date(r.get("date_start"), path, row, "date_start")
     end = _date(r.get("date_end"), path, row, "date_end", required=False)
-    if end is not None and end < start:
-        raise InputError(path, row, "date_end", "the incident ends before it starts")
-    registry = default_registry()
-    groups = [g.strip() for g in str(r.get("groups") or "").split(";") if g.strip()]
-    for group in groups:
-        if registry.resolve(group) is None:
-            raise InputError(path, row, "groups",
-                             unknown_message("group", group, registry.suggest(group)))
-    area = str(r.get("area_code") or "").strip() or None
-    interethnic = str(r.get("interethnic") or "").strip() or None
-    if interethnic not in (None, "yes", "no", "disputed"):
-        raise InputError(path, row, "interethnic", "use yes, no or disputed")
     return {
         "incident_id": str(r["incident_id"]).strip(), "date_start": start, "date_end": end,
-        "area_code": area,
-        "region_code": str(r.get("region_code") or "").strip() or (region_code(area) if area
-                                                                   else None),
+        "area_code": str(r.get("area_code") or "").strip() or None,
+        "region_code": str(r.get("region_code") or "").strip() or None,
         "place": r.get("place") or None,
-        "lat": _number(r.get("lat"), path, row, "lat", low=-90, high=90),
-        "lon": _number(r.get("lon"), path, row, "lon", low=-180, high=180),
+        "lat": _number(r.get("lat"), path, row, "lat"),
+        "lon": _number(r.get("lon"), path, row, "lon"),
         "geo_precision": r.get("geo_precision") or None, "event_type": r.get("event_type") or None,
-        "interethnic": interethnic, "groups": [registry.resolve(g) for g in groups],
-        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0,
-                              MAX_CASUALTIES),
-        "injured": _number(r.get("injured"), path, row, "injured", True, 0, MAX_CASUALTIES),
+        "interethnic": str(r.get("interethnic") or "").strip() or None,
+        "groups": [g.strip() for g in str(r.get("groups") or "").split(";") if g.strip()],
+        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True),
+        "injured": _number(r.get("injured"), path, row, "injured", True),
         "summary": r.get("summary") or None,
         "sources": [s.strip() for s in str(r.get("sources") or "").split(";") if s.strip()],
         "confidence": r.get("confidence") or None, "origin": "csv", "note": r.get("note") or None,
@@ -244,8 +224,6 @@ def _from_kelisim(r: dict, path) -> dict:
 
 
 def _from_acled(r: dict, path) -> dict:
-    from kelisim.core.areas import region_code
-
     row = r["row"]
     day = _date(r.get("event_date"), path, row, "event_date")
     ident = r.get("event_id_cnty") or r.get("data_id") or f"{day}-{row}"
@@ -254,14 +232,13 @@ def _from_acled(r: dict, path) -> dict:
     actors = [r.get(k) for k in ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2")]
     return {
         "incident_id": f"acled:{ident}", "date_start": day, "date_end": day, "area_code": area,
-        "region_code": region_code(area) if area else None,
+        "region_code": None,
         "place": r.get("location") or None,
-        "lat": _number(r.get("latitude"), path, row, "latitude", low=-90, high=90),
-        "lon": _number(r.get("longitude"), path, row, "longitude", low=-180, high=180),
+        "lat": _number(r.get("latitude"), path, row, "latitude"),
+        "lon": _number(r.get("longitude"), path, row, "longitude"),
         "geo_precision": f"acled {r['geo_precision']}" if r.get("geo_precision") else None,
         "event_type": event_type or None, "interethnic": None, "groups": _groups(*actors),
-        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True, 0,
-                              MAX_CASUALTIES),
+        "fatalities": _number(r.get("fatalities"), path, row, "fatalities", True),
         "injured": None, "summary": r.get("notes") or None,
         "sources": [s.strip() for s in str(r.get("source") or "").split(";") if s.strip()],
         "confidence": None, "origin": "acled",
@@ -271,8 +248,6 @@ def _from_acled(r: dict, path) -> dict:
 
 
 def _from_ucdp(r: dict, path) -> dict:
-    from kelisim.core.areas import region_code
-
     row = r["row"]
     start = _date(r.get("date_start"), path, row, "date_start")
     end = _date(r.get("date_end"), path, row, "date_end", required=False)
@@ -280,13 +255,13 @@ def _from_ucdp(r: dict, path) -> dict:
     if violence not in UCDP_VIOLENCE:
         raise InputError(path, row, "type_of_violence", f"'{violence}' is not 1, 2 or 3")
     area = _area(r.get("adm_2"), r.get("adm_1"))
-    best = _number(r.get("best"), path, row, "best", True, 0, MAX_CASUALTIES)
+    best = _number(r.get("best"), path, row, "best", True)
     return {
         "incident_id": f"ucdp:{str(r['id']).strip()}", "date_start": start, "date_end": end,
-        "area_code": area, "region_code": region_code(area) if area else None,
+        "area_code": area, "region_code": None,
         "place": r.get("where_description") or r.get("adm_2") or r.get("adm_1") or None,
-        "lat": _number(r.get("latitude"), path, row, "latitude", low=-90, high=90),
-        "lon": _number(r.get("longitude"), path, row, "longitude", low=-180, high=180),
+        "lat": _number(r.get("latitude"), path, row, "latitude"),
+        "lon": _number(r.get("longitude"), path, row, "longitude"),
         "geo_precision": f"ucdp where_prec {r['where_prec']}" if r.get("where_prec") else None,
         "event_type": f"{UCDP_VIOLENCE[violence]}: {r.get('conflict_name') or ''}".strip(": "),
         "interethnic": None, "groups": _groups(r.get("side_a"), r.get("side_b")),
@@ -312,32 +287,16 @@ def import_incidents(con: duckdb.DuckDBPyConnection, path: str | Path,
 def write_incidents(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> None:
     """Upsert validated rows of :func:`read_incidents` (by incident_id); the caller holds the
     transaction, so other writes (an audit entry) can commit together with them."""
-    from kelisim.datasets import _insert
+    from kelisim.store import incidents as incidents_store
 
     frame = rows.drop(columns=["row"])
-    con.register("_kelisim_ids", frame[["incident_id"]])
-    try:
-        con.execute("DELETE FROM incidents WHERE incident_id IN "
-                    "(SELECT incident_id FROM _kelisim_ids)")
-    finally:
-        con.unregister("_kelisim_ids")
-    _insert(con, "incidents", frame.astype({"fatalities": "Int64", "injured": "Int64"}))
+    incidents_store.upsert(con, frame.astype({"fatalities": "Int64", "injured": "Int64"}))
 
 
 def list_incidents(con: duckdb.DuckDBPyConnection, region: str | None = None,
                    since: str | None = None, interethnic: str | None = None) -> pd.DataFrame:
     """Incidents, newest first, optionally of one region (KATO), since a date, or by whether
     they were interethnic (yes, no, disputed)."""
-    query = ["SELECT * EXCLUDE (created_at, updated_at) FROM incidents WHERE true"]
-    params: list = []
-    if region:
-        query.append("AND region_code = ?")
-        params.append(region)
-    if since:
-        query.append("AND coalesce(date_end, date_start) >= CAST(? AS DATE)")
-        params.append(since)
-    if interethnic:
-        query.append("AND interethnic = ?")
-        params.append(interethnic)
-    query.append("ORDER BY date_start DESC, incident_id")
-    return con.execute(" ".join(query), params).df()
+    from kelisim.store import incidents as incidents_store
+
+    return incidents_store.incident_frame(con, region, since, interethnic)

@@ -512,10 +512,10 @@ def resolve_indices(indices: str | Sequence[str] | None) -> list[str]:
     unknown = [name for name in indices if name not in ALL_INDICES]
     if unknown:
         raise ArgumentError(
-            "--index", f"unknown index {unknown[0]!r}; known: {', '.join(ALL_INDICES)}"
+            "index", f"unknown index {unknown[0]!r}; known: {', '.join(ALL_INDICES)}"
         )
     if not indices:
-        raise ArgumentError("--index", "no index named")
+        raise ArgumentError("index", "no index named")
     return list(dict.fromkeys(indices))
 
 

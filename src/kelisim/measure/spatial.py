@@ -234,7 +234,7 @@ def resolve_decay_scale(decay_scale: float | None, unit: str | None) -> float:
         raise ArgumentError(
             "decay_scale",
             f"the coordinates' unit is {unit or 'unknown'}, so the distance-decay indices need "
-            "decay_scale (CLI --decay-scale): the distance in coordinate units over which "
+            "decay_scale: the distance in coordinate units over which "
             "c = exp(-d / scale) falls by 1/e (Massey & Denton use 1 mile = 1609.344 m)",
         )
     if not decay_scale > 0:
@@ -684,7 +684,7 @@ def spatial_indices(
         raise ArgumentError(
             "weights_or_coords",
             f"{metric[0]} measures distances, areas or lengths but the coordinates are lon/lat; "
-            "project to a metric CRS first (--project auto picks the UTM zone)",
+            "project them to a metric CRS first ('auto' picks the UTM zone)",
         )
     if decay == "massey_denton" and any(i in DECAY_INDICES for i in wanted):
         decay_scale = resolve_decay_scale(decay_scale, weights.unit)

@@ -247,7 +247,7 @@ def weights_from_geometry(
         raise ArgumentError(
             "weights",
             f"{spec!r} measures distances but the geometry has geographic (lon/lat) "
-            "coordinates; project it to a metric CRS first (--project auto picks the UTM zone)",
+            "coordinates; project it to a metric CRS first ('auto' picks the UTM zone)",
         )
     coords = shapely.get_coordinates(shapely.centroid(geometries))
     area = shapely.area(geometries)

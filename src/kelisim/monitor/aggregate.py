@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-COUNTRY = "000000000"
+from kelisim.core.areas import COUNTRY, region_code
+
 ALL_GROUPS = "total"
 TIER_WEIGHTS = (0.0, 0.0, 1.0, 2.0, 4.0, 8.0)
 WINDOW_DAYS = 28
@@ -38,15 +39,10 @@ METRICS = ("volume", "relevant_count", "tension_index")
 DAILY_INPUT_COLUMNS = ("published_at", "relevant", "tier", "counter_speech", "groups", "places")
 
 
-def region_of(area: str) -> str:
-    """The region containing a KATO area: its first two digits followed by seven zeros."""
-    return area[:2] + "0000000"
-
-
 def _cells(places: object, groups: object) -> list[tuple[str, str]]:
     areas = {COUNTRY}
     for place in places if places is not None else ():
-        areas.update((place, region_of(place)))
+        areas.update((place, region_code(place)))
     cell_groups = {ALL_GROUPS, *(groups if groups is not None else ())}
     return [(area, group) for area in sorted(areas) for group in sorted(cell_groups)]
 

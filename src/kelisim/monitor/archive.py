@@ -244,7 +244,7 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
     block succeeds and deleted when it fails: a failed run leaves no partial dataset.
     ``out_dir`` must not exist or be empty."""
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise ArgumentError("--out", f"{out_dir} exists and is not an empty folder")
+        raise ArgumentError("out", f"{out_dir} exists and is not an empty folder")
     staging = out_dir.parent / f".{out_dir.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

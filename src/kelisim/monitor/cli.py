@@ -354,32 +354,22 @@ def alerts(
     import pandas as pd
 
     from kelisim import store as kelisim_store
+    from kelisim.store import monitor as monitor_store
 
     _check_format(output_format, ("table", *FORMATS))
-    conditions, parameters = [], []
+    first_day = None
     if since is not None:
         day = pd.to_datetime(since, errors="coerce", format="%Y-%m-%d")
         if pd.isna(day):
             raise ArgumentError("--since", f"expected a date YYYY-MM-DD, got {since!r}")
-        conditions.append("day >= ?")
-        parameters.append(day.date())
+        first_day = day.date()
     if area is not None:
         if len(area) != 9 or not area.isdigit():
             raise ArgumentError("--area", f"expected a 9-digit KATO code, got {area!r}")
-        conditions.append("area_code = ?")
-        parameters.append(area)
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     con = kelisim_store.connect(db)
     try:
-        frame = con.execute(
-            "SELECT day, area_code, group_code, metric, value, baseline, score, top_doc_ids "
-            f"FROM alerts {where} ORDER BY day DESC, score DESC",
-            parameters,
-        ).df()
-        coverage = con.execute(
-            "SELECT count(*), count(published_at), count(DISTINCT CAST(published_at AS DATE)), "
-            "min(CAST(published_at AS DATE)), max(CAST(published_at AS DATE)) FROM documents"
-        ).fetchone()
+        frame = monitor_store.alert_frame(con, first_day, area)
+        coverage = monitor_store.document_coverage(con)
     finally:
         con.close()
     if frame.empty and output_format == "table":

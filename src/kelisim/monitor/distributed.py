@@ -55,7 +55,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as error:
             raise ArgumentError(
-                "--scheduler", f"cannot reach a Dask scheduler at {scheduler} ({error})"
+                "scheduler", f"cannot reach a Dask scheduler at {scheduler} ({error})"
             ) from error
         try:
             yield client

@@ -359,7 +359,7 @@ def ingest_source(
     """Documents from one source: an http(s) URL or a file path; ``kind`` is one of
     :data:`KINDS` (``auto`` guesses from the name and the first bytes)."""
     if kind not in KINDS:
-        raise ArgumentError("--kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise ArgumentError("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
     is_url = location.startswith(("http://", "https://"))
     if is_url:
         body, content_type = fetch(location)

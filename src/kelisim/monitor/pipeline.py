@@ -22,6 +22,7 @@ from kelisim.monitor.extract import lexicon_version
 from kelisim.monitor.ingest import DOCUMENT_COLUMNS
 from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
 from kelisim.monitor.text import detect_languages, normalize_text, redact
+from kelisim.store import monitor as monitor_store
 from kelisim.store import transaction
 
 PREPARED_COLUMNS = (
@@ -126,23 +127,11 @@ def store_batch(
 
     with transaction(con):
         ids = pa.table({"doc_id": processed["doc_id"].tolist()})
-        con.register("incoming_ids", ids)
-        known = {
-            row[0]
-            for row in con.execute(
-                "SELECT d.doc_id FROM documents d JOIN incoming_ids i USING (doc_id)"
-            ).fetchall()
-        }
-        con.unregister("incoming_ids")
+        known = monitor_store.known_doc_ids(con, ids)
         new = processed[~processed["doc_id"].isin(known)].reset_index(drop=True)
         new["story_id"] = _stories_with_stored(con, new)
         documents = pa.Table.from_pandas(new[list(PREPARED_COLUMNS)], preserve_index=False)
-        con.register("new_documents", documents)
-        con.execute(
-            f"INSERT INTO documents ({', '.join(PREPARED_COLUMNS)}) "
-            f"SELECT {', '.join(PREPARED_COLUMNS)} FROM new_documents"
-        )
-        con.unregister("new_documents")
+        monitor_store.insert_documents(con, documents, PREPARED_COLUMNS)
         classes = pa.table(
             {
                 "doc_id": pa.array(new["doc_id"].tolist(), pa.string()),
@@ -161,14 +150,7 @@ def store_batch(
                 "lexicon_version": pa.array([lexicon_version()] * len(new), pa.string()),
             }
         )
-        con.register("new_classes", classes)
-        con.execute(
-            "INSERT INTO classifications (doc_id, relevant, relevance_score, tier, "
-            "hostility_score, counter_speech, groups, places, rationale, model, lexicon_version) "
-            "SELECT doc_id, relevant, relevance_score, tier, hostility_score, counter_speech, "
-            "groups, places, CAST(rationale AS JSON), model, lexicon_version FROM new_classes"
-        )
-        con.unregister("new_classes")
+        monitor_store.insert_classifications(con, classes)
         days = pd.to_datetime(new["published_at"]).dt.floor("D").dropna().unique()
         alerts = refresh_alerts(con, list(days))
     return StoreSummary(documents=len(new), duplicates=len(processed) - len(new), alerts=alerts)
@@ -184,11 +166,8 @@ def _stories_with_stored(con: duckdb.DuckDBPyConnection, new: pd.DataFrame) -> l
     if times.empty:
         return new["story_id"].tolist()
     window = pd.Timedelta(days=STORY_WINDOW_DAYS)
-    stored = con.execute(
-        "SELECT doc_id, text, published_at, story_id FROM documents "
-        "WHERE published_at >= ? AND published_at <= ?",
-        [(times.min() - window).to_pydatetime(), (times.max() + window).to_pydatetime()],
-    ).df()
+    stored = monitor_store.documents_between(
+        con, (times.min() - window).to_pydatetime(), (times.max() + window).to_pydatetime())
     if stored.empty:
         return new["story_id"].tolist()
     stories = assign_stories(
@@ -204,12 +183,7 @@ def stored_documents(
     con: duckdb.DuckDBPyConnection, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.DataFrame:
     """Classified documents published in [start, end) as one frame."""
-    return con.execute(
-        "SELECT d.doc_id, d.published_at, c.relevant, c.tier, c.hostility_score, "
-        "c.counter_speech, c.groups, c.places FROM documents d JOIN classifications c "
-        "USING (doc_id) WHERE d.published_at >= ? AND d.published_at < ?",
-        [start.to_pydatetime(), end.to_pydatetime()],
-    ).df()
+    return monitor_store.classified_documents(con, start.to_pydatetime(), end.to_pydatetime())
 
 
 def refresh_alerts(con: duckdb.DuckDBPyConnection, days: list[pd.Timestamp]) -> int:
@@ -225,18 +199,7 @@ def refresh_alerts(con: duckdb.DuckDBPyConnection, days: list[pd.Timestamp]) -> 
     spikes = detect_spikes(baseline)
     spikes = spikes[spikes["period"].isin(days)]
     alerts = alerts_from_spikes(spikes, documents)
-    con.execute(
-        "DELETE FROM alerts WHERE day IN (SELECT unnest(?::DATE[]))",
-        [[pd.Timestamp(day).date() for day in days]],
-    )
-    if not alerts.empty:
-        con.register("new_alerts", alerts)
-        con.execute(
-            "INSERT INTO alerts (alert_id, area_code, group_code, day, metric, value, baseline, "
-            "score, top_doc_ids) SELECT alert_id, area_code, group_code, day, metric, value, "
-            "baseline, score, top_doc_ids FROM new_alerts"
-        )
-        con.unregister("new_alerts")
+    monitor_store.replace_alerts(con, [pd.Timestamp(day).date() for day in days], alerts)
     return len(alerts)
 
 

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kelisim.monitor.aggregate import ALL_GROUPS, COUNTRY, region_of
+from kelisim.core.areas import COUNTRY, region_code
+from kelisim.monitor.aggregate import ALL_GROUPS
 
 EXPECTED_FLOOR = 0.5  # a cell never seen before is compared with half an item a day
 SPIKE_METRICS = ("relevant_count", "tension_index")
@@ -98,7 +99,7 @@ def alerts_from_spikes(spikes: pd.DataFrame, documents: pd.DataFrame, top: int =
             lambda places, area=spike.area: (
                 area == COUNTRY
                 or any(
-                    p == area or region_of(p) == area
+                    p == area or region_code(p) == area
                     for p in (places if places is not None else ())
                 )
             )

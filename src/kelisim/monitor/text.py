@@ -27,8 +27,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-LANGUAGES = ("kk", "ru", "en", "other")
-
 # --- normalisation -------------------------------------------------------------------------
 
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")

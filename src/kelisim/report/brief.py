@@ -11,11 +11,12 @@ import duckdb
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from kelisim.core.areas import name_history, period_date
+from kelisim.core.groups import LANGUAGES
 from kelisim.errors import KelisimError
 from kelisim.store import workbooks
-from kelisim.web import queries
-from kelisim.web.formats import FILTERS
-from kelisim.web.i18n import Terms, translator
+from kelisim.views import queries
+from kelisim.views.formats import FILTERS
+from kelisim.views.i18n import Terms, translator
 
 _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
@@ -44,7 +45,7 @@ def brief_data(
     return {
         "area": area,
         "name": names.get(area, area),
-        "name_history": name_history(area, lang if lang in ("kk", "ru", "en") else "en"),
+        "name_history": name_history(area, lang if lang in LANGUAGES else "en"),
         "period": period,
         "periods": periods,
         "composition": [

@@ -6,9 +6,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from kelisim.core.areas import COUNTRY
+
 ACTIVITY_COLUMNS = ("activity_id", "type_code", "area_code", "date_start", "date_end", "groups",
                     "participants", "budget_kzt", "organiser", "source", "note", "origin")
-COUNTRY = "000000000"
 # DuckDB date_trunc units for the periods an analysis may ask for.
 PERIODS = ("month", "quarter", "year")
 TIER_WEIGHTS_SQL = "CASE tier WHEN 2 THEN 1 WHEN 3 THEN 2 WHEN 4 THEN 4 WHEN 5 THEN 8 ELSE 0 END"

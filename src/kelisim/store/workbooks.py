@@ -6,16 +6,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from kelisim.store.frames import insert_frame
+
 TABLES = ("dataset_areas", "dataset_placed", "settlement_indices")
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    con.register("_kelisim_workbook", frame)
-    try:
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _kelisim_workbook")
-    finally:
-        con.unregister("_kelisim_workbook")
 
 
 def delete_dataset(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
@@ -36,7 +29,7 @@ def write_dataset(
     for table, frame in (("dataset_areas", dataset_areas), ("dataset_placed", placed),
                          ("settlement_indices", indices)):
         if not frame.empty:
-            _insert(con, table, frame.assign(dataset=dataset))
+            insert_frame(con, table, frame.assign(dataset=dataset))
 
 
 def placed_frame(con: duckdb.DuckDBPyConnection, dataset: str, version: str) -> pd.DataFrame:

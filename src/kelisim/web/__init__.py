@@ -20,11 +20,12 @@ def _load_bundled_data(db_path: str | Path | None) -> int:
     """Load (or refresh) the bundled data; returns the number of accounts in the store."""
     from kelisim import store
     from kelisim.datasets import build_database
+    from kelisim.store import accounts
 
     con = store.connect(db_path)
     try:
         build_database(con)
-        return con.execute("SELECT count(*) FROM users").fetchone()[0]
+        return accounts.user_count(con)
     finally:
         con.close()
 
@@ -43,10 +44,10 @@ def check_port(host: str, port: int) -> None:
             probe.bind((host, port))
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            raise ArgumentError("--port", f"port {port} on {host} is already in use (is the "
+            raise ArgumentError("port", f"port {port} on {host} is already in use (is the "
                                 f"dashboard already running?); choose another, e.g. --port "
                                 f"{port + 1} or make run PORT={port + 1}") from None
-        raise ArgumentError("--host", f"cannot listen on {host}:{port} ({error.strerror or error})"
+        raise ArgumentError("host", f"cannot listen on {host}:{port} ({error.strerror or error})"
                             ) from None
 
 
@@ -54,8 +55,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     """Build the app on the store (bundled data loaded if empty), print its address, serve."""
     import uvicorn
 
+    from kelisim.views.queries import BOUNDARIES, population
     from kelisim.web.mapsvg import region_paths
-    from kelisim.web.queries import BOUNDARIES, population
 
     check_port(host, port)
     print("Starting the dashboard: loading the data and drawing the maps…", flush=True)

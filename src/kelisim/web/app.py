@@ -143,7 +143,8 @@ def _validation_message(error: RequestValidationError) -> str:
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"] if p != "body") or "request"
         parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts) + "."
+    text = "; ".join(parts)
+    return text if text.endswith(("?", "!")) else f"{text}."
 
 
 class DropEmptyQueryValues:
@@ -166,8 +167,8 @@ class DropEmptyQueryValues:
 def error_page(request: Request, status: int, detail: str = "", field: str | None = None):
     """The HTML page in the visitor's language for a refused (403), missing (404), bad (422)
     or failed (500) page request; ``detail`` (the server's own words) is shown under it."""
+    from kelisim.views.i18n import translator
     from kelisim.web import auth
-    from kelisim.web.i18n import translator
     from kelisim.web.pages import render
 
     lang = request_language(request)

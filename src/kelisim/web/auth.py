@@ -26,6 +26,7 @@ import duckdb
 
 from kelisim.errors import ArgumentError
 from kelisim.limits import MAX_TEXT
+from kelisim.store import accounts
 
 ROLES = ("viewer", "analyst", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -102,7 +103,7 @@ def check_username(con: duckdb.DuckDBPyConnection, username: str) -> str:
         raise ArgumentError("username", f"{name!r} mixes alphabets (such as Latin and Cyrillic "
                             "letters that look alike); use one alphabet")
     skeleton = _skeleton(name)
-    for (existing,) in con.execute("SELECT username FROM users").fetchall():
+    for existing in accounts.usernames(con):
         if normalise_username(existing) == name:
             raise ArgumentError("username", f"{name!r} already exists")
         if _skeleton(normalise_username(existing)) == skeleton:
@@ -140,18 +141,12 @@ def add_user(con: duckdb.DuckDBPyConnection, username: str, password: str, role:
         raise ArgumentError("role", f"must be one of {', '.join(ROLES)}, not {role!r}")
     name = check_username(con, username)
     check_password(password)
-    con.execute(
-        "INSERT INTO users (username, password_hash, role) VALUES (?, ?, ?)",
-        [name, hash_password(password), role],
-    )
+    accounts.add_user(con, name, hash_password(password), role)
     return name
 
 
 def list_users(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    rows = con.execute(
-        "SELECT username, role, disabled, created_at FROM users ORDER BY username"
-    ).fetchall()
-    return [dict(zip(("username", "role", "disabled", "created_at"), r, strict=True)) for r in rows]
+    return accounts.users(con)
 
 
 def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool = True) -> None:
@@ -159,21 +154,13 @@ def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool =
     account = _account(con, username)
     if account is None:
         raise ArgumentError("username", f"no user {normalise_username(username)!r}")
-    username = account[0]
-    con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
-    if disabled:
-        con.execute("DELETE FROM sessions WHERE username = ?", [username])
+    accounts.set_disabled(con, account[0], disabled)
 
 
 def _account(con: duckdb.DuckDBPyConnection, username: str) -> tuple | None:
     """(stored username, password hash, disabled) of the account ``username`` names, also
     one created before names were normalised (stored with capitals)."""
-    name = normalise_username(username)
-    return con.execute(
-        "SELECT username, password_hash, disabled FROM users "
-        "WHERE username = ? OR lower(username) = ? ORDER BY username = ? DESC LIMIT 1",
-        [name, name, name],
-    ).fetchone()
+    return accounts.account(con, normalise_username(username))
 
 
 def _token_hash(token: str) -> str:
@@ -193,34 +180,25 @@ def login(con: duckdb.DuckDBPyConnection, username: str, password: str) -> str |
     name = row[0]
     prune_sessions(con)
     token = secrets.token_urlsafe(32)
-    con.execute(
-        "INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)",
-        [_token_hash(token), name, datetime.now() + timedelta(days=SESSION_DAYS)],
-    )
+    accounts.add_session(con, _token_hash(token), name,
+                         datetime.now() + timedelta(days=SESSION_DAYS))
     return token
 
 
 def prune_sessions(con: duckdb.DuckDBPyConnection) -> None:
     """Delete expired sessions (a concurrent login may already have: that is fine)."""
-    try:
-        con.execute("DELETE FROM sessions WHERE expires_at <= now()")
-    except duckdb.TransactionException:
-        pass
+    accounts.prune_sessions(con)
 
 
 def logout(con: duckdb.DuckDBPyConnection, token: str) -> None:
-    con.execute("DELETE FROM sessions WHERE token_hash = ?", [_token_hash(token)])
+    accounts.delete_session(con, _token_hash(token))
 
 
 def user_for_token(con: duckdb.DuckDBPyConnection, token: str | None) -> User | None:
     """The enabled user holding an unexpired session ``token``."""
     if not token:
         return None
-    row = con.execute(
-        "SELECT u.username, u.role FROM sessions s JOIN users u USING (username) "
-        "WHERE s.token_hash = ? AND s.expires_at > now() AND NOT u.disabled",
-        [_token_hash(token)],
-    ).fetchone()
+    row = accounts.session_user(con, _token_hash(token))
     return User(row[0], row[1]) if row else None
 
 
@@ -228,19 +206,12 @@ def audit(
     con: duckdb.DuckDBPyConnection, who: str, action: str, obj: str | None, detail: dict
 ) -> None:
     """Record a write in audit_log (who, when, action, object, detail as JSON)."""
-    con.execute(
-        "INSERT INTO audit_log (who, action, object, detail) VALUES (?, ?, ?, ?)",
-        [who, action, obj, json.dumps(detail, default=str, ensure_ascii=False)],
-    )
+    accounts.add_audit(con, who, action, obj, json.dumps(detail, default=str, ensure_ascii=False))
 
 
 def anonymous_read(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute("SELECT value FROM settings WHERE key = 'anonymous_read'").fetchone()
-    return bool(row) and row[0] == "true"
+    return accounts.setting(con, "anonymous_read") == "true"
 
 
 def set_anonymous_read(con: duckdb.DuckDBPyConnection, allowed: bool) -> None:
-    con.execute(
-        "INSERT OR REPLACE INTO settings VALUES ('anonymous_read', ?)",
-        ["true" if allowed else "false"],
-    )
+    accounts.set_setting(con, "anonymous_read", "true" if allowed else "false")

@@ -37,7 +37,7 @@ def brief(
     from kelisim import store
     from kelisim.errors import ArgumentError
     from kelisim.report import brief_html, brief_pdf
-    from kelisim.web import queries
+    from kelisim.views import queries
 
     if lang not in queries.LANGUAGES:
         raise ArgumentError("--lang", "use kk, ru or en")

@@ -12,8 +12,9 @@ import duckdb
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kelisim.web import auth, queries
-from kelisim.web.i18n import pick_language
+from kelisim.views import queries
+from kelisim.views.i18n import pick_language
+from kelisim.web import auth
 
 SESSION_COOKIE = "kelisim_session"
 CSRF_COOKIE = "kelisim_csrf"

@@ -16,11 +16,13 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from kelisim import store
+from kelisim.core.areas import region_code
 from kelisim.errors import KelisimError
 from kelisim.store import activities as sql
-from kelisim.web import auth, charts, mapsvg, queries
+from kelisim.views import queries
+from kelisim.views.i18n import translator
+from kelisim.web import auth, charts, mapsvg
 from kelisim.web.deps import Con, Reader, current_user, language, writer
-from kelisim.web.i18n import translator
 from kelisim.web.pages import _page_writer, render
 
 api_router = APIRouter(prefix="/api", tags=["activities"])
@@ -217,7 +219,7 @@ def timeline_chart(con: duckdb.DuckDBPyConnection, area: str | None, activities:
     for outcome, label in (("incidents", t("incidents")), ("tension", t("tension_index"))):
         panel = sql.outcome_panel(con, outcome, "month")
         if area and area != sql.COUNTRY:
-            panel = panel[panel["area_code"] == area[:2] + "0000000"]
+            panel = panel[panel["area_code"] == region_code(area)]
         if panel.empty:
             continue
         month = pd.to_datetime(panel["period_start"])

@@ -5,14 +5,23 @@ Request bodies take their bounds from :mod:`kelisim.limits` (the input-limits po
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from kelisim.core.groups import LANGUAGES
 from kelisim.limits import MAX_CASUALTIES, MAX_LIST, MAX_TEXT
 
 Indicator = Literal["share", "diversity", "segregation", "tension"]
-Language = Literal["kk", "ru", "en"]
+Language = Literal[LANGUAGES]
 Boundaries = Literal["2018", "2024"]
 Verdict = Literal["agree", "disagree", "change_tier"]
 
@@ -177,53 +186,52 @@ class Review(BaseModel):
     at: datetime
 
 
-def _text(field: str):
-    return Field(None, max_length=MAX_TEXT[field])
+def _documented(**schema) -> Any:
+    """A field whose rules :mod:`kelisim.incidents.model` checks, shown in the schema."""
+    return Field(None, json_schema_extra=schema)
 
 
 class IncidentIn(BaseModel):
-    """An incident as entered by an analyst (form or API); coordinates must be finite and in
-    Kazakhstan, counts plausible, groups known to the group registry."""
+    """An incident as entered by an analyst (form or API), checked field by field by the one
+    incident validator the file importer also uses (:func:`kelisim.incidents.model.check_field`):
+    coordinates finite and on the globe, counts plausible, groups known to the registry."""
 
     model_config = ConfigDict(allow_inf_nan=False)
 
     date_start: date
     date_end: date | None = None
-    area_code: str | None = Field(None, pattern=r"^\d{9}$")
-    region_code: str | None = Field(None, pattern=r"^\d{9}$")
-    place: str | None = _text("place")
-    lat: float | None = Field(None, ge=40.0, le=56.0)
-    lon: float | None = Field(None, ge=46.0, le=88.0)
-    geo_precision: str | None = _text("geo_precision")
-    event_type: str | None = _text("event_type")
-    interethnic: Literal["yes", "no", "disputed"] | None = None
-    groups: list[str] = Field([], max_length=MAX_LIST["groups"])
-    fatalities: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
-    injured: int | None = Field(None, ge=0, le=MAX_CASUALTIES)
-    summary: str | None = _text("summary")
-    sources: list[Annotated[str, Field(max_length=MAX_TEXT["source"])]] = Field(
-        [], max_length=MAX_LIST["sources"])
-    confidence: Literal["high", "medium", "low"] | None = None
+    area_code: str | None = _documented(pattern=r"^\d{9}$")
+    region_code: str | None = _documented(pattern=r"^\d{9}$")
+    place: str | None = _documented(maxLength=MAX_TEXT["place"])
+    lat: float | None = _documented(minimum=-90, maximum=90)
+    lon: float | None = _documented(minimum=-180, maximum=180)
+    geo_precision: str | None = _documented(maxLength=MAX_TEXT["geo_precision"])
+    event_type: str | None = _documented(maxLength=MAX_TEXT["event_type"])
+    interethnic: str | None = _documented(enum=["yes", "no", "disputed"])
+    groups: list[str] = Field([], json_schema_extra={"maxItems": MAX_LIST["groups"]})
+    fatalities: int | None = _documented(minimum=0, maximum=MAX_CASUALTIES)
+    injured: int | None = _documented(minimum=0, maximum=MAX_CASUALTIES)
+    summary: str | None = _documented(maxLength=MAX_TEXT["summary"])
+    sources: list[str] = Field([], json_schema_extra={"maxItems": MAX_LIST["sources"]})
+    confidence: str | None = _documented(enum=["high", "medium", "low"])
 
-    @field_validator("groups")
+    @field_validator("*")
     @classmethod
-    def _known_groups(cls, groups: list[str]) -> list[str]:
-        """Group codes or names the registry knows, stored as their codes."""
-        from kelisim.core.groups import default_registry, unknown_message
+    def _keeps_the_rules(cls, value, info: ValidationInfo):
+        from kelisim.incidents.model import IncidentInvalid, check_field
 
-        registry = default_registry()
-        codes = []
-        for group in groups:
-            code = registry.resolve(group)
-            if code is None:
-                raise ValueError(unknown_message("group", group[:64], registry.suggest(group)))
-            codes.append(code)
-        return codes
+        try:
+            return check_field(info.field_name, value, info.data)
+        except IncidentInvalid as error:
+            raise PydanticCustomError("incident", "{message}",
+                                      {"message": error.message}) from None
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> IncidentIn:
-        if self.date_end is not None and self.date_end < self.date_start:
-            raise ValueError("date_end is before date_start")
+    def _region_of_the_area(self) -> IncidentIn:
+        from kelisim.core.areas import region_code
+
+        if self.region_code is None and self.area_code is not None:
+            self.region_code = region_code(self.area_code)
         return self
 
 

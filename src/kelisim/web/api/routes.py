@@ -13,7 +13,8 @@ from pydantic import TypeAdapter
 
 from kelisim import store
 from kelisim.core.areas import period_date
-from kelisim.web import auth, queries
+from kelisim.views import queries
+from kelisim.web import auth
 from kelisim.web.api import models
 from kelisim.web.deps import Con, Reader, client_address, language, require_area, writer
 from kelisim.web.throttle import LoginThrottled, throttled_login

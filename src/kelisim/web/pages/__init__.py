@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from kelisim import store
 from kelisim.core.areas import period_date
 from kelisim.errors import KelisimError
-from kelisim.web import auth, charts, formats, mapsvg, queries
+from kelisim.views import formats, queries
+from kelisim.views.i18n import LANGUAGES, Terms, translator
+from kelisim.web import auth, charts, mapsvg
 from kelisim.web.api import models
 from kelisim.web.api.routes import (
     import_incidents,
@@ -40,7 +42,6 @@ from kelisim.web.deps import (
     session_csrf,
     set_cookie,
 )
-from kelisim.web.i18n import LANGUAGES, Terms, translator
 from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(include_in_schema=False)
@@ -405,7 +406,7 @@ def edit_incident(request: Request, con: Con, user: User, lang: Lang, incident_i
 async def _save_incident_form(request, con, user, lang, incident_id):
     form = await request.form()
     user = _page_writer(request, user, "analyst", str(form.get("csrf_token", "")))
-    values = {k: (str(form.get(k)).strip() or None) for k in queries.INCIDENT_COLUMNS if k in form}
+    values = {k: (str(form.get(k)).strip() or None) for k in queries.INCIDENT_FIELDS if k in form}
     values["groups"] = [str(g) for g in form.getlist("groups") if g]
     values["sources"] = [s.strip() for s in (values.get("sources") or "").split(";") if s.strip()]
     try:

@@ -1,5 +1,9 @@
 """The bundled curated tables: plain CSV files in ``kelisim/datasets/data``, every row citing a
-source in ``sources.csv``."""
+source in ``sources.csv``.
+
+The facts are data below every layer: the vocabulary (areas, groups) is read from them, so the
+reader sits in ``core`` and opens the folder without importing the ``datasets`` package.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ TEXT_COLUMNS = {
 
 
 def _path(name: str):
-    return resources.files("kelisim.datasets") / "data" / f"{name}.csv"
+    return resources.files("kelisim") / "datasets" / "data" / f"{name}.csv"
 
 
 @cache

@@ -1,40 +1,55 @@
-"""Data access for the dashboard: SQL over the shared store tables, nothing else.
+"""The dashboard's views: the store's reads (``kelisim.store``) combined with the measures.
 
 Every function takes an open DuckDB connection (a per-request cursor) and returns plain rows
-(lists of dicts) or small dicts; rendering lives in the pages and the API. Measures come from
-``kelisim.measure``; where the data cannot give an index the functions return nothing and the
-pages show an empty state.
+(lists of dicts) or small dicts; the SQL lives in the store modules imported below and
+rendering in the pages and the API. Measures come from ``kelisim.measure``; where the data
+cannot give an index the functions return nothing and the pages show an empty state.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import threading
 from datetime import date
 
 import duckdb
 
-from kelisim.core.areas import check_version
+from kelisim.core.areas import COUNTRY, check_version  # noqa: F401 (COUNTRY: the pages' default)
+from kelisim.core.groups import LANGUAGES
 from kelisim.datasets import population_frame
 from kelisim.errors import KelisimError
-
-LANGUAGES = ("kk", "ru", "en")
-COUNTRY = "000000000"
-FLAG_TIER = 2  # documents with at least this tier are "flagged" for review
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _name(lang: str, table: str = "") -> str:
-    prefix = f"{table}." if table else ""
-    lang = lang if lang in LANGUAGES else "en"
-    return f"coalesce({prefix}name_{lang}, {prefix}name_en)"
-
+from kelisim.store import monitor as monitor_store
+from kelisim.store import population as population_store
+from kelisim.store.accounts import audit_entries  # noqa: F401 (the pages' and API's view)
+from kelisim.store.incidents import (  # noqa: F401 (the pages', API's and briefs' views)
+    INCIDENT_FIELDS,
+    create_incident,
+    incident,
+    incidents,
+    update_incident,
+)
+from kelisim.store.monitor import (  # noqa: F401 (the pages', API's and briefs' views)
+    FLAG_TIER,
+    add_review,
+    alerts,
+    document_tier,
+    flagged,
+    flagged_count,
+    reviews,
+    tension_periods,
+)
+from kelisim.store.population import (  # noqa: F401 (the pages', API's and briefs' views)
+    area_exists,
+    groups,
+    region_codes,
+)
+from kelisim.store.population import ethnic_datasets as population_datasets  # noqa: F401
+from kelisim.store.projections import (  # noqa: F401 (the pages', API's and briefs' views)
+    projection_runs,
+    projection_shares,
+    projection_totals,
+    projections,
+)
 
 # ---------------------------------------------------------------- names
 
@@ -47,15 +62,7 @@ def areas(
     force that day (the dated name table: Nur-Sultan in 2019-2022, ...)."""
     from kelisim.core.areas import name_sort_key, names_on
 
-    where = "WHERE level = ?" if level else ""
-    rows = _rows(
-        con,
-        f"SELECT area_code, boundary_version, level, parent_code, {_name(lang)} AS name FROM ("
-        "  SELECT DISTINCT ON (area_code) * FROM areas "
-        "  ORDER BY area_code, boundary_version DESC) "
-        f"{where}",
-        [level] if level else [],
-    )
+    rows = population_store.latest_areas(con, lang, level)
     if on is not None:
         dated = names_on(on, lang if lang in LANGUAGES else "en")
         for row in rows:
@@ -69,15 +76,6 @@ def area_names(
 ) -> dict[str, str]:
     """area_code -> name (in force on ``on`` when given)."""
     return {a["area_code"]: a["name"] for a in areas(con, lang, on=on)}
-
-
-def groups(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
-    """Groups (not 'total'): group_code, kind, name, ordered by name."""
-    return _rows(
-        con,
-        f"SELECT group_code, kind, {_name(lang)} AS name FROM groups "
-        "WHERE group_code <> 'total' ORDER BY kind, name",
-    )
 
 
 @functools.cache
@@ -94,16 +92,9 @@ def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
     by a classification or an incident but missing from the store's table), else English."""
     lang = lang if lang in LANGUAGES else "en"
     names = dict(_registry_names(lang))
-    for code, own, english in con.execute(
-        f"SELECT group_code, name_{lang}, name_en FROM groups WHERE group_code <> 'total'"
-    ).fetchall():
+    for code, own, english in population_store.group_name_rows(con, lang):
         names[code] = own or names.get(code) or english or code
     return names
-
-
-def area_exists(con: duckdb.DuckDBPyConnection, area_code: str) -> bool:
-    found = con.execute("SELECT 1 FROM areas WHERE area_code = ?", [area_code]).fetchone()
-    return found is not None
 
 
 # ---------------------------------------------------------------- population
@@ -129,10 +120,7 @@ def population(
     table's content, so imports show at once.
     """
     check_version(boundaries)
-    key = (boundaries, dataset, *con.execute(
-        "SELECT count(*), bit_xor(hash(dataset, area_code, group_code, period, count, share, "
-        "boundary_version)), (SELECT string_agg(name || ':' || coalesce(boundary_version, ''), "
-        "',' ORDER BY name) FROM datasets) FROM population").fetchone())
+    key = (boundaries, dataset, *population_store.population_fingerprint(con))
     cells = _POPULATION_CACHE.get(key)
     if cells is None:
         cells = _cells(con, boundaries, dataset)
@@ -149,8 +137,7 @@ def _cells(con: duckdb.DuckDBPyConnection, boundaries: str, dataset: str | None 
     import pandas as pd
 
     parts = []
-    for (name,) in con.execute("SELECT name FROM datasets WHERE ? IS NULL OR name = ? "
-                               "ORDER BY name", [dataset, dataset]).fetchall():
+    for name in population_store.dataset_names(con, dataset):
         try:
             part = population_frame(con, name, boundaries=boundaries)
         except KelisimError:
@@ -256,20 +243,6 @@ def best_group(
     return min(pairs, key=lambda g: (-len(pairs[g]), g), default=None)
 
 
-def population_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Names of the datasets with ethnic figures (a group other than 'total')."""
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT dataset FROM population WHERE group_code <> 'total' "
-        "ORDER BY dataset").fetchall()]
-
-
-def region_codes(con: duckdb.DuckDBPyConnection, boundaries: str = "2024") -> list[str]:
-    """KATO codes of the regions in the borders of ``boundaries``."""
-    return [r[0] for r in con.execute(
-        "SELECT area_code FROM areas WHERE level = 'region' AND boundary_version = ? "
-        "ORDER BY area_code", [boundaries]).fetchall()]
-
-
 # An area's published groups must make up at least this share of its 'total' row before an
 # index of its composition is shown: a partial composition gives wrong numbers (a region where
 # only one group is published would show diversity 0).
@@ -288,14 +261,14 @@ def _complete_long_frame(rows: list[dict]):
     frame = frame.dropna(subset=["count"])
     is_total = frame["group"] == "total"
     totals = frame[is_total].set_index(["area", "period"])["count"]
-    groups = frame[~is_total]
-    covered = groups.groupby(["area", "period"])["count"].sum()
+    group_rows = frame[~is_total]
+    covered = group_rows.groupby(["area", "period"])["count"].sum()
     total = totals.reindex(covered.index)
     complete = covered.index[total.isna().to_numpy() | (covered >= COMPLETE_SHARE * total)
                              .to_numpy()]
-    keep = pd.MultiIndex.from_frame(groups[["area", "period"]]).isin(complete)
-    groups = groups[keep & (groups["group"] != "not_stated").to_numpy()]
-    return groups[["area", "group", "period", "count"]]
+    keep = pd.MultiIndex.from_frame(group_rows[["area", "period"]]).isin(complete)
+    group_rows = group_rows[keep & (group_rows["group"] != "not_stated").to_numpy()]
+    return group_rows[["area", "group", "period", "count"]]
 
 
 def diversity(
@@ -334,13 +307,7 @@ def segregation(
     """
     from kelisim.measure import segregation_table
 
-    children = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT area_code FROM areas WHERE parent_code = ? AND boundary_version = ?",
-            [parent, boundaries],
-        ).fetchall()
-    ]
+    children = population_store.child_codes(con, parent, boundaries)
     frame = (_complete_long_frame(composition(con, period=period, areas_in=children,
                                               boundaries=boundaries, totals=True,
                                               dataset=dataset))
@@ -403,274 +370,16 @@ def indicator_values(
             if r["index"] == chosen:
                 values.setdefault(r["area"], r["value"])
         return values, names, chosen
-    rows = con.execute(
-        "SELECT area_code, avg(value) FROM alerts WHERE metric = 'tension_index' "
-        "AND year(day) = ? AND list_contains(?, area_code) GROUP BY area_code",
-        [period, regions],
-    ).fetchall()
-    return {code: float(value) for code, value in rows if value is not None}, [], None
-
-
-def tension_periods(con: duckdb.DuckDBPyConnection) -> list[int]:
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT year(day) AS y FROM alerts WHERE metric = 'tension_index' ORDER BY y"
-        ).fetchall()
-    ]
+    return monitor_store.tension_by_area(con, period, regions), [], None
 
 
 # ---------------------------------------------------------------- forecasts
 
 
-def projection_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Names of the stored projection runs, the most recently stored last."""
-    return [
-        r[0] for r in con.execute("SELECT run_name FROM projections GROUP BY run_name "
-                                  "ORDER BY max(created_at), run_name").fetchall()
-    ]
-
-
-def projections(
-    con: duckdb.DuckDBPyConnection,
-    area: str,
-    run: str | None = None,
-    group: str | None = None,
-) -> list[dict]:
-    """Projected counts (both sexes, all ages) with 80 % and 95 % intervals."""
-    clauses = ["area_code = ?", "sex = 'both'", "age = 'total'"]
-    params: list = [area]
-    if run:
-        clauses.append("run_name = ?")
-        params.append(run)
-    if group:
-        clauses.append("group_code = ?")
-        params.append(group)
-    return _rows(
-        con,
-        'SELECT run_name AS run, scenario, group_code AS "group", period, count, '
-        "lower80, upper80, lower95, upper95 FROM projections WHERE "
-        + " AND ".join(clauses)
-        + ' ORDER BY run, scenario, "group", period',
-        params,
-    )
-
-
-def projection_totals(
-    con: duckdb.DuckDBPyConnection, area: str, run: str | None = None
-) -> list[dict]:
-    """All-groups projections: the run's 'total' rows, else the sum of its groups' central
-    counts (intervals of a sum are not the sum of intervals, so those are left empty)."""
-    rows = projections(con, area, run, "total")
-    if rows:
-        return rows
-    clauses = ["area_code = ?", "sex = 'both'", "age = 'total'"]
-    params: list = [area]
-    if run:
-        clauses.append("run_name = ?")
-        params.append(run)
-    return _rows(
-        con,
-        "SELECT run_name AS run, scenario, 'total' AS \"group\", period, sum(count) AS count, "
-        "NULL::DOUBLE AS lower80, NULL::DOUBLE AS upper80, NULL::DOUBLE AS lower95, "
-        "NULL::DOUBLE AS upper95 FROM projections WHERE " + " AND ".join(clauses)
-        + " GROUP BY run, scenario, period ORDER BY run, scenario, period",
-        params,
-    )
-
-
 # ---------------------------------------------------------------- watch
 
 
-def alerts(
-    con: duckdb.DuckDBPyConnection,
-    area: str | None = None,
-    limit: int = 20,
-    year: int | None = None,
-) -> list[dict]:
-    clauses, params = ["TRUE"], []
-    if area:
-        clauses.append("area_code = ?")
-        params.append(area)
-    if year:
-        clauses.append("year(day) = ?")
-        params.append(year)
-    return _rows(
-        con,
-        'SELECT alert_id, area_code AS area, group_code AS "group", day, metric, value, '
-        "baseline, score, top_doc_ids FROM alerts WHERE "
-        + " AND ".join(clauses)
-        + " ORDER BY day DESC, score DESC NULLS LAST LIMIT ?",
-        [*params, limit],
-    )
-
-
-def _flagged_where(
-    area: str | None, group: str | None, tier_min: int, language: str | None,
-    date_from: date | None, date_to: date | None,
-) -> tuple[str, list]:
-    clauses, params = ["c.tier >= ?"], [tier_min]
-    if area:
-        clauses.append("list_contains(c.places, ?)")
-        params.append(area)
-    if group:
-        clauses.append("list_contains(c.groups, ?)")
-        params.append(group)
-    if language:
-        clauses.append("d.language = ?")
-        params.append(language)
-    if date_from:
-        clauses.append("d.published_at >= ?")
-        params.append(date_from)
-    if date_to:
-        clauses.append("d.published_at < ? + INTERVAL 1 DAY")
-        params.append(date_to)
-    return " AND ".join(clauses), params
-
-
-def flagged(
-    con: duckdb.DuckDBPyConnection,
-    area: str | None = None,
-    group: str | None = None,
-    tier_min: int = FLAG_TIER,
-    language: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[dict]:
-    """Classified documents at or above ``tier_min`` with their latest review, newest first
-    (``limit`` of them from ``offset``)."""
-    where, params = _flagged_where(area, group, tier_min, language, date_from, date_to)
-    rows = _rows(
-        con,
-        "WITH last_review AS (SELECT DISTINCT ON (doc_id) doc_id, verdict, tier, username, \"at\" "
-        "  FROM reviews ORDER BY doc_id, \"at\" DESC, review_id DESC) "
-        "SELECT d.doc_id, d.source, d.url, d.published_at, d.language, d.title, d.text, "
-        "c.tier, c.relevance_score, c.hostility_score, c.counter_speech, c.groups, c.places, "
-        "CAST(c.rationale AS VARCHAR) AS rationale, c.model, "
-        "r.verdict AS review_verdict, r.tier AS review_tier, r.username AS reviewer "
-        "FROM classifications c JOIN documents d USING (doc_id) "
-        "LEFT JOIN last_review r USING (doc_id) WHERE " + where
-        + " ORDER BY d.published_at DESC NULLS LAST, d.doc_id LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    for row in rows:
-        row["rationale"] = json.loads(row["rationale"]) if row["rationale"] else None
-    return rows
-
-
-def flagged_count(
-    con: duckdb.DuckDBPyConnection,
-    area: str | None = None,
-    group: str | None = None,
-    tier_min: int = FLAG_TIER,
-    language: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> int:
-    """How many documents :func:`flagged` finds with the same filters (for paging)."""
-    where, params = _flagged_where(area, group, tier_min, language, date_from, date_to)
-    return con.execute(
-        "SELECT count(*) FROM classifications c JOIN documents d USING (doc_id) WHERE " + where,
-        params,
-    ).fetchone()[0]
-
-
-def document_tier(con: duckdb.DuckDBPyConnection, doc_id: str) -> int | None:
-    row = con.execute("SELECT tier FROM classifications WHERE doc_id = ?", [doc_id]).fetchone()
-    return row[0] if row else None
-
-
-def add_review(
-    con: duckdb.DuckDBPyConnection, doc_id: str, username: str, verdict: str, tier: int
-) -> int:
-    return con.execute(
-        "INSERT INTO reviews (doc_id, username, verdict, tier) VALUES (?, ?, ?, ?) "
-        "RETURNING review_id",
-        [doc_id, username, verdict, tier],
-    ).fetchone()[0]
-
-
-def reviews(con: duckdb.DuckDBPyConnection, doc_id: str | None = None) -> list[dict]:
-    where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id else ("", [])
-    return _rows(
-        con,
-        f'SELECT review_id, doc_id, username, verdict, tier, "at" FROM reviews {where} '
-        'ORDER BY "at" DESC, review_id DESC',
-        params,
-    )
-
-
 # ---------------------------------------------------------------- incidents
-
-INCIDENT_COLUMNS = (
-    "date_start", "date_end", "area_code", "region_code", "place", "lat", "lon",
-    "geo_precision", "event_type", "interethnic", "groups", "fatalities", "injured",
-    "summary", "sources", "confidence",
-)  # fmt: skip
-
-
-def incidents(
-    con: duckdb.DuckDBPyConnection,
-    area: str | None = None,
-    year: int | None = None,
-    limit: int = 500,
-) -> list[dict]:
-    clauses, params = ["TRUE"], []
-    if area:
-        clauses.append("(area_code = ? OR region_code = ?)")
-        params += [area, area]
-    if year:
-        clauses.append("year(date_start) = ?")
-        params.append(year)
-    return _rows(
-        con,
-        "SELECT incident_id, origin, " + ", ".join(INCIDENT_COLUMNS) + " FROM incidents WHERE "
-        + " AND ".join(clauses)
-        + " ORDER BY date_start DESC, incident_id LIMIT ?",
-        [*params, limit],
-    )
-
-
-def incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | None:
-    rows = _rows(
-        con,
-        "SELECT incident_id, origin, " + ", ".join(INCIDENT_COLUMNS)
-        + " FROM incidents WHERE incident_id = ?",
-        [incident_id],
-    )
-    return rows[0] if rows else None
-
-
-def create_incident(con: duckdb.DuckDBPyConnection, values: dict, origin: str) -> str:
-    """Insert one incident (validated values keyed by INCIDENT_COLUMNS); returns its id."""
-    number = con.execute("SELECT nextval('incident_seq')").fetchone()[0]
-    incident_id = f"web-{number}"
-    con.execute(
-        "INSERT INTO incidents (incident_id, origin, " + ", ".join(INCIDENT_COLUMNS) + ") "
-        "VALUES (?, ?, " + ", ".join("?" for _ in INCIDENT_COLUMNS) + ")",
-        [incident_id, origin, *(values.get(c) for c in INCIDENT_COLUMNS)],
-    )
-    return incident_id
-
-
-def update_incident(con: duckdb.DuckDBPyConnection, incident_id: str, values: dict) -> None:
-    con.execute(
-        "UPDATE incidents SET " + ", ".join(f"{c} = ?" for c in INCIDENT_COLUMNS)
-        + ", updated_at = now() WHERE incident_id = ?",
-        [*(values.get(c) for c in INCIDENT_COLUMNS), incident_id],
-    )
-
-
-def audit_entries(con: duckdb.DuckDBPyConnection, limit: int = 100) -> list[dict]:
-    return _rows(
-        con,
-        'SELECT audit_id, who, "at", action, object, detail FROM audit_log '
-        'ORDER BY "at" DESC, audit_id DESC LIMIT ?',
-        [limit],
-    )
-
 
 def partial_groups(rows: list[dict], period: int | None = None) -> list[str]:
     """The groups published for an area in ``period`` (default: its latest year with groups)
@@ -718,9 +427,7 @@ def area_detail(
                                      info["boundary_version"]),
         "level": info["level"],
         "boundaries": boundaries,
-        "in_boundaries": con.execute(
-            "SELECT count(*) > 0 FROM areas WHERE area_code = ? AND boundary_version = ?",
-            [area, boundaries]).fetchone()[0],
+        "in_boundaries": population_store.area_in_version(con, area, boundaries),
         "population": [{"period": r["period"], "count": r["count"]} for r in rows
                        if r["group"] == "total" and r["count"] is not None],
         "composition": groups_rows,
@@ -731,18 +438,3 @@ def area_detail(
         "incidents": area_incidents(con, area),
         "flagged": flagged(con, area=area, limit=20),
     }
-
-
-def projection_shares(
-    con: duckdb.DuckDBPyConnection, area: str, run: str
-) -> list[dict]:
-    """Each group's projected share of the area with its 95 % interval (issue 12), for the
-    rows of ``run`` that carry a share."""
-    return _rows(
-        con,
-        'SELECT scenario, group_code AS "group", period, share, share_lower95, share_upper95 '
-        "FROM projections WHERE run_name = ? AND area_code = ? AND sex = 'both' "
-        "AND age = 'total' AND group_code <> 'total' AND share IS NOT NULL "
-        'ORDER BY scenario, "group", period',
-        [run, area],
-    )

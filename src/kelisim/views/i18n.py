@@ -1,6 +1,7 @@
-"""Message catalogues kk / ru / en (one JSON file each, the same keys in all three) and the
-terms table ``terms.csv``: the label and one-line plain definition of every indicator, index,
-metric and scenario shown on a page or in a brief, in the three languages (docs/glossary.md).
+"""Message catalogues kk / ru / en (one JSON file each in ``kelisim/web/i18n``, the same keys
+in all three) and the terms table ``terms.csv`` beside them: the label and one-line plain
+definition of every indicator, index, metric and scenario shown on a page or in a brief, in
+the three languages (docs/glossary.md).
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
-LANGUAGES = ("kk", "ru", "en")
+from kelisim.core.groups import LANGUAGES
+
 DEFAULT_LANGUAGE = "en"
+
+
+def _file(name: str):
+    """A file of ``kelisim/web/i18n``, read without importing the web package."""
+    return resources.files("kelisim") / "web" / "i18n" / name
 
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    text = (resources.files("kelisim.web.i18n") / f"{lang}.json").read_text(encoding="utf-8")
+    text = _file(f"{lang}.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -54,7 +61,7 @@ TERM_KINDS = ("indicator", "index", "metric", "scenario")
 @cache
 def term_table() -> dict[tuple[str, str], dict[str, str]]:
     """(kind, code) -> {label_kk, label_ru, label_en, definition_kk, ...} from terms.csv."""
-    text = (resources.files("kelisim.web.i18n") / "terms.csv").read_text(encoding="utf-8")
+    text = _file("terms.csv").read_text(encoding="utf-8")
     return {(row["kind"], row["code"]): row for row in csv.DictReader(text.splitlines())}
 
 
