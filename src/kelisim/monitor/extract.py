@@ -507,7 +507,7 @@ def load_lexicon() -> Lexicon:
     return Lexicon(rows)
 
 
-LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv")
+LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv", "frames.tsv")
 
 
 @functools.cache

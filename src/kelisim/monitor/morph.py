@@ -1,0 +1,221 @@
+"""Word analysis for the frame rules: lemmas and the verb forms that make a call.
+
+- Russian: lemmas and grammemes (mood, person, number, tense) from pymorphy3 with the OpenCorpora
+  dictionaries (M. Korobov, "Morphological Analyzer and Generator for Russian and Ukrainian
+  Languages", AIST 2015). A form *calls* when some parse is imperative ("гоните") or first person
+  plural of the future or present ("выгоним", "проучим"); a third-person form calls after
+  "пусть"/"пускай" and an infinitive after a modal ("надо выгнать"), which the frame rules check.
+- Kazakh: the documented suffix analysis of ``extract.py`` (Krippes 1993, "Kazakh grammar with
+  affix list") extended to verb moods: imperative 2nd person (-ңдар/-ңдер, -(ы)ңыз, -(ы)ңыздар),
+  hortative (-йық/-йік, -айық/-ейік, 1sg -айын/-ейін, colloquial -алық/-елік), jussive 3rd person
+  (-сын/-сін), first-person-plural future and intention (-амыз/-еміз, -ймыз/-йміз, -мақпыз/
+  -мекпіз), the infinitive -у (a call with "керек"/"қажет"/"тиіс" after it), the converb
+  -ып/-іп/-п (a call through the auxiliary that follows: "қуып жіберейік") and the negative
+  -ма/-ме/-ба/-бе/-па/-пе.
+- English: a base form counts as an infinitive; its call form is decided by context (sentence
+  start, "let's", "we", modals) in the frame rules.
+
+Every analysis is memoised per token (word frequencies are Zipfian), so pymorphy3 is asked once
+per distinct word of a process.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from itertools import product
+
+from kelisim.monitor.extract import _KK_SUFFIXES, fold_kazakh, kk_to_latin
+
+KK_IMPERATIVE = "imperative"  # 2nd person imperative and 3rd person jussive: a call on others
+KK_HORTATIVE = "hortative"  # 1st person hortative and plural future: "let us", "we will"
+KK_INFINITIVE = "infinitive"
+KK_CONVERB = "converb"
+KK_NEGATIVE = "negative"
+KK_NOUN = "noun"
+
+_KK_VERB_SUFFIXES = {
+    KK_IMPERATIVE: (
+        # imperative 2nd person (the bare stem, 2sg, is left out: "қу" is also "sly", "құрт" "worm")
+        "ңдар",
+        "ңдер",
+        "ыңдар",
+        "іңдер",
+        "ңыз",
+        "ңіз",
+        "ыңыз",
+        "іңіз",
+        "ңыздар",
+        "ңіздер",
+        "ыңыздар",
+        "іңіздер",
+        # jussive 3rd person
+        "сын",
+        "сін",
+        "сыншы",
+        "сінші",
+    ),
+    KK_HORTATIVE: (
+        # after a vowel-final present stem ("жоя-мыз")
+        "мыз",
+        "міз",
+        # hortative 1st person
+        "йық",
+        "йік",
+        "айық",
+        "ейік",
+        "йын",
+        "йін",
+        "айын",
+        "ейін",
+        "алық",
+        "елік",
+        # 1st person plural future / intention
+        "амыз",
+        "еміз",
+        "ймыз",
+        "йміз",
+        "мақпыз",
+        "мекпіз",
+        "бақпыз",
+        "бекпіз",
+        "пақпыз",
+        "пекпіз",
+    ),
+    KK_INFINITIVE: ("у", "ю", "уы", "уі", "уымыз", "уіміз", "уға", "уге"),
+    KK_CONVERB: ("ып", "іп", "п"),
+}
+_KK_NEGATIVE_HEADS = ("ма", "ме", "ба", "бе", "па", "пе")
+# Statements in the past or the present ("қуды", "қуады") and participles: not calls, but
+# the stem is still a predicate of its frame (exclusion, dehumanisation "көбейіп кетті").
+_KK_OTHER_VERB = tuple(
+    "".join(p)
+    for p in product(
+        ("", "ып", "іп", "п", "ды", "ді", "ты", "ті", "а", "е", "й", "ған", "ген", "қан", "кен"),
+        ("", "ды", "ді", "тұр", "жатыр", "мыз", "міз", "сың", "сің", "лар", "лер", "ты", "ті"),
+    )
+)
+
+
+def _kk_suffix_moods() -> dict[str, str]:
+    """Every Kazakh suffix chain the analysis accepts, with its mood (calls win ties)."""
+    moods: dict[str, str] = {s: KK_NOUN for s in _KK_SUFFIXES}
+    moods.update({s: KK_NOUN for s in _KK_OTHER_VERB if s not in moods})
+    for mood in (KK_CONVERB, KK_INFINITIVE, KK_HORTATIVE, KK_IMPERATIVE):
+        moods.update({s: mood for s in _KK_VERB_SUFFIXES[mood]})
+    negative = {}
+    for head in _KK_NEGATIVE_HEADS:
+        for tail in (
+            "",
+            "у",
+            "ңдар",
+            "ңдер",
+            "ңыз",
+            "ңіз",
+            "йық",
+            "йік",
+            "сын",
+            "сін",
+            "йды",
+            "йді",
+            "ды",
+            "ді",
+            "ған",
+            "ген",
+            "ймыз",
+            "йміз",
+            "ңыздар",
+            "ңіздер",
+            "с",
+            "ймын",
+        ):
+            negative[head + tail] = KK_NEGATIVE
+    moods.update(negative)
+    return moods
+
+
+@functools.cache
+def kk_suffix_moods(script: str) -> dict[str, str]:
+    """Suffix -> mood for ``script`` cyrillic, folded (typed without Kazakh letters) or latin."""
+    moods = _kk_suffix_moods()
+    if script == "folded":
+        return {
+            fold_kazakh(s): m
+            for s, m in sorted(moods.items(), key=lambda i: i[1] == KK_NOUN, reverse=True)
+        }
+    if script == "latin":
+        return {kk_to_latin(s) if s else "": m for s, m in moods.items()}
+    return moods
+
+
+@dataclass(frozen=True)
+class RuWord:
+    """pymorphy3's reading of one Russian word: its lemmas and, per lemma, the moods it can carry:
+    ``imperative``, ``plural1`` (1st person plural future or present), ``infinitive``, ``third``
+    (3rd person, a call after "пусть")."""
+
+    lemmas: frozenset[str]
+    moods: tuple[tuple[str, frozenset[str]], ...]
+
+
+@functools.cache
+def _ru_analyser():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+MIN_PARSE_SCORE = 0.05
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def analyse_ru(word: str) -> RuWord:
+    """Lemmas and moods of a lower-case Russian word (parses scoring below 0.05 are dropped
+    once a better one is kept)."""
+    moods: dict[str, set[str]] = {}
+    for parse in _ru_analyser().parse(word):
+        if parse.score < MIN_PARSE_SCORE and moods:
+            continue
+        lemma = parse.normal_form.replace("ё", "е")
+        found = moods.setdefault(lemma, set())
+        tag = parse.tag
+        if "impr" in tag:
+            found.add("imperative")
+        if "1per" in tag and "plur" in tag and ("futr" in tag or "pres" in tag):
+            found.add("plural1")
+        if "INFN" in tag:
+            found.add("infinitive")
+        if "3per" in tag:
+            found.add("third")
+    return RuWord(frozenset(moods), tuple((k, frozenset(v)) for k, v in moods.items()))
+
+
+def kk_readings(word: str, stems: frozenset[str], script: str) -> tuple[tuple[str, str], ...]:
+    """(stem, mood) for every known stem that ``word`` starts with and whose rest is a suffix
+    chain of ``kk_suffix_moods(script)``; the rest decides the mood."""
+    moods = kk_suffix_moods(script)
+    found = []
+    for cut in range(len(word), 1, -1):
+        stem = word[:cut]
+        if stem in stems:
+            mood = moods.get(word[cut:])
+            if mood is not None:
+                found.append((stem, mood))
+    return tuple(found)
+
+
+_EN_ENDINGS = ("ies", "es", "s", "ed", "d", "ing")
+
+
+def en_bases(word: str) -> tuple[str, ...]:
+    """The word and its candidate bases with a plural, past or -ing ending cut off."""
+    bases = [word]
+    for ending in _EN_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            base = word[: -len(ending)]
+            bases.append(base + "y" if ending == "ies" else base)
+            if ending in ("ed", "ing") and len(base) > 3 and base[-1] == base[-2]:
+                bases.append(base[:-1])  # "dragged" -> "drag"
+            if ending in ("ed", "ing"):
+                bases.append(base + "e")  # "invaded" -> "invade"
+    return tuple(dict.fromkeys(bases))
