@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -45,12 +46,15 @@ from kelisim.monitor.morph import (
     KK_IMPERATIVE,
     KK_INFINITIVE,
     KK_NEGATIVE,
-    analyse_ru,
     en_bases,
     kk_readings,
+    ru_forms,
 )
 
 FRAMES_FILE = "frames.tsv"
+# Letters only Kazakh Cyrillic has: Kazakh suffix analysis runs on a Russian document's word only
+# when it has one of them (code-switching), and on every word of a Kazakh document.
+_KAZAKH_LETTER = re.compile("[әғқңөұүһі]")
 SLOT_GAP = 3  # words allowed between two consecutive slots of a pattern
 MODAL_WINDOW = 3  # a modal this many words before an infinitive makes it a call
 NEGATION_WINDOW = 3  # a negation this many words before the predicate (ru, en) negates it
@@ -184,7 +188,15 @@ class FrameLexicon:
                     if kind == "kk":
                         self.stems["kf"].add(fold_kazakh(word))
         self.prefix_lengths = sorted({len(p) for p in self.prefixes})
-        self.frozen_stems = {k: frozenset(v) for k, v in self.stems.items()}
+        self.stems_of = {k: frozenset(v) for k, v in self.stems.items()}
+        self.heads = {
+            k: frozenset(stem[:cut] for stem in v for cut in range(1, len(stem) + 1))
+            for k, v in self.stems_of.items()
+        }
+        self.prefix_heads = frozenset(
+            p[:cut] for p in self.prefixes for cut in range(1, len(p) + 1)
+        )
+        self.ru_forms = ru_forms(self.stems_of["ru"])
         self.word = functools.lru_cache(maxsize=1 << 18)(self._word)
 
     def _add(self, frame: str, tier: str, lang: str, text: str, source: str) -> None:
@@ -199,33 +211,40 @@ class FrameLexicon:
         text = normalise_token(raw)
         keys = {"x:" + text, "x:" + fold_kazakh(text)} if folded else {"x:" + text}
         moods: dict[str, frozenset[str]] = {}
-        for length in self.prefix_lengths:
-            if length > len(text):
-                break
-            if text[:length] in self.prefixes:
-                keys.add("p:" + text[:length])
-            if folded and fold_kazakh(text[:length]) in self.prefixes:
-                keys.add("p:" + fold_kazakh(text[:length]))
+        for candidate in {text, fold_kazakh(text)} if folded else (text,):
+            for length in self.prefix_lengths:
+                if length > len(candidate) or candidate[:length] not in self.prefix_heads:
+                    break
+                if candidate[:length] in self.prefixes:
+                    keys.add("p:" + candidate[:length])
         if _CYRILLIC.search(text):
-            reading = analyse_ru(text)
-            for lemma, lemma_moods in reading.moods:
-                if lemma in self.stems["ru"]:
-                    keys.add("ru:" + lemma)
-                    moods["ru:" + lemma] = lemma_moods
-            for stem, mood in kk_readings(text, self.frozen_stems["kk"], "cyrillic"):
-                keys.add("kk:" + stem)
-                moods["kk:" + stem] = moods.get("kk:" + stem, frozenset()) | {mood}
+            for lemma, lemma_moods in self.ru_forms.get(text, ()):
+                keys.add("ru:" + lemma)
+                moods["ru:" + lemma] = lemma_moods
+            readings = []
+            if folded or _KAZAKH_LETTER.search(text):
+                readings = [
+                    ("kk", kk_readings(text, self.stems_of["kk"], self.heads["kk"], "cyrillic"))
+                ]
             if folded:
-                for stem, mood in kk_readings(fold_kazakh(text), self.frozen_stems["kf"], "folded"):
-                    keys.add("kf:" + stem)
-                    moods["kf:" + stem] = moods.get("kf:" + stem, frozenset()) | {mood}
+                folded_text = fold_kazakh(text)
+                readings.append(
+                    (
+                        "kf",
+                        kk_readings(folded_text, self.stems_of["kf"], self.heads["kf"], "folded"),
+                    )
+                )
+            for kind, found in readings:
+                for stem, mood in found:
+                    keys.add(f"{kind}:{stem}")
+                    moods[f"{kind}:{stem}"] = moods.get(f"{kind}:{stem}", frozenset()) | {mood}
         else:
             for base in en_bases(text):
                 if base in self.stems["en"]:
                     keys.add("en:" + base)
                     if base == text:
                         moods["en:" + base] = frozenset({"base"})
-            for stem, mood in kk_readings(text, self.frozen_stems["kl"], "latin"):
+            for stem, mood in kk_readings(text, self.stems_of["kl"], self.heads["kl"], "latin"):
                 keys.add("kl:" + stem)
                 moods["kl:" + stem] = moods.get("kl:" + stem, frozenset()) | {mood}
         return Word(text, frozenset(keys), tuple(moods.items()))
@@ -392,12 +411,19 @@ def _negative_imperative(words: list[Word], position: int) -> int:
     return 0
 
 
+@functools.cache
+def _heads(stem: str) -> frozenset[str]:
+    return frozenset(stem[:cut] for cut in range(1, len(stem) + 1))
+
+
 def _aux_moods(word: Word, stem_key: str, lexicon: FrameLexicon) -> frozenset[str]:
     """Moods of a Kazakh auxiliary verb after a converb ("қуып жіберейік")."""
     lang, _, stem = stem_key.partition(":")
     script = {"kk": "cyrillic", "kf": "folded", "kl": "latin"}[lang]
     return frozenset(
-        mood for s, mood in kk_readings(word.text, frozenset({stem}), script) if s == stem
+        mood
+        for s, mood in kk_readings(word.text, frozenset({stem}), _heads(stem), script)
+        if s == stem
     )
 
 

@@ -2,8 +2,9 @@
 
 - Russian: lemmas and grammemes (mood, person, number, tense) from pymorphy3 with the OpenCorpora
   dictionaries (M. Korobov, "Morphological Analyzer and Generator for Russian and Ukrainian
-  Languages", AIST 2015). A form *calls* when some parse is imperative ("гоните") or first person
-  plural of the future or present ("выгоним", "проучим"); a third-person form calls after
+  Languages", AIST 2015): the lexemes of the frame lemmas are generated once, so a word is read by
+  one dictionary look-up. A form *calls* when it is imperative ("гоните") or first person plural
+  of the future or present ("выгоним", "проучим"); a third-person form calls after
   "пусть"/"пускай" and an infinitive after a modal ("надо выгнать"), which the frame rules check.
 - Kazakh: the documented suffix analysis of ``extract.py`` (Krippes 1993, "Kazakh grammar with
   affix list") extended to verb moods: imperative 2nd person (-ңдар/-ңдер, -(ы)ңыз, -(ы)ңыздар),
@@ -15,14 +16,13 @@
 - English: a base form counts as an infinitive; its call form is decided by context (sentence
   start, "let's", "we", modals) in the frame rules.
 
-Every analysis is memoised per token (word frequencies are Zipfian), so pymorphy3 is asked once
-per distinct word of a process.
+Kazakh and English analyses are memoised per token by the frame rules (word frequencies are
+Zipfian).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from itertools import product
 
 from kelisim.monitor.extract import _KK_SUFFIXES, fold_kazakh, kk_to_latin
@@ -148,16 +148,6 @@ def kk_suffix_moods(script: str) -> dict[str, str]:
     return moods
 
 
-@dataclass(frozen=True)
-class RuWord:
-    """pymorphy3's reading of one Russian word: its lemmas and, per lemma, the moods it can carry:
-    ``imperative``, ``plural1`` (1st person plural future or present), ``infinitive``, ``third``
-    (3rd person, a call after "пусть")."""
-
-    lemmas: frozenset[str]
-    moods: tuple[tuple[str, frozenset[str]], ...]
-
-
 @functools.cache
 def _ru_analyser():
     import pymorphy3
@@ -165,38 +155,53 @@ def _ru_analyser():
     return pymorphy3.MorphAnalyzer()
 
 
-MIN_PARSE_SCORE = 0.05
+def _ru_moods(tag) -> frozenset[str]:
+    """The moods that matter for a call: ``imperative``, ``plural1`` (1st person plural future or
+    present), ``infinitive`` and ``third`` (3rd person, a call after "пусть")."""
+    moods = set()
+    if "impr" in tag:
+        moods.add("imperative")
+    if "1per" in tag and "plur" in tag and ("futr" in tag or "pres" in tag):
+        moods.add("plural1")
+    if "INFN" in tag:
+        moods.add("infinitive")
+    if "3per" in tag:
+        moods.add("third")
+    return frozenset(moods)
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def analyse_ru(word: str) -> RuWord:
-    """Lemmas and moods of a lower-case Russian word (parses scoring below 0.05 are dropped
-    once a better one is kept)."""
-    moods: dict[str, set[str]] = {}
-    for parse in _ru_analyser().parse(word):
-        if parse.score < MIN_PARSE_SCORE and moods:
-            continue
-        lemma = parse.normal_form.replace("ё", "е")
-        found = moods.setdefault(lemma, set())
-        tag = parse.tag
-        if "impr" in tag:
-            found.add("imperative")
-        if "1per" in tag and "plur" in tag and ("futr" in tag or "pres" in tag):
-            found.add("plural1")
-        if "INFN" in tag:
-            found.add("infinitive")
-        if "3per" in tag:
-            found.add("third")
-    return RuWord(frozenset(moods), tuple((k, frozenset(v)) for k, v in moods.items()))
+def ru_forms(lemmas: frozenset[str]) -> dict[str, tuple[tuple[str, frozenset[str]], ...]]:
+    """Every inflected form of ``lemmas`` (pymorphy3's lexemes of the parses whose normal form is
+    the lemma), each with its lemmas and moods: one dictionary look-up per word at run time
+    instead of one pymorphy3 parse per distinct word (0.02 s to build for 260 lemmas; parsing
+    every distinct word of 5,000 comments took 8 s)."""
+    analyser = _ru_analyser()
+    forms: dict[str, dict[str, set[str]]] = {}
+    for lemma in sorted(lemmas):
+        for parse in analyser.parse(lemma):
+            if parse.normal_form.replace("ё", "е") != lemma:
+                continue
+            for form in parse.lexeme:
+                word = form.word.replace("ё", "е")
+                forms.setdefault(word, {}).setdefault(lemma, set()).update(_ru_moods(form.tag))
+    return {
+        word: tuple((lemma, frozenset(moods)) for lemma, moods in by_lemma.items())
+        for word, by_lemma in forms.items()
+    }
 
 
-def kk_readings(word: str, stems: frozenset[str], script: str) -> tuple[tuple[str, str], ...]:
+def kk_readings(
+    word: str, stems: frozenset[str], heads: frozenset[str], script: str
+) -> tuple[tuple[str, str], ...]:
     """(stem, mood) for every known stem that ``word`` starts with and whose rest is a suffix
-    chain of ``kk_suffix_moods(script)``; the rest decides the mood."""
+    chain of ``kk_suffix_moods(script)``; the rest decides the mood. ``heads`` holds every
+    leading part of every stem, so the search stops at the first letter no stem continues with."""
     moods = kk_suffix_moods(script)
     found = []
-    for cut in range(len(word), 1, -1):
+    for cut in range(1, len(word) + 1):
         stem = word[:cut]
+        if stem not in heads:
+            break
         if stem in stems:
             mood = moods.get(word[cut:])
             if mood is not None:
