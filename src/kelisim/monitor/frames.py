@@ -29,16 +29,17 @@ import functools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kelisim.monitor.extract import (
     _CYRILLIC,
     _SENTENCE_END,
-    _TOKEN,
     LEXICON_DIR,
     Mention,
     fold_kazakh,
     kk_to_latin,
     normalise_token,
+    tokenise,
 )
 from kelisim.monitor.morph import (
     KK_CONVERB,
@@ -96,6 +97,7 @@ class Pattern:
     slots: tuple[Slot, ...]
     source: str
     negative: bool  # the pattern itself holds a negation ("не иметь право")
+    anchor: int  # the slot looked up first: the rarest word ("право" in "не иметь право")
 
 
 @dataclass(frozen=True)
@@ -128,13 +130,15 @@ class FrameHit:
         }
 
 
-@dataclass(frozen=True)
-class Word:
-    """What one token can match: keys, and per key the moods it carries."""
+class Word(NamedTuple):
+    """What one token can match: keys, and per key the moods it carries (a named tuple: one is
+    built per distinct word)."""
 
     text: str
     keys: frozenset[str]
     moods: tuple[tuple[str, frozenset[str]], ...]
+    predicates: tuple[int, ...] = ()  # patterns of a predicate class looked up by this word
+    markers: tuple[int, ...] = ()  # target, pronoun, place-word and modal patterns likewise
 
     def moods_of(self, key: str) -> frozenset[str]:
         for k, m in self.moods:
@@ -156,7 +160,7 @@ def _slot(word: str, lang: str) -> Slot:
 class FrameLexicon:
     """The patterns of ``frames.tsv`` indexed by their first slot; words analysed once each."""
 
-    def __init__(self, rows: list[dict[str, str]]) -> None:
+    def __init__(self, rows: list[dict[str, str]], forms=ru_forms) -> None:
         self.patterns: list[Pattern] = []
         for row in rows:
             self._add(row["frame"], row["tier"], row["lang"], row["pattern"], row["source"])
@@ -173,9 +177,10 @@ class FrameLexicon:
         }
         self.prefixes: set[str] = set()
         for index, pattern in enumerate(self.patterns):
-            self.first.setdefault(pattern.slots[0].key, []).append(index)
-            folded_key = _fold_key(pattern.slots[0].key, pattern.lang, True)
-            if folded_key != pattern.slots[0].key:
+            anchor_key = pattern.slots[pattern.anchor].key
+            self.first.setdefault(anchor_key, []).append(index)
+            folded_key = _fold_key(anchor_key, pattern.lang, True)
+            if folded_key != anchor_key:
                 self.first.setdefault(folded_key, []).append(index)
             for slot in pattern.slots:
                 kind, _, word = slot.key.partition(":")
@@ -196,15 +201,48 @@ class FrameLexicon:
         self.prefix_heads = frozenset(
             p[:cut] for p in self.prefixes for cut in range(1, len(p) + 1)
         )
-        self.ru_forms = ru_forms(self.stems_of["ru"])
+        self.ru_forms = forms(self.stems_of["ru"])
+        self.standalone_forms, self.standalone_prefixes = self._standalone()
+        self.standalone_heads = frozenset(
+            w[:3] for w in (*self.standalone_forms, *self.standalone_prefixes)
+        )
         self.word = functools.lru_cache(maxsize=1 << 18)(self._word)
+
+    def _standalone(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Word forms and prefixes of the patterns that can hit with no group or place named in
+        the document (outgroup nouns, place words, quarrel counter-speech): a document with none
+        of them and no group or place mention is skipped without analysing its words."""
+        forms, prefixes = set(), set()
+        for pattern in self.patterns:
+            if pattern.tier not in ("t", "d", "c"):
+                continue
+            kind, _, word = pattern.slots[pattern.anchor].key.partition(":")
+            if kind == "ru":
+                forms.update(form for form, lemmas in self.ru_forms.items() if word in dict(lemmas))
+            elif kind == "x":
+                forms.update({word, fold_kazakh(word)})
+            else:  # prefixes, Kazakh stems, English bases
+                prefixes.update({word, fold_kazakh(word)})
+        return frozenset(forms), tuple(sorted(prefixes))
+
+    def _may_hit_alone(self, matches) -> bool:
+        """Whether a document without group or place mentions has a word of ``_standalone``."""
+        heads = self.standalone_heads
+        for match in matches:
+            token = normalise_token(match.group())
+            if token[:3] in heads and (
+                token in self.standalone_forms or token.startswith(self.standalone_prefixes)
+            ):
+                return True
+        return False
 
     def _add(self, frame: str, tier: str, lang: str, text: str, source: str) -> None:
         slots = tuple(_slot(w, lang) for w in text.split())
         negative = any(s.key.partition(":")[2] in _NEGATION_SLOTS for s in slots) or any(
             s.key.startswith(("p:", "x:")) and _kk_negative_word(s.key[2:]) for s in slots
         )
-        self.patterns.append(Pattern(frame, tier, lang, text, slots, source, negative))
+        anchor = max(range(len(slots)), key=lambda k: _rarity(slots[k]))
+        self.patterns.append(Pattern(frame, tier, lang, text, slots, source, negative, anchor))
 
     def _word(self, raw: str, folded: bool) -> Word:
         """Keys and moods of one raw token (memoised: most tokens of a batch were seen before)."""
@@ -247,46 +285,81 @@ class FrameLexicon:
             for stem, mood in kk_readings(text, self.stems_of["kl"], self.heads["kl"], "latin"):
                 keys.add("kl:" + stem)
                 moods["kl:" + stem] = moods.get("kl:" + stem, frozenset()) | {mood}
-        return Word(text, frozenset(keys), tuple(moods.items()))
+        first = sorted({index for key in keys for index in self.first.get(key, ())})
+        return Word(
+            text,
+            frozenset(keys),
+            tuple(moods.items()),
+            tuple(i for i in first if self.patterns[i].tier in PREDICATE_TIERS),
+            tuple(i for i in first if self.patterns[i].tier not in PREDICATE_TIERS),
+        )
 
     def find(self, text: str, language: str | None, mentions: list[Mention]) -> list[FrameHit]:
         """Frame hits of ``text``; ``mentions`` are its lexicon matches (groups, places, cues)."""
-        matches = list(_TOKEN.finditer(text))
+        matches = tokenise(text)
         if not matches:
             return []
         folded = language == "kk"
+        if not any(m.entry.kind in ("group", "place") for m in mentions) and not (
+            self._may_hit_alone(matches)
+        ):
+            return []
         words = [self.word(m.group(), folded) for m in matches]
+        if not any(word.predicates for word in words):
+            return []
         starts = [m.start() for m in matches]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         sentences = [bisect_right(ends, s) for s in starts]
         found = []
         for i, word in enumerate(words):
-            for key in word.keys:
-                for index in self.first.get(key, ()):
-                    hit = self._match(self.patterns[index], words, sentences, i, folded)
-                    if hit is not None:
-                        found.append((self.patterns[index], *hit))
+            for index in word.predicates:
+                hit = self._match(self.patterns[index], words, sentences, i, folded)
+                if hit is not None:
+                    found.append((self.patterns[index], *hit))
         if not found:
             return []
+        for i, word in enumerate(words):
+            for index in word.markers:
+                hit = self._match(self.patterns[index], words, sentences, i, folded)
+                if hit is not None:
+                    found.append((self.patterns[index], *hit))
         return _with_targets(text, found, words, matches, sentences, mentions, self)
 
     def _match(self, pattern: Pattern, words, sentences, i: int, folded: bool):
-        """Token positions of the pattern's slots from token ``i`` and whether the call slot is
-        negated, or None."""
-        positions = [i]
-        for slot in pattern.slots[1:]:
+        """Token positions of the pattern's slots, its anchor slot at token ``i``, and whether the
+        call slot is negated; or None."""
+        sentence = sentences[i]
+        after = [i]
+        for slot in pattern.slots[pattern.anchor + 1 :]:
             key = _fold_key(slot.key, pattern.lang, folded)
+            last = after[-1]
             nxt = next(
                 (
                     j
-                    for j in range(positions[-1] + 1, min(len(words), positions[-1] + 2 + SLOT_GAP))
-                    if sentences[j] == sentences[i] and key in words[j].keys
+                    for j in range(last + 1, min(len(words), last + 2 + SLOT_GAP))
+                    if sentences[j] == sentence and key in words[j].keys
                 ),
                 None,
             )
             if nxt is None:
                 return None
-            positions.append(nxt)
+            after.append(nxt)
+        before: list[int] = []
+        for slot in reversed(pattern.slots[: pattern.anchor]):
+            key = _fold_key(slot.key, pattern.lang, folded)
+            first = before[-1] if before else i
+            previous = next(
+                (
+                    j
+                    for j in range(first - 1, max(-1, first - 2 - SLOT_GAP), -1)
+                    if sentences[j] == sentence and key in words[j].keys
+                ),
+                None,
+            )
+            if previous is None:
+                return None
+            before.append(previous)
+        positions = before[::-1] + after
         negated = False
         for slot, position in zip(pattern.slots, positions, strict=True):
             if not slot.call:
@@ -307,6 +380,23 @@ class FrameLexicon:
             if tier:
                 return tier
         return None
+
+
+# Words too frequent to look a pattern up by ("не", "в", "этот"); any other slot is rarer.
+_FREQUENT = frozenset(
+    "не в на по у из с к о а и это этот все весь они мы наш свой такой один быть тут здесь "
+    "the a an in of to not no they them their we our us all every is are be this that "
+    "бұл мына осы сол олар біз біздің бәрі жоқ емес".split()
+)
+
+
+def _rarity(slot: Slot) -> int:
+    """How good a slot is to look its pattern up by: a call verb first, then the longest word
+    that is not one of the most frequent."""
+    word = slot.key.partition(":")[2]
+    if word in _FREQUENT:
+        return 0
+    return len(word) + (100 if slot.call else 0)
 
 
 def _kk_negative_word(word: str) -> bool:

@@ -20,7 +20,6 @@ from kelisim.monitor.aggregate import WINDOW_DAYS, add_baseline, daily_counts
 from kelisim.monitor.dedup import assign_stories, document_id, normalize_url
 from kelisim.monitor.extract import lexicon_version
 from kelisim.monitor.ingest import DOCUMENT_COLUMNS
-from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
 from kelisim.monitor.text import detect_languages, normalize_text, redact
 from kelisim.store import transaction
 
@@ -215,6 +214,9 @@ def stored_documents(
 def refresh_alerts(con: duckdb.DuckDBPyConnection, days: list[pd.Timestamp]) -> int:
     """Recompute the alerts of the given days from the stored documents (with the trailing
     window before them); returns how many alerts those days now have."""
+    # imported here: scipy.stats costs most of `monitor classify`'s start-up, which needs no spikes
+    from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
+
     if not days:
         return 0
     first, last = min(days), max(days)
