@@ -157,6 +157,23 @@ def _slot(word: str, lang: str) -> Slot:
     return Slot(f"{lang}:" + normalise_token(word), call)
 
 
+class Clauses(NamedTuple):
+    """Sentence number of every token, and the tokens that open a clause: the first of a
+    sentence, and the one after a vocative ("Russians, pack your bags")."""
+
+    sentences: list[int]
+    starts: frozenset[int]
+
+
+def _clauses(text: str, matches, sentences: list[int]) -> Clauses:
+    starts = {i for i in range(len(matches)) if i == 0 or sentences[i - 1] != sentences[i]}
+    for i in range(1, len(matches)):
+        if i - 1 in starts and text[matches[i - 1].end() : matches[i].start()].strip() in ",:—-":
+            if text[matches[i - 1].end() : matches[i].start()].strip():
+                starts.add(i)
+    return Clauses(sentences, frozenset(starts))
+
+
 class FrameLexicon:
     """The patterns of ``frames.tsv`` indexed by their first slot; words analysed once each."""
 
@@ -310,24 +327,26 @@ class FrameLexicon:
         starts = [m.start() for m in matches]
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         sentences = [bisect_right(ends, s) for s in starts]
+        clauses = _clauses(text, matches, sentences)
         found = []
         for i, word in enumerate(words):
             for index in word.predicates:
-                hit = self._match(self.patterns[index], words, sentences, i, folded)
+                hit = self._match(self.patterns[index], words, clauses, i, folded)
                 if hit is not None:
                     found.append((self.patterns[index], *hit))
         if not found:
             return []
         for i, word in enumerate(words):
             for index in word.markers:
-                hit = self._match(self.patterns[index], words, sentences, i, folded)
+                hit = self._match(self.patterns[index], words, clauses, i, folded)
                 if hit is not None:
                     found.append((self.patterns[index], *hit))
         return _with_targets(text, found, words, matches, sentences, mentions, self)
 
-    def _match(self, pattern: Pattern, words, sentences, i: int, folded: bool):
+    def _match(self, pattern: Pattern, words, clauses: Clauses, i: int, folded: bool):
         """Token positions of the pattern's slots, its anchor slot at token ``i``, and whether the
         call slot is negated; or None."""
+        sentences = clauses.sentences
         sentence = sentences[i]
         after = [i]
         for slot in pattern.slots[pattern.anchor + 1 :]:
@@ -365,7 +384,7 @@ class FrameLexicon:
             if not slot.call:
                 continue
             key = _fold_key(slot.key, pattern.lang, folded)
-            call = _is_call(slot, key, words, sentences, position, self)
+            call = _is_call(slot, key, words, clauses, position, self)
             if call is None:
                 return None
             negated = negated or call == "negated"
@@ -434,7 +453,7 @@ def _MODALS() -> dict[tuple[str, str], str]:  # noqa: N802 - a constant built on
     return modals
 
 
-def _is_call(slot: Slot, key: str, words, sentences, position: int, lexicon: FrameLexicon):
+def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexicon: FrameLexicon):
     """'call', 'aux' (a Kazakh converb with its auxiliary in a call form), 'negated' (a call
     form with a negative affix) or None."""
     word = words[position]
@@ -466,7 +485,7 @@ def _is_call(slot: Slot, key: str, words, sentences, position: int, lexicon: Fra
     before = [
         lexicon.modal_key(words[j], lang)
         for j in range(max(0, position - MODAL_WINDOW), position)
-        if sentences[j] == sentences[position]
+        if clauses.sentences[j] == clauses.sentences[position]
     ]
     if lang == "ru":
         if "imperative" in moods or (any_call and "plural1" in moods):
@@ -480,15 +499,11 @@ def _is_call(slot: Slot, key: str, words, sentences, position: int, lexicon: Fra
             return "call"
         return None
     if "base" in moods:
-        if _sentence_start(position - _negative_imperative(words, position), sentences):
+        if position - _negative_imperative(words, position) in clauses.starts:
             return "call"  # "Kill them", and "Do not beat them" (negated by the negation rule)
         if "m" in before or (any_call and "m1" in before):
             return "call"
     return None
-
-
-def _sentence_start(position: int, sentences: list[int]) -> bool:
-    return position == 0 or sentences[position - 1] != sentences[position]
 
 
 def _negative_imperative(words: list[Word], position: int) -> int:
