@@ -32,7 +32,11 @@ from kelisim.monitor.morph import KK_NOUN
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "monitor"
 LANGUAGES = ("kk", "ru", "en")
-SETS = {"frames_dev": "frames_dev_{}.csv", "constructed_eval": "constructed_eval_{}.csv"}
+SETS = {
+    "frames_fresh": "frames_fresh_{}.csv",
+    "frames_dev": "frames_dev_{}.csv",
+    "constructed_eval": "constructed_eval_{}.csv",
+}
 
 
 def read_set(pattern: str, language: str) -> pd.DataFrame:

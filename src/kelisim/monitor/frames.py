@@ -49,6 +49,7 @@ from kelisim.monitor.morph import (
     KK_NEGATIVE,
     en_bases,
     kk_readings,
+    kk_stem_variants,
     ru_forms,
 )
 
@@ -63,6 +64,7 @@ KK_NEGATION_AFTER = 2  # Kazakh: емес / жоқ / болмайды up to two 
 PREDICATE_TIERS = {"3", "4", "5", "c"}
 _KK_AUXILIARIES = ("жібер", "таста", "сал", "шық", "кет")
 _NEGATION_SLOTS = {
+    "нельзя",
     "не",
     "нет",
     "ни",
@@ -210,6 +212,14 @@ class FrameLexicon:
                     if kind == "kk":
                         self.stems["kf"].add(fold_kazakh(word))
         self.prefix_lengths = sorted({len(p) for p in self.prefixes})
+        self.canonical = {
+            variant: stem
+            for kind in ("kk", "kf", "kl")
+            for stem in self.stems[kind]
+            for variant in kk_stem_variants(stem)
+        }
+        for kind in ("kk", "kf", "kl"):
+            self.stems[kind] |= {v for stem in self.stems[kind] for v in kk_stem_variants(stem)}
         self.stems_of = {k: frozenset(v) for k, v in self.stems.items()}
         self.heads = {
             k: frozenset(stem[:cut] for stem in v for cut in range(1, len(stem) + 1))
@@ -290,7 +300,8 @@ class FrameLexicon:
                     )
                 )
             for kind, found in readings:
-                for stem, mood in found:
+                for variant, mood in found:
+                    stem = self.canonical.get(variant, variant)
                     keys.add(f"{kind}:{stem}")
                     moods[f"{kind}:{stem}"] = moods.get(f"{kind}:{stem}", frozenset()) | {mood}
         else:
@@ -299,7 +310,8 @@ class FrameLexicon:
                     keys.add("en:" + base)
                     if base == text:
                         moods["en:" + base] = frozenset({"base"})
-            for stem, mood in kk_readings(text, self.stems_of["kl"], self.heads["kl"], "latin"):
+            for variant, mood in kk_readings(text, self.stems_of["kl"], self.heads["kl"], "latin"):
+                stem = self.canonical.get(variant, variant)
                 keys.add("kl:" + stem)
                 moods["kl:" + stem] = moods.get("kl:" + stem, frozenset()) | {mood}
         first = sorted({index for key in keys for index in self.first.get(key, ())})
@@ -380,6 +392,7 @@ class FrameLexicon:
             before.append(previous)
         positions = before[::-1] + after
         negated = False
+        auxiliaries = []
         for slot, position in zip(pattern.slots, positions, strict=True):
             if not slot.call:
                 continue
@@ -389,8 +402,8 @@ class FrameLexicon:
                 return None
             negated = negated or call == "negated"
             if call == "aux":
-                positions.append(position + 1)
-        return positions, negated
+                auxiliaries.append(position + 1)
+        return positions + auxiliaries, negated
 
     def modal_key(self, word: Word, lang: str) -> str | None:
         """'m' (a modal for any call), 'm1' (first person plural: "давайте", "we") or None."""
@@ -522,14 +535,13 @@ def _heads(stem: str) -> frozenset[str]:
 
 
 def _aux_moods(word: Word, stem_key: str, lexicon: FrameLexicon) -> frozenset[str]:
-    """Moods of a Kazakh auxiliary verb after a converb ("қуып жіберейік")."""
+    """Moods of a Kazakh auxiliary verb after a converb ("қуып жіберейік", "қуып шығамыз")."""
     lang, _, stem = stem_key.partition(":")
     script = {"kk": "cyrillic", "kf": "folded", "kl": "latin"}[lang]
-    return frozenset(
-        mood
-        for s, mood in kk_readings(word.text, frozenset({stem}), _heads(stem), script)
-        if s == stem
-    )
+    variants = frozenset(kk_stem_variants(stem))
+    heads = frozenset(h for v in variants for h in _heads(v))
+    text = fold_kazakh(word.text) if lang == "kf" else word.text
+    return frozenset(mood for s, mood in kk_readings(text, variants, heads, script))
 
 
 def _with_targets(text, found, words, matches, sentences, mentions, lexicon) -> list[FrameHit]:

@@ -84,7 +84,21 @@ _KK_VERB_SUFFIXES = {
         "пақпыз",
         "пекпіз",
     ),
-    KK_INFINITIVE: ("у", "ю", "уы", "уі", "уымыз", "уіміз", "уға", "уге"),
+    # the infinitive, and the participle of "-атын уақыт келді" ("it is time to ...")
+    KK_INFINITIVE: (
+        "у",
+        "ю",
+        "уы",
+        "уі",
+        "уымыз",
+        "уіміз",
+        "уға",
+        "уге",
+        "атын",
+        "етін",
+        "йтын",
+        "йтін",
+    ),
     KK_CONVERB: ("ып", "іп", "п"),
 }
 _KK_NEGATIVE_HEADS = ("ма", "ме", "ба", "бе", "па", "пе")
@@ -232,6 +246,17 @@ def write_ru_forms(lemmas: frozenset[str]) -> int:
             for lemma, moods in readings:
                 handle.write(f"{word}\t{lemma}\t{','.join(sorted(moods))}\n")
     return len(forms)
+
+
+# Voiceless stem-final consonants voice before a vowel-initial suffix: қ->ғ, к->г, п->б
+# ("шық" + "амыз" -> "шығамыз"; Krippes 1993, consonant alternation).
+_KK_VOICING = {"қ": "ғ", "к": "г", "п": "б", "q": "g"}
+
+
+def kk_stem_variants(stem: str) -> tuple[str, ...]:
+    """The stem, and its voiced form when it ends in a voiceless consonant."""
+    voiced = _KK_VOICING.get(stem[-1:])
+    return (stem, stem[:-1] + voiced) if voiced else (stem,)
 
 
 def kk_readings(

@@ -151,6 +151,14 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
             result.counter_speech = True
             result.hits.append(_hit(m.entry.code, 0, m))
         hostile_frames = [f for f in sentence_frames if not f.counter]
+        # a threat frame over a call cue ("ready to slaughter us") is the threat, as with
+        # overlapping cues: the longer phrase wins
+        mirrors = [f.span for f in hostile_frames if f.frame == "mirror" and not f.negated]
+        severe = [
+            m
+            for m in severe
+            if not (m.entry.tier == "5" and any(a <= m.char_start < b for a, b in mirrors))
+        ]
         for f in sentence_frames:
             if f.counter:
                 result.counter_speech = True
