@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from kelisim.errors import ArgumentError, KelisimError
@@ -21,7 +21,9 @@ from kelisim.monitor.dedup import assign_stories, document_id, normalize_url
 from kelisim.monitor.extract import lexicon_version
 from kelisim.monitor.ingest import DOCUMENT_COLUMNS
 from kelisim.monitor.text import detect_languages, normalize_text, redact
-from kelisim.store import transaction
+
+if TYPE_CHECKING:  # the store (DuckDB) is imported where documents are stored, not to classify
+    import duckdb
 
 PREPARED_COLUMNS = (
     "doc_id", "source", "url", "published_at", "language", "title", "text", "story_id",
@@ -122,6 +124,8 @@ def store_batch(
     they touch, all in one transaction. Documents already stored (same doc_id) are skipped.
     ``model`` names the model for rows whose classifier gave no ``model`` column."""
     import pyarrow as pa
+
+    from kelisim.store import transaction
 
     with transaction(con):
         ids = pa.table({"doc_id": processed["doc_id"].tolist()})
