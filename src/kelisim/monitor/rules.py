@@ -11,6 +11,9 @@ affix, in Kazakh) is not a hit but a rejection and counts as counter-speech; a c
 rejection ("stop blaming", "stereotype") caps the hostile cues of its sentence at tier 1.
 Hostile cues in reported or quoted speech (a reporting verb, police or court words, quotation
 marks) cap the sentence at tier 2: an article about hateful speech is a tension report.
+Frames (``kelisim.monitor.frames``: a target plus a predicate class over lemmas and verb moods)
+anchor their sentence and raise it like cues, under the same negation, reporting and
+counter-speech rules.
 """
 
 from __future__ import annotations
