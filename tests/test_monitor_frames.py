@@ -76,7 +76,7 @@ def test_hit_names_target_and_spans():
     result = apply_rules(text, "ru")
     assert result.tier == 4
     hits = frame_hits(result, "dehumanisation")
-    assert {hit["phrase"] for hit in hits} == {"плодятся", "крысы"}
+    assert {hit["phrase"] for hit in hits} == {"плодятся", "как крысы"}
     for hit in hits:
         assert hit["target"] == "uyghur" and hit["target_phrase"] == "Они"
         assert text[slice(*hit["span"])] == hit["phrase"]
