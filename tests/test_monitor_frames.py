@@ -100,6 +100,14 @@ def test_hit_names_target_and_spans():
         ("Ozbekter ury, bari birdei.", "kk", "criminalisation", 3),  # Kazakh Latin (2021)
         ("Орыстарды куындар, кеш болмай турганда!", "kk", "call_expulsion", 5),  # no kk letters
         ("Russians, pack your bags and get out!", "en", "expulsion", 5),  # a vocative
+        ("Уйгуры купили полрайона. Скоро они нас всех отсюда выживут.", "ru", "mirror", 4),
+        ("Узбеков в Шымкенте стало много. Сегодня ночью идём их бить.", "ru", "call_violence", 5),
+        ("Qazaqtar keldi. Olardy quuymyz kerek.", "kk", "call_expulsion", 5),
+        ("Шешендер ауылға келді. Оларды бүгін түнде сабаймыз.", "kk", "call_violence", 5),
+        ("Koreans opened a shop. Let them go back where they came from.", "en", "expulsion", 5),
+        ("Uyghurs should all be deported.", "en", "call_expulsion", 5),
+        ("Турки должны быть выселены.", "ru", "call_expulsion", 5),
+        ("Ұйғырлар тышқан құсап тез көбейеді.", "kk", "dehumanisation", 4),
     ],
 )
 def test_frames_by_class(text, language, frame, tier):
