@@ -197,6 +197,14 @@ _SENTENCE_END = re.compile(r"[.!?…;\n]+")
 _QUOTED = re.compile(r"[«\"“„]([^«»\"“”„]{1,400})[»\"”“]")
 
 
+@functools.lru_cache(maxsize=4)
+def tokenise(text: str) -> tuple[re.Match, ...]:
+    """The word tokens of ``text``, memoised for the last few texts: the lexicon and the frame
+    rules read the same text one after the other."""
+    return tuple(_TOKEN.finditer(text))
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def normalise_token(token: str) -> str:
     """Lower-case; ё→е; Latin i→Kazakh і inside Cyrillic words; Latin diacritics folded to ASCII."""
     token = token.lower().replace("’", "'")
@@ -386,7 +394,7 @@ class Lexicon:
 
     def find(self, text: str, language: str | None = None) -> list[Mention]:
         """Every lexicon match in ``text``; overlapping group/place matches keep the longest."""
-        matches = list(_TOKEN.finditer(text))
+        matches = tokenise(text)
         if not matches:
             return []
         spans = [m.span() for m in matches]
@@ -507,7 +515,7 @@ def load_lexicon() -> Lexicon:
     return Lexicon(rows)
 
 
-LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv")
+LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv", "frames.tsv")
 
 
 @functools.cache

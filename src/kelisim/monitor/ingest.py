@@ -191,10 +191,12 @@ def parse_json(data: bytes | str, source: str) -> object:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             row = data[: error.start].count(b"\n") + 1
-            raise InputError(source, row, None, "the file is not UTF-8 text; save it as "
-                             "UTF-8") from None
-    too_deep = InputError(source, None, None, f"the JSON nests arrays and objects deeper than "
-                          f"{MAX_JSON_DEPTH} levels")
+            raise InputError(
+                source, row, None, "the file is not UTF-8 text; save it as UTF-8"
+            ) from None
+    too_deep = InputError(
+        source, None, None, f"the JSON nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"
+    )
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as error:
@@ -220,8 +222,12 @@ def _telegram_date(message: dict, source: str) -> pd.Timestamp | None:
     except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
         published = pd.NaT
     if pd.isna(published) or not isinstance(published, pd.Timestamp):
-        raise InputError(source, None, column, f"message {message.get('id', '?')}: cannot "
-                         f"read {str(value)[:40]!r} as a date/time")
+        raise InputError(
+            source,
+            None,
+            column,
+            f"message {message.get('id', '?')}: cannot read {str(value)[:40]!r} as a date/time",
+        )
     return published.tz_convert("UTC").tz_localize(None) if published.tz else published
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from kelisim.errors import ArgumentError, KelisimError
@@ -20,10 +20,12 @@ from kelisim.monitor.aggregate import WINDOW_DAYS, add_baseline, daily_counts
 from kelisim.monitor.dedup import assign_stories, document_id, normalize_url
 from kelisim.monitor.extract import lexicon_version
 from kelisim.monitor.ingest import DOCUMENT_COLUMNS
-from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
 from kelisim.monitor.text import detect_languages, normalize_text, redact
 from kelisim.store import monitor as monitor_store
 from kelisim.store import transaction
+
+if TYPE_CHECKING:  # the store (DuckDB) is imported where documents are stored, not to classify
+    import duckdb
 
 PREPARED_COLUMNS = (
     "doc_id", "source", "url", "published_at", "language", "title", "text", "story_id",
@@ -189,6 +191,9 @@ def stored_documents(
 def refresh_alerts(con: duckdb.DuckDBPyConnection, days: list[pd.Timestamp]) -> int:
     """Recompute the alerts of the given days from the stored documents (with the trailing
     window before them); returns how many alerts those days now have."""
+    # imported here: scipy.stats costs most of `monitor classify`'s start-up, which needs no spikes
+    from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes
+
     if not days:
         return 0
     first, last = min(days), max(days)

@@ -11,10 +11,14 @@ affix, in Kazakh) is not a hit but a rejection and counts as counter-speech; a c
 rejection ("stop blaming", "stereotype") caps the hostile cues of its sentence at tier 1.
 Hostile cues in reported or quoted speech (a reporting verb, police or court words, quotation
 marks) cap the sentence at tier 2: an article about hateful speech is a tension report.
+Frames (``kelisim.monitor.frames``: a target plus a predicate class over lemmas and verb moods)
+anchor their sentence and raise it like cues, under the same negation, reporting and
+counter-speech rules.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from kelisim.monitor.extract import (
@@ -24,6 +28,7 @@ from kelisim.monitor.extract import (
     normalise_token,
     quoted_spans,
 )
+from kelisim.monitor.frames import FrameHit, find_frames
 
 TIER_NAMES = {
     0: "not relevant",
@@ -98,34 +103,47 @@ def _severity_cues(cues: list[Mention]) -> list[Mention]:
 def apply_rules(text: str, language: str | None = None) -> RuleResult:
     """Tier, counter-speech flag and hits for one text (see module docstring for the rules)."""
     mentions = load_lexicon().find(text, language)
+    frames = find_frames(text, language, mentions)
     result = RuleResult()
-    if not mentions:
+    if not mentions and not frames:
         return result
     quotes = quoted_spans(text)
     by_sentence: dict[int, list[Mention]] = {}
     for m in mentions:
         by_sentence.setdefault(m.sentence, []).append(m)
+    frames_by_sentence: dict[int, list[FrameHit]] = {}
+    for f in frames:
+        frames_by_sentence.setdefault(f.sentence, []).append(f)
     anchored_before = False
-    for sentence in sorted(by_sentence):
-        items = by_sentence[sentence]
+    for sentence in sorted(set(by_sentence) | set(frames_by_sentence)):
+        items = by_sentence.get(sentence, [])
+        sentence_frames = frames_by_sentence.get(sentence, [])
         cues = [m for m in items if m.entry.kind == "cue"]
         topic = [m for m in cues if m.entry.tier == "1"]
         negations = [m for m in cues if m.entry.tier == "n"]
         counters = [m for m in cues if m.entry.tier == "c"]
         severe = _severity_cues(cues)
         reported = any(m.entry.tier == "r" for m in cues)
-        context = bool(topic or severe or counters) or any(m.entry.tier == "k" for m in cues)
+        context = bool(topic or severe or counters or sentence_frames) or any(
+            m.entry.tier == "k" for m in cues
+        )
         groups = [m for m in items if m.entry.kind == "group" and (context or not _weak(m))]
         for m in items:
             if m.entry.kind == "place" and m.entry.code not in result.places:
                 result.places.append(m.entry.code)
-        anchor = bool(groups or topic) or (anchored_before and sentence - 1 in by_sentence)
-        anchored_before = bool(groups or topic)
+        anchor = bool(groups or topic or sentence_frames) or (
+            anchored_before and sentence - 1 in by_sentence
+        )
+        anchored_before = bool(groups or topic or sentence_frames)
         if not anchor:
             continue
         for m in groups:
             if m.entry.code not in result.groups:
                 result.groups.append(m.entry.code)
+        for f in sentence_frames:
+            if f.target and ":" not in f.target and f.target != "outgroup":
+                if f.target not in result.groups:
+                    result.groups.append(f.target)
         result.topic += len(topic)
         tier = 1
         for m in groups:
@@ -135,13 +153,36 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
         for m in counters:
             result.counter_speech = True
             result.hits.append(_hit(m.entry.code, 0, m))
+        hostile_frames = [f for f in sentence_frames if not f.counter]
+        # a threat frame over a call cue ("ready to slaughter us") is the threat, as with
+        # overlapping cues: the longer phrase wins
+        mirrors = [f.span for f in hostile_frames if f.frame == "mirror" and not f.negated]
+        severe = [
+            m
+            for m in severe
+            if not (m.entry.tier == "5" and any(a <= m.char_start < b for a, b in mirrors))
+        ]
+        for f in sentence_frames:
+            if f.counter:
+                result.counter_speech = True
+                result.hits.append(f.as_hit(tier=1))
         negations = [n for n in negations if not any(c.start <= n.start < c.end for c in severe)]
         negated = [m for m in severe if _negated(m, negations)]
-        countered = any(m.entry.code == "counter_rejection" for m in counters)
+        countered = any(m.entry.code == "counter_rejection" for m in counters) or any(
+            f.counter for f in sentence_frames
+        )
         for m in negated:
             result.hits.append(_hit("negated:" + m.entry.code, 0, m))
-        if any(int(m.entry.tier) >= 3 for m in negated) and not any(
-            int(m.entry.tier) >= 3 for m in severe if m not in negated
+        for f in hostile_frames:
+            if f.negated:
+                result.hits.append(f.as_hit("negated:frame:" + f.frame, 0))
+        negated_hostile = any(int(m.entry.tier) >= 3 for m in negated) or any(
+            f.negated for f in hostile_frames
+        )
+        if (
+            negated_hostile
+            and not any(int(m.entry.tier) >= 3 for m in severe if m not in negated)
+            and not any(not f.negated for f in hostile_frames)
         ):
             result.counter_speech = True
         for m in groups:
@@ -154,22 +195,42 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
             else:
                 result.hits.append(_hit("derogatory_term", 3, m))
                 tier = max(tier, 3)
-        for m in severe:
-            if m in negated:
-                continue
-            cue_tier = int(m.entry.tier)
-            inside_quote = any(a <= m.char_start < b for a, b in quotes)
-            if countered and cue_tier > 2:
-                result.hits.append(_hit("countered:" + m.entry.code, 1, m))
+        capped = [
+            (int(m.entry.tier), m.entry.code, m.char_start, functools.partial(_hit, m=m))
+            for m in severe
+            if m not in negated
+        ] + [
+            (f.tier, "frame:" + f.frame, f.span[0], _frame_hit(f))
+            for f in hostile_frames
+            if not f.negated
+        ]
+        grievance = any(m.entry.code == "tension_grievance" for m in cues)
+        quarrel = any(f.counter for f in sentence_frames)
+        for cue_tier, rule, start, make_hit in capped:
+            inside_quote = any(a <= start < b for a, b in quotes)
+            if grievance and rule == "frame:exclusion":
+                # "they complain they are not hired": a reported grievance, tension
+                result.hits.append(make_hit("grievance:" + rule, 2))
+                cue_tier = 2
+            elif quarrel and cue_tier > 1:
+                # "don't turn a quarrel into an ethnic conflict": the conflict words are the warning
+                result.hits.append(make_hit("countered:" + rule, 1))
+                cue_tier = 1
+            elif countered and cue_tier > 2:
+                result.hits.append(make_hit("countered:" + rule, 1))
                 cue_tier = 1
             elif (reported or inside_quote) and cue_tier > 2:
-                result.hits.append(_hit("reported:" + m.entry.code, 2, m))
+                result.hits.append(make_hit("reported:" + rule, 2))
                 cue_tier = 2
             else:
-                result.hits.append(_hit(m.entry.code, cue_tier, m))
+                result.hits.append(make_hit(rule, cue_tier))
             tier = max(tier, cue_tier)
         result.tier = max(result.tier, tier)
     return result
+
+
+def _frame_hit(frame: FrameHit):
+    return lambda rule, tier: frame.as_hit(rule, tier)
 
 
 def _hit(rule: str, tier: int, m: Mention) -> dict:
