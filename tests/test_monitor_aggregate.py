@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kelisim.monitor.aggregate import COUNTRY, add_baseline, daily_counts, region_of
+from kelisim.monitor.aggregate import COUNTRY, add_baseline, daily_counts
+from kelisim.monitor.gazetteer import region_of
 from kelisim.monitor.spikes import alerts_from_spikes, detect_spikes, upper_tail_probability
 
 PAVLODAR_CITY = "551010000"  # a place inside region 550000000 (Pavlodar)

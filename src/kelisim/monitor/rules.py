@@ -24,6 +24,7 @@ from kelisim.monitor.extract import (
     normalise_token,
     quoted_spans,
 )
+from kelisim.monitor.gazetteer import resolve_places
 
 TIER_NAMES = {
     0: "not relevant",
@@ -48,6 +49,7 @@ class RuleResult:
     counter_speech: bool = False
     groups: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    place_details: list[dict] = field(default_factory=list)
     hits: list[dict] = field(default_factory=list)
     derogatory: int = 0
     topic: int = 0
@@ -101,6 +103,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
     result = RuleResult()
     if not mentions:
         return result
+    result.places, result.place_details = resolve_places(mentions)
     quotes = quoted_spans(text)
     by_sentence: dict[int, list[Mention]] = {}
     for m in mentions:
@@ -116,9 +119,6 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
         reported = any(m.entry.tier == "r" for m in cues)
         context = bool(topic or severe or counters) or any(m.entry.tier == "k" for m in cues)
         groups = [m for m in items if m.entry.kind == "group" and (context or not _weak(m))]
-        for m in items:
-            if m.entry.kind == "place" and m.entry.code not in result.places:
-                result.places.append(m.entry.code)
         anchor = bool(groups or topic) or (anchored_before and sentence - 1 in by_sentence)
         anchored_before = bool(groups or topic)
         if not anchor:

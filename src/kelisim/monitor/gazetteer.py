@@ -1,0 +1,242 @@
+"""Settlements for place matching, and the resolution of place mentions to KATO codes.
+
+A settlement comes from the bundled table ``kelisim/datasets/data/settlements.csv`` (every row
+cites its source) or from an imported census workbook (the settlements of ``dataset_areas``,
+passed in with :func:`use_store_settlements`). Its code is its 9-digit KATO where known, else
+the KATO of its district (or region): the district is the first four digits followed by zeros
+(KATO: AB region, CD district, EF rural district, HIJ settlement).
+
+Resolution (:func:`resolve_places`): a name shared by several places keeps the candidates that
+lie in a district or region named elsewhere in the same text; if several remain, all are
+reported with confidence 1/n and only the district or region they share (if any) is counted,
+never a single guessed one. A settlement whose name is an ordinary word or a person's name
+counts only with a head word ("село", "ауылы", "village") or with its district or region named
+in the text.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import re
+from importlib import resources
+
+from kelisim.monitor.extract import _CYRILLIC, LEXICON_DIR, Mention
+
+SETTLEMENTS_FILE = "settlements.csv"
+# Type words written before a settlement's name in the official classifier and in the press.
+_NAME_PREFIX = re.compile(
+    r"^\s*(?:с\.\s*а\.|с\.\s*о\.|с\.|п\.|г\.|ст\.|рзд\.|пос\.|аул\s|село\s|поселок\s)\s*",
+    re.IGNORECASE,
+)
+_RU_ADJECTIVE_ENDINGS = ("ое", "ая", "ий", "ый", "ие", "ой")
+_store_settlements: tuple[tuple[str, str, str], ...] = ()
+
+
+@functools.cache
+def bundled_settlements() -> tuple[dict[str, str], ...]:
+    """The rows of the bundled settlements table."""
+    path = resources.files("kelisim.datasets") / "data" / SETTLEMENTS_FILE
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        return tuple(csv.DictReader(handle))
+
+
+@functools.cache
+def district_codes() -> frozenset[str]:
+    """KATO codes of the districts (and cities of regional rank) in the bundled places."""
+    with open(LEXICON_DIR / "places.tsv", encoding="utf-8", newline="") as handle:
+        lines = (line for line in handle if not line.startswith("#"))
+        return frozenset(
+            row["kato"]
+            for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+            if row["level"] == "district"
+        )
+
+
+def region_of(code: str) -> str:
+    """The region containing a KATO area: its first two digits followed by seven zeros."""
+    return code[:2] + "0000000"
+
+
+def district_of(code: str) -> str | None:
+    """The district containing a KATO area (itself if it is one); None for a region or a code
+    whose district is not among the bundled districts."""
+    if code in district_codes():
+        return code
+    candidate = code[:4] + "00000"
+    return candidate if candidate in district_codes() else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def area_and_parents(code: str) -> tuple[str, ...]:
+    """A place's code, its district (when it has one) and its region: the cells it counts in."""
+    return tuple(dict.fromkeys(a for a in (code, district_of(code), region_of(code)) if a))
+
+
+def clean_name(name: str) -> str:
+    """A settlement's name without the type word the classifier writes before it ("с.", "п.")."""
+    return _NAME_PREFIX.sub("", name).strip()
+
+
+def _russian_term(name: str) -> tuple[str, str]:
+    """The lexicon term of a Russian name: a stem that takes case endings where the name
+    declines (Маловодное -> маловодн~, Михайловка -> михайловк~, Казатком -> казатком~);
+    indeclinable names ending in a vowel (Масанчи, Сортобе) and short names match exactly."""
+    words = name.lower().replace("ё", "е").split()
+    last = words[-1]
+    if len(last) < 4:
+        return " ".join(words), "exact"
+    if last.endswith(_RU_ADJECTIVE_ENDINGS):
+        last = last[:-2]
+    elif last.endswith(("а", "я", "ь")):
+        last = last[:-1]
+    elif last[-1] in "оеиуыэю":
+        return " ".join(words), "exact"
+    return " ".join([*words[:-1], last]), "inflect"
+
+
+def settlement_terms(name_ru: str, name_kk: str, name_en: str, variants: str):
+    """(lang, term, match) for every written form of a settlement."""
+    forms: set[tuple[str, str, str]] = set()
+    for name in (name_ru, *[v for v in variants.split("|") if _CYRILLIC.search(v)]):
+        name = clean_name(name)
+        if name:
+            forms.add(("ru", *_russian_term(name)))
+    # Kazakh suffixes attach to the Kazakh name and to the Russian one as written in Kazakh
+    # text (Масанчиде, Маловодноеге).
+    for name in {clean_name(name_kk), clean_name(name_ru)} - {""}:
+        words = name.lower().replace("ё", "е").split()
+        forms.add(("kk", " ".join(words), "inflect" if len(words[-1]) >= 4 else "exact"))
+    for name in (name_en, *[v for v in variants.split("|") if v and not _CYRILLIC.search(v)]):
+        if name.strip():
+            forms.add(("en", name.strip().lower(), "exact"))
+    return sorted(forms)
+
+
+def _needs_context(name: str) -> bool:
+    """Store settlements: a name of one short word, or after a person (батыр, би, ата, им.)."""
+    words = name.lower().split()
+    return len(words[-1]) < 5 or words[-1] in ("батыр", "би", "ата", "баба") or "им" in words
+
+
+def lexicon_rows() -> list[dict[str, str]]:
+    """Lexicon rows (kind place, label settlement) for the bundled and the store settlements."""
+    rows = []
+    for row in bundled_settlements():
+        code = row["kato"] or row["district_kato"] or row["region_kato"]
+        for lang, term, match in settlement_terms(
+            row["name_ru"], row["name_kk"], row["name_en"], row["variants"]
+        ):
+            rows.append(_row(code, lang, term, match, row["needs_context"], row["settlement_id"],
+                             "settlements.csv:" + row["settlement_id"]))
+    for code, name, dataset in _store_settlements:
+        name = clean_name(name)
+        if not name:
+            continue
+        context = "yes" if _needs_context(name) else "no"
+        for lang, term, match in settlement_terms(name, name, "", ""):
+            rows.append(_row(code, lang, term, match, context, code, f"dataset:{dataset}:{code}"))
+    return rows
+
+
+def _row(code, lang, term, match, context, key, source) -> dict[str, str]:
+    return {"kind": "place", "code": code, "lang": lang, "term": term, "match": match,
+            "head": "", "label": "settlement", "source": source, "context": context, "key": key}
+
+
+def use_store_settlements(rows: list[tuple[str, str, str]]) -> None:
+    """Match the settlements of imported workbooks too: ``(kato, name, dataset)`` rows. The
+    compiled lexicon and its version are rebuilt when the set changes."""
+    from kelisim.monitor import extract
+
+    unique = tuple(sorted(set(rows)))
+    global _store_settlements
+    if unique == _store_settlements:
+        return
+    _store_settlements = unique
+    extract.load_lexicon.cache_clear()
+    extract.lexicon_version.cache_clear()
+
+
+def settlements_digest() -> bytes:
+    """Bytes that change when the settlements matched change (part of the lexicon version)."""
+    digest = hashlib.sha256()
+    path = resources.files("kelisim.datasets") / "data" / SETTLEMENTS_FILE
+    digest.update(path.read_bytes())
+    for row in _store_settlements:
+        digest.update("\t".join(row).encode())
+    return digest.digest()
+
+
+def _place_info(code: str) -> dict[str, str | None]:
+    district = district_of(code)
+    deeper = district is not None and code != district and code[4:] != "00000"
+    return {"code": code, "settlement": code if deeper else None, "district": district,
+            "region": region_of(code) if code[:2] != "00" else None}
+
+
+def _narrow(codes: list[str]) -> list[str]:
+    """Drop a code that contains another candidate (a district named like its own village)."""
+    return [c for c in codes if not any(o != c and _inside(o, c) for o in codes)]
+
+
+def _inside(code: str, area: str) -> bool:
+    """True when ``code`` lies in ``area`` (a region, a district or the same code)."""
+    if code == area:
+        return True
+    if area.endswith("0000000"):
+        return code[:2] == area[:2]
+    return district_of(code) == area
+
+
+def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
+    """Codes counted for a text's place mentions, and one detail row per mention (its text,
+    code, settlement, district, region, candidates and confidence); see the module docstring."""
+    spans: dict[tuple[int, int], list[Mention]] = {}
+    for m in mentions:
+        if m.entry.kind == "place":
+            spans.setdefault((m.start, m.end), []).append(m)
+    first: dict[tuple[int, int], list[str]] = {}
+    for span, items in spans.items():
+        kept = [m for m in items if not m.entry.context or m.headed]
+        first[span] = _narrow(sorted({m.entry.code for m in kept}))
+    codes: list[str] = []
+    details: list[dict] = []
+    for span, items in spans.items():
+        context = {c for other, found in first.items() if other != span and len(found) == 1
+                   for c in found}
+        areas = {a for c in context for a in (c, district_of(c), region_of(c)) if a}
+        candidates = first[span]
+        # An ordinary-word settlement without a head word counts when its area is named.
+        if not candidates:
+            candidates = _narrow(sorted({m.entry.code for m in items
+                                         if any(_inside(m.entry.code, a) for a in areas)}))
+        if len(candidates) > 1:
+            near = [c for c in candidates if any(_inside(c, a) for a in context)]
+            candidates = near or candidates
+            resolved_by_context = bool(near)
+        else:
+            resolved_by_context = False
+        if not candidates:
+            continue
+        text = items[0].text
+        if len(candidates) == 1:
+            info = _place_info(candidates[0])
+            details.append({**info, "text": text, "candidates": candidates,
+                            "confidence": 0.9 if resolved_by_context else 1.0})
+            counted = candidates[0]
+        else:
+            infos = [_place_info(c) for c in candidates]
+            districts = {i["district"] for i in infos}
+            regions = {i["region"] for i in infos}
+            counted = (next(iter(districts)) if len(districts) == 1 and None not in districts
+                       else next(iter(regions)) if len(regions) == 1 and None not in regions
+                       else None)
+            shared = _place_info(counted) if counted else {"district": None, "region": None}
+            details.append({"code": counted, "settlement": None, "district": shared["district"],
+                            "region": shared["region"], "text": text, "candidates": candidates,
+                            "confidence": round(1 / len(candidates), 3)})
+        if counted and counted not in codes:
+            codes.append(counted)
+    return codes, details
