@@ -75,7 +75,13 @@ def ingest(
 ) -> None:
     """Read sources into documents: redacted text, language, ids and stories."""
     from kelisim.monitor.ingest import ingest_sources
-    from kelisim.monitor.pipeline import model_label, prepare_documents, process_batch, store_batch
+    from kelisim.monitor.pipeline import (
+        model_label,
+        prepare_documents,
+        process_batch,
+        store_batch,
+        use_store_gazetteer,
+    )
 
     _check_format(output_format)
     if hash_authors is not None and not hash_authors.strip():
@@ -86,9 +92,10 @@ def ingest(
         return
     from kelisim import store as kelisim_store
 
-    processed = process_batch(documents, model_dir=model)
     con = kelisim_store.connect(db)
     try:
+        use_store_gazetteer(con)
+        processed = process_batch(documents, model_dir=model)
         summary = store_batch(con, processed, model=model_label(model))
     finally:
         con.close()
@@ -225,6 +232,14 @@ def _classify_dataset(
         raise ArgumentError("--out", "a dataset is re-scored into a folder: give --out DIR")
     parts = dataset_parts(input_path, text_column)
     model_name = model_names(load_models(model) if model else {})
+    if engine == "local":
+        from kelisim.monitor.pipeline import use_store_gazetteer
+
+        con = kelisim_store.connect(db)
+        try:
+            use_store_gazetteer(con)
+        finally:
+            con.close()
     with staged_output(out) as staging:
         if engine == "dask":
             from kelisim.monitor.distributed import dask_client, rescore_on_dask
@@ -308,9 +323,12 @@ def poll(
             raise ArgumentError(
                 "FEEDS", f"{feed!r} is not an http(s) address (files: kelisim monitor ingest)"
             )
+    from kelisim.monitor.pipeline import use_store_gazetteer
+
     con = kelisim_store.connect(db)
     failed = 0
     try:
+        use_store_gazetteer(con)
         states = list(feed_states(con, list(dict.fromkeys(feeds))).values())
         if engine == "dask":
             from kelisim.monitor.distributed import dask_client, poll_on_dask

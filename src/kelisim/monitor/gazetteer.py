@@ -22,7 +22,7 @@ import hashlib
 import re
 from importlib import resources
 
-from kelisim.monitor.extract import _CYRILLIC, LEXICON_DIR, Mention
+from kelisim.monitor.extract import _CYRILLIC, Mention
 
 SETTLEMENTS_FILE = "settlements.csv"
 # Type words written before a settlement's name in the official classifier and in the press.
@@ -44,14 +44,10 @@ def bundled_settlements() -> tuple[dict[str, str], ...]:
 
 @functools.cache
 def district_codes() -> frozenset[str]:
-    """KATO codes of the districts (and cities of regional rank) in the bundled places."""
-    with open(LEXICON_DIR / "places.tsv", encoding="utf-8", newline="") as handle:
-        lines = (line for line in handle if not line.startswith("#"))
-        return frozenset(
-            row["kato"]
-            for row in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
-            if row["level"] == "district"
-        )
+    """KATO codes of the districts and cities of regional rank (bundled areas, every version)."""
+    path = resources.files("kelisim.datasets") / "data" / "areas.csv"
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        return frozenset(r["area_code"] for r in csv.DictReader(handle) if r["level"] == "district")
 
 
 def region_of(code: str) -> str:
@@ -79,21 +75,27 @@ def clean_name(name: str) -> str:
     return _NAME_PREFIX.sub("", name).strip()
 
 
+def _russian_word(word: str) -> tuple[str, bool]:
+    """A Russian word's stem and whether it takes case endings: Маловодное -> маловодн,
+    Михайловка -> михайловк, Ачисай -> ачиса, Казатком -> казатком; indeclinable words ending
+    in a vowel (Масанчи, Сортобе) and short words stay whole."""
+    if len(word) < 4:
+        return word, False
+    if word.endswith(_RU_ADJECTIVE_ENDINGS):
+        return word[:-2], True
+    if word.endswith(("а", "я", "ь", "й")):
+        return word[:-1], True
+    return word, word[-1] not in "оеиуыэю"
+
+
 def _russian_term(name: str) -> tuple[str, str]:
-    """The lexicon term of a Russian name: a stem that takes case endings where the name
-    declines (Маловодное -> маловодн~, Михайловка -> михайловк~, Казатком -> казатком~);
-    indeclinable names ending in a vowel (Масанчи, Сортобе) and short names match exactly."""
-    words = name.lower().replace("ё", "е").split()
-    last = words[-1]
-    if len(last) < 4:
-        return " ".join(words), "exact"
-    if last.endswith(_RU_ADJECTIVE_ENDINGS):
-        last = last[:-2]
-    elif last.endswith(("а", "я", "ь")):
-        last = last[:-1]
-    elif last[-1] in "оеиуыэю":
-        return " ".join(words), "exact"
-    return " ".join([*words[:-1], last]), "inflect"
+    """The lexicon term of a Russian name: one inflecting stem, or a phrase whose declining
+    words end in ``~`` (Старый Колутон -> стар~ колутон~)."""
+    words = [_russian_word(w) for w in name.lower().replace("ё", "е").split()]
+    if len(words) == 1:
+        stem, declines = words[0]
+        return stem, "inflect" if declines else "exact"
+    return " ".join(stem + "~" * declines for stem, declines in words), "phrase"
 
 
 def settlement_terms(name_ru: str, name_kk: str, name_en: str, variants: str):
@@ -103,6 +105,7 @@ def settlement_terms(name_ru: str, name_kk: str, name_en: str, variants: str):
         name = clean_name(name)
         if name:
             forms.add(("ru", *_russian_term(name)))
+            forms.add(("ru", name.lower().replace("ё", "е"), "exact"))
     # Kazakh suffixes attach to the Kazakh name and to the Russian one as written in Kazakh
     # text (Масанчиде, Маловодноеге).
     for name in {clean_name(name_kk), clean_name(name_ru)} - {""}:
@@ -240,3 +243,41 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
         if counted and counted not in codes:
             codes.append(counted)
     return codes, details
+
+
+def locate(text: str, language: str | None = None) -> list[dict]:
+    """The place details of one text (see :func:`resolve_places`)."""
+    from kelisim.monitor.extract import load_lexicon
+
+    return resolve_places(load_lexicon().find(text, language))[1]
+
+
+def score_mentions(rows: list[dict[str, str]]) -> dict[str, dict[str, int]]:
+    """Place-mention accuracy on labelled sentences, per language: ``rows`` carry lang, text,
+    mention, region, district and candidates ('|'-separated, for a shared name). Counts:
+    mentions, right region, mentions with a district, right district, shared names, shared
+    names reported with exactly their candidates, and single wrong guesses."""
+    scores: dict[str, dict[str, int]] = {}
+    for row in rows:
+        score = scores.setdefault(row["lang"], dict.fromkeys(
+            ("mentions", "region_right", "with_district", "district_right", "shared",
+             "shared_right", "wrong_single"), 0))
+        details = locate(row["text"], row["lang"])
+        found = next((d for d in details if d["text"].lower() == row["mention"].lower()), None)
+        if row["candidates"]:
+            score["shared"] += 1
+            expected = sorted(row["candidates"].split("|"))
+            if found and sorted(found["candidates"]) == expected:
+                score["shared_right"] += 1
+            if found and len(found["candidates"]) == 1:
+                score["wrong_single"] += 1
+            continue
+        score["mentions"] += 1
+        if found and found["region"] == row["region"]:
+            score["region_right"] += 1
+        elif found and found["region"] is not None:
+            score["wrong_single"] += 1
+        if row["district"]:
+            score["with_district"] += 1
+            score["district_right"] += bool(found and found["district"] == row["district"])
+    return scores
