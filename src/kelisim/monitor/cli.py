@@ -171,7 +171,9 @@ def classify(
         None, min=1, help="Worker processes of the local Dask cluster (default: one per core)."
     ),
     db: str | None = typer.Option(
-        None, help="Store for a dataset's daily aggregates (default: KELISIM_DB)."
+        None,
+        help="Store for a dataset's daily aggregates (default: KELISIM_DB); for a file, the "
+        "settlements of this store's imported workbooks are matched too.",
     ),
 ) -> None:
     """Classify every row of a file: language, relevance, tier, hostility, groups, places,
@@ -193,6 +195,8 @@ def classify(
 
     table = table.reset_index(drop=True)
     table[text_column] = clean_texts(table[text_column].fillna("").astype(str).tolist())
+    if db is not None:
+        _match_store_settlements(db)
     texts = table[text_column].tolist()
     documents = pd.DataFrame({"text": texts, "language": detect_languages(texts)})
     classified = classify_documents(documents, model_dir=model).drop(columns=["text"])
@@ -202,6 +206,18 @@ def classify(
         f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
     ]
     _write(pd.concat([table, classified], axis=1), out, output_format)
+
+
+def _match_store_settlements(db: str | None) -> None:
+    """Match the settlements of the store's imported workbooks in this process too."""
+    from kelisim import store as kelisim_store
+    from kelisim.monitor.pipeline import use_store_gazetteer
+
+    con = kelisim_store.connect(db)
+    try:
+        use_store_gazetteer(con)
+    finally:
+        con.close()
 
 
 def _classify_dataset(
@@ -233,13 +249,7 @@ def _classify_dataset(
     parts = dataset_parts(input_path, text_column)
     model_name = model_names(load_models(model) if model else {})
     if engine == "local":
-        from kelisim.monitor.pipeline import use_store_gazetteer
-
-        con = kelisim_store.connect(db)
-        try:
-            use_store_gazetteer(con)
-        finally:
-            con.close()
+        _match_store_settlements(db)
     with staged_output(out) as staging:
         if engine == "dask":
             from kelisim.monitor.distributed import dask_client, rescore_on_dask

@@ -462,12 +462,12 @@ def _longest(found: list[Mention]) -> list[Mention]:
     """Drop group/place matches covered by a longer match of the same kind; dedupe the rest."""
     kept: list[Mention] = []
     seen: set[tuple] = set()
-    spans = {}
+    spans: dict[str, set[tuple[int, int]]] = {}
     for m in found:
         if m.entry.kind in ("group", "place"):
-            spans.setdefault(m.entry.kind, []).append((m.start, m.end))
+            spans.setdefault(m.entry.kind, set()).add((m.start, m.end))
     for m in found:
-        key = (m.entry.kind, m.entry.code, m.entry.tier, m.start, m.end)
+        key = (m.entry.kind, m.entry.code, m.entry.tier, m.entry.key, m.start, m.end)
         if key in seen:
             continue
         if m.entry.kind in ("group", "place") and any(

@@ -181,7 +181,8 @@ def _place_info(code: str) -> dict[str, str | None]:
 
 def _narrow(codes: list[str]) -> list[str]:
     """Drop a code that contains another candidate (a district named like its own village)."""
-    return [c for c in codes if not any(o != c and _inside(o, c) for o in codes)]
+    containers = {a for c in codes for a in area_and_parents(c)[1:] if a != c}
+    return [c for c in codes if c not in containers]
 
 
 def _inside(code: str, area: str) -> bool:
@@ -195,7 +196,8 @@ def _inside(code: str, area: str) -> bool:
 
 def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
     """Codes counted for a text's place mentions, and one detail row per mention (its text,
-    code, settlement, district, region, candidates and confidence); see the module docstring."""
+    code, settlement, district, region, gazetteer key of a settlement, candidates and
+    confidence); see the module docstring."""
     spans: dict[tuple[int, int], list[Mention]] = {}
     for m in mentions:
         if m.entry.kind == "place":
@@ -226,7 +228,9 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
         text = items[0].text
         if len(candidates) == 1:
             info = _place_info(candidates[0])
-            details.append({**info, "text": text, "candidates": candidates,
+            key = next((m.entry.key for m in items if m.entry.code == candidates[0]
+                        and m.entry.key), None)
+            details.append({**info, "key": key, "text": text, "candidates": candidates,
                             "confidence": 0.9 if resolved_by_context else 1.0})
             counted = candidates[0]
         else:
@@ -238,7 +242,8 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
                        else None)
             shared = _place_info(counted) if counted else {"district": None, "region": None}
             details.append({"code": counted, "settlement": None, "district": shared["district"],
-                            "region": shared["region"], "text": text, "candidates": candidates,
+                            "region": shared["region"], "key": None, "text": text,
+                            "candidates": candidates,
                             "confidence": round(1 / len(candidates), 3)})
         if counted and counted not in codes:
             codes.append(counted)
@@ -281,3 +286,9 @@ def score_mentions(rows: list[dict[str, str]]) -> dict[str, dict[str, int]]:
             score["with_district"] += 1
             score["district_right"] += bool(found and found["district"] == row["district"])
     return scores
+
+
+def settlements_named(text: str) -> list[dict]:
+    """The settlements a text names (an incident's place field: "Masanchi; Sortobe"), each
+    with its gazetteer key, code, district and region."""
+    return [d for d in locate(text) if d["key"]]

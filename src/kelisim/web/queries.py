@@ -511,8 +511,11 @@ def _flagged_where(
 ) -> tuple[str, list]:
     clauses, params = ["c.tier >= ?"], [tier_min]
     if area:
-        clauses.append("list_contains(c.places, ?)")
-        params.append(area)
+        # the area itself or a place inside it (a region's districts, a district's settlements)
+        inside = area[:2] if area.endswith("0000000") else area[:4] if area.endswith("00000") \
+            else area
+        clauses.append("len(list_filter(c.places, p -> p = ? OR starts_with(p, ?))) > 0")
+        params += [area, inside]
     if group:
         clauses.append("list_contains(c.groups, ?)")
         params.append(group)
@@ -624,13 +627,21 @@ def incidents(
     if year:
         clauses.append("year(date_start) = ?")
         params.append(year)
-    return _rows(
+    rows = _rows(
         con,
         "SELECT incident_id, origin, " + ", ".join(INCIDENT_COLUMNS) + " FROM incidents WHERE "
         + " AND ".join(clauses)
         + " ORDER BY date_start DESC, incident_id LIMIT ?",
         [*params, limit],
     )
+    return [_with_settlements(row) for row in rows]
+
+
+def _with_settlements(row: dict) -> dict:
+    """An incident with the gazetteer settlements its place names (key, code, district)."""
+    from kelisim.monitor.gazetteer import settlements_named
+
+    return {**row, "settlements": settlements_named(row["place"]) if row.get("place") else []}
 
 
 def incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | None:
@@ -640,7 +651,7 @@ def incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | None:
         + " FROM incidents WHERE incident_id = ?",
         [incident_id],
     )
-    return rows[0] if rows else None
+    return _with_settlements(rows[0]) if rows else None
 
 
 def create_incident(con: duckdb.DuckDBPyConnection, values: dict, origin: str) -> str:
