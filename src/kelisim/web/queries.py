@@ -514,7 +514,7 @@ def _flagged_where(
         # the area itself or a place inside it (a region's districts, a district's settlements)
         inside = area[:2] if area.endswith("0000000") else area[:4] if area.endswith("00000") \
             else area
-        clauses.append("len(list_filter(c.places, p -> p = ? OR starts_with(p, ?))) > 0")
+        clauses.append("len(list_filter(c.places, lambda p: p = ? OR starts_with(p, ?))) > 0")
         params += [area, inside]
     if group:
         clauses.append("list_contains(c.groups, ?)")
