@@ -148,3 +148,39 @@ def test_store_settlements_are_matched_and_change_the_lexicon_version():
         use_store_settlements([])
     assert locate("В Жаңатестовке прошёл сход.", "ru") == []
     assert extract.lexicon_version() == before
+
+
+def test_incident_register_links_incidents_to_settlements():
+    from kelisim.web.queries import _with_settlements
+
+    row = _with_settlements({"place": "Masanchi; Sortobe; Aukhatty; Bulan Batyr; Karakemer"})
+    assert [s["key"] for s in row["settlements"]] == [
+        "masanchi", "sortobe", "aukhatty", "bular_batyr", "karakemer"]
+    assert {s["district"] for s in row["settlements"]} == {KORDAI}
+    assert _with_settlements({"place": None})["settlements"] == []
+
+
+def test_imported_workbook_settlements_join_the_gazetteer(tmp_path):
+    """The constructed workbook of tests/workbook_fixtures.py (15 settlements) through the CLI."""
+    import os
+    import subprocess
+    import sys
+
+    from kelisim import store as kelisim_store
+    from kelisim.store.workbooks import settlement_names
+    from workbook_fixtures import write_workbook
+
+    path = write_workbook(tmp_path / "census2021.xlsx")
+    env = {**os.environ, "KELISIM_DB": str(tmp_path / "k.duckdb"),
+           "KELISIM_HOME": str(tmp_path / "home")}
+    kelisim = str(Path(sys.executable).parent / "kelisim")
+    done = subprocess.run([kelisim, "data", "import", str(path), "--name", "census2021"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "15 settlements added to the gazetteer" in done.stdout
+    con = kelisim_store.connect(str(tmp_path / "k.duckdb"))
+    try:
+        rows = settlement_names(con)
+    finally:
+        con.close()
+    assert len(rows) == 15 and ("314831100", "с.31100", "census2021") in rows
