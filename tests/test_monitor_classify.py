@@ -35,7 +35,7 @@ def test_columns_and_types():
 def test_every_flag_has_a_rationale():
     frame = classify_batch(TEXTS, LANGUAGES)
     for row in frame.itertuples():
-        assert set(row.rationale) == {"tier_name", "hits", "model_scores"}
+        assert set(row.rationale) == {"tier_name", "hits", "model_scores", "places"}
         if row.relevant:
             assert row.rationale["hits"]
             assert all(hit["rule"] and hit["phrase"] for hit in row.rationale["hits"])

@@ -80,6 +80,11 @@ def _settlement_counts(rng, headers, n):
     return counts
 
 
+def settlement_name(code: str) -> str:
+    """A settlement's name in the constructed workbooks (a bench may name them otherwise)."""
+    return f"с.{code[-5:]}"
+
+
 def build_rows(structure, headers, seed=1):
     """Rows (level, code, name, counts) of sheet 3.1, country first, parents before children."""
     rng = np.random.default_rng(seed)
@@ -100,7 +105,7 @@ def build_rows(structure, headers, seed=1):
             counts = _settlement_counts(rng, headers, len(children))
             parts = []
             for code_, vector in zip(children, counts, strict=True):
-                rows.append([level + 1, code_, f"с.{code_[-5:]}", vector])
+                rows.append([level + 1, code_, settlement_name(code_), vector])
                 parts.append(vector)
         rows[index][3] = np.sum(parts, axis=0)
         return rows[index][3]

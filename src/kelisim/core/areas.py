@@ -45,6 +45,16 @@ def region_code(area_code: str) -> str:
     return area_code if area_code == COUNTRY else area_code[:2] + "0000000"
 
 
+def kato_prefix(area_code: str) -> str:
+    """The KATO prefix shared by every code inside ``area_code``: two digits for a region,
+    four for a district (``DDdd00000``), the whole code for a settlement or the country."""
+    if area_code == COUNTRY:
+        return area_code
+    if area_code == region_code(area_code):
+        return area_code[:2]
+    return area_code[:4] if area_code.endswith("00000") else area_code
+
+
 @lru_cache(maxsize=1)
 def _areas() -> pd.DataFrame:
     from kelisim.core.curated import read_curated

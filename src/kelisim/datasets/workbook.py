@@ -754,5 +754,7 @@ def describe_import(report: dict) -> str:
             placed += (f"; those of the districts split since ({split}) by the crosswalk's "
                        "population weights")
         lines.append(placed)
+        lines.append(f"{_number(report['settlements'])} settlements added to the gazetteer: "
+                     "kelisim monitor matches their names")
     lines.append(f"imported {_number(report['rows'])} rows as '{report['name']}'")
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Aggregation: daily counts per area and group, a tension index and its seasonal baseline.
 
 Each classified document counts once in every cell it belongs to: the country
-('000000000'), each place it mentions and that place's region (first two KATO digits +
-'0000000'); and the group 'total' plus each group it mentions.
+('000000000'), each place it mentions, that place's district (first four KATO digits +
+'00000', when a bundled district) and region (first two KATO digits + '0000000'); and the
+group 'total' plus each group it mentions.
 
 Tension index of a cell-day: the severity-weighted count of its documents,
 
@@ -30,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kelisim.core.areas import COUNTRY, region_code
+from kelisim.core.areas import COUNTRY
+from kelisim.monitor.gazetteer import area_and_parents
 
 ALL_GROUPS = "total"
 TIER_WEIGHTS = (0.0, 0.0, 1.0, 2.0, 4.0, 8.0)
@@ -42,7 +44,7 @@ DAILY_INPUT_COLUMNS = ("published_at", "relevant", "tier", "counter_speech", "gr
 def _cells(places: object, groups: object) -> list[tuple[str, str]]:
     areas = {COUNTRY}
     for place in places if places is not None else ():
-        areas.update((place, region_code(place)))
+        areas.update(area_and_parents(place))
     cell_groups = {ALL_GROUPS, *(groups if groups is not None else ())}
     return [(area, group) for area in sorted(areas) for group in sorted(cell_groups)]
 

@@ -105,7 +105,12 @@ def classify_batch(
                 result.counter_speech and relevant,
                 result.groups,
                 result.places,
-                {"tier_name": TIER_NAMES[tier], "hits": hits, "model_scores": model_scores},
+                {
+                    "tier_name": TIER_NAMES[tier],
+                    "hits": hits,
+                    "model_scores": model_scores,
+                    "places": result.place_details,
+                },
                 model_name,
             )
         )

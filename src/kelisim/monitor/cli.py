@@ -75,7 +75,13 @@ def ingest(
 ) -> None:
     """Read sources into documents: redacted text, language, ids and stories."""
     from kelisim.monitor.ingest import ingest_sources
-    from kelisim.monitor.pipeline import model_label, prepare_documents, process_batch, store_batch
+    from kelisim.monitor.pipeline import (
+        model_label,
+        prepare_documents,
+        process_batch,
+        store_batch,
+        use_store_gazetteer,
+    )
 
     _check_format(output_format)
     if hash_authors is not None and not hash_authors.strip():
@@ -86,9 +92,10 @@ def ingest(
         return
     from kelisim import store as kelisim_store
 
-    processed = process_batch(documents, model_dir=model)
     con = kelisim_store.connect(db)
     try:
+        use_store_gazetteer(con)
+        processed = process_batch(documents, model_dir=model)
         summary = store_batch(con, processed, model=model_label(model))
     finally:
         con.close()
@@ -164,7 +171,9 @@ def classify(
         None, min=1, help="Worker processes of the local Dask cluster (default: one per core)."
     ),
     db: str | None = typer.Option(
-        None, help="Store for a dataset's daily aggregates (default: KELISIM_DB)."
+        None,
+        help="Store for a dataset's daily aggregates (default: KELISIM_DB); for a file, the "
+        "settlements of this store's imported workbooks are matched too.",
     ),
 ) -> None:
     """Classify every row of a file: language, relevance, tier, hostility, groups, places,
@@ -186,6 +195,8 @@ def classify(
 
     table = table.reset_index(drop=True)
     table[text_column] = clean_texts(table[text_column].fillna("").astype(str).tolist())
+    if db is not None:
+        _match_store_settlements(db)
     texts = table[text_column].tolist()
     documents = pd.DataFrame({"text": texts, "language": detect_languages(texts)})
     classified = classify_documents(documents, model_dir=model).drop(columns=["text"])
@@ -195,6 +206,18 @@ def classify(
         f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
     ]
     _write(pd.concat([table, classified], axis=1), out, output_format)
+
+
+def _match_store_settlements(db: str | None) -> None:
+    """Match the settlements of the store's imported workbooks in this process too."""
+    from kelisim import store as kelisim_store
+    from kelisim.monitor.pipeline import use_store_gazetteer
+
+    con = kelisim_store.connect(db)
+    try:
+        use_store_gazetteer(con)
+    finally:
+        con.close()
 
 
 def _classify_dataset(
@@ -225,6 +248,8 @@ def _classify_dataset(
         raise ArgumentError("--out", "a dataset is re-scored into a folder: give --out DIR")
     parts = dataset_parts(input_path, text_column)
     model_name = model_names(load_models(model) if model else {})
+    if engine == "local":
+        _match_store_settlements(db)
     with staged_output(out) as staging:
         if engine == "dask":
             from kelisim.monitor.distributed import dask_client, rescore_on_dask
@@ -308,9 +333,12 @@ def poll(
             raise ArgumentError(
                 "FEEDS", f"{feed!r} is not an http(s) address (files: kelisim monitor ingest)"
             )
+    from kelisim.monitor.pipeline import use_store_gazetteer
+
     con = kelisim_store.connect(db)
     failed = 0
     try:
+        use_store_gazetteer(con)
         states = list(feed_states(con, list(dict.fromkeys(feeds))).values())
         if engine == "dask":
             from kelisim.monitor.distributed import dask_client, poll_on_dask

@@ -245,6 +245,8 @@ class Entry:
     tier: str = ""
     label: str = ""
     source: str = ""
+    context: bool = False  # a settlement named like an ordinary word or a person: needs a head
+    key: str = ""  # the gazetteer row of a settlement
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,7 @@ class Mention:
     sentence: int
     text: str
     negative_affix: bool = False
+    headed: bool = False  # a settlement head word ("село", "ауылы", "village") stands next to it
 
 
 class _TokenIndex:
@@ -388,6 +391,8 @@ class Lexicon:
             tier=row.get("tier", ""),
             label=row.get("label", ""),
             source=row.get("source", ""),
+            context=row.get("context") == "yes",
+            key=row.get("key", ""),
         )
         self._first.setdefault(units[0], []).append(len(self.entries))
         self.entries.append(entry)
@@ -422,6 +427,7 @@ class Lexicon:
                             bisect_right(ends, a),
                             text[a:b],
                             negative_affix=rest.startswith(_KK_NEGATIVE_AFFIXES),
+                            headed=entry.label == "settlement" and _headed(tokens, i, end),
                         )
                     )
         return _longest(found)
@@ -441,16 +447,35 @@ class Lexicon:
         return end
 
 
+# Words that mark a settlement: before the name in Russian and English ("село Масанчи", "в селе",
+# "village of Sortobe", "аул"), after it in Kazakh and English ("Масанчи ауылы", "Sortobe village").
+SETTLEMENT_HEADS_BEFORE = frozenset(
+    "село селе села селу селом с пос поселок поселке поселка поселком аул ауле аула аулу аулом "
+    "деревня деревне станция ст village aul auyl settlement selo".split()
+)
+SETTLEMENT_HEADS_AFTER = ("ауыл", "auyl", "village", "aul", "селение", "кент")
+
+
+def _headed(tokens: list[str], start: int, end: int) -> bool:
+    """A settlement head word right before the name (or "village of" before it) or right after."""
+    before = tokens[start - 1] if start > 0 else ""
+    if before in SETTLEMENT_HEADS_BEFORE:
+        return True
+    if before == "of" and start > 1 and tokens[start - 2] in SETTLEMENT_HEADS_BEFORE:
+        return True
+    return end < len(tokens) and tokens[end].startswith(SETTLEMENT_HEADS_AFTER)
+
+
 def _longest(found: list[Mention]) -> list[Mention]:
     """Drop group/place matches covered by a longer match of the same kind; dedupe the rest."""
     kept: list[Mention] = []
     seen: set[tuple] = set()
-    spans = {}
+    spans: dict[str, set[tuple[int, int]]] = {}
     for m in found:
         if m.entry.kind in ("group", "place"):
-            spans.setdefault(m.entry.kind, []).append((m.start, m.end))
+            spans.setdefault(m.entry.kind, set()).add((m.start, m.end))
     for m in found:
-        key = (m.entry.kind, m.entry.code, m.entry.tier, m.start, m.end)
+        key = (m.entry.kind, m.entry.code, m.entry.tier, m.entry.key, m.start, m.end)
         if key in seen:
             continue
         if m.entry.kind in ("group", "place") and any(
@@ -471,7 +496,8 @@ def _read_tsv(name: str) -> list[dict[str, str]]:
 
 @functools.cache
 def load_lexicon() -> Lexicon:
-    """The bundled lexicons (groups.tsv, places.tsv, cues.tsv) compiled into one ``Lexicon``."""
+    """The bundled lexicons (groups.tsv, places.tsv, cues.tsv) and the settlements of
+    ``kelisim.monitor.gazetteer`` compiled into one ``Lexicon``."""
     rows = []
     for row in _read_tsv("groups.tsv"):
         rows.append(
@@ -499,6 +525,9 @@ def load_lexicon() -> Lexicon:
                 "source": row["source"],
             }
         )
+    from kelisim.monitor.gazetteer import lexicon_rows
+
+    rows.extend(lexicon_rows())
     for row in _read_tsv("cues.tsv"):
         rows.append(
             {
@@ -520,11 +549,14 @@ LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv", "frames.tsv")
 
 @functools.cache
 def lexicon_version() -> str:
-    """The version of the bundled lexicons: the first 12 hex digits of the SHA-256 of their
-    files, so every score can name the exact lexicons that produced it."""
+    """The version of the lexicons: the first 12 hex digits of the SHA-256 of their files and
+    of the settlements matched, so every score can name the exact lexicons that produced it."""
+    from kelisim.monitor.gazetteer import settlements_digest
+
     digest = hashlib.sha256()
     for name in LEXICON_FILES:
         digest.update((LEXICON_DIR / name).read_bytes())
+    digest.update(settlements_digest())
     return digest.hexdigest()[:12]
 
 

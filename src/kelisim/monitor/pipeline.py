@@ -211,3 +211,13 @@ def refresh_alerts(con: duckdb.DuckDBPyConnection, days: list[pd.Timestamp]) -> 
 def model_label(model_dir: str | None) -> str:
     """The name stored with each classification: the model folder's name, or 'default'."""
     return Path(model_dir).name if model_dir else "default"
+
+
+def use_store_gazetteer(con: duckdb.DuckDBPyConnection) -> int:
+    """Match the settlements of the store's imported workbooks too; returns how many."""
+    from kelisim.monitor.gazetteer import use_store_settlements
+    from kelisim.store.workbooks import settlement_names
+
+    rows = settlement_names(con)
+    use_store_settlements(rows)
+    return len(rows)

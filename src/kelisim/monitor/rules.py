@@ -29,6 +29,7 @@ from kelisim.monitor.extract import (
     quoted_spans,
 )
 from kelisim.monitor.frames import FrameHit, find_frames
+from kelisim.monitor.gazetteer import resolve_places
 
 TIER_NAMES = {
     0: "not relevant",
@@ -53,6 +54,7 @@ class RuleResult:
     counter_speech: bool = False
     groups: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    place_details: list[dict] = field(default_factory=list)
     hits: list[dict] = field(default_factory=list)
     derogatory: int = 0
     topic: int = 0
@@ -107,6 +109,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
     result = RuleResult()
     if not mentions and not frames:
         return result
+    result.places, result.place_details = resolve_places(mentions)
     quotes = quoted_spans(text)
     by_sentence: dict[int, list[Mention]] = {}
     for m in mentions:
@@ -128,9 +131,6 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
             m.entry.tier == "k" for m in cues
         )
         groups = [m for m in items if m.entry.kind == "group" and (context or not _weak(m))]
-        for m in items:
-            if m.entry.kind == "place" and m.entry.code not in result.places:
-                result.places.append(m.entry.code)
         anchor = bool(groups or topic or sentence_frames) or (
             anchored_before and sentence - 1 in by_sentence
         )

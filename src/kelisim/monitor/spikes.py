@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kelisim.core.areas import COUNTRY, region_code
+from kelisim.core.areas import COUNTRY
 from kelisim.monitor.aggregate import ALL_GROUPS
+from kelisim.monitor.gazetteer import area_and_parents
 
 EXPECTED_FLOOR = 0.5  # a cell never seen before is compared with half an item a day
 SPIKE_METRICS = ("relevant_count", "tension_index")
@@ -98,10 +99,7 @@ def alerts_from_spikes(spikes: pd.DataFrame, documents: pd.DataFrame, top: int =
         in_area = same_day["places"].map(
             lambda places, area=spike.area: (
                 area == COUNTRY
-                or any(
-                    p == area or region_code(p) == area
-                    for p in (places if places is not None else ())
-                )
+                or any(area in area_and_parents(p) for p in (places if places is not None else ()))
             )
         )
         in_group = same_day["groups"].map(

@@ -182,8 +182,12 @@ def _flagged_where(
 ) -> tuple[str, list]:
     clauses, params = ["c.tier >= ?"], [tier_min]
     if area:
-        clauses.append("list_contains(c.places, ?)")
-        params.append(area)
+        # the area itself or a place inside it (a region's districts, a district's settlements)
+        from kelisim.core.areas import kato_prefix
+
+        inside = kato_prefix(area)
+        clauses.append("len(list_filter(c.places, lambda p: p = ? OR starts_with(p, ?))) > 0")
+        params += [area, inside]
     if group:
         clauses.append("list_contains(c.groups, ?)")
         params.append(group)

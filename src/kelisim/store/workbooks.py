@@ -56,3 +56,11 @@ def settlement_indices(
         "WHERE area_code = ? AND boundary_version = ? ORDER BY period, dataset, \"index\", "
         "component", [area_code, version]).df()
 
+
+
+def settlement_names(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """``(KATO, name, dataset)`` of every settlement of the imported workbooks (the gazetteer's
+    store part: matching uses them)."""
+    return [tuple(r) for r in con.execute(
+        "SELECT DISTINCT area_code, name, dataset FROM dataset_areas "
+        "WHERE kind = 'settlement' AND name IS NOT NULL ORDER BY area_code, dataset").fetchall()]

@@ -18,14 +18,13 @@ from kelisim.core.areas import COUNTRY, check_version  # noqa: F401 (COUNTRY: th
 from kelisim.core.groups import LANGUAGES
 from kelisim.datasets import population_frame
 from kelisim.errors import KelisimError
+from kelisim.store import incidents as incidents_store
 from kelisim.store import monitor as monitor_store
 from kelisim.store import population as population_store
 from kelisim.store.accounts import audit_entries  # noqa: F401 (the pages' and API's view)
 from kelisim.store.incidents import (  # noqa: F401 (the pages', API's and briefs' views)
     INCIDENT_FIELDS,
     create_incident,
-    incident,
-    incidents,
     update_incident,
 )
 from kelisim.store.monitor import (  # noqa: F401 (the pages', API's and briefs' views)
@@ -380,6 +379,27 @@ def indicator_values(
 
 
 # ---------------------------------------------------------------- incidents
+
+
+def incidents(
+    con: duckdb.DuckDBPyConnection, area: str | None = None, year: int | None = None,
+    limit: int = 500,
+) -> list[dict]:
+    """Incidents of an area (as place or as region) and a year, newest first, each with the
+    gazetteer settlements its place names."""
+    return [_with_settlements(row) for row in incidents_store.incidents(con, area, year, limit)]
+
+
+def incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | None:
+    row = incidents_store.incident(con, incident_id)
+    return _with_settlements(row) if row else None
+
+
+def _with_settlements(row: dict) -> dict:
+    """An incident with the gazetteer settlements its place names (key, code, district)."""
+    from kelisim.monitor.gazetteer import settlements_named
+
+    return {**row, "settlements": settlements_named(row["place"]) if row.get("place") else []}
 
 def partial_groups(rows: list[dict], period: int | None = None) -> list[str]:
     """The groups published for an area in ``period`` (default: its latest year with groups)
