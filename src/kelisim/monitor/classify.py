@@ -1,11 +1,17 @@
-"""Per-document classification: rules and (optionally) trained models combined.
+"""Per-document classification: rules and trained models combined.
 
-Without a model the rules decide everything. With a relevance model its probability is the
-relevance score; a document is relevant when the model score passes the model's threshold or the
-rules find tension or worse (tier >= 2). The tier always comes from the rules, except that a
-relevant document without a rule tier becomes tier 1, and a hostility model score above its
-threshold lifts a tier-1/2 document to tier 3 (rule name ``model_hostility``). Every row carries
-its rationale: rule hits with matched phrases, model scores and thresholds.
+By default the models shipped in ``kelisim/monitor/shipped`` (trained on the constructed corpus,
+docs/model-card.md) run beside the rules; ``model_dir="rules"`` gives the rules alone, and any
+other folder a model trained with ``kelisim monitor train``.
+
+With a relevance model a document is relevant when the model score passes the model's threshold
+or the rules find tension or worse (tier >= 2). Each model carries a ``rule_weight``: 0 for a
+model trained on the user's data (its probability is the score), 0.5 for the shipped models
+(trained out of domain: their scores are averaged with the rules' scores, and they confirm a rule
+mention of tier 1 but never make a document relevant alone). The tier always comes from the
+rules, except that a relevant document without a rule tier becomes tier 1, and a hostility model
+score above its threshold lifts a tier-1/2 document to tier 3 (rule name ``model_hostility``).
+Every row carries its rationale: rule hits with matched phrases, model scores and thresholds.
 """
 
 from __future__ import annotations
@@ -31,13 +37,20 @@ COLUMNS = (
 )
 
 
+SHIPPED_MODEL_DIR = Path(__file__).with_name("shipped")
+RULES_ONLY = "rules"
+
+
 @functools.lru_cache(maxsize=4)
-def load_models(model_dir: str) -> dict:
+def load_models(model_dir: str | None = None) -> dict:
     """Models in ``model_dir``: one model (its card names the target) or subfolders
-    ``relevance/`` and ``hostility/``; returns ``{target: model}``."""
+    ``relevance/`` and ``hostility/``; returns ``{target: model}``. ``None`` is the shipped
+    models, ``"rules"`` none (rules only)."""
     from kelisim.monitor.model import MODEL_FILE, load
 
-    root = Path(model_dir)
+    if model_dir == RULES_ONLY:
+        return {}
+    root = Path(model_dir) if model_dir is not None else SHIPPED_MODEL_DIR
     if (root / MODEL_FILE).exists():
         model = load(root)
         return {model.target: model}
@@ -57,7 +70,8 @@ def model_names(models: dict) -> str:
 def classify_batch(
     texts: list[str], languages: list[str], model_dir: str | None = None
 ) -> pd.DataFrame:
-    """Classify a batch of documents; one row per text with the columns in ``COLUMNS``.
+    """Classify a batch of documents; one row per text with the columns in ``COLUMNS``
+    (``model_dir``: see ``load_models``).
 
     >>> classify_batch(["Погода в Алматы хорошая."], ["ru"]).loc[0, "tier"]
     0
@@ -65,7 +79,7 @@ def classify_batch(
     if len(texts) != len(languages):
         raise ArgumentError("languages", "must have one language per text")
     results = [apply_rules(t or "", lang) for t, lang in zip(texts, languages, strict=True)]
-    models = load_models(str(model_dir)) if model_dir else {}
+    models = load_models(str(model_dir) if model_dir else None)
     scores = {
         target: model.predict_proba([t or "" for t in texts], list(languages), results)
         for target, model in models.items()
@@ -81,17 +95,20 @@ def classify_batch(
         hostility = result.hostility_score
         if "relevance" in scores:
             model = models["relevance"]
-            relevance = float(scores["relevance"][i])
-            model_scores["relevance"] = {"score": relevance, "threshold": model.threshold}
-            relevant = relevance >= model.threshold or tier >= 2
+            score = float(scores["relevance"][i])
+            model_scores["relevance"] = {"score": score, "threshold": model.threshold}
+            relevance = model.rule_weight * relevance + (1 - model.rule_weight) * score
+            confirms = score >= model.threshold and (model.rule_weight == 0 or tier >= 1)
+            relevant = confirms or tier >= 2
             if relevant and tier == 0:
                 tier = 1
                 hits.append({"rule": "model_relevance", "tier": 1, "phrase": "", "span": []})
         if "hostility" in scores:
             model = models["hostility"]
-            hostility = float(scores["hostility"][i])
-            model_scores["hostility"] = {"score": hostility, "threshold": model.threshold}
-            if hostility >= model.threshold and 1 <= tier <= 2:
+            score = float(scores["hostility"][i])
+            model_scores["hostility"] = {"score": score, "threshold": model.threshold}
+            hostility = model.rule_weight * hostility + (1 - model.rule_weight) * score
+            if score >= model.threshold and 1 <= tier <= 2:
                 tier = 3
                 hits.append({"rule": "model_hostility", "tier": 3, "phrase": "", "span": []})
         if not relevant:

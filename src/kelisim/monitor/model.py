@@ -258,6 +258,9 @@ class MonitorModel:
         self.nb_classifier = None
         self.tfidf_classifier = None
         self.nb_weight = 0.5
+        # weight of the rules' score in classify_batch's combined scores: 0 for a model trained
+        # on the user's own data (its score decides), 0.5 for the shipped out-of-domain models
+        self.rule_weight = 0.0
 
     def views(
         self,
@@ -518,6 +521,7 @@ def save(model: MonitorModel, out_dir: str | Path) -> Path:
         "target": model.target,
         "threshold": model.threshold,
         "nb_weight": model.nb_weight,
+        "rule_weight": model.rule_weight,
         "rule_names": list(model.rule_names),
         "chars": sorted(model.chars.vocabulary_, key=model.chars.vocabulary_.get),
         "words": sorted(model.words.vocabulary_, key=model.words.vocabulary_.get),
@@ -540,15 +544,18 @@ def load(model_dir: str | Path) -> MonitorModel:
     folder = Path(model_dir)
     path = folder / MODEL_FILE
     if not path.exists():
-        old = " (model.joblib is an old pickled model: retrain it)" if (
-            folder / "model.joblib"
-        ).exists() else ""
+        old = (
+            " (model.joblib is an old pickled model: retrain it)"
+            if (folder / "model.joblib").exists()
+            else ""
+        )
         raise ArgumentError("model", f"no {MODEL_FILE} in {model_dir}{old}")
     meta = json.loads((folder / VOCABULARY_FILE).read_text())
     if meta.get("format") != MODEL_FORMAT:
         raise ArgumentError("model", f"{folder / VOCABULARY_FILE} is not a {MODEL_FORMAT} file")
     model = MonitorModel(meta["target"], tuple(meta["rule_names"]))
     model.threshold, model.nb_weight = meta["threshold"], meta["nb_weight"]
+    model.rule_weight = meta.get("rule_weight", 0.0)
     model.chars.vocabulary_ = {gram: i for i, gram in enumerate(meta["chars"])}
     model.words.vocabulary_ = {gram: i for i, gram in enumerate(meta["words"])}
     with np.load(path, allow_pickle=False) as arrays:
@@ -558,5 +565,7 @@ def load(model_dir: str | Path) -> MonitorModel:
         model.nb_classifier = _fitted_classifier(arrays["nb_coef"], arrays["nb_intercept"])
         model.tfidf_classifier = _fitted_classifier(arrays["tfidf_coef"], arrays["tfidf_intercept"])
     card = folder / CARD_FILE
-    model.card = json.loads(card.read_text()) if card.exists() else {"name": f"model-{model.target}"}
+    model.card = (
+        json.loads(card.read_text()) if card.exists() else {"name": f"model-{model.target}"}
+    )
     return model

@@ -27,6 +27,7 @@ SEED = 20261203
 FRAME_TIERS = {
     "offtopic": 0,
     "trap": 0,
+    "other_topic": 0,
     "neutral": 1,
     "counter": 1,
     "tension": 2,
@@ -43,6 +44,7 @@ FRAME_TIERS = {
 FRAME_ROWS = {
     "offtopic": 450,
     "trap": 330,
+    "other_topic": 420,
     "neutral": 560,
     "counter": 380,
     "tension": 420,
@@ -85,7 +87,9 @@ class _Writer:
         self.lang, self.rng, self.module = lang, rng, LANGUAGES[lang]
         self.slots = getattr(self.module, "SLOT_NAMES", RU_SLOTS)
         self.proper = {city for _, city in self.module.PLACES if city[:1].isupper()}
-        self.proper |= {form for group in self.module.GROUPS for form in group if form[:1].isupper()}
+        self.proper |= {
+            form for group in self.module.GROUPS for form in group if form[:1].isupper()
+        }
 
     def slot_values(self, index: int, second: int, slur: tuple | None) -> dict[str, str]:
         groups = self.module.GROUPS
@@ -106,7 +110,7 @@ class _Writer:
     def dress(self, text: str, register: str) -> str:
         opener = self.rng.choice(self.module.OPENERS[register])
         closer = self.rng.choice(self.module.CLOSERS[register])
-        first_word = text.split(" ", 1)[0].strip(",.:«»\"")
+        first_word = text.split(" ", 1)[0].strip(',.:«»"')
         if opener.endswith((", ", ": ")) and first_word not in self.proper:
             if not (len(first_word) > 1 and first_word.isupper()):
                 text = text[:1].lower() + text[1:]
@@ -160,7 +164,7 @@ def _rows_for(writer: _Writer, frame: str, count: int) -> list[dict]:
             template = rng.choice(templates)
             text = writer.dress(writer.fill(template, values), register)
             template_id = template
-        if rng.random() < 0.1 and frame not in ("offtopic", "trap"):
+        if rng.random() < 0.1 and frame not in ("offtopic", "trap", "other_topic"):
             text = text + " " + writer.fill(rng.choice(module.TEMPLATES["offtopic"]), values)
         text, script = writer.script(text)
         if text in seen:
