@@ -115,22 +115,33 @@ def russian_out_of_the_box() -> None:
 
 
 def russian_trained() -> None:
+    from sklearn.metrics import average_precision_score
+
     from kelisim.monitor import model as monitor_model
+    from kelisim.monitor.classify import classify_batch
 
     valid = pd.read_csv(VALIDATION).assign(language="ru")
     train = pd.read_csv(CROWDSOURCE)
     train = train[~train["text"].isin(set(valid["text"]))].reset_index(drop=True)
     train = train.assign(language="ru")
     print(f"3. Russian trained on {CROWDSOURCE.name} minus validation texts ({len(train)} rows)")
-    for target in ("relevance", "hostility"):
-        fitted = monitor_model.train(train, "text", "racism", target)
-        metrics = monitor_model.evaluate(fitted, valid, "text", "racism")
-        cv = fitted.card["cross_validation"]["average_precision"]
-        goal = " (goal >= 0.86)" if target == "relevance" else ""
-        print(
-            f"   {target} (label racism >= 0.5): validation AP {metrics['average_precision']:.3f}"
-            f"{goal}; CV AP {cv:.3f}; F1 {metrics['f1']:.3f} at {metrics['threshold']:.2f}"
-        )
+    fitted = monitor_model.train(train, "text", "racism", "relevance")
+    metrics = monitor_model.evaluate(fitted, valid, "text", "racism")
+    cv = fitted.card["cross_validation"]["average_precision"]
+    print(
+        f"   relevance (racism >= 0.5): validation AP {metrics['average_precision']:.3f} "
+        f"(goal >= 0.86); CV AP {cv:.3f}; F1 {metrics['f1']:.3f} at {metrics['threshold']:.2f}"
+    )
+    labels = (valid["racism"] >= 0.5).to_numpy()
+    texts = valid["text"].fillna("").astype(str).tolist()
+    with tempfile.TemporaryDirectory() as folder:
+        monitor_model.save(fitted, folder)
+        classified = classify_batch(texts, ["ru"] * len(texts), folder)
+    hostility_ap = average_precision_score(labels, classified["hostility_score"])
+    print(
+        f"   hostility score with the trained model (rules' hostility; the file has no hostility"
+        f" label, so against racism >= 0.5, a proxy): AP {hostility_ap:.3f}"
+    )
 
 
 def main() -> int:

@@ -67,13 +67,14 @@ def test_with_a_model_scores_come_from_the_model(tmp_path):
 
 def test_default_is_rules_plus_the_shipped_models():
     """The default keeps every rule hit and adds both shipped models' scores, averaged with the
-    rules' scores (rule_weight 0.5); the models confirm but never create relevance."""
+    rules' scores (rule_weight 0.5); a rule mention stays relevant."""
     rules = classify_batch(TEXTS, LANGUAGES, RULES_ONLY)
     default = classify_batch(TEXTS, LANGUAGES)
     models = load_models(None)
     assert default["model"].eq("kelisim-shipped-relevance+kelisim-shipped-hostility").all()
     assert default.loc[0, "tier"] == 0 and not default.loc[0, "relevant"]
     assert default.loc[2, "tier"] == 4  # the rules' verdict stands
+    assert (default["relevant"] >= rules["relevant"]).all()
     for (_, plain), (_, row) in zip(rules.iterrows(), default.iterrows(), strict=True):
         hits = row["rationale"]["hits"]
         assert all(hit in hits for hit in plain["rationale"]["hits"])

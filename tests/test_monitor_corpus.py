@@ -14,7 +14,7 @@ import pytest
 
 from kelisim.monitor.classify import SHIPPED_MODEL_DIR
 from kelisim.monitor.corpus.build import read_corpus
-from kelisim.monitor.corpus.generate import CORPUS_FILE, FRAME_TIERS, build_corpus
+from kelisim.monitor.corpus.generate import FRAME_TIERS, build_corpus
 from kelisim.monitor.corpus.kk import declined
 from kelisim.monitor.model import MODEL_FILE, VOCABULARY_FILE, load
 
@@ -88,3 +88,18 @@ def test_shipped_models_are_plain_arrays_and_json(target):
     model = load(folder)
     assert model.rule_weight == 0.5
     assert model.card["data"]["source"].endswith("(constructed, Apache-2.0)")
+
+
+def test_shipped_models_count_each_batch_once(corpus):
+    """Relevance and hostility were fitted on the same texts: they share their vectorisers, and
+    predict_many gives each model's own predict_proba."""
+    from kelisim.monitor.classify import load_models
+    from kelisim.monitor.model import predict_many
+
+    models = load_models(None)
+    assert models["relevance"].feature_key() == models["hostility"].feature_key()
+    sample = corpus.sample(40, random_state=0)
+    texts, langs = sample["text"].tolist(), sample["lang"].tolist()
+    together = predict_many(models, texts, langs)
+    for target, model in models.items():
+        np.testing.assert_allclose(together[target], model.predict_proba(texts, langs))

@@ -309,10 +309,46 @@ class MonitorModel:
         rule_results: list[RuleResult] | None = None,
     ) -> np.ndarray:
         """Probability-like score of the positive class for each text (the weighted average)."""
-        binary, tfidf = self.views(texts, languages, rule_results=rule_results)
+        return self.score_views(*self.views(texts, languages, rule_results=rule_results))
+
+    def feature_key(self) -> tuple:
+        """Models with the same key compute the same ``views`` (see ``share_features``)."""
+        parts = (self.chars.vocabulary_, self.words.vocabulary_, self.char_idf, self.word_idf)
+        return (*map(id, parts), self.rule_names)
+
+    def score_views(self, binary, tfidf) -> np.ndarray:
+        """``predict_proba`` from the matrices of ``views``."""
         nb = self.nb_classifier.predict_proba(binary.multiply(self.nb_ratio).tocsr())[:, 1]
         plain = self.tfidf_classifier.predict_proba(tfidf)[:, 1]
         return self.nb_weight * nb + (1 - self.nb_weight) * plain
+
+
+def share_features(models: list[MonitorModel]) -> None:
+    """Let models fitted on the same texts (equal vocabularies and IDF weights, e.g. the shipped
+    relevance and hostility models) share one set of vectorisers, so ``predict_many`` counts the
+    n-grams of a batch once."""
+    for model in models[1:]:
+        first = models[0]
+        if (
+            model.chars.vocabulary_ == first.chars.vocabulary_
+            and model.words.vocabulary_ == first.words.vocabulary_
+            and np.array_equal(model.char_idf.idf_, first.char_idf.idf_)
+            and np.array_equal(model.word_idf.idf_, first.word_idf.idf_)
+        ):
+            model.chars, model.words = first.chars, first.words
+            model.char_idf, model.word_idf = first.char_idf, first.word_idf
+
+
+def predict_many(models: dict, texts, languages, rule_results=None) -> dict:
+    """``{target: model.predict_proba(...)}``, computing the views once per ``feature_key``."""
+    views: dict[tuple, tuple] = {}
+    scores = {}
+    for target, model in models.items():
+        key = model.feature_key()
+        if key not in views:
+            views[key] = model.views(texts, languages, rule_results=rule_results)
+        scores[target] = model.score_views(*views[key])
+    return scores
 
 
 def _fit_nb(binary, labels: np.ndarray, c: float):

@@ -30,11 +30,11 @@ def read_corpus(path: Path = CORPUS_FILE) -> pd.DataFrame:
 
 
 def fit_shipped(corpus: pd.DataFrame, target: str):
-    """One shipped model (no rule features) trained on ``corpus``."""
+    """One shipped model (no rule features, ``rule_weight`` 0.5) trained on ``corpus``."""
     from kelisim.monitor.model import train
 
     label, threshold = LABELS[target]
-    return train(
+    model = train(
         corpus,
         "text",
         label,
@@ -43,6 +43,8 @@ def fit_shipped(corpus: pd.DataFrame, target: str):
         label_threshold=threshold,
         rule_names=(),
     )
+    model.rule_weight = SHIPPED_RULE_WEIGHT
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     corpus = read_corpus()
     for target in LABELS:
         model = fit_shipped(corpus, target)
-        model.rule_weight = SHIPPED_RULE_WEIGHT
         model.card["name"] = f"kelisim-shipped-{target}"
         model.card["created"] = "see git history"  # deterministic files: no wall-clock time
         model.card["data"]["source"] = "kelisim.monitor.corpus/train.tsv (constructed, Apache-2.0)"
