@@ -143,7 +143,7 @@ def main() -> int:
     counts = pd.Series(languages).value_counts().to_dict()
     print(f"texts: {args.docs} from {origin}; mean length {np.mean([len(t) for t in texts]):.0f}")
     print(f"languages found: {counts}")
-    print(f"model: {args.model or 'none (rules only)'}")
+    print(f"model: {args.model or 'the shipped models (default)'}")
     print(f"  {'start-up once per process (lexicons, model read)':<50} {startup:7.3f} CPU s")
     for stage, seconds in timings.items():
         print(

@@ -324,14 +324,14 @@ class MonitorModel:
 
 
 def share_features(models: list[MonitorModel]) -> None:
-    """Let models fitted on the same texts (equal vocabularies and IDF weights, e.g. the shipped
-    relevance and hostility models) share one set of vectorisers, so ``predict_many`` counts the
-    n-grams of a batch once."""
+    """Let models loaded with the same vocabularies and equal IDF weights (e.g. the shipped
+    relevance and hostility models, fitted on the same texts) share one set of vectorisers, so
+    ``predict_many`` counts the n-grams of a batch once."""
     for model in models[1:]:
         first = models[0]
         if (
-            model.chars.vocabulary_ == first.chars.vocabulary_
-            and model.words.vocabulary_ == first.words.vocabulary_
+            model.chars.vocabulary_ is first.chars.vocabulary_
+            and model.words.vocabulary_ is first.words.vocabulary_
             and np.array_equal(model.char_idf.idf_, first.char_idf.idf_)
             and np.array_equal(model.word_idf.idf_, first.word_idf.idf_)
         ):
@@ -575,6 +575,18 @@ def _fitted_classifier(coef: np.ndarray, intercept: np.ndarray):
     return classifier
 
 
+_VOCABULARIES: dict[str, dict[str, int]] = {}
+
+
+def _vocabulary(grams: list[str]) -> dict[str, int]:
+    """``{gram: column}``, one dictionary per distinct vocabulary in this process (the shipped
+    relevance and hostility models have the same vocabulary)."""
+    key = "\n".join(grams)
+    if key not in _VOCABULARIES:
+        _VOCABULARIES[key] = {gram: i for i, gram in enumerate(grams)}
+    return _VOCABULARIES[key]
+
+
 def load(model_dir: str | Path) -> MonitorModel:
     """Read a model written by ``save`` (arrays without pickle, vocabularies from JSON)."""
     folder = Path(model_dir)
@@ -592,8 +604,8 @@ def load(model_dir: str | Path) -> MonitorModel:
     model = MonitorModel(meta["target"], tuple(meta["rule_names"]))
     model.threshold, model.nb_weight = meta["threshold"], meta["nb_weight"]
     model.rule_weight = meta.get("rule_weight", 0.0)
-    model.chars.vocabulary_ = {gram: i for i, gram in enumerate(meta["chars"])}
-    model.words.vocabulary_ = {gram: i for i, gram in enumerate(meta["words"])}
+    model.chars.vocabulary_ = _vocabulary(meta["chars"])
+    model.words.vocabulary_ = _vocabulary(meta["words"])
     with np.load(path, allow_pickle=False) as arrays:
         model.char_idf.idf_ = arrays["char_idf"]
         model.word_idf.idf_ = arrays["word_idf"]
