@@ -88,9 +88,19 @@ def test_default_is_rules_plus_the_shipped_models():
 
 
 def test_shipped_model_lifts_a_pronoun_target_the_rules_leave_calm():
-    """A hostile sentence about a group named one sentence earlier, in words outside the cue
-    lexicon (constructed; the shape of the misses in issue 13)."""
-    text = "В соседний дом въехали уйгуры. Паразиты, плодятся как тараканы."
+    """Denial of land to a group named one sentence earlier, in words outside the cue lexicon
+    (constructed, not a corpus row; the shape of the misses in issue 13): the rules see a
+    mention, the shipped hostility model lifts it to tier 3 and says so."""
+    text = "К нам в село приехали дунгане. Нельзя им продавать землю."
     rules = classify_batch([text], ["ru"], RULES_ONLY)
     default = classify_batch([text], ["ru"])
-    assert default.loc[0, "tier"] >= 3 and default.loc[0, "tier"] >= rules.loc[0, "tier"]
+    assert rules.loc[0, "tier"] == 1
+    assert default.loc[0, "tier"] == 3
+    assert "model_hostility" in [hit["rule"] for hit in default.loc[0, "rationale"]["hits"]]
+
+
+def test_an_old_pickled_model_is_refused_not_loaded(tmp_path):
+    (tmp_path / "model.joblib").write_bytes(b"not read")
+    load_models.cache_clear()
+    with pytest.raises(ArgumentError, match="old pickled model"):
+        classify_batch(TEXTS, LANGUAGES, str(tmp_path))

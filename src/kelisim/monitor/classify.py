@@ -49,12 +49,12 @@ def load_models(model_dir: str | None = None) -> dict:
     """Models in ``model_dir``: one model (its card names the target) or subfolders
     ``relevance/`` and ``hostility/``; returns ``{target: model}``. ``None`` is the shipped
     models, ``"rules"`` none (rules only)."""
-    from kelisim.monitor.model import MODEL_FILE, load, share_features
+    from kelisim.monitor.model import MODEL_FILE, PICKLED_MODEL_FILE, load, share_features
 
     if model_dir == RULES_ONLY:
         return {}
     root = Path(model_dir) if model_dir is not None else SHIPPED_MODEL_DIR
-    if (root / MODEL_FILE).exists():
+    if (root / MODEL_FILE).exists() or (root / PICKLED_MODEL_FILE).exists():
         model = load(root)
         return {model.target: model}
     models = {

@@ -35,6 +35,7 @@ from kelisim.monitor.rules import RULE_FEATURES, RuleResult, apply_rules, rule_f
 
 TARGETS = ("relevance", "hostility")
 MODEL_FILE = "model.npz"
+PICKLED_MODEL_FILE = "model.joblib"  # written by earlier versions; never loaded
 VOCABULARY_FILE = "vocabulary.json"
 CARD_FILE = "model_card.json"
 MODEL_FORMAT = "kelisim-monitor-model/1"
@@ -593,8 +594,8 @@ def load(model_dir: str | Path) -> MonitorModel:
     path = folder / MODEL_FILE
     if not path.exists():
         old = (
-            " (model.joblib is an old pickled model: retrain it)"
-            if (folder / "model.joblib").exists()
+            f" ({PICKLED_MODEL_FILE} is an old pickled model: retrain it)"
+            if (folder / PICKLED_MODEL_FILE).exists()
             else ""
         )
         raise ArgumentError("model", f"no {MODEL_FILE} in {model_dir}{old}")
