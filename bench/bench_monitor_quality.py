@@ -161,7 +161,7 @@ def rules_on_constructed(kind: str, title: str) -> None:
     )
     for language in ("kk", "ru", "en"):
         frame = constructed(language, kind)
-        out = classify_batch(frame["text"].tolist(), [language] * len(frame))
+        out = classify_batch(frame["text"].tolist(), [language] * len(frame), "rules")
         truth_rel, pred_rel = frame["tier"].to_numpy() > 0, out["relevant"].to_numpy()
         truth_host, pred_host = frame["tier"].to_numpy() >= 3, out["tier"].to_numpy() >= 3
         truth_ctr, pred_ctr = frame["counter_speech"].to_numpy(), out["counter_speech"].to_numpy()
@@ -177,14 +177,13 @@ def rules_on_constructed(kind: str, title: str) -> None:
     )
 
 
-def speed(label: str, texts: list[str], languages: list[str], model_dir: str | None = None) -> None:
+def speed(label: str, texts: list[str], languages: list[str], model_dir: str = "rules") -> None:
     """Docs/s of classify_batch from a cold token cache, one process: per CPU second (= per core,
     robust to a shared machine) and per wall-clock second."""
     from kelisim.monitor.classify import classify_batch, load_models
     from kelisim.monitor.extract import load_lexicon
 
-    if model_dir:
-        load_models(model_dir)  # reading the model file is not classification
+    load_models(model_dir)  # reading the model file is not classification
     lexicon = load_lexicon()
     lexicon._analyse_plain.cache_clear()
     lexicon._analyse_folded.cache_clear()

@@ -1,11 +1,19 @@
-"""Per-document classification: rules and (optionally) trained models combined.
+"""Per-document classification: rules and trained models combined.
 
-Without a model the rules decide everything. With a relevance model its probability is the
-relevance score; a document is relevant when the model score passes the model's threshold or the
-rules find tension or worse (tier >= 2). The tier always comes from the rules, except that a
-relevant document without a rule tier becomes tier 1, and a hostility model score above its
-threshold lifts a tier-1/2 document to tier 3 (rule name ``model_hostility``). Every row carries
-its rationale: rule hits with matched phrases, model scores and thresholds.
+By default the models shipped in ``kelisim/monitor/shipped`` (trained on the constructed corpus,
+docs/model-card.md) run beside the rules; ``model_dir="rules"`` gives the rules alone, and any
+other folder a model trained with ``kelisim monitor train``.
+
+Each model carries a ``rule_weight``: 0 for a model trained on the user's data (its probability
+is the score), 0.5 for the shipped models (trained out of domain: their scores are averaged with
+the rules' scores). A document is relevant when the combined relevance score reaches ``cut`` (what
+a rule mention, tier 1, with the model at its threshold would score) or the rules find tension or
+worse (tier >= 2; for the shipped models any rule mention, tier >= 1). The tier always comes from
+the rules, except that a relevant document without a rule tier becomes tier 1, and a combined
+hostility score at or above ``cut`` (rules' tier 3 with the model at its threshold) lifts a
+tier-1/2 document to tier 3 (rule name ``model_hostility``). With ``rule_weight`` 0 these are the
+model's thresholds. Every row carries its rationale: rule hits with matched phrases, model
+scores and thresholds.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from kelisim.errors import ArgumentError
-from kelisim.monitor.rules import TIER_NAMES, apply_rules
+from kelisim.monitor.model import predict_many
+from kelisim.monitor.rules import RULE_HOSTILITY, RULE_RELEVANCE, TIER_NAMES, apply_rules
 
 COLUMNS = (
     "relevant",
@@ -31,14 +40,21 @@ COLUMNS = (
 )
 
 
-@functools.lru_cache(maxsize=4)
-def load_models(model_dir: str) -> dict:
-    """Models in ``model_dir``: one model (its card names the target) or subfolders
-    ``relevance/`` and ``hostility/``; returns ``{target: model}``."""
-    from kelisim.monitor.model import MODEL_FILE, load
+SHIPPED_MODEL_DIR = Path(__file__).with_name("shipped")
+RULES_ONLY = "rules"
 
-    root = Path(model_dir)
-    if (root / MODEL_FILE).exists():
+
+@functools.lru_cache(maxsize=4)
+def load_models(model_dir: str | None = None) -> dict:
+    """Models in ``model_dir``: one model (its card names the target) or subfolders
+    ``relevance/`` and ``hostility/``; returns ``{target: model}``. ``None`` is the shipped
+    models, ``"rules"`` none (rules only)."""
+    from kelisim.monitor.model import MODEL_FILE, PICKLED_MODEL_FILE, load, share_features
+
+    if model_dir == RULES_ONLY:
+        return {}
+    root = Path(model_dir) if model_dir is not None else SHIPPED_MODEL_DIR
+    if (root / MODEL_FILE).exists() or (root / PICKLED_MODEL_FILE).exists():
         model = load(root)
         return {model.target: model}
     models = {
@@ -46,6 +62,7 @@ def load_models(model_dir: str) -> dict:
     }
     if not models:
         raise ArgumentError("model", f"no model in {model_dir}")
+    share_features(list(models.values()))
     return models
 
 
@@ -54,10 +71,23 @@ def model_names(models: dict) -> str:
     return "+".join(model.card["name"] for model in models.values()) or "rules"
 
 
+def combined(model, rule_score: float, model_score: float) -> float:
+    """The rules' and the model's scores averaged with the model's ``rule_weight``."""
+    return model.rule_weight * rule_score + (1 - model.rule_weight) * model_score
+
+
+def cut(model, rule_score_at_tier: float) -> float:
+    """The combined score of a document the rules put at the decisive tier and the model scores
+    at its threshold: the bar a combined score must reach (the model's threshold when
+    ``rule_weight`` is 0)."""
+    return combined(model, rule_score_at_tier, model.threshold)
+
+
 def classify_batch(
     texts: list[str], languages: list[str], model_dir: str | None = None
 ) -> pd.DataFrame:
-    """Classify a batch of documents; one row per text with the columns in ``COLUMNS``.
+    """Classify a batch of documents; one row per text with the columns in ``COLUMNS``
+    (``model_dir``: see ``load_models``).
 
     >>> classify_batch(["Погода в Алматы хорошая."], ["ru"]).loc[0, "tier"]
     0
@@ -65,11 +95,8 @@ def classify_batch(
     if len(texts) != len(languages):
         raise ArgumentError("languages", "must have one language per text")
     results = [apply_rules(t or "", lang) for t, lang in zip(texts, languages, strict=True)]
-    models = load_models(str(model_dir)) if model_dir else {}
-    scores = {
-        target: model.predict_proba([t or "" for t in texts], list(languages), results)
-        for target, model in models.items()
-    }
+    models = load_models(str(model_dir) if model_dir else None)
+    scores = predict_many(models, [t or "" for t in texts], list(languages), results)
     model_name = model_names(models)
     rows = []
     for i, result in enumerate(results):
@@ -81,17 +108,20 @@ def classify_batch(
         hostility = result.hostility_score
         if "relevance" in scores:
             model = models["relevance"]
-            relevance = float(scores["relevance"][i])
-            model_scores["relevance"] = {"score": relevance, "threshold": model.threshold}
-            relevant = relevance >= model.threshold or tier >= 2
+            score = float(scores["relevance"][i])
+            model_scores["relevance"] = {"score": score, "threshold": model.threshold}
+            relevance = combined(model, relevance, score)
+            rule_floor = 1 if model.rule_weight > 0 else 2
+            relevant = relevance >= cut(model, RULE_RELEVANCE[1]) or tier >= rule_floor
             if relevant and tier == 0:
                 tier = 1
                 hits.append({"rule": "model_relevance", "tier": 1, "phrase": "", "span": []})
         if "hostility" in scores:
             model = models["hostility"]
-            hostility = float(scores["hostility"][i])
-            model_scores["hostility"] = {"score": hostility, "threshold": model.threshold}
-            if hostility >= model.threshold and 1 <= tier <= 2:
+            score = float(scores["hostility"][i])
+            model_scores["hostility"] = {"score": score, "threshold": model.threshold}
+            hostility = combined(model, hostility, score)
+            if hostility >= cut(model, RULE_HOSTILITY[3]) and 1 <= tier <= 2:
                 tier = 3
                 hits.append({"rule": "model_hostility", "tier": 3, "phrase": "", "span": []})
         if not relevant:

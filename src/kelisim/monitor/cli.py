@@ -156,7 +156,9 @@ def classify(
         "re-scored into --out DIR.",
     ),
     text_column: str = typer.Option("text", help="Column holding the text."),
-    model: str | None = typer.Option(None, help="Model folder (default: the bundled one)."),
+    model: str | None = typer.Option(
+        None, help="Model folder (default: the shipped one; 'rules' for rules only)."
+    ),
     output_format: str = typer.Option("csv", "--format", help="csv or jsonl."),
     out: Path | None = typer.Option(
         None, help="Output file (default: stdout); for a dataset, the output folder."
@@ -247,7 +249,7 @@ def _classify_dataset(
     if out is None:
         raise ArgumentError("--out", "a dataset is re-scored into a folder: give --out DIR")
     parts = dataset_parts(input_path, text_column)
-    model_name = model_names(load_models(model) if model else {})
+    model_name = model_names(load_models(model))
     if engine == "local":
         _match_store_settlements(db)
     with staged_output(out) as staging:

@@ -13,9 +13,10 @@ both with ``min_df=2``, plus the rule summary of ``rules.rule_features``.
 The score is ``nb_weight * p_nb + (1 - nb_weight) * p_tfidf``. Both C values and ``nb_weight`` are
 chosen by stratified cross-validated average precision on the training rows only (the log-count
 ratio is refitted inside every fold; vocabularies and IDF weights are unsupervised and fitted once).
-The decision threshold maximises F1 on the out-of-fold scores. ``save``/``load`` write
-``model.joblib`` with a model card (``model_card.json`` and ``model_card.md``, after Mitchell et
-al. 2019).
+The decision threshold maximises F1 on the out-of-fold scores. ``save``/``load`` write and read
+a model as plain arrays (``model.npz``, read without pickle) and its vocabularies
+(``vocabulary.json``), with a model card (``model_card.json`` and ``model_card.md``, after
+Mitchell et al. 2019): a model folder from elsewhere cannot run code when it is loaded.
 """
 
 from __future__ import annotations
@@ -33,21 +34,30 @@ from kelisim.errors import ArgumentError
 from kelisim.monitor.rules import RULE_FEATURES, RuleResult, apply_rules, rule_features
 
 TARGETS = ("relevance", "hostility")
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.npz"
+PICKLED_MODEL_FILE = "model.joblib"  # written by earlier versions; never loaded
+VOCABULARY_FILE = "vocabulary.json"
 CARD_FILE = "model_card.json"
+MODEL_FORMAT = "kelisim-monitor-model/1"
 STEM_LENGTH = 5
 WORD_WEIGHT = 0.5
 NB_ALPHA = 1.0
 DEFAULT_NB_CS = (0.1, 0.3)
 DEFAULT_TFIDF_CS = (4.0, 16.0)
 DEFAULT_NB_WEIGHTS = (0.5, 0.7)
-RECIPE = (
-    f"counts: char_wb 1-5-grams and word 1-2-grams over tokens cut to {STEM_LENGTH} letters "
-    f"(min_df 2) + rule features {', '.join(RULE_FEATURES)}; NB view: binary counts x NB "
-    f"log-count ratio (alpha {NB_ALPHA}) -> logistic regression; TF-IDF view: sublinear TF-IDF "
-    f"(words x{WORD_WEIGHT}) -> logistic regression; score = nb_weight * NB + (1 - nb_weight) * "
-    "TF-IDF"
-)
+
+
+def recipe(rule_names: tuple[str, ...] = RULE_FEATURES) -> str:
+    """The feature and classifier recipe, for the model card."""
+    rules = f" + rule features {', '.join(rule_names)}" if rule_names else " (no rule features)"
+    return (
+        f"counts: char_wb 1-5-grams and word 1-2-grams over tokens cut to {STEM_LENGTH} letters "
+        f"(min_df 2){rules}; NB view: binary counts x NB log-count ratio (alpha {NB_ALPHA}) -> "
+        f"logistic regression; TF-IDF view: sublinear TF-IDF (words x{WORD_WEIGHT}) -> logistic "
+        "regression; score = nb_weight * NB + (1 - nb_weight) * TF-IDF"
+    )
+
+
 _TOKEN = re.compile(r"\w+")
 
 
@@ -225,10 +235,11 @@ def _classifier(c: float):
 class MonitorModel:
     """NB-LR and TF-IDF-LR over shared n-gram counts; ``predict_proba(texts, languages)``."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, rule_names: tuple[str, ...] = RULE_FEATURES) -> None:
         from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
         self.target = target
+        self.rule_names = tuple(rule_names)
         self.threshold = 0.5
         self.card: dict = {}
         self.chars = CountVectorizer(
@@ -248,6 +259,9 @@ class MonitorModel:
         self.nb_classifier = None
         self.tfidf_classifier = None
         self.nb_weight = 0.5
+        # weight of the rules' score in classify_batch's combined scores: 0 for a model trained
+        # on the user's own data (its score decides), 0.5 for the shipped out-of-domain models
+        self.rule_weight = 0.0
 
     def views(
         self,
@@ -268,19 +282,26 @@ class MonitorModel:
         if fit:
             self.char_idf.fit(chars)
             self.word_idf.fit(words)
-        if rule_results is None:
-            rule_results = [apply_rules(t, lang) for t, lang in zip(texts, languages, strict=True)]
-        rules = sparse.csr_matrix(
-            np.array([rule_features(r) for r in rule_results], dtype=np.float32).reshape(
-                len(texts), -1
-            )
-        )
+        rules = sparse.csr_matrix(self.rule_matrix(texts, languages, rule_results))
         binary = sparse.hstack([chars.sign(), words.sign(), rules], format="csr")
         tfidf = sparse.hstack(
             [self.char_idf.transform(chars), self.word_idf.transform(words) * WORD_WEIGHT, rules],
             format="csr",
         )
         return binary, tfidf
+
+    def rule_matrix(self, texts, languages, rule_results) -> np.ndarray:
+        """The rule features this model was trained with (``rule_names``), one row per text."""
+        if not self.rule_names:
+            return np.zeros((len(texts), 0), dtype=np.float32)
+        if rule_results is None:
+            rule_results = [apply_rules(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        missing = [name for name in self.rule_names if name not in RULE_FEATURES]
+        if missing:
+            raise ArgumentError("model", f"needs rule features this version lacks: {missing}")
+        columns = [RULE_FEATURES.index(name) for name in self.rule_names]
+        values = np.array([rule_features(r) for r in rule_results], dtype=np.float32)
+        return values.reshape(len(texts), -1)[:, columns]
 
     def predict_proba(
         self,
@@ -289,10 +310,46 @@ class MonitorModel:
         rule_results: list[RuleResult] | None = None,
     ) -> np.ndarray:
         """Probability-like score of the positive class for each text (the weighted average)."""
-        binary, tfidf = self.views(texts, languages, rule_results=rule_results)
+        return self.score_views(*self.views(texts, languages, rule_results=rule_results))
+
+    def feature_key(self) -> tuple:
+        """Models with the same key compute the same ``views`` (see ``share_features``)."""
+        parts = (self.chars.vocabulary_, self.words.vocabulary_, self.char_idf, self.word_idf)
+        return (*map(id, parts), self.rule_names)
+
+    def score_views(self, binary, tfidf) -> np.ndarray:
+        """``predict_proba`` from the matrices of ``views``."""
         nb = self.nb_classifier.predict_proba(binary.multiply(self.nb_ratio).tocsr())[:, 1]
         plain = self.tfidf_classifier.predict_proba(tfidf)[:, 1]
         return self.nb_weight * nb + (1 - self.nb_weight) * plain
+
+
+def share_features(models: list[MonitorModel]) -> None:
+    """Let models loaded with the same vocabularies and equal IDF weights (e.g. the shipped
+    relevance and hostility models, fitted on the same texts) share one set of vectorisers, so
+    ``predict_many`` counts the n-grams of a batch once."""
+    for model in models[1:]:
+        first = models[0]
+        if (
+            model.chars.vocabulary_ is first.chars.vocabulary_
+            and model.words.vocabulary_ is first.words.vocabulary_
+            and np.array_equal(model.char_idf.idf_, first.char_idf.idf_)
+            and np.array_equal(model.word_idf.idf_, first.word_idf.idf_)
+        ):
+            model.chars, model.words = first.chars, first.words
+            model.char_idf, model.word_idf = first.char_idf, first.word_idf
+
+
+def predict_many(models: dict, texts, languages, rule_results=None) -> dict:
+    """``{target: model.predict_proba(...)}``, computing the views once per ``feature_key``."""
+    views: dict[tuple, tuple] = {}
+    scores = {}
+    for target, model in models.items():
+        key = model.feature_key()
+        if key not in views:
+            views[key] = model.views(texts, languages, rule_results=rule_results)
+        scores[target] = model.score_views(*views[key])
+    return scores
 
 
 def _fit_nb(binary, labels: np.ndarray, c: float):
@@ -346,6 +403,7 @@ def train(
     nb_weights: tuple[float, ...] = DEFAULT_NB_WEIGHTS,
     folds: int = 3,
     seed: int = 0,
+    rule_names: tuple[str, ...] = RULE_FEATURES,
 ) -> MonitorModel:
     """Fit a ``MonitorModel``; both C values and the NB weight by ``folds``-fold cross-validated
     average precision on these rows only.
@@ -363,7 +421,7 @@ def train(
     positives = int(labels.sum())
     if positives < folds or len(labels) - positives < folds:
         raise ArgumentError(label_col, f"needs at least {folds} positive and negative rows")
-    model = MonitorModel(target)
+    model = MonitorModel(target, rule_names)
     binary, tfidf = model.views(texts, languages, fit=True)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(splitter.split(np.zeros(len(labels)), labels))
@@ -398,7 +456,7 @@ def train(
             "label_column": label_col,
             "label_threshold": label_threshold,
         },
-        "features": RECIPE,
+        "features": recipe(rule_names),
         "classifier": {
             "type": "average of NB-LR and TF-IDF-LR (liblinear, L2)",
             "nb_C": nb_c,
@@ -481,22 +539,82 @@ def card_markdown(card: dict) -> str:
 
 
 def save(model: MonitorModel, out_dir: str | Path) -> Path:
-    """Write ``model.joblib``, ``model_card.json`` and ``model_card.md`` into ``out_dir``."""
-    import joblib
-
+    """Write ``model.npz`` (arrays), ``vocabulary.json``, ``model_card.json`` and
+    ``model_card.md`` into ``out_dir``; nothing is pickled."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, out / MODEL_FILE, compress=3)
+    np.savez_compressed(
+        out / MODEL_FILE,
+        char_idf=model.char_idf.idf_,
+        word_idf=model.word_idf.idf_,
+        nb_ratio=model.nb_ratio,
+        nb_coef=model.nb_classifier.coef_,
+        nb_intercept=model.nb_classifier.intercept_,
+        tfidf_coef=model.tfidf_classifier.coef_,
+        tfidf_intercept=model.tfidf_classifier.intercept_,
+    )
+    vocabulary = {
+        "format": MODEL_FORMAT,
+        "target": model.target,
+        "threshold": model.threshold,
+        "nb_weight": model.nb_weight,
+        "rule_weight": model.rule_weight,
+        "rule_names": list(model.rule_names),
+        "chars": sorted(model.chars.vocabulary_, key=model.chars.vocabulary_.get),
+        "words": sorted(model.words.vocabulary_, key=model.words.vocabulary_.get),
+    }
+    (out / VOCABULARY_FILE).write_text(json.dumps(vocabulary, ensure_ascii=False))
     (out / CARD_FILE).write_text(json.dumps(model.card, indent=2, ensure_ascii=False) + "\n")
     (out / "model_card.md").write_text(card_markdown(model.card))
     return out
 
 
-def load(model_dir: str | Path) -> MonitorModel:
-    """Read a model written by ``save``."""
-    import joblib
+def _fitted_classifier(coef: np.ndarray, intercept: np.ndarray):
+    classifier = _classifier(1.0)
+    classifier.classes_ = np.array([0, 1])
+    classifier.coef_, classifier.intercept_ = coef, intercept
+    return classifier
 
-    path = Path(model_dir) / MODEL_FILE
+
+_VOCABULARIES: dict[str, dict[str, int]] = {}
+
+
+def _vocabulary(grams: list[str]) -> dict[str, int]:
+    """``{gram: column}``, one dictionary per distinct vocabulary in this process (the shipped
+    relevance and hostility models have the same vocabulary)."""
+    key = "\n".join(grams)
+    if key not in _VOCABULARIES:
+        _VOCABULARIES[key] = {gram: i for i, gram in enumerate(grams)}
+    return _VOCABULARIES[key]
+
+
+def load(model_dir: str | Path) -> MonitorModel:
+    """Read a model written by ``save`` (arrays without pickle, vocabularies from JSON)."""
+    folder = Path(model_dir)
+    path = folder / MODEL_FILE
     if not path.exists():
-        raise ArgumentError("model", f"no {MODEL_FILE} in {model_dir}")
-    return joblib.load(path)
+        old = (
+            f" ({PICKLED_MODEL_FILE} is an old pickled model: retrain it)"
+            if (folder / PICKLED_MODEL_FILE).exists()
+            else ""
+        )
+        raise ArgumentError("model", f"no {MODEL_FILE} in {model_dir}{old}")
+    meta = json.loads((folder / VOCABULARY_FILE).read_text())
+    if meta.get("format") != MODEL_FORMAT:
+        raise ArgumentError("model", f"{folder / VOCABULARY_FILE} is not a {MODEL_FORMAT} file")
+    model = MonitorModel(meta["target"], tuple(meta["rule_names"]))
+    model.threshold, model.nb_weight = meta["threshold"], meta["nb_weight"]
+    model.rule_weight = meta.get("rule_weight", 0.0)
+    model.chars.vocabulary_ = _vocabulary(meta["chars"])
+    model.words.vocabulary_ = _vocabulary(meta["words"])
+    with np.load(path, allow_pickle=False) as arrays:
+        model.char_idf.idf_ = arrays["char_idf"]
+        model.word_idf.idf_ = arrays["word_idf"]
+        model.nb_ratio = arrays["nb_ratio"]
+        model.nb_classifier = _fitted_classifier(arrays["nb_coef"], arrays["nb_intercept"])
+        model.tfidf_classifier = _fitted_classifier(arrays["tfidf_coef"], arrays["tfidf_intercept"])
+    card = folder / CARD_FILE
+    model.card = (
+        json.loads(card.read_text()) if card.exists() else {"name": f"model-{model.target}"}
+    )
+    return model

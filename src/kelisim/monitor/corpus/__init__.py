@@ -1,0 +1,1 @@
+"""Constructed training corpus of the shipped model (see docs/annotation.md)."""
