@@ -113,7 +113,7 @@ def list_command(
     """List the population datasets in the store (bundled and imported)."""
     from kelisim.datasets import list_datasets, open_store
 
-    con = open_store()
+    con = open_store(read_only=True)
     render(list_datasets(con), output_format, title="kelisim datasets")
 
 
@@ -137,7 +137,7 @@ def show_command(
     registry = default_registry()
     groups = [registry.lookup(g, allow_total=True) for g in group] if group else None
     areas = [lookup_area(a, boundaries or LATEST) for a in area] if area else None
-    con = open_store()
+    con = open_store(read_only=True)
     frame = population_frame(con, name, periods=parse_periods(period), areas=areas,
                              groups=groups, boundaries=boundaries)
     if output_format == "table":
@@ -220,7 +220,7 @@ def export_command(
     from kelisim.datasets.io import export_population, file_format
 
     file_format(file)
-    con = open_store()
+    con = open_store(read_only=True)
     frame = population_frame(con, name, boundaries=boundaries)
     written = export_population(frame, file, layout)
     typer.echo(f"wrote {written} rows to {file}")

@@ -29,7 +29,8 @@ def list_command(
     from kelisim.incidents import list_incidents
 
     code = region_code(lookup_area(region)) if region else None
-    frame = list_incidents(open_store(), region=code, since=since, interethnic=interethnic)
+    frame = list_incidents(open_store(read_only=True), region=code, since=since,
+                           interethnic=interethnic)
     for column in ("groups", "sources"):
         frame[column] = [";".join(v) for v in frame[column]]
     for column in ("date_start", "date_end"):

@@ -51,23 +51,31 @@ def check_port(host: str, port: int) -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
-    """Build the app on the store (bundled data loaded if empty), print its address, serve."""
+    """Build the app on the store (bundled data loaded if empty), print its address, serve.
+
+    Nothing here reads the population tables: start-up costs the same whatever the store
+    holds (pages compute and cache their data on the first visit)."""
     import uvicorn
 
+    from kelisim import store
     from kelisim.web.mapsvg import region_paths
-    from kelisim.web.queries import BOUNDARIES, population
+    from kelisim.web.queries import BOUNDARIES
 
     check_port(host, port)
     print("Starting the dashboard: loading the data and drawing the maps…", flush=True)
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
-    for boundaries in BOUNDARIES:  # before the first visitor: outlines and population cells
+    for boundaries in BOUNDARIES:  # outlines from the bundled files, not the store
         region_paths(boundaries)
-        population(app.state.con, boundaries)
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
     if not accounts:
-        print("No accounts yet: create one with "
-              "`.venv/bin/kelisim users add NAME --role admin` (it asks for the password).",
-              flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+        print("No accounts yet: in another terminal, while the dashboard runs, create one with "
+              "`.venv/bin/kelisim users add NAME --role admin` (it asks for the password), "
+              "then log in.", flush=True)
+    print(f"Other kelisim commands can use the database {store.location_of(db_path)} while "
+          "the dashboard runs.", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        app.state.store.close()

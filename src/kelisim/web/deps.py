@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Annotated
 
 import duckdb
@@ -21,13 +21,14 @@ CSRF_HEADER = "x-csrf-token"
 LANG_COOKIE = "lang"
 
 
-async def get_con(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
-    """A cursor of the app's store connection, one per request (DuckDB cursors are thread-safe)."""
-    cur = request.app.state.con.cursor()
-    try:
-        yield cur
-    finally:
-        cur.close()
+def get_con(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The request's connection: a cursor of the shared read-only window for GET and HEAD,
+    a short read-write connection for the methods that write (see SharedStore). A sync
+    dependency: waiting for the file blocks a worker thread, never the event loop."""
+    shared = request.app.state.store
+    access = shared.reading() if request.method in ("GET", "HEAD") else shared.writing()
+    with access as con:
+        yield con
 
 
 def _bearer(request: Request) -> str | None:
