@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(tmp_path):
-    """A `kelisim serve` subprocess on a fresh store; yields (url, env)."""
+    """A `kelisim serve` subprocess on a fresh store; yields (url, env, process)."""
     db = tmp_path / "store" / "kelisim.duckdb"
     env = _env(db)
     port = _free_port()
@@ -54,7 +54,7 @@ def served(tmp_path):
             assert server.poll() is None, server.stdout.read()
             assert time.monotonic() < deadline, "the dashboard did not answer within 120 s"
             time.sleep(0.2)
-        yield url, env
+        yield url, env, server
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -66,7 +66,7 @@ def _one_clean_run(done: subprocess.CompletedProcess) -> None:
 
 
 def test_cli_commands_work_while_the_dashboard_serves(served, tmp_path):
-    url, env = served
+    url, env, server = served
     stop = threading.Event()
     answers: list[int] = []
 
@@ -109,6 +109,10 @@ def test_cli_commands_work_while_the_dashboard_serves(served, tmp_path):
     while httpx.get(url + "/api/incidents", headers=bearer, timeout=30).status_code != 401:
         assert time.monotonic() < deadline, "the disabled account still reads"
         time.sleep(0.2)
+    server.terminate()
+    said = server.communicate(timeout=30)[0]
+    assert "in another terminal, while the dashboard runs" in said  # the first account
+    assert "`.venv/bin/kelisim users add NAME --role admin`" in said
 
 
 def test_a_held_lock_is_waited_for_then_one_sentence(tmp_path):
