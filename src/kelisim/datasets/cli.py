@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-data_app = typer.Typer(help="Population datasets: list, show, import, export.",
+data_app = typer.Typer(help="Population datasets: list, show, import, export, delete.",
                        no_args_is_help=True)
 
 
@@ -206,6 +206,21 @@ def import_command(
             rows=rows, progress=lambda done, total: progress.update(task, completed=done),
         )
     typer.echo(f"imported {written} rows as '{name or dataset_name(file)}'")
+
+
+@data_app.command("delete")
+def delete_command(
+    name: str = typer.Argument(..., help="Name of an imported dataset (see `kelisim data list`)."),
+) -> None:
+    """Delete an imported dataset and what was derived from it, with an audit entry."""
+    from kelisim import store
+    from kelisim.datasets import open_store
+    from kelisim.store.lifecycle import delete_dataset
+
+    con = open_store()
+    with store.transaction(con):
+        removed = delete_dataset(con, name)
+    typer.echo(f"deleted dataset '{name}': {removed} rows")
 
 
 @data_app.command("export")

@@ -2,7 +2,8 @@
 
 Migrations are the ``NNN_name.sql`` files in ``kelisim/store/migrations``, applied in order,
 each once, recorded in ``schema_migrations``. A capability that needs tables adds its own file
-(001-009 foundation, 010-019 monitor, 020-029 web, 030-039 forecast, 040-049 measure).
+(001-009 foundation, 010-019 monitor, 020-029 web, 030-039 forecast, 040-049 measure,
+050-054 data lifecycle).
 """
 
 from __future__ import annotations
