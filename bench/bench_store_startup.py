@@ -5,8 +5,9 @@ fix it never answered within 6 minutes after a 1.6-million-row import). The data
 CONSTRUCTED (seeded): every 2024 area (country, 20 regions, 224 districts) x 301 years
 1800-2100 x 27 groups plus the total = 2 064 860 rows, imported through the real CLI
 (`kelisim data import`) into a fresh store. Then the timer starts with the `kelisim serve`
-process and stops when `/login` answers 200; the first overview a logged-in user opens (which
-computes the map's cells) and `kelisim data list` beside the server are timed too.
+process and stops when `/login` answers 200; `kelisim data list` beside the server and the
+first overview a logged-in user opens (which computes the map's cells; given up after 120 s)
+are timed too.
 
     .venv/bin/python bench/bench_store_startup.py
 """
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 GOAL_SECONDS = 5.0
+OVERVIEW_LIMIT = 120.0  # seconds the bench waits for the first overview page
 PASSWORD = "bench-password-12"
 KELISIM = Path(sys.executable).parent / "kelisim"
 
@@ -98,18 +100,21 @@ def main() -> None:
             first = time.perf_counter() - start
             print(f"start-up until the first page (/login) answers: {first:.2f} s "
                   f"vs goal {GOAL_SECONDS:.0f} s -> {'met' if first < GOAL_SECONDS else 'MISSED'}")
-            with httpx.Client(base_url=url, timeout=600) as client:
+            print(f"kelisim data list beside the server: {kelisim(env, 'data', 'list'):.2f} s")
+            with httpx.Client(base_url=url, timeout=OVERVIEW_LIMIT) as client:
                 token = client.post("/api/auth/token", json={"username": "ada",
                                                              "password": PASSWORD}).json()
                 headers = {"authorization": f"Bearer {token['token']}"}
                 t = time.perf_counter()
-                status = client.get("/", headers=headers).status_code
-                print(f"first overview page of a logged-in user (computes the map): "
-                      f"{time.perf_counter() - t:.2f} s (status {status})")
-                t = time.perf_counter()
-                client.get("/", headers=headers)
-                print(f"the same page again: {time.perf_counter() - t:.3f} s")
-            print(f"kelisim data list beside the server: {kelisim(env, 'data', 'list'):.2f} s")
+                try:
+                    status = client.get("/", headers=headers).status_code
+                    print(f"first overview page of a logged-in user (computes the map's cells "
+                          f"from every dataset): {time.perf_counter() - t:.2f} s "
+                          f"(status {status})")
+                except httpx.TimeoutException:
+                    print(f"first overview page of a logged-in user: no answer within "
+                          f"{OVERVIEW_LIMIT:.0f} s (web.queries.population reads every row "
+                          "of every dataset on the first visit)")
         finally:
             server.terminate()
             server.wait(timeout=60)

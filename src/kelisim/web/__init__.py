@@ -50,23 +50,32 @@ def check_port(host: str, port: int) -> None:
                             ) from None
 
 
+def _draw_maps() -> None:
+    """Project the region outlines of every border version (bundled files, not the store)
+    while the server starts, so that the first map a visitor opens is quick."""
+    from kelisim.web.mapsvg import region_paths
+    from kelisim.web.queries import BOUNDARIES
+
+    for boundaries in BOUNDARIES:
+        region_paths(boundaries)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
     """Build the app on the store (bundled data loaded if empty), print its address, serve.
 
     Nothing here reads the population tables: start-up costs the same whatever the store
     holds (pages compute and cache their data on the first visit)."""
+    import threading
+
     import uvicorn
 
     from kelisim import store
-    from kelisim.web.mapsvg import region_paths
-    from kelisim.web.queries import BOUNDARIES
 
     check_port(host, port)
-    print("Starting the dashboard: loading the data and drawing the maps…", flush=True)
+    print("Starting the dashboard: loading the data…", flush=True)
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
-    for boundaries in BOUNDARIES:  # outlines from the bundled files, not the store
-        region_paths(boundaries)
+    threading.Thread(target=_draw_maps, name="kelisim-maps", daemon=True).start()
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
     if not accounts:
