@@ -293,3 +293,26 @@ class SharedStore:
             self._stopped = True
             self._close_if_unused()
         self._intent.release()
+
+
+class LazyConnection:
+    """One request's connection, taken from a :class:`SharedStore` on first use, so that a
+    request answered from the read cache never waits for the file (nor holds it)."""
+
+    def __init__(self, shared: SharedStore, write: bool) -> None:
+        self._shared = shared
+        self._write = write
+        self._context = None
+        self._con = None
+
+    def __getattr__(self, name: str):
+        if self._con is None:
+            self._context = self._shared.writing() if self._write else self._shared.reading()
+            self._con = self._context.__enter__()
+        return getattr(self._con, name)
+
+    def release(self) -> None:
+        """Give the connection back (the end of the request)."""
+        if self._context is not None:
+            context, self._context, self._con = self._context, None, None
+            context.__exit__(None, None, None)

@@ -12,6 +12,7 @@ import duckdb
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kelisim.store.access import LazyConnection
 from kelisim.web import auth, queries
 from kelisim.web.i18n import pick_language
 
@@ -22,13 +23,14 @@ LANG_COOKIE = "lang"
 
 
 def get_con(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The request's connection: a cursor of the shared read-only window for GET and HEAD,
-    a short read-write connection for the methods that write (see SharedStore). A sync
-    dependency: waiting for the file blocks a worker thread, never the event loop."""
-    shared = request.app.state.store
-    access = shared.reading() if request.method in ("GET", "HEAD") else shared.writing()
-    with access as con:
+    """The request's connection, taken on its first query: a cursor of the shared read
+    window for GET and HEAD, of a read-write window for the methods that write (see
+    kelisim.store.access); a request answered from the cache never touches the file."""
+    con = LazyConnection(request.app.state.store, request.method not in ("GET", "HEAD"))
+    try:
         yield con
+    finally:
+        con.release()
 
 
 def _bearer(request: Request) -> str | None:
