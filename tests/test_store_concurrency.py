@@ -166,3 +166,27 @@ def test_a_wrong_database_path_is_one_sentence(tmp_path):
         assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and words in lines[0] and str(path) in lines[0], lines
+
+
+def test_the_dashboard_window_lets_a_waiting_writer_in(tmp_path):
+    """In one process (flock and DuckDB's configuration check stand in for the other
+    process): an idle read window is closed as soon as a writer announces itself, and the
+    next window sees the write."""
+    from kelisim import store
+    from kelisim.store.access import SharedStore, open_waiting
+
+    path = str(tmp_path / "kelisim.duckdb")
+    store.connect(path).close()
+    shared = SharedStore(path, linger=60.0)  # only the writer's intent can close it early
+    with shared.reading() as cur:
+        assert cur.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    started = time.monotonic()
+    writer = open_waiting(path, read_only=False, timeout=10.0)
+    waited = time.monotonic() - started
+    writer.execute("INSERT INTO settings VALUES ('probe', 'written')")
+    writer.close()
+    assert waited < 5.0, waited
+    with shared.reading() as cur:
+        assert cur.execute("SELECT value FROM settings WHERE key = 'probe'").fetchone() == (
+            "written",)
+    shared.close()

@@ -213,6 +213,33 @@ class SharedStore:
         finally:
             self._leave(cursor)
 
+    async def enter(self, write: bool) -> duckdb.DuckDBPyConnection:
+        """For a request on the event loop: a cursor of the window (read-write when
+        ``write``), waiting with ``asyncio.sleep`` between attempts so that no worker thread
+        is held while another process has the file; give it back with :meth:`leave`."""
+        import asyncio
+
+        deadline = time.monotonic() + self.timeout
+        if write:
+            with self._condition:
+                self._writers_waiting += 1
+        try:
+            while True:
+                try:
+                    return self._enter(write, 0.0)
+                except StoreBusy:
+                    if time.monotonic() >= deadline:
+                        raise
+                await asyncio.sleep(POLL_SECONDS)
+        finally:
+            if write:
+                with self._condition:
+                    self._writers_waiting -= 1
+
+    def leave(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Give back a cursor of :meth:`enter`."""
+        self._leave(cursor)
+
     def _enter(self, write: bool, timeout: float) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + timeout
         refused = OpenIntent(self.path)  # announced while another process holds the file
@@ -294,25 +321,3 @@ class SharedStore:
             self._close_if_unused()
         self._intent.release()
 
-
-class LazyConnection:
-    """One request's connection, taken from a :class:`SharedStore` on first use, so that a
-    request answered from the read cache never waits for the file (nor holds it)."""
-
-    def __init__(self, shared: SharedStore, write: bool) -> None:
-        self._shared = shared
-        self._write = write
-        self._context = None
-        self._con = None
-
-    def __getattr__(self, name: str):
-        if self._con is None:
-            self._context = self._shared.writing() if self._write else self._shared.reading()
-            self._con = self._context.__enter__()
-        return getattr(self._con, name)
-
-    def release(self) -> None:
-        """Give the connection back (the end of the request)."""
-        if self._context is not None:
-            context, self._context, self._con = self._context, None, None
-            context.__exit__(None, None, None)

@@ -50,7 +50,7 @@ def check_port(host: str, port: int) -> None:
                             ) from None
 
 
-def _warm_up(app) -> None:
+def _warm_up(app, host: str, port: int) -> None:
     """After start-up, in the background: project the region outlines and compute the
     population cells of every border version, so that the first visitor's map is quick.
 
@@ -58,7 +58,9 @@ def _warm_up(app) -> None:
     computation (minutes with millions of imported rows) never holds the file that CLI
     commands wait for; they are cached by content, so the pages then reuse them."""
     import shutil
+    import socket
     import tempfile
+    import time
 
     import duckdb
 
@@ -66,6 +68,12 @@ def _warm_up(app) -> None:
     from kelisim.web.mapsvg import region_paths
     from kelisim.web.queries import BOUNDARIES, population
 
+    while True:  # start once the server listens: its own start-up comes first
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
     for boundaries in BOUNDARIES:
         region_paths(boundaries)
     original = Path(app.state.store.path)
@@ -102,7 +110,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     print("Starting the dashboard: loading the data…", flush=True)
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
-    threading.Thread(target=_warm_up, args=(app,), name="kelisim-warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, args=(app, host, port), name="kelisim-warm-up",
+                     daemon=True).start()
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
     if not accounts:

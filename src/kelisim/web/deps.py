@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import duckdb
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kelisim.store.access import LazyConnection
 from kelisim.web import auth, queries
 from kelisim.web.i18n import pick_language
 
@@ -22,15 +21,16 @@ CSRF_HEADER = "x-csrf-token"
 LANG_COOKIE = "lang"
 
 
-def get_con(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The request's connection, taken on its first query: a cursor of the shared read
-    window for GET and HEAD, of a read-write window for the methods that write (see
-    kelisim.store.access); a request answered from the cache never touches the file."""
-    con = LazyConnection(request.app.state.store, request.method not in ("GET", "HEAD"))
+async def get_con(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
+    """The request's cursor: of the shared read window for GET and HEAD, of a read-write
+    window for the methods that write (kelisim.store.access.SharedStore). Waiting for the
+    file (while a CLI command writes) happens on the event loop, never in a worker thread."""
+    shared = request.app.state.store
+    cursor = await shared.enter(request.method not in ("GET", "HEAD"))
     try:
-        yield con
+        yield cursor
     finally:
-        con.release()
+        shared.leave(cursor)
 
 
 def _bearer(request: Request) -> str | None:
