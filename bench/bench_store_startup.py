@@ -68,6 +68,12 @@ def kelisim(env: dict, *args: str, stdin: str | None = None) -> float:
     return time.perf_counter() - start
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop(server: subprocess.Popen) -> None:
     server.terminate()
     try:
@@ -96,6 +102,8 @@ def start_up(env: dict, keep: bool = False):
             sys.exit("kelisim serve did not answer within 600 s")
         time.sleep(0.05)
     seconds = time.perf_counter() - start
+    print(f"  (server process CPU until then: {server_cpu(server.pid):.2f} s; on a shared "
+          f"machine, load average {os.getloadavg()[0]:.1f}, wall time exceeds it)")
     if keep:
         return seconds, url, server
     stop(server)
