@@ -167,8 +167,9 @@ class SharedStore:
     """The dashboard's access to the store: one connection (a *window*) shared by the
     requests in flight and closed as soon as another process needs the file.
 
-    A request reads through :meth:`reading` and writes through :meth:`writing`, each giving a
-    cursor of the current window. A read opens a read-only window, so CLI reads run beside
+    A request takes a cursor of the current window with :meth:`enter` (awaited on the event
+    loop) and gives it back with :meth:`leave`; threads use :meth:`reading` and
+    :meth:`writing`. A read opens a read-only window, so CLI reads run beside
     it; a write turns the window read-write (after the reads in flight end), and reads then
     use that one. The window is closed when no request uses it and another process waits for
     the file (its intent lock, or a refused read-only open), or after ``linger`` idle
