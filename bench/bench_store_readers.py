@@ -117,8 +117,9 @@ def main(baseline: bool = False) -> None:
             with httpx.Client(base_url=base, timeout=60,
                               headers={"Authorization": f"Bearer {token}"}) as one:
                 time.sleep(5.5)  # the read cache's lifetime: the last import must show
-                shown = sum(one.get(f"/api/incidents/BENCH-{n}").status_code == 200
-                            for n in range(1, len(writes) + 1))
+                replies = [one.get(f"/api/incidents/BENCH-{n}")
+                           for n in range(1, len(writes) + 1)]
+                shown = sum(reply.status_code == 200 for reply in replies)
         finally:
             server.terminate()
             server.wait(timeout=30)
