@@ -75,11 +75,15 @@ def test_cli_commands_work_while_the_dashboard_serves(served, tmp_path):
             while not stop.is_set():
                 answers.append(client.get("/login").status_code)
 
+    _one_clean_run(_kelisim(env, "users", "add", "ada", "--role", "admin",
+                            "--password-stdin", stdin=PASSWORD + "\n"))
+    # a session written by the dashboard, then CLI writes beside a busy read window: it
+    # must survive them (the dashboard once lost its lock, and so its writes)
+    token = httpx.post(url + "/api/auth/token", json={"username": "ada", "password": PASSWORD},
+                       timeout=30).json()["token"]
     reader = threading.Thread(target=read_all_the_time)
     reader.start()
     try:
-        _one_clean_run(_kelisim(env, "users", "add", "ada", "--role", "admin",
-                                "--password-stdin", stdin=PASSWORD + "\n"))
         table = tmp_path / "tiny.csv"
         table.write_text("area_code,group,period,count\n750000000,kazakh,2031,100\n"
                          "750000000,russian,2031,50\n750000000,total,2031,150\n",
@@ -100,9 +104,8 @@ def test_cli_commands_work_while_the_dashboard_serves(served, tmp_path):
         reader.join()
     assert answers and set(answers) == {200}  # the dashboard answered all along
 
-    token = httpx.post(url + "/api/auth/token", json={"username": "ada", "password": PASSWORD},
-                       timeout=30).json()["token"]
     bearer = {"authorization": f"Bearer {token}"}
+    time.sleep(5.5)  # past cache_seconds: the session is read from the file again
     assert httpx.get(url + "/api/incidents", headers=bearer, timeout=30).status_code == 200
     _one_clean_run(_kelisim(env, "users", "disable", "ada"))
     deadline = time.monotonic() + 5 + 3  # docs/web.md: within cache_seconds (5)

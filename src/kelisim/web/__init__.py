@@ -50,25 +50,20 @@ def check_port(host: str, port: int) -> None:
                             ) from None
 
 
-def _warm_up(app, host: str, port: int) -> None:
-    """After start-up, in the background: project the region outlines and compute the
-    population cells of every border version, so that the first visitor's map is quick.
-
-    The cells are computed on a copy of the file taken inside a short read window, so the
-    computation (minutes with millions of imported rows) never holds the file that CLI
-    commands wait for; they are cached by content, so the pages then reuse them."""
-    import shutil
+def _warm_up(host: str, port: int) -> None:
+    """Once the server listens, in the background: project the region outlines of every
+    border version (bundled files, not the store), so that the first map is quick. The
+    population cells are left to the first visit: computing them holds the read window,
+    which CLI writes wait for (minutes with millions of imported rows). The database file is
+    never opened here outside DuckDB: closing any other descriptor of it would drop
+    DuckDB's POSIX lock for the whole process."""
     import socket
-    import tempfile
     import time
 
-    import duckdb
-
-    from kelisim.store.access import StoreBusy
     from kelisim.web.mapsvg import region_paths
-    from kelisim.web.queries import BOUNDARIES, population
+    from kelisim.web.queries import BOUNDARIES
 
-    while True:  # start once the server listens: its own start-up comes first
+    while True:  # the server's own start-up comes first
         try:
             socket.create_connection((host, port), timeout=1).close()
             break
@@ -76,30 +71,13 @@ def _warm_up(app, host: str, port: int) -> None:
             time.sleep(0.1)
     for boundaries in BOUNDARIES:
         region_paths(boundaries)
-    original = Path(app.state.store.path)
-    with tempfile.TemporaryDirectory(prefix="kelisim-warm-up-") as folder:
-        copy = Path(folder) / original.name
-        try:
-            with app.state.store.reading():  # no writer meanwhile: a consistent copy
-                shutil.copyfile(original, copy)
-                if original.with_name(original.name + ".wal").exists():
-                    shutil.copyfile(original.with_name(original.name + ".wal"),
-                                    copy.with_name(copy.name + ".wal"))
-        except (StoreBusy, OSError):  # a long CLI write: the first visitor computes them
-            return
-        con = duckdb.connect(str(copy), read_only=True)
-        try:
-            for boundaries in BOUNDARIES:
-                population(con, boundaries)
-        finally:
-            con.close()
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
     """Build the app on the store (bundled data loaded if empty), print its address, serve.
 
-    Start-up reads no population table: it costs the same whatever the store holds; maps
-    and cells are prepared in the background once the server listens."""
+    Start-up reads no population table: it costs the same whatever the store holds; the
+    maps are drawn in the background once the server listens."""
     import threading
 
     import uvicorn
@@ -110,7 +88,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
     print("Starting the dashboard: loading the data…", flush=True)
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
-    threading.Thread(target=_warm_up, args=(app, host, port), name="kelisim-warm-up",
+    threading.Thread(target=_warm_up, args=(host, port), name="kelisim-warm-up",
                      daemon=True).start()
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
