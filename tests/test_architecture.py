@@ -78,8 +78,9 @@ LAYERS = {
     "cli": 8, "main_job": 8, "__main__": 8, "__init__": 8,
 }  # fmt: skip
 FRONT_END = 8
-# Peers that may call each other one way only: the web serves the briefs.
-PEER_CALLS = {("web", "report")}
+# Peers that may call each other one way only: the web serves the briefs; settings and limits
+# raise the shared errors.
+PEER_CALLS = {("web", "report"), ("config", "errors"), ("limits", "errors")}
 KERNELS = ("core", "store", "measure", "datasets", "incidents", "monitor", "forecast",
            "evaluate")
 

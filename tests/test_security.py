@@ -36,12 +36,9 @@ INCIDENT = {"date_start": "2024-04-02", "region_code": "550000000", "place": "Co
 
 def _store_state(client) -> tuple:
     """Every incident and audit row, to show that a refused request changed nothing."""
-    cur = client.app.state.con.cursor()
-    try:
+    with client.app.state.store.reading() as cur:
         incidents = cur.execute("SELECT * FROM incidents ORDER BY incident_id").fetchall()
         audit = cur.execute("SELECT * FROM audit_log ORDER BY audit_id").fetchall()
-    finally:
-        cur.close()
     return incidents, audit
 
 
@@ -90,8 +87,10 @@ def test_brute_force_on_the_login_page_is_delayed_locked_and_audited(tmp_path):
         assert "Too many failed logins" in right.text
         api = c.post("/api/auth/token", json={"username": "ANN", "password": PASSWORD})
         assert api.status_code == 429 and "try again in" in api.json()["detail"]
-        actions = [(a, o) for _, a, o in c.app.state.con.execute(
-            "SELECT who, action, object FROM audit_log WHERE who = 'login-throttle'").fetchall()]
+        with c.app.state.store.reading() as cur:
+            actions = [(a, o) for _, a, o in cur.execute(
+                "SELECT who, action, object FROM audit_log WHERE who = 'login-throttle'"
+            ).fetchall()]
         assert ("login.delay", "account:ann") in actions
         assert ("login.lock", "account:ann") in actions
         assert _login_page(c, "vic", PASSWORD).status_code == 303  # other accounts still work
@@ -106,8 +105,9 @@ def test_guessing_many_accounts_from_one_address_is_throttled(tmp_path):
         assert codes == [401] * 6  # each account failed once, the address six times
         refused = c.post("/api/auth/token", json={"username": "ada", "password": PASSWORD})
         assert refused.status_code == 429 and refused.headers["retry-after"]
-        audit = c.app.state.con.execute(
-            "SELECT action, object FROM audit_log WHERE who = 'login-throttle'").fetchall()
+        with c.app.state.store.reading() as cur:
+            audit = cur.execute(
+                "SELECT action, object FROM audit_log WHERE who = 'login-throttle'").fetchall()
         assert ("login.delay", "address:testclient") in audit
 
 
@@ -133,7 +133,8 @@ def test_login_takes_as_long_for_unknown_and_disabled_users(tmp_path):
     path = seed_store(tmp_path / "k.duckdb")
     limits = {"free": 1000, "lock_after": 2000}
     with client_for(path, {"login_limits": limits}) as c:
-        auth.set_disabled(c.app.state.con, "vic")
+        with c.app.state.store.writing() as con:
+            auth.set_disabled(con, "vic")
         for name in ("ann", "nobody", "vic"):  # warm up each path once
             c.post("/api/auth/token", json={"username": name, "password": "x"})
         known, unknown, disabled = _median_login_seconds(c, ("ann", "nobody", "vic"))
@@ -232,11 +233,12 @@ def test_secure_cookies_no_store_and_session_pruning(tmp_path):
         for page in ("/", "/monitor", "/admin", "/api/incidents"):
             assert c.get(page).headers["cache-control"] == "no-store", page
         assert c.get("/static/app.css").headers.get("cache-control") != "no-store"
-        con = c.app.state.con
-        con.execute("UPDATE sessions SET expires_at = now() - INTERVAL 1 DAY")
-        assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] >= 1
+        with c.app.state.store.writing() as con:
+            con.execute("UPDATE sessions SET expires_at = now() - INTERVAL 1 DAY")
+            assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] >= 1
         _login_page(c, "vic", PASSWORD)
-        assert con.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+        with c.app.state.store.reading() as cur:
+            assert cur.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
 
 
 # ------------------------------------------------------------------------- out of range

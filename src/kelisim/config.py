@@ -1,7 +1,11 @@
 """Settings from environment variables.
 
-KELISIM_DB    path of the DuckDB file (default: per-user data directory / kelisim.duckdb),
-              or a postgresql:// URL once that backend is enabled.
+KELISIM_DB    path of the DuckDB file (default: kelisim.duckdb in the source checkout that
+              runs kelisim, so each checkout has its own file and lock; for an installed
+              package, kelisim.duckdb in the per-user data directory). A URL such as
+              postgresql://... is refused with one sentence until that backend is built.
+KELISIM_LOCK_TIMEOUT  seconds a command waits for the dashboard or another command to release
+              the DuckDB file (default 60; kelisim.store.access).
 KELISIM_HOME  directory for models, caches and exports (default: per-user data directory).
 KELISIM_SECURE_COOKIES  1 (or true, yes) when the dashboard is served over HTTPS: cookies get
               the Secure flag and responses an HSTS header (docs/security.md).
@@ -10,6 +14,7 @@ KELISIM_SECURE_COOKIES  1 (or true, yes) when the dashboard is served over HTTPS
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -22,9 +27,36 @@ def home_dir() -> Path:
     return path
 
 
+def checkout_dir() -> Path | None:
+    """The source checkout kelisim runs from (an editable install), or None when installed."""
+    root = Path(__file__).resolve().parents[2]
+    project = root / "pyproject.toml"
+    try:
+        return root if 'name = "kelisim"' in project.read_text(encoding="utf-8") else None
+    except OSError:
+        return None
+
+
 def database_location() -> str:
-    """Where the store lives: KELISIM_DB if set, else kelisim.duckdb in the home directory."""
-    return os.environ.get("KELISIM_DB") or str(home_dir() / "kelisim.duckdb")
+    """Where the store lives: KELISIM_DB if set, else kelisim.duckdb in the checkout (or, for
+    an installed package, in the home directory). A URL is refused with one sentence."""
+    from kelisim.errors import ArgumentError
+
+    value = os.environ.get("KELISIM_DB", "").strip()
+    if not value:
+        folder = checkout_dir() or home_dir()
+        return str(folder / "kelisim.duckdb")
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):", value)
+    if scheme and value != ":memory:":
+        shown = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", value)  # never echo a password
+        if scheme.group(1).lower().startswith("postgres"):
+            raise ArgumentError("KELISIM_DB", f"'{shown}' selects PostgreSQL, which kelisim "
+                                "does not support yet (only the embedded DuckDB file is built); "
+                                "unset KELISIM_DB or set it to the path of a .duckdb file")
+        raise ArgumentError("KELISIM_DB", f"'{shown}' is a URL of scheme "
+                            f"'{scheme.group(1)}', which kelisim does not support; set it to "
+                            "the path of a .duckdb file")
+    return value
 
 
 def secure_cookies() -> bool:

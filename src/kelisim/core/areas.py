@@ -124,7 +124,9 @@ def name_sort_key(name: str) -> str:
     return re.sub(r"^(г\.\s*|область |район (имени )?)", "", str(name)).casefold()
 
 
+@lru_cache(maxsize=4)
 def _name_index(version: str) -> dict[str, str]:
+    """Name key -> KATO code of ``version`` (built once per version: callers only read it)."""
     index: dict[str, str] = {}
     rank = {"country": 0, "region": 1, "district": 2, "settlement": 3}
     table = areas(version).sort_values("level", key=lambda s: s.map(rank), kind="stable")

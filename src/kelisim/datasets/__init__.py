@@ -40,10 +40,19 @@ POPULATION_COLUMNS = [
 ]
 
 
-def open_store(location: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the store (KELISIM_DB or the default file) with the bundled data built in."""
-    con = store.connect(location)
-    build_database(con)
+def open_store(
+    location: str | Path | None = None, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the store (KELISIM_DB or the default file) with the bundled data built in;
+    ``read_only`` for commands that only read (they run beside the dashboard at once)."""
+    con = store.connect(location, read_only=read_only)
+    if read_only and not is_built(con):
+        con.close()
+        build_database(writer := store.connect(location))
+        writer.close()
+        return store.connect(location, read_only=True)
+    if not read_only:
+        build_database(con)
     return con
 
 

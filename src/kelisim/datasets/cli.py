@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-data_app = typer.Typer(help="Population datasets: list, show, import, export.",
+data_app = typer.Typer(help="Population datasets: list, show, import, export, delete.",
                        no_args_is_help=True)
 
 
@@ -113,7 +113,7 @@ def list_command(
     """List the population datasets in the store (bundled and imported)."""
     from kelisim.datasets import list_datasets, open_store
 
-    con = open_store()
+    con = open_store(read_only=True)
     render(list_datasets(con), output_format, title="kelisim datasets")
 
 
@@ -137,7 +137,7 @@ def show_command(
     registry = default_registry()
     groups = [registry.lookup(g, allow_total=True) for g in group] if group else None
     areas = [lookup_area(a, boundaries or LATEST) for a in area] if area else None
-    con = open_store()
+    con = open_store(read_only=True)
     frame = population_frame(con, name, periods=parse_periods(period), areas=areas,
                              groups=groups, boundaries=boundaries)
     if output_format == "table":
@@ -208,6 +208,21 @@ def import_command(
     typer.echo(f"imported {written} rows as '{name or dataset_name(file)}'")
 
 
+@data_app.command("delete")
+def delete_command(
+    name: str = typer.Argument(..., help="Name of an imported dataset (see `kelisim data list`)."),
+) -> None:
+    """Delete an imported dataset and what was derived from it, with an audit entry."""
+    from kelisim import store
+    from kelisim.datasets import open_store
+    from kelisim.store.lifecycle import delete_dataset
+
+    con = open_store()
+    with store.transaction(con):
+        removed = delete_dataset(con, name)
+    typer.echo(f"deleted dataset '{name}': {removed} rows")
+
+
 @data_app.command("export")
 def export_command(
     name: str = typer.Argument(..., help="Dataset name."),
@@ -220,7 +235,7 @@ def export_command(
     from kelisim.datasets.io import export_population, file_format
 
     file_format(file)
-    con = open_store()
+    con = open_store(read_only=True)
     frame = population_frame(con, name, boundaries=boundaries)
     written = export_population(frame, file, layout)
     typer.echo(f"wrote {written} rows to {file}")

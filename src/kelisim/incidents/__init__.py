@@ -275,12 +275,15 @@ def _from_ucdp(r: dict, path) -> dict:
 
 def import_incidents(con: duckdb.DuckDBPyConnection, path: str | Path,
                      format: str = "auto", rows: pd.DataFrame | None = None) -> int:
-    """Validate ``path`` completely, then upsert its incidents in one transaction."""
+    """Validate ``path`` completely, then upsert its incidents in one transaction, as the
+    batch named after the file (``kelisim incidents delete`` removes it whole)."""
     from kelisim import store
+    from kelisim.store.lifecycle import record_incident_batch
 
     frame = read_incidents(path, format) if rows is None else rows
     with store.transaction(con):
         write_incidents(con, frame)
+        record_incident_batch(con, Path(path).stem, str(path), frame["incident_id"].tolist())
     return len(frame)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-incidents_app = typer.Typer(help="The incident register: list and import.",
+incidents_app = typer.Typer(help="The incident register: list, import, delete a batch.",
                             no_args_is_help=True)
 
 
@@ -29,7 +29,8 @@ def list_command(
     from kelisim.incidents import list_incidents
 
     code = region_code(lookup_area(region)) if region else None
-    frame = list_incidents(open_store(), region=code, since=since, interethnic=interethnic)
+    frame = list_incidents(open_store(read_only=True), region=code, since=since,
+                           interethnic=interethnic)
     for column in ("groups", "sources"):
         frame[column] = [";".join(v) for v in frame[column]]
     for column in ("date_start", "date_end"):
@@ -54,4 +55,29 @@ def import_command(
     if rows.empty:
         raise InputError(file, 2, None, "no incidents below the header; nothing to import")
     written = import_incidents(open_store(), file, input_format, rows=rows)
-    typer.echo(f"imported {written} incidents")
+    typer.echo(f"imported {written} incidents as batch '{file.stem}'")
+
+
+@incidents_app.command("batches")
+def batches_command() -> None:
+    """List the imported incident batches (the names `kelisim incidents delete` takes)."""
+    from kelisim.datasets import open_store
+    from kelisim.store.lifecycle import incident_batches
+
+    for batch, path, count in incident_batches(open_store(read_only=True)):
+        typer.echo(f"{batch}\t{count} incidents\t{path}")
+
+
+@incidents_app.command("delete")
+def delete_command(
+    batch: str = typer.Argument(..., help="Batch name (see `kelisim incidents batches`)."),
+) -> None:
+    """Delete the incidents of one import, with an audit entry; all or nothing."""
+    from kelisim import store
+    from kelisim.datasets import open_store
+    from kelisim.store.lifecycle import delete_incident_batch
+
+    con = open_store()
+    with store.transaction(con):
+        removed = delete_incident_batch(con, batch)
+    typer.echo(f"deleted batch '{batch}': {removed} incidents")

@@ -296,6 +296,41 @@ def export(
     typer.echo(f"exported {rows} documents to {out} (Parquet, one folder per day)")
 
 
+@monitor_app.command()
+def sources(db: str | None = typer.Option(None, help="Store location (default: KELISIM_DB).")
+            ) -> None:
+    """List the sources of the stored documents (the names `kelisim monitor delete` takes)."""
+    from kelisim import store as kelisim_store
+    from kelisim.store.lifecycle import monitor_sources
+
+    for source, count in monitor_sources(kelisim_store.connect(db, read_only=True)):
+        typer.echo(f"{source}\t{count} documents")
+
+
+@monitor_app.command()
+def delete(
+    source: str = typer.Argument(..., help="Source name (see `kelisim monitor sources`)."),
+    db: str | None = typer.Option(None, help="Store location (default: KELISIM_DB)."),
+) -> None:
+    """Delete a source's documents, their classifications and reviews, and recompute the
+    alerts of the days they covered; with an audit entry, all or nothing."""
+    import pandas as pd
+
+    from kelisim import store as kelisim_store
+    from kelisim.monitor.pipeline import refresh_alerts
+    from kelisim.store.lifecycle import delete_monitor_source
+
+    con = kelisim_store.connect(db)
+    try:
+        with kelisim_store.transaction(con):
+            removed, days = delete_monitor_source(con, source)
+            alerts = refresh_alerts(con, [pd.Timestamp(day) for day in days])
+    finally:
+        con.close()
+    typer.echo(f"deleted source '{source}': {removed} documents; {alerts} alerts remain on "
+               f"the {len(days)} days they covered")
+
+
 def _day_option(option: str, value: str | None):
     import pandas as pd
 

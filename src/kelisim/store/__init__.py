@@ -2,7 +2,8 @@
 
 Migrations are the ``NNN_name.sql`` files in ``kelisim/store/migrations``, applied in order,
 each once, recorded in ``schema_migrations``. A capability that needs tables adds its own file
-(001-009 foundation, 010-019 monitor, 020-029 web, 030-039 forecast, 040-049 measure).
+(001-009 foundation, 010-019 monitor, 020-029 web, 030-039 forecast, 040-049 measure,
+050-054 data lifecycle).
 """
 
 from __future__ import annotations
@@ -49,18 +50,67 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-def connect(
-    location: str | Path | None = None, read_only: bool = False
-) -> duckdb.DuckDBPyConnection:
-    """Open the store (KELISIM_DB or the default file) and bring its schema up to date."""
-    path = str(location) if location is not None else database_location()
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+def location_of(location: str | Path | None = None) -> str:
+    """The store's path: ``location`` (a --db option) or KELISIM_DB or the default file."""
+    return str(location) if location is not None else database_location()
+
+
+def _open(path: str, read_only: bool, wait: bool) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting (with one line on stderr) while another process holds it;
+    anything else that stops DuckDB from opening it is one sentence naming the file."""
     import duckdb
 
-    con = duckdb.connect(path, read_only=read_only)
-    if not read_only:
-        migrate(con)
+    from kelisim.errors import KelisimError
+    from kelisim.store.access import lock_timeout, open_waiting, tell_waiting
+
+    if path != ":memory:":
+        target = Path(path)
+        if target.is_dir():
+            raise KelisimError(f"The database location {path} is a folder; set KELISIM_DB "
+                               "to the path of a .duckdb file.")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise KelisimError(f"Cannot create the folder of the database {path} "
+                               f"({error.strerror or error}).") from None
+    try:
+        return open_waiting(path, read_only, lock_timeout() if wait else 0.0,
+                            tell_waiting(path) if wait else None)
+    except duckdb.Error as error:
+        reason = str(error).splitlines()[0]
+        raise KelisimError(f"Cannot open {path} as a kelisim database ({reason}).") from None
+
+
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the bundled migrations this database has not applied yet."""
+    try:
+        done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    except Exception:  # a new file: no table yet
+        return [name for name, _ in migration_files()]
+    return [name for name, _ in migration_files() if name not in done]
+
+
+def connect(
+    location: str | Path | None = None, read_only: bool = False, wait: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open the store (``location``, KELISIM_DB or the default file), its schema up to date.
+
+    ``read_only`` connections can be open in many processes at once (the dashboard and CLI
+    reads); a read-write one excludes all others, so while another process holds the file
+    this waits up to KELISIM_LOCK_TIMEOUT seconds, printing one line (see
+    :mod:`kelisim.store.access`). A new or outdated file is first migrated read-write.
+    """
+    path = location_of(location)
+    if read_only and path != ":memory:" and Path(path).exists():
+        con = _open(path, True, wait)
+        if not pending_migrations(con):
+            return con
+        con.close()
+    con = _open(path, False, wait)
+    migrate(con)
+    if read_only and path != ":memory:":
+        con.close()
+        con = _open(path, True, wait)
     return con
 
 

@@ -102,6 +102,7 @@ def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
 BOUNDARIES = ("2018", "2024")  # the border versions a user can choose for maps and series
 _POPULATION_CACHE: dict[tuple, object] = {}
 _POPULATION_LOCK = threading.Lock()
+_POPULATION_COMPUTING = threading.Lock()
 
 
 def population(
@@ -122,11 +123,14 @@ def population(
     key = (boundaries, dataset, *population_store.population_fingerprint(con))
     cells = _POPULATION_CACHE.get(key)
     if cells is None:
-        cells = _cells(con, boundaries, dataset)
-        with _POPULATION_LOCK:
-            for old in [k for k in _POPULATION_CACHE if k[2:] != key[2:]]:
-                del _POPULATION_CACHE[old]  # keep the current content (both border versions)
-            _POPULATION_CACHE[key] = cells
+        with _POPULATION_COMPUTING:  # one computation at a time: the others then reuse it
+            cells = _POPULATION_CACHE.get(key)
+            if cells is None:
+                cells = _cells(con, boundaries, dataset)
+                with _POPULATION_LOCK:
+                    for old in [k for k in _POPULATION_CACHE if k[2:] != key[2:]]:
+                        del _POPULATION_CACHE[old]  # keep the current content (both borders)
+                    _POPULATION_CACHE[key] = cells
     return cells
 
 

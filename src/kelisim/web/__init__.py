@@ -51,24 +51,55 @@ def check_port(host: str, port: int) -> None:
                             ) from None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
-    """Build the app on the store (bundled data loaded if empty), print its address, serve."""
-    import uvicorn
+def _warm_up(host: str, port: int) -> None:
+    """Once the server listens, in the background: project the region outlines of every
+    border version (bundled files, not the store), so that the first map is quick. The
+    population cells are left to the first visit: computing them holds the read window,
+    which CLI writes wait for (minutes with millions of imported rows). The database file is
+    never opened here outside DuckDB: closing any other descriptor of it would drop
+    DuckDB's POSIX lock for the whole process."""
+    import socket
+    import time
 
-    from kelisim.views.queries import BOUNDARIES, population
+    from kelisim.views.queries import BOUNDARIES
     from kelisim.web.mapsvg import region_paths
 
+    while True:  # the server's own start-up comes first
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    for boundaries in BOUNDARIES:
+        region_paths(boundaries)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
+    """Build the app on the store (bundled data loaded if empty), print its address, serve.
+
+    Start-up reads no population table: it costs the same whatever the store holds; the
+    maps are drawn in the background once the server listens."""
+    import threading
+
+    import uvicorn
+
+    from kelisim import store
+
     check_port(host, port)
-    print("Starting the dashboard: loading the data and drawing the maps…", flush=True)
+    print("Starting the dashboard: loading the data…", flush=True)
     accounts = _load_bundled_data(db_path)
     app = create_app(db_path)
-    for boundaries in BOUNDARIES:  # before the first visitor: outlines and population cells
-        region_paths(boundaries)
-        population(app.state.con, boundaries)
+    threading.Thread(target=_warm_up, args=(host, port), name="kelisim-warm-up",
+                     daemon=True).start()
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
           flush=True)
     if not accounts:
-        print("No accounts yet: create one with "
-              "`.venv/bin/kelisim users add NAME --role admin` (it asks for the password).",
-              flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+        print("No accounts yet: in another terminal, while the dashboard runs, create one with "
+              "`.venv/bin/kelisim users add NAME --role admin` (it asks for the password), "
+              "then log in.", flush=True)
+    print(f"Other kelisim commands can use the database {store.location_of(db_path)} while "
+          "the dashboard runs.", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        app.state.store.close()

@@ -18,6 +18,7 @@ from kelisim import store
 from kelisim.config import secure_cookies
 from kelisim.errors import KelisimError
 from kelisim.limits import MAX_UPLOAD_BYTES
+from kelisim.store.access import SharedStore, StoreBusy
 from kelisim.web.deps import SESSION_COOKIE, LoginRequired, request_language
 
 CSP = (
@@ -174,11 +175,8 @@ def error_page(request: Request, status: int, detail: str = "", field: str | Non
     lang = request_language(request)
     t = translator(lang)
     try:
-        cur = request.app.state.con.cursor()
-        try:
+        with request.app.state.store.reading(timeout=1.0) as cur:
             user = auth.user_for_token(cur, request.cookies.get(SESSION_COOKIE))
-        finally:
-            cur.close()
     except Exception:  # the page must render even when the store is what failed
         user = None
     if status == 403 and detail in auth.ROLES:
@@ -206,6 +204,10 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     long read results are reused, default 5; writes through the app empty the cache at once),
     ``secure_cookies`` (default: KELISIM_SECURE_COOKIES), ``max_upload_bytes`` and
     ``login_limits`` (the fields of :class:`kelisim.web.throttle.Limits`).
+
+    The app holds no long-lived connection: requests share read-only windows and write
+    through short read-write connections (:class:`kelisim.store.access.SharedStore`), so
+    CLI commands can use the file while it serves.
     """
     from kelisim.web import auth
     from kelisim.web.api.routes import router as api_router
@@ -222,13 +224,18 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
         docs_url=None,
         redoc_url=None,
     )
-    app.state.con = store.connect(db_path)
+    path = store.location_of(db_path)
+    con = store.connect(path)  # migrated once; requests then share short-lived connections
     settings = settings or {}
+    try:
+        if "anonymous_read" in settings:
+            auth.set_anonymous_read(con, bool(settings["anonymous_read"]))
+    finally:
+        con.close()
+    app.state.store = SharedStore(path)
     app.state.cache = TTLCache(settings.get("cache_seconds", 5.0))
     app.state.secure_cookies = bool(settings.get("secure_cookies", secure_cookies()))
     app.state.throttle = LoginThrottle(Limits(**settings.get("login_limits", {})))
-    if "anonymous_read" in settings:
-        auth.set_anonymous_read(app.state.con, bool(settings["anonymous_read"]))
 
     static = resources.files("kelisim.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -272,6 +279,13 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
         if not is_page(request) or error.status_code < 400:
             return await http_exception_handler(request, error)
         return error_page(request, error.status_code, str(error.detail))
+
+    @app.exception_handler(StoreBusy)
+    async def store_busy(request: Request, error: StoreBusy):
+        """Another process (a CLI import) holds the database longer than a request waits."""
+        if is_page(request):
+            return error_page(request, 503, str(error))
+        return JSONResponse({"detail": str(error)}, status_code=503, headers={"retry-after": "5"})
 
     @app.exception_handler(KelisimError)
     async def user_error(request: Request, error: KelisimError):

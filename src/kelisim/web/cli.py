@@ -104,7 +104,7 @@ def users_list(db: str = typer.Option(None, help="Store location.")) -> None:
     from kelisim import store
     from kelisim.web import auth
 
-    for user in auth.list_users(store.connect(db)):
+    for user in auth.list_users(store.connect(db, read_only=True)):
         state = "disabled" if user["disabled"] else "active"
         typer.echo(f"{user['username']}\t{user['role']}\t{state}")
 

@@ -23,12 +23,15 @@ LANG_COOKIE = "lang"
 
 
 async def get_con(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
-    """A cursor of the app's store connection, one per request (DuckDB cursors are thread-safe)."""
-    cur = request.app.state.con.cursor()
+    """The request's cursor: of the shared read window for GET and HEAD, of a read-write
+    window for the methods that write (kelisim.store.access.SharedStore). Waiting for the
+    file (while a CLI command writes) happens on the event loop, never in a worker thread."""
+    shared = request.app.state.store
+    cursor = await shared.enter(request.method not in ("GET", "HEAD"))
     try:
-        yield cur
+        yield cursor
     finally:
-        cur.close()
+        shared.leave(cursor)
 
 
 def _bearer(request: Request) -> str | None:
