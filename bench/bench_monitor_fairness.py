@@ -30,14 +30,14 @@ FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "monitor
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="model folder (default: rules only)")
+    parser.add_argument("--model", help="model folder or 'rules' (default: shipped models)")
     args = parser.parse_args()
     templates = pd.read_csv(FIXTURES / "fairness_templates.csv", comment="#")
     groups = pd.read_csv(FIXTURES / "fairness_groups.csv", comment="#")
     report = swap_report(fill_templates(templates, groups), args.model)
     print(
         f"{report['sentences']} sentences ({len(templates)} templates x {len(groups)} groups), "
-        f"{report['swaps']} swaps; model: {args.model or 'none (rules only)'}"
+        f"{report['swaps']} swaps; model: {args.model or 'the shipped models (default)'}"
     )
     changed, steady = report["tier_changed"], report["hostility_steady"]
     print(

@@ -103,3 +103,39 @@ def test_shipped_models_count_each_batch_once(corpus):
     together = predict_many(models, texts, langs)
     for target, model in models.items():
         np.testing.assert_allclose(together[target], model.predict_proba(texts, langs))
+
+
+def test_shipped_models_are_group_blind():
+    """Group names are masked before the features (Garg et al. 2019, section 4): sentences that
+    differ only in the group get the same scores, inflected and adjectival forms included."""
+    from kelisim.monitor.classify import load_models
+    from kelisim.monitor.extract import GROUP_PLACEHOLDER, mask_groups
+    from kelisim.monitor.model import predict_many
+
+    assert mask_groups("Корейская семья и украинцы", language="ru") == (
+        f"{GROUP_PLACEHOLDER} семья и {GROUP_PLACEHOLDER}"
+    )
+    models = load_models(None)
+    assert all(model.group_blind for model in models.values())
+    texts = [
+        "В нашем районе живут украинцы. Они держат пекарню у рынка.",
+        "В нашем районе живут корейцы. Они держат пекарню у рынка.",
+        "Ауылымызда өзбектер тұрады.",
+        "Ауылымызда орыстар тұрады.",
+    ]
+    scores = predict_many(models, texts, ["ru", "ru", "kk", "kk"])
+    for values in scores.values():
+        np.testing.assert_allclose(values[0], values[1])
+        np.testing.assert_allclose(values[2], values[3])
+
+
+def test_shipped_lift_threshold_is_chosen_on_the_held_out_templates():
+    """The hostility model's bar for lifting a tier-1/2 document to tier 3 is recorded with the
+    held-out calm rates it was chosen for (corpus.build.choose_lift_threshold)."""
+    model = load(SHIPPED_MODEL_DIR / "hostility")
+    record = model.card["lift_threshold"]
+    assert record["value"] == model.lift_threshold > model.threshold
+    assert "split == test" in record["chosen_on"]
+    without_lift = record["held_out_calm_rates_without_model_lift"]
+    for lang, rate in record["held_out_calm_rates"].items():
+        assert rate <= max(0.01, without_lift[lang])

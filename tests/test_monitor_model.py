@@ -217,3 +217,17 @@ def test_train_and_evaluate_commands(tmp_path, labelled):
     assert evaluated.exit_code == 0, evaluated.output
     for name in ("precision", "recall", "f1", "average_precision"):
         assert name in evaluated.output
+
+
+def test_user_trained_models_are_group_blind_and_older_ones_are_not(fitted, tmp_path):
+    """`kelisim monitor train` masks group names too (same recipe); a model saved before the
+    ``group_blind`` flag existed saw raw text and is read as such."""
+    swapped = ["Казахи не хотят жить рядом.", "Уйгуры не хотят жить рядом."]
+    assert fitted.group_blind
+    scores = fitted.predict_proba(swapped, ["ru", "ru"])
+    assert scores[0] == pytest.approx(scores[1])
+    monitor_model.save(fitted, tmp_path)
+    meta = json.loads((tmp_path / "vocabulary.json").read_text())
+    del meta["group_blind"]
+    (tmp_path / "vocabulary.json").write_text(json.dumps(meta, ensure_ascii=False))
+    assert not monitor_model.load(tmp_path).group_blind

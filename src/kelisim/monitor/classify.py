@@ -11,7 +11,9 @@ a rule mention, tier 1, with the model at its threshold would score) or the rule
 worse (tier >= 2; for the shipped models any rule mention, tier >= 1). The tier always comes from
 the rules, except that a relevant document without a rule tier becomes tier 1, and a combined
 hostility score at or above ``cut`` (rules' tier 3 with the model at its threshold) lifts a
-tier-1/2 document to tier 3 (rule name ``model_hostility``). With ``rule_weight`` 0 these are the
+tier-1/2 document to tier 3 (rule name ``model_hostility``) if the model's own hostility score
+also reaches its ``lift_threshold`` (the shipped model's is chosen on the corpus's held-out
+templates, ``corpus.build.choose_lift_threshold``). With ``rule_weight`` 0 these are the
 model's thresholds. Every row carries its rationale: rule hits with matched phrases, model
 scores and thresholds.
 """
@@ -119,9 +121,14 @@ def classify_batch(
         if "hostility" in scores:
             model = models["hostility"]
             score = float(scores["hostility"][i])
-            model_scores["hostility"] = {"score": score, "threshold": model.threshold}
+            model_scores["hostility"] = {
+                "score": score,
+                "threshold": model.threshold,
+                "lift_threshold": model.lift_threshold,
+            }
             hostility = combined(model, hostility, score)
-            if hostility >= cut(model, RULE_HOSTILITY[3]) and 1 <= tier <= 2:
+            lifts = hostility >= cut(model, RULE_HOSTILITY[3]) and score >= model.lift_threshold
+            if lifts and 1 <= tier <= 2:
                 tier = 3
                 hits.append({"rule": "model_hostility", "tier": 3, "phrase": "", "span": []})
         if not relevant:

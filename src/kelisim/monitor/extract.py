@@ -565,6 +565,34 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     return [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
 
 
+GROUP_PLACEHOLDER = "xgroupx"  # one token for every group name (see ``mask_groups``)
+
+
+def group_name_spans(mentions: list[Mention]) -> list[tuple[int, int]]:
+    """Character spans of the group names (ethnonyms and their adjectives, not derogatory terms)
+    among ``mentions``."""
+    return [
+        (m.char_start, m.char_end)
+        for m in mentions
+        if m.entry.kind == "group" and m.entry.label != "derogatory"
+    ]
+
+
+def mask_groups(text: str, spans: list[tuple[int, int]] | None = None, language=None) -> str:
+    """``text`` with every group name (``group_name_spans``; found with the lexicon when
+    ``spans`` is None) replaced by ``GROUP_PLACEHOLDER``: a model fed this text cannot tell one
+    group from another (counterfactual token fairness, Garg et al. 2019, "blindness", section 4).
+
+    >>> mask_groups("Уйгуры и казахи живут рядом.", language="ru")
+    'xgroupx и xgroupx живут рядом.'
+    """
+    if spans is None:
+        spans = group_name_spans(load_lexicon().find(text, language))
+    for start, end in sorted(set(spans), reverse=True):
+        text = text[:start] + GROUP_PLACEHOLDER + text[end:]
+    return text
+
+
 def extract(text: str, language: str | None = None) -> dict[str, list[dict]]:
     """Group and place mentions in one text: codes with their matched spans.
 

@@ -1,5 +1,11 @@
 """Trainable relevance / hostility model: two linear views of the same n-gram counts, averaged.
 
+Group-blind: every group name the lexicon finds (``extract.mask_groups``) is replaced by one
+placeholder token before counting, when training and when scoring, so the model cannot tell one
+group from another (Garg et al. 2019, "Counterfactual Fairness in Text Classification through
+Robustness", AIES, section 4, blindness). Models saved before this flag existed are read as
+not group-blind and score the raw text they were trained on.
+
 Counts: character 1-5-grams within word boundaries and word 1-2-grams over tokens cut to their
 first ``STEM_LENGTH`` letters (a stemmer-free normalisation of Russian and Kazakh inflection),
 both with ``min_df=2``, plus the rule summary of ``rules.rule_features``.
@@ -31,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import ArgumentError
+from kelisim.monitor.extract import GROUP_PLACEHOLDER, mask_groups
 from kelisim.monitor.rules import RULE_FEATURES, RuleResult, apply_rules, rule_features
 
 TARGETS = ("relevance", "hostility")
@@ -51,7 +58,8 @@ def recipe(rule_names: tuple[str, ...] = RULE_FEATURES) -> str:
     """The feature and classifier recipe, for the model card."""
     rules = f" + rule features {', '.join(rule_names)}" if rule_names else " (no rule features)"
     return (
-        f"counts: char_wb 1-5-grams and word 1-2-grams over tokens cut to {STEM_LENGTH} letters "
+        f"group names replaced by '{GROUP_PLACEHOLDER}'; counts: char_wb 1-5-grams and word "
+        f"1-2-grams over tokens cut to {STEM_LENGTH} letters "
         f"(min_df 2){rules}; NB view: binary counts x NB log-count ratio (alpha {NB_ALPHA}) -> "
         f"logistic regression; TF-IDF view: sublinear TF-IDF (words x{WORD_WEIGHT}) -> logistic "
         "regression; score = nb_weight * NB + (1 - nb_weight) * TF-IDF"
@@ -262,6 +270,10 @@ class MonitorModel:
         # weight of the rules' score in classify_batch's combined scores: 0 for a model trained
         # on the user's own data (its score decides), 0.5 for the shipped out-of-domain models
         self.rule_weight = 0.0
+        # lowest hostility score with which classify_batch lifts a tier-1/2 document to tier 3
+        # (0: no bar beyond the threshold; the shipped model's is chosen by corpus.build)
+        self.lift_threshold = 0.0
+        self.group_blind = True  # group names masked before counting (module docstring)
 
     def views(
         self,
@@ -275,6 +287,14 @@ class MonitorModel:
         the rules."""
         from scipy import sparse
 
+        if self.group_blind:
+            spans = [r.group_spans for r in rule_results] if rule_results else [None] * len(texts)
+            raw = texts
+            texts = [
+                mask_groups(t, s, lang) for t, s, lang in zip(texts, spans, languages, strict=True)
+            ]
+        else:
+            raw = texts
         if fit:
             self.chars.fit(texts)
             self.words.fit(texts)
@@ -282,7 +302,7 @@ class MonitorModel:
         if fit:
             self.char_idf.fit(chars)
             self.word_idf.fit(words)
-        rules = sparse.csr_matrix(self.rule_matrix(texts, languages, rule_results))
+        rules = sparse.csr_matrix(self.rule_matrix(raw, languages, rule_results))
         binary = sparse.hstack([chars.sign(), words.sign(), rules], format="csr")
         tfidf = sparse.hstack(
             [self.char_idf.transform(chars), self.word_idf.transform(words) * WORD_WEIGHT, rules],
@@ -315,7 +335,7 @@ class MonitorModel:
     def feature_key(self) -> tuple:
         """Models with the same key compute the same ``views`` (see ``share_features``)."""
         parts = (self.chars.vocabulary_, self.words.vocabulary_, self.char_idf, self.word_idf)
-        return (*map(id, parts), self.rule_names)
+        return (*map(id, parts), self.rule_names, self.group_blind)
 
     def score_views(self, binary, tfidf) -> np.ndarray:
         """``predict_proba`` from the matrices of ``views``."""
@@ -559,6 +579,8 @@ def save(model: MonitorModel, out_dir: str | Path) -> Path:
         "threshold": model.threshold,
         "nb_weight": model.nb_weight,
         "rule_weight": model.rule_weight,
+        "lift_threshold": model.lift_threshold,
+        "group_blind": model.group_blind,
         "rule_names": list(model.rule_names),
         "chars": sorted(model.chars.vocabulary_, key=model.chars.vocabulary_.get),
         "words": sorted(model.words.vocabulary_, key=model.words.vocabulary_.get),
@@ -605,6 +627,8 @@ def load(model_dir: str | Path) -> MonitorModel:
     model = MonitorModel(meta["target"], tuple(meta["rule_names"]))
     model.threshold, model.nb_weight = meta["threshold"], meta["nb_weight"]
     model.rule_weight = meta.get("rule_weight", 0.0)
+    model.lift_threshold = meta.get("lift_threshold", 0.0)
+    model.group_blind = meta.get("group_blind", False)  # older models saw raw text
     model.chars.vocabulary_ = _vocabulary(meta["chars"])
     model.words.vocabulary_ = _vocabulary(meta["words"])
     with np.load(path, allow_pickle=False) as arrays:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from kelisim.monitor.extract import (
     Mention,
     fold_kazakh,
+    group_name_spans,
     load_lexicon,
     normalise_token,
     quoted_spans,
@@ -58,6 +59,7 @@ class RuleResult:
     hits: list[dict] = field(default_factory=list)
     derogatory: int = 0
     topic: int = 0
+    group_spans: list[tuple[int, int]] = field(default_factory=list)  # every group name's span
 
     @property
     def relevant(self) -> bool:
@@ -106,7 +108,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
     """Tier, counter-speech flag and hits for one text (see module docstring for the rules)."""
     mentions = load_lexicon().find(text, language)
     frames = find_frames(text, language, mentions)
-    result = RuleResult()
+    result = RuleResult(group_spans=group_name_spans(mentions))
     if not mentions and not frames:
         return result
     result.places, result.place_details = resolve_places(mentions)
