@@ -272,6 +272,7 @@ def test_names_on_pages_follow_the_period(seeded):
     con = duckdb.connect(str(seeded))
     assert brief_data(con, "710000000", 2020, "ru")["name"] == "г. Нур-Султан"
     assert brief_data(con, "710000000", 2023, "kk")["name"] == "Астана қаласы"
+    con.close()  # the dashboard opens the file itself, per request
     with client_for(seeded, {"anonymous_read": True}) as client:
         client.cookies.set("lang", "ru")
         overview = _visible(client.get("/?indicator=tension&period=2020").text)
