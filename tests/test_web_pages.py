@@ -195,3 +195,16 @@ def test_brief_pdf_route(admin):
     reply = admin.get("/brief/550000000.pdf?period=2021")
     assert reply.status_code == 200 and reply.content.startswith(b"%PDF")
     assert reply.headers["content-type"] == "application/pdf"
+
+
+def test_map_classes_of_a_single_value_stay_within_the_data():
+    """One area with data (the walk-through's Akmola-only map): one class at that value, not
+    five classes reaching 155.8%..555.8%."""
+    from kelisim.web.mapsvg import PALETTE, colour_classes
+
+    colours, bounds = colour_classes({"110000000": 0.558})
+    assert bounds == [(0.558, 0.558)]
+    assert colours == {"110000000": PALETTE[0]}  # the legend colours class i with PALETTE[i]
+    colours, bounds = colour_classes({"a": 0.1, "b": 0.6})
+    assert len(bounds) == len(PALETTE) and bounds[0][0] == 0.1 and bounds[-1][1] == 0.6
+    assert colours == {"a": PALETTE[0], "b": PALETTE[-1]}

@@ -94,7 +94,9 @@ def colour_classes(values: dict[str, float]) -> tuple[dict[str, str], list[tuple
     if not values:
         return {}, []
     low, high = min(values.values()), max(values.values())
-    step = (high - low) / len(PALETTE) or 1.0
+    if high == low:  # one value (or all equal): one class, never bounds beyond the data
+        return dict.fromkeys(values, PALETTE[0]), [(low, high)]
+    step = (high - low) / len(PALETTE)
     bounds = [(low + i * step, low + (i + 1) * step) for i in range(len(PALETTE))]
     colours = {
         code: PALETTE[min(int((value - low) / step), len(PALETTE) - 1)]
