@@ -2,27 +2,14 @@
 delete`, `kelisim monitor delete`, each audited, all or nothing, unknown names in one sentence
 with "did you mean". Files and documents are CONSTRUCTED by the tests."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli_support import run_main
 from kelisim import store
-from kelisim.cli import main
 
 BUNDLED_INCIDENTS = Path(__file__).resolve().parents[1] / "src/kelisim/datasets/data/incidents.csv"
-
-
-def run_main(monkeypatch, capsys, *args):
-    """The real entry point; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["kelisim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _table(path: Path) -> Path:
