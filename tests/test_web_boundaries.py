@@ -95,3 +95,26 @@ def test_population_cells_follow_the_table_content(tmp_path):
     con.execute("UPDATE population SET count = count + 10 WHERE dataset = 'regions_annual' "
                 "AND area_code = '310000000' AND period = 2010 AND group_code = 'total'")
     assert zhambyl_2010() == before + 10
+
+
+def test_cells_read_straight_match_the_converted_rows(tmp_path):
+    """A dataset already in the chosen borders is read from the table as it stands
+    (store.population.cells_in_version): the same cells as converting it with
+    kelisim.datasets.population_frame (convert_boundaries); a dataset of mixed borders is
+    left to the conversion."""
+    import pandas as pd
+
+    from kelisim.datasets import population_frame
+    from kelisim.store import population as population_store
+
+    con = store.connect(tmp_path / "k.duckdb")
+    build_database(con)
+    columns, keys = ["area", "group", "period", "count", "share"], ["area", "group", "period"]
+    straight = population_store.cells_in_version(con, "census_national", "2024")
+    converted = population_frame(con, "census_national", boundaries="2024")[columns]
+    assert len(straight) > 0
+    pd.testing.assert_frame_equal(
+        straight.sort_values(keys).reset_index(drop=True).astype({"period": "int64"}),
+        converted.sort_values(keys).reset_index(drop=True).astype({"period": "int64"}))
+    assert population_store.cells_in_version(con, "regions_annual", "2024") is None
+    assert population_store.cells_in_version(con, "census_national", "2018") is None

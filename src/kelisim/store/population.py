@@ -131,6 +131,21 @@ def dataset_rows(con: duckdb.DuckDBPyConnection, name: str, default_version: str
     ).df()
 
 
+def cells_in_version(con: duckdb.DuckDBPyConnection, name: str, version: str
+                     ) -> pd.DataFrame | None:
+    """Dataset ``name``'s cells (area, group, period, count, share) read straight from the
+    table when every row already lies in the borders of ``version`` (converting them would
+    leave them as they are: one row per area, group and period); None otherwise."""
+    elsewhere = con.execute(
+        "SELECT count(*) FROM population p JOIN datasets d ON d.name = p.dataset "
+        "WHERE p.dataset = ? AND coalesce(p.boundary_version, d.boundary_version) "
+        "IS DISTINCT FROM ?", [name, version]).fetchone()[0]
+    if elsewhere:
+        return None
+    return con.execute('SELECT area_code AS area, group_code AS "group", period, count, share '
+                       "FROM population WHERE dataset = ?", [name]).df()
+
+
 def population_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple:
     """A key that changes whenever the population rows or the datasets change (for caches)."""
     return con.execute(

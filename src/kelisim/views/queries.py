@@ -105,11 +105,10 @@ _POPULATION_LOCK = threading.Lock()
 _POPULATION_COMPUTING = threading.Lock()
 
 
-def population(
-    con: duckdb.DuckDBPyConnection, boundaries: str = "2024", dataset: str | None = None
-) -> list[dict]:
-    """Every population cell (area, group, period, count, share) in one border version,
-    'total' rows included, ordered by area, period, group.
+def population(con: duckdb.DuckDBPyConnection, boundaries: str = "2024",
+               dataset: str | None = None):
+    """Every population cell in one border version as a frame (area, group, period, count,
+    share; NaN where missing), 'total' rows included, ordered by area, period, group.
 
     Rows come from :func:`kelisim.datasets.population_frame` with ``boundaries``: the bundled
     ``regions_annual`` mixes the borders of its time (2000-2016 South Kazakhstan with Shymkent;
@@ -117,7 +116,8 @@ def population(
     version. Per cell the first dataset (by name) with a count wins; a share not published is
     the count over the cell's 'total'. A dataset whose rows cannot be converted (e.g. districts
     of the 2000 division) is left out; ``dataset`` keeps that dataset alone. Cached by the
-    table's content, so imports show at once.
+    table's content, so imports show at once; pages take their few rows from it with
+    :func:`composition` (no page turns every cell into Python objects).
     """
     check_version(boundaries)
     key = (boundaries, dataset, *population_store.population_fingerprint(con))
@@ -134,20 +134,27 @@ def population(
     return cells
 
 
-def _cells(con: duckdb.DuckDBPyConnection, boundaries: str, dataset: str | None = None
-           ) -> list[dict]:
+def _cells(con: duckdb.DuckDBPyConnection, boundaries: str, dataset: str | None = None):
     import numpy as np
     import pandas as pd
 
+    from kelisim.store import workbooks
+
+    columns = ["area", "group", "period", "count", "share"]
     parts = []
     for name in population_store.dataset_names(con, dataset):
-        try:
-            part = population_frame(con, name, boundaries=boundaries)
-        except KelisimError:
-            continue
-        parts.append(part[["area", "group", "period", "count", "share"]].assign(dataset=name))
+        part = None
+        if workbooks.placed_frame(con, name, boundaries).empty and not \
+                workbooks.fine_area_codes(con, name):  # else population_frame places them
+            part = population_store.cells_in_version(con, name, boundaries)
+        if part is None:
+            try:
+                part = population_frame(con, name, boundaries=boundaries)
+            except KelisimError:
+                continue
+        parts.append(part[columns].assign(dataset=name))
     if not parts:
-        return []
+        return pd.DataFrame(columns=columns)
     frame = pd.concat(parts, ignore_index=True)
     frame = frame.assign(_missing=frame["count"].isna()).sort_values(
         ["area", "group", "period", "_missing", "dataset"], kind="stable")
@@ -156,10 +163,31 @@ def _cells(con: duckdb.DuckDBPyConnection, boundaries: str, dataset: str | None 
         columns={"count": "_total"})
     best = best.merge(total, on=["area", "period"], how="left")
     best["share"] = best["share"].fillna(best["count"] / best["_total"].replace(0, np.nan))
-    best = best.sort_values(["area", "period", "group"])[["area", "group", "period", "count",
-                                                           "share"]]
-    best = best.astype(object).where(best.notna(), None)
-    return [{**row, "period": int(row["period"])} for row in best.to_dict("records")]
+    best = best.sort_values(["area", "period", "group"])[columns]
+    return best.assign(period=best["period"].astype("int64")).reset_index(drop=True)
+
+
+def _records(frame) -> list[dict]:
+    """Rows of a cells frame as dicts (None where missing, period an int)."""
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [{**row, "period": int(row["period"])} for row in frame.to_dict("records")]
+
+
+def _cells_where(con: duckdb.DuckDBPyConnection, area: str | None = None,
+                 period: int | None = None, areas_in: list[str] | None = None,
+                 boundaries: str = "2024", totals: bool = False, dataset: str | None = None):
+    """The cells frame of :func:`population`, filtered as :func:`composition` says."""
+    import numpy as np
+
+    cells = population(con, boundaries, dataset)
+    keep = np.ones(len(cells), bool) if totals else (cells["group"] != "total").to_numpy()
+    if area is not None:
+        keep = keep & (cells["area"] == area).to_numpy()
+    if areas_in is not None:
+        keep = keep & cells["area"].isin(areas_in).to_numpy()
+    if period is not None:
+        keep = keep & (cells["period"] == period).to_numpy()
+    return cells[keep]
 
 
 def composition(
@@ -173,20 +201,15 @@ def composition(
 ) -> list[dict]:
     """Tidy rows area, group, period, count, share of :func:`population` (one border
     version, one dataset when given), filtered; ``totals`` keeps the 'total' rows."""
-    wanted = set(areas_in) if areas_in is not None else None
-    return [
-        r for r in population(con, boundaries, dataset)
-        if (totals or r["group"] != "total") and (area is None or r["area"] == area)
-        and (wanted is None or r["area"] in wanted) and (period is None or r["period"] == period)
-    ]
+    return _records(_cells_where(con, area, period, areas_in, boundaries, totals, dataset))
 
 
 def _regional(con: duckdb.DuckDBPyConnection, boundaries: str, group: str | None = None,
               dataset: str | None = None):
-    """Composition rows of the regions of ``boundaries`` (one group when given)."""
-    rows = composition(con, areas_in=region_codes(con, boundaries), boundaries=boundaries,
-                       dataset=dataset)
-    return [r for r in rows if group in (None, r["group"])]
+    """Composition frame of the regions of ``boundaries`` (one group when given)."""
+    rows = _cells_where(con, areas_in=region_codes(con, boundaries), boundaries=boundaries,
+                        dataset=dataset)
+    return rows if group is None else rows[rows["group"] == group]
 
 
 def population_periods(
@@ -194,7 +217,7 @@ def population_periods(
     dataset: str | None = None,
 ) -> list[int]:
     """Years with ethnic figures for regions (for one group when given)."""
-    return sorted({r["period"] for r in _regional(con, boundaries, group, dataset)})
+    return sorted(int(p) for p in _regional(con, boundaries, group, dataset)["period"].unique())
 
 
 def complete_choice(
@@ -203,20 +226,17 @@ def complete_choice(
     """The map's opening view: the latest year in which some group has a share for every
     region, and the largest such group (most persons); None when no year is complete."""
     regions = set(region_codes(con, boundaries))
-    covered: dict[tuple[int, str], set] = {}
-    persons: dict[tuple[int, str], float] = {}
-    for r in _regional(con, boundaries, dataset=dataset):
-        if r["share"] is not None and r["group"] not in ("other", "other_nationality",
-                                                          "not_stated"):
-            key = (r["period"], r["group"])
-            covered.setdefault(key, set()).add(r["area"])
-            persons[key] = persons.get(key, 0.0) + (r["count"] or 0.0)
-    complete = [key for key, found in covered.items() if found >= regions]
-    if not complete:
+    rows = _regional(con, boundaries, dataset=dataset)
+    rows = rows[rows["share"].notna() &
+                ~rows["group"].isin(["other", "other_nationality", "not_stated"])]
+    by_key = rows.assign(count=rows["count"].fillna(0.0)).groupby(["period", "group"])
+    found = by_key.agg(areas=("area", "nunique"), persons=("count", "sum"))
+    complete = found[found["areas"] >= len(regions)]
+    if complete.empty:
         return None
-    latest = max(period for period, _ in complete)
-    return latest, max((g for p, g in complete if p == latest),
-                       key=lambda g: (persons[(latest, g)], g))
+    latest = int(complete.index.get_level_values("period").max())
+    persons = complete.loc[latest, "persons"]
+    return latest, max(persons.index, key=lambda g: (persons[g], g))
 
 
 def best_period(
@@ -228,22 +248,19 @@ def best_period(
 ) -> int | None:
     """The year with usable figures (``need``: share or count) for the most regions (the
     latest of equals)."""
-    regions_by_period: dict[int, set] = {}
-    for r in _regional(con, boundaries, group, dataset):
-        if r[need] is not None:
-            regions_by_period.setdefault(r["period"], set()).add(r["area"])
-    return max(regions_by_period, key=lambda p: (len(regions_by_period[p]), p), default=None)
+    rows = _regional(con, boundaries, group, dataset)
+    regions = rows[rows[need].notna()].groupby("period")["area"].nunique()
+    return max((int(p) for p in regions.index), key=lambda p: (regions[p], p), default=None)
 
 
 def best_group(
     con: duckdb.DuckDBPyConnection, boundaries: str = "2024", dataset: str | None = None
 ) -> str | None:
     """The group with regional shares for the most (region, year) pairs."""
-    pairs: dict[str, set] = {}
-    for r in _regional(con, boundaries, dataset=dataset):
-        if r["share"] is not None and r["group"] not in ("other", "not_stated"):
-            pairs.setdefault(r["group"], set()).add((r["area"], r["period"]))
-    return min(pairs, key=lambda g: (-len(pairs[g]), g), default=None)
+    rows = _regional(con, boundaries, dataset=dataset)
+    rows = rows[rows["share"].notna() & ~rows["group"].isin(["other", "not_stated"])]
+    pairs = rows.drop_duplicates(["group", "area", "period"]).groupby("group").size()
+    return min(pairs.index, key=lambda g: (-pairs[g], g), default=None)
 
 
 # An area's published groups must make up at least this share of its 'total' row before an
