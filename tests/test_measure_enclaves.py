@@ -8,7 +8,6 @@ geometry and counts are constructed here (a 10 x 10 lattice with planted cluster
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from cli_support import run_main
 from kelisim.errors import ArgumentError
 from kelisim.measure.enclaves import compare_enclaves, enclaves_geojson, find_enclaves
 from kelisim.measure.local import (
@@ -209,16 +209,8 @@ def files(tmp_path):
 
 
 def run_cli(monkeypatch, capsys, *args):
-    from kelisim.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["kelisim", "enclaves", *map(str, args)])
-    code = 0
-    try:
-        main()
-    except SystemExit as stop:
-        code = stop.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    """``kelisim enclaves ARGS`` through the real entry point."""
+    return run_main(monkeypatch, capsys, "enclaves", *map(str, args))
 
 
 def test_cli_summary_comparison_and_geojson(files, monkeypatch, capsys, tmp_path):
