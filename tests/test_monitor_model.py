@@ -37,6 +37,8 @@ def fitted(labelled):
         nb_cs=(0.3,),
         tfidf_cs=(4.0,),
         nb_weights=(0.5, 0.7),
+        nb_alphas=(1.0,),
+        rule_scales=(1.0,),
     )
 
 
@@ -58,6 +60,60 @@ def test_model_card_records_data_settings_and_metrics(fitted, labelled):
     }
     assert "log-count ratio" in card["features"]
     assert 0.05 <= card["threshold"] <= 0.95
+
+
+def test_nb_alpha_and_rule_scale_are_chosen_by_cross_validation(labelled, tmp_path):
+    model = monitor_model.train(
+        labelled,
+        "text",
+        "relevant",
+        "relevance",
+        nb_cs=(0.3,),
+        tfidf_cs=(4.0,),
+        nb_weights=(0.7,),
+        nb_alphas=(0.5, 1.0),
+        rule_scales=(1.0, 3.0),
+    )
+    cv = model.card["cross_validation"]
+    assert set(cv["average_precision_by_setting"]) == {
+        f"nb_C=0.3,nb_alpha={a},tfidf_C=4.0,rule_scale={r},nb_weight=0.7"
+        for a in (0.5, 1.0)
+        for r in (1.0, 3.0)
+    }
+    best = max(cv["average_precision_by_setting"], key=cv["average_precision_by_setting"].get)
+    chosen = model.card["classifier"]
+    assert f"nb_alpha={chosen['nb_alpha']}," in best
+    assert f"rule_scale={chosen['rule_scale']}," in best
+    assert model.rule_scale == chosen["rule_scale"]
+    texts, languages = labelled["text"].tolist(), labelled["language"].tolist()
+    for scale in (1.0, 3.0):  # the scale is saved and used when scoring
+        model.rule_scale = scale
+        loaded = monitor_model.load(monitor_model.save(model, tmp_path / str(scale)))
+        assert loaded.rule_scale == scale
+        np.testing.assert_allclose(
+            loaded.predict_proba(texts, languages), model.predict_proba(texts, languages)
+        )
+    plain = model.predict_proba(texts, languages)
+    model.rule_scale = 1.0
+    assert not np.allclose(plain, model.predict_proba(texts, languages))
+
+
+def test_rule_scale_is_not_searched_without_rule_features(labelled):
+    model = monitor_model.train(
+        labelled,
+        "text",
+        "relevant",
+        "relevance",
+        nb_cs=(0.3,),
+        tfidf_cs=(4.0,),
+        nb_weights=(0.7,),
+        nb_alphas=(1.0,),
+        rule_names=(),
+    )
+    assert model.rule_scale == 1.0
+    assert set(model.card["cross_validation"]["average_precision_by_setting"]) == {
+        "nb_C=0.3,tfidf_C=4.0,nb_weight=0.7"
+    }
 
 
 def test_nb_log_ratio_matches_the_formula():
@@ -116,6 +172,8 @@ def test_training_is_deterministic(fitted, labelled):
         nb_cs=(0.3,),
         tfidf_cs=(4.0,),
         nb_weights=(0.5, 0.7),
+        nb_alphas=(1.0,),
+        rule_scales=(1.0,),
     )
     texts, langs = labelled["text"].tolist(), labelled["language"].tolist()
     np.testing.assert_array_equal(
@@ -136,7 +194,7 @@ def test_default_recipe_ranks_held_out_constructed_rows():
     )
     model = monitor_model.train(train_rows, "text", "relevant", "relevance")
     grid = model.card["cross_validation"]["average_precision_by_setting"]
-    assert len(grid) == 8  # 2 NB C x 2 TF-IDF C x 2 weights
+    assert len(grid) == 32  # 2 NB C x 2 NB alpha x 2 TF-IDF C x 2 rule scales x 2 weights
     metrics = monitor_model.evaluate(model, held_out, "text", "relevant")
     assert metrics["average_precision"] > 0.95  # observed 0.985; prevalence is 0.8
 

@@ -49,20 +49,25 @@ MODEL_FORMAT = "kelisim-monitor-model/1"
 STEM_LENGTH = 5
 WORD_WEIGHT = 0.5
 NB_ALPHA = 1.0
+DEFAULT_NB_ALPHAS = (0.5, 1.0)
 DEFAULT_NB_CS = (0.1, 0.3)
 DEFAULT_TFIDF_CS = (4.0, 16.0)
 DEFAULT_NB_WEIGHTS = (0.5, 0.7)
+DEFAULT_RULE_SCALES = (1.0, 3.0)  # weight of the rule features in the TF-IDF view
 
 
-def recipe(rule_names: tuple[str, ...] = RULE_FEATURES) -> str:
+def recipe(
+    rule_names: tuple[str, ...] = RULE_FEATURES, nb_alpha: float = NB_ALPHA, rule_scale: float = 1.0
+) -> str:
     """The feature and classifier recipe, for the model card."""
     rules = f" + rule features {', '.join(rule_names)}" if rule_names else " (no rule features)"
+    scaled = f", rule features x{rule_scale}" if rule_names else ""
     return (
         f"group names replaced by '{GROUP_PLACEHOLDER}'; counts: char_wb 1-5-grams and word "
         f"1-2-grams over tokens cut to {STEM_LENGTH} letters "
-        f"(min_df 2){rules}; NB view: binary counts x NB log-count ratio (alpha {NB_ALPHA}) -> "
-        f"logistic regression; TF-IDF view: sublinear TF-IDF (words x{WORD_WEIGHT}) -> logistic "
-        "regression; score = nb_weight * NB + (1 - nb_weight) * TF-IDF"
+        f"(min_df 2){rules}; NB view: binary counts x NB log-count ratio (alpha {nb_alpha}) -> "
+        f"logistic regression; TF-IDF view: sublinear TF-IDF (words x{WORD_WEIGHT}{scaled}) -> "
+        "logistic regression; score = nb_weight * NB + (1 - nb_weight) * TF-IDF"
     )
 
 
@@ -274,6 +279,8 @@ class MonitorModel:
         # (0: no bar beyond the threshold; the shipped model's is chosen by corpus.build)
         self.lift_threshold = 0.0
         self.group_blind = True  # group names masked before counting (module docstring)
+        # weight of the rule features in the TF-IDF view (chosen by cross-validation in train)
+        self.rule_scale = 1.0
 
     def views(
         self,
@@ -305,7 +312,11 @@ class MonitorModel:
         rules = sparse.csr_matrix(self.rule_matrix(raw, languages, rule_results))
         binary = sparse.hstack([chars.sign(), words.sign(), rules], format="csr")
         tfidf = sparse.hstack(
-            [self.char_idf.transform(chars), self.word_idf.transform(words) * WORD_WEIGHT, rules],
+            [
+                self.char_idf.transform(chars),
+                self.word_idf.transform(words) * WORD_WEIGHT,
+                rules * self.rule_scale,
+            ],
             format="csr",
         )
         return binary, tfidf
@@ -335,7 +346,7 @@ class MonitorModel:
     def feature_key(self) -> tuple:
         """Models with the same key compute the same ``views`` (see ``share_features``)."""
         parts = (self.chars.vocabulary_, self.words.vocabulary_, self.char_idf, self.word_idf)
-        return (*map(id, parts), self.rule_names, self.group_blind)
+        return (*map(id, parts), self.rule_names, self.group_blind, self.rule_scale)
 
     def score_views(self, binary, tfidf) -> np.ndarray:
         """``predict_proba`` from the matrices of ``views``."""
@@ -372,13 +383,13 @@ def predict_many(models: dict, texts, languages, rule_results=None) -> dict:
     return scores
 
 
-def _fit_nb(binary, labels: np.ndarray, c: float):
-    ratio = nb_log_ratio(binary, labels)
+def _fit_nb(binary, labels: np.ndarray, c: float, alpha: float = NB_ALPHA):
+    ratio = nb_log_ratio(binary, labels, alpha)
     return ratio, _classifier(c).fit(binary.multiply(ratio).tocsr(), labels)
 
 
-def _nb_scores(binary_fit, labels, binary_test, c: float) -> np.ndarray:
-    ratio, fitted = _fit_nb(binary_fit, labels, c)
+def _nb_scores(binary_fit, labels, binary_test, c: float, alpha: float = NB_ALPHA) -> np.ndarray:
+    ratio, fitted = _fit_nb(binary_fit, labels, c, alpha)
     return fitted.predict_proba(binary_test.multiply(ratio).tocsr())[:, 1]
 
 
@@ -410,6 +421,26 @@ def _split_frame(frame, text_col, label_col, language_col, label_threshold):
     return texts, languages, binary_labels(frame[label_col], label_threshold)
 
 
+def _scale_rules(tfidf, rule_count: int, scale: float):
+    """``tfidf`` with its last ``rule_count`` columns (the rule features) times ``scale``."""
+    from scipy import sparse
+
+    if scale == 1.0 or not rule_count:
+        return tfidf
+    weights = np.ones(tfidf.shape[1], dtype=tfidf.dtype)
+    weights[-rule_count:] = scale
+    return sparse.csr_matrix(tfidf @ sparse.diags(weights))
+
+
+def _setting_name(key: tuple, alphas: tuple, scales: tuple) -> str:
+    """``nb_C=..,tfidf_C=..,nb_weight=..``, with ``nb_alpha`` and ``rule_scale`` when more than
+    one value of them was tried."""
+    nb_c, alpha, tfidf_c, scale, weight = key
+    alpha_part = f",nb_alpha={alpha}" if len(alphas) > 1 else ""
+    scale_part = f",rule_scale={scale}" if len(scales) > 1 else ""
+    return f"nb_C={nb_c}{alpha_part},tfidf_C={tfidf_c}{scale_part},nb_weight={weight}"
+
+
 def train(
     frame: pd.DataFrame,
     text_col: str,
@@ -421,12 +452,15 @@ def train(
     nb_cs: tuple[float, ...] = DEFAULT_NB_CS,
     tfidf_cs: tuple[float, ...] = DEFAULT_TFIDF_CS,
     nb_weights: tuple[float, ...] = DEFAULT_NB_WEIGHTS,
+    nb_alphas: tuple[float, ...] = DEFAULT_NB_ALPHAS,
+    rule_scales: tuple[float, ...] = DEFAULT_RULE_SCALES,
     folds: int = 3,
     seed: int = 0,
     rule_names: tuple[str, ...] = RULE_FEATURES,
 ) -> MonitorModel:
-    """Fit a ``MonitorModel``; both C values and the NB weight by ``folds``-fold cross-validated
-    average precision on these rows only.
+    """Fit a ``MonitorModel``; both C values, the NB smoothing ``alpha``, the weight of the rule
+    features in the TF-IDF view (``rule_scales``; without rule features only 1) and the NB weight
+    by ``folds``-fold cross-validated average precision on these rows only.
 
     The returned model carries ``card`` (a dict for the model card) and ``threshold``.
     """
@@ -443,25 +477,31 @@ def train(
         raise ArgumentError(label_col, f"needs at least {folds} positive and negative rows")
     model = MonitorModel(target, rule_names)
     binary, tfidf = model.views(texts, languages, fit=True)
+    rule_scales = tuple(rule_scales) if rule_names else (1.0,)
+    scaled = {scale: _scale_rules(tfidf, len(rule_names), scale) for scale in rule_scales}
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     splits = list(splitter.split(np.zeros(len(labels)), labels))
-    nb_oof = {c: np.zeros(len(labels)) for c in nb_cs}
-    tfidf_oof = {c: np.zeros(len(labels)) for c in tfidf_cs}
+    nb_grid = list(itertools.product(nb_cs, nb_alphas))
+    tfidf_grid = list(itertools.product(tfidf_cs, rule_scales))
+    nb_oof = {key: np.zeros(len(labels)) for key in nb_grid}
+    tfidf_oof = {key: np.zeros(len(labels)) for key in tfidf_grid}
     for fit_idx, test_idx in splits:
-        for c in nb_cs:
-            nb_oof[c][test_idx] = _nb_scores(binary[fit_idx], labels[fit_idx], binary[test_idx], c)
-        for c in tfidf_cs:
-            fitted = _classifier(c).fit(tfidf[fit_idx], labels[fit_idx])
-            tfidf_oof[c][test_idx] = fitted.predict_proba(tfidf[test_idx])[:, 1]
+        for c, alpha in nb_grid:
+            nb_oof[(c, alpha)][test_idx] = _nb_scores(
+                binary[fit_idx], labels[fit_idx], binary[test_idx], c, alpha
+            )
+        for c, scale in tfidf_grid:
+            fitted = _classifier(c).fit(scaled[scale][fit_idx], labels[fit_idx])
+            tfidf_oof[(c, scale)][test_idx] = fitted.predict_proba(scaled[scale][test_idx])[:, 1]
     cv_ap, oof = {}, {}
-    for nb_c, tfidf_c, weight in itertools.product(nb_cs, tfidf_cs, nb_weights):
-        scores = weight * nb_oof[nb_c] + (1 - weight) * tfidf_oof[tfidf_c]
-        cv_ap[(nb_c, tfidf_c, weight)] = float(average_precision_score(labels, scores))
-        oof[(nb_c, tfidf_c, weight)] = scores
+    for nb_key, tfidf_key, weight in itertools.product(nb_grid, tfidf_grid, nb_weights):
+        scores = weight * nb_oof[nb_key] + (1 - weight) * tfidf_oof[tfidf_key]
+        cv_ap[(*nb_key, *tfidf_key, weight)] = float(average_precision_score(labels, scores))
+        oof[(*nb_key, *tfidf_key, weight)] = scores
     best = max(cv_ap, key=cv_ap.get)
-    nb_c, tfidf_c, model.nb_weight = best
-    model.nb_ratio, model.nb_classifier = _fit_nb(binary, labels, nb_c)
-    model.tfidf_classifier = _classifier(tfidf_c).fit(tfidf, labels)
+    nb_c, nb_alpha, tfidf_c, model.rule_scale, model.nb_weight = best
+    model.nb_ratio, model.nb_classifier = _fit_nb(binary, labels, nb_c, nb_alpha)
+    model.tfidf_classifier = _classifier(tfidf_c).fit(scaled[model.rule_scale], labels)
     grid = np.round(np.linspace(0.05, 0.95, 19), 2)  # 0.45, never 0.44999999999999996
     f1s = [f1_score(labels, oof[best] >= t) for t in grid]
     model.threshold = float(grid[int(np.argmax(f1s))])
@@ -476,11 +516,13 @@ def train(
             "label_column": label_col,
             "label_threshold": label_threshold,
         },
-        "features": recipe(rule_names),
+        "features": recipe(rule_names, nb_alpha, model.rule_scale),
         "classifier": {
             "type": "average of NB-LR and TF-IDF-LR (liblinear, L2)",
             "nb_C": nb_c,
+            "nb_alpha": nb_alpha,
             "tfidf_C": tfidf_c,
+            "rule_scale": model.rule_scale,
             "nb_weight": model.nb_weight,
         },
         "threshold": model.threshold,
@@ -488,16 +530,20 @@ def train(
             "folds": folds,
             "seed": seed,
             "average_precision_by_setting": {
-                f"nb_C={n},tfidf_C={t},nb_weight={w}": v for (n, t, w), v in cv_ap.items()
+                _setting_name(key, nb_alphas, rule_scales): value for key, value in cv_ap.items()
             },
             "average_precision_by_view": {
                 **{
-                    f"nb_only,C={c}": float(average_precision_score(labels, s))
-                    for c, s in nb_oof.items()
+                    f"nb_only,C={c}" + (f",alpha={a}" if len(nb_alphas) > 1 else ""): float(
+                        average_precision_score(labels, s)
+                    )
+                    for (c, a), s in nb_oof.items()
                 },
                 **{
-                    f"tfidf_only,C={c}": float(average_precision_score(labels, s))
-                    for c, s in tfidf_oof.items()
+                    f"tfidf_only,C={c}" + (f",rule_scale={r}" if len(rule_scales) > 1 else ""): (
+                        float(average_precision_score(labels, s))
+                    )
+                    for (c, r), s in tfidf_oof.items()
                 },
             },
             "average_precision": cv_ap[best],
@@ -581,6 +627,7 @@ def save(model: MonitorModel, out_dir: str | Path) -> Path:
         "rule_weight": model.rule_weight,
         "lift_threshold": model.lift_threshold,
         "group_blind": model.group_blind,
+        "rule_scale": model.rule_scale,
         "rule_names": list(model.rule_names),
         "chars": sorted(model.chars.vocabulary_, key=model.chars.vocabulary_.get),
         "words": sorted(model.words.vocabulary_, key=model.words.vocabulary_.get),
@@ -629,6 +676,7 @@ def load(model_dir: str | Path) -> MonitorModel:
     model.rule_weight = meta.get("rule_weight", 0.0)
     model.lift_threshold = meta.get("lift_threshold", 0.0)
     model.group_blind = meta.get("group_blind", False)  # older models saw raw text
+    model.rule_scale = meta.get("rule_scale", 1.0)  # older models: rule features unscaled
     model.chars.vocabulary_ = _vocabulary(meta["chars"])
     model.words.vocabulary_ = _vocabulary(meta["words"])
     with np.load(path, allow_pickle=False) as arrays:

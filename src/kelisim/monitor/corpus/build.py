@@ -41,7 +41,7 @@ def read_corpus(path: Path = CORPUS_FILE) -> pd.DataFrame:
 
 def fit_shipped(corpus: pd.DataFrame, target: str):
     """One shipped model (no rule features, ``rule_weight`` 0.5) trained on ``corpus``."""
-    from kelisim.monitor.model import train
+    from kelisim.monitor.model import NB_ALPHA, train
 
     label, threshold = LABELS[target]
     model = train(
@@ -52,6 +52,7 @@ def fit_shipped(corpus: pd.DataFrame, target: str):
         language_col="lang",
         label_threshold=threshold,
         rule_names=(),
+        nb_alphas=(NB_ALPHA,),  # the shipped models' recipe: NB alpha fixed, not searched
     )
     model.rule_weight = SHIPPED_RULE_WEIGHT
     return model
