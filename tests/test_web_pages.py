@@ -208,3 +208,17 @@ def test_map_classes_of_a_single_value_stay_within_the_data():
     colours, bounds = colour_classes({"a": 0.1, "b": 0.6})
     assert len(bounds) == len(PALETTE) and bounds[0][0] == 0.1 and bounds[-1][1] == 0.6
     assert colours == {"a": PALETTE[0], "b": PALETTE[-1]}
+
+
+def test_audit_details_read_as_key_value_text(admin):
+    csrf = admin.cookies["kelisim_csrf"]
+    admin.cookies.set("lang", "en")
+    admin.post("/admin/settings", data={"csrf_token": csrf, "anonymous_read": "on"})
+    admin.post("/admin/users", data={"username": "kay", "password": "kay-password-1",
+                                     "role": "viewer", "csrf_token": csrf})
+    page = admin.get("/admin").text
+    audit = page[page.index("<h2>Audit log</h2>"):]
+    assert "anonymous_read: yes" in audit and "role: viewer" in audit
+    assert "&#34;" not in audit and "{" not in audit
+    admin.cookies.set("lang", "ru")
+    assert "anonymous_read: да" in admin.get("/admin").text

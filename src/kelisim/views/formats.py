@@ -1,6 +1,6 @@
 """Jinja filters in the language of the page being rendered: count, share and value (numbers,
 through :mod:`kelisim.core.numbers`, the one number formatter), day and moment (dates as
-dd.mm.yyyy), names_in_force and link."""
+dd.mm.yyyy), names_in_force, link and key_values (stored JSON as 'key: value' text)."""
 
 from __future__ import annotations
 
@@ -84,5 +84,36 @@ def names_in_force(history: list[dict], t) -> str:
     return "; ".join(parts)
 
 
+@pass_context
+def key_values(context, detail) -> str:
+    """Details stored as JSON (an audit entry's) as text a person reads: 'role: analyst;
+    count: 3'; lists as 'a, b', nested objects in brackets, yes/no in the page's language,
+    and text that is not JSON as it is."""
+    import json
+
+    t = context.get("t")
+
+    def shown(item) -> str:
+        if isinstance(item, dict):
+            return "; ".join(f"{k}: {shown(v)}" for k, v in item.items())
+        if isinstance(item, list):
+            return ", ".join(f"({shown(v)})" if isinstance(v, dict) else shown(v) for v in item)
+        if item is None:
+            return "—"
+        if isinstance(item, bool):
+            answer = "interethnic_yes" if item else "interethnic_no"
+            return t(answer) if t else answer[len("interethnic_"):]
+        return str(item)
+
+    if detail is None or detail == "":
+        return ""
+    if isinstance(detail, str):
+        try:
+            detail = json.loads(detail)
+        except ValueError:
+            return detail
+    return shown(detail)
+
+
 FILTERS = {"count": count, "share": share, "value": value, "link": link, "day": day,
-           "moment": moment, "names_in_force": names_in_force}
+           "moment": moment, "names_in_force": names_in_force, "key_values": key_values}
