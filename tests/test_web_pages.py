@@ -210,6 +210,47 @@ def test_map_classes_of_a_single_value_stay_within_the_data():
     assert colours == {"a": PALETTE[0], "b": PALETTE[-1]}
 
 
+def _options(html: str, name: str) -> list[tuple[str, str]]:
+    """(value, text) of the options of the <select name=NAME> on a page."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no <select name={name}>"
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))
+
+
+def test_selectors_show_labels_with_periods_and_dates_not_ids(tmp_path):
+    """The dataset and run selectors show what a person reads (a bundled dataset's label and
+    the periods it covers; a run's label and the day it was stored), the id stays the value."""
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO datasets (name, description, boundary_version, origin) VALUES "
+                "('census_national', 'constructed', '2024', 'bundled')")
+    con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) VALUES "
+                "('census_national', '000000000', 'kazakh', 1999, 1), "
+                "('census_national', '000000000', 'kazakh', 2021, 2)")
+    con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, sex, age, "
+                "period, count, created_at) VALUES ('kazakhstan_national', 'calibrated', "
+                "'000000000', 'total', 'both', 'total', 2030, 1, TIMESTAMP '2026-11-30 10:00')")
+    con.close()
+    expected = {
+        "en": ("Censuses and official estimates, 1999–2021", "Kazakhstan, cohort-component"),
+        "ru": ("Переписи и официальные оценки, 1999–2021", "Казахстан, метод передвижки возрастов"),
+        "kk": ("Санақтар мен ресми бағалаулар, 1999–2021",
+               "Қазақстан, когорттық-компоненттік әдіс"),
+    }
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, (census, run) in expected.items():
+            c.cookies.set("lang", lang)
+            datasets = _options(c.get("/").text, "dataset")
+            assert ("census_national", census) in datasets
+            assert ("test", "test, 2009–2021") in datasets  # an imported one keeps its name
+            runs = dict(_options(c.get("/forecasts").text, "run"))
+            assert runs["kazakhstan_national"] == f"{run}, 30.11.2026"
+            assert re.fullmatch(r"test-run, \d\d\.\d\d\.\d{4}", runs["test-run"])
+
+
 def test_audit_details_read_as_key_value_text(admin):
     csrf = admin.cookies["kelisim_csrf"]
     admin.cookies.set("lang", "en")

@@ -96,6 +96,31 @@ def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
     return names
 
 
+def dataset_labels(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
+    """Dataset name -> what a person reads in a selector: its label in ``lang`` (a bundled
+    dataset's; an imported one keeps the name it was given) and the periods it covers,
+    e.g. 'Censuses and official estimates, 1897–2025'."""
+    from kelisim.views.i18n import translator
+
+    t = translator(lang)
+    return {name: f"{t.label('dataset_' + name, name)}, "
+                  + (str(first) if first == last else f"{first}–{last}")
+            for name, (first, last) in population_store.ethnic_dataset_periods(con).items()}
+
+
+def run_labels(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
+    """Projection run name -> its label in ``lang`` (a bundled run's; a run of the user's
+    own spec keeps its spec's name) and the day it was stored, e.g. 'Kazakhstan,
+    cohort-component, 03.12.2026'."""
+    from kelisim.store.projections import projection_run_dates
+    from kelisim.views.formats import day
+    from kelisim.views.i18n import translator
+
+    t = translator(lang)
+    return {run: f"{t.label('run_' + run, run)}, {day(stored)}" if stored else
+            t.label("run_" + run, run) for run, stored in projection_run_dates(con).items()}
+
+
 # ---------------------------------------------------------------- population
 
 

@@ -206,6 +206,7 @@ def overview(
         palette=mapsvg.PALETTE, no_data=mapsvg.NO_DATA, width=mapsvg.WIDTH, height=frame.height,
         groups=queries.groups(con, lang), area_names=names,
         group_names=queries.group_names(con, lang), boundary_versions=queries.BOUNDARIES,
+        dataset_labels=queries.dataset_labels(con, lang),
     )
 
 
@@ -480,7 +481,7 @@ def forecasts(
         request, "forecasts.html", lang, user, data=data, periods=periods, cells=cells,
         chart=chart, areas=queries.areas(con, lang), groups=queries.groups(con, lang),
         group_shares=group_share_view(con, area, data["run"], lang),
-        group_names=queries.group_names(con, lang),
+        group_names=queries.group_names(con, lang), run_labels=queries.run_labels(con, lang),
     )
 
 
