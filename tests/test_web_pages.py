@@ -263,3 +263,26 @@ def test_audit_details_read_as_key_value_text(admin):
     assert "&#34;" not in audit and "{" not in audit
     admin.cookies.set("lang", "ru")
     assert "anonymous_read: да" in admin.get("/admin").text
+
+
+def test_area_selectors_name_the_region_of_a_district_name_two_regions_share(tmp_path):
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO areas (area_code, boundary_version, level, parent_code, name_kk, "
+                "name_ru, name_en) VALUES ('111000000', '2024', 'district', '110000000', "
+                "'А ауданы', 'Район А', 'District A')")
+    con.close()
+    expected = {"en": ("District A (Akmola Region)", "District A (Pavlodar Region)", "District B"),
+                "ru": ("Район А (Акмолинская область)", "Район А (Павлодарская область)",
+                       "Район Б"),
+                "kk": ("А ауданы (Ақмола облысы)", "А ауданы (Павлодар облысы)", "Б ауданы")}
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, (akmola, pavlodar, unique) in expected.items():
+            c.cookies.set("lang", lang)
+            for page in ("/forecasts", "/monitor", "/incidents", "/activities"):
+                shown = dict(_options(c.get(page).text, "area"))
+                assert (shown["111000000"], shown["551000000"]) == (akmola, pavlodar), page
+                assert shown["552000000"] == unique, page  # a name no other area has

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import Counter
 from datetime import date
 
 import duckdb
@@ -58,7 +59,9 @@ def areas(
 ) -> list[dict]:
     """Areas in their latest boundary version: area_code, level, parent_code, name, ordered
     by name without its unit word ('г. Астана' under А). With ``on``, names are the ones in
-    force that day (the dated name table: Nur-Sultan in 2019-2022, ...)."""
+    force that day (the dated name table: Nur-Sultan in 2019-2022, ...). ``label`` is what a
+    selector shows: the name, and for a name two areas share (a district in two regions)
+    the parent's name after it, 'Район А (Павлодарская область)'."""
     from kelisim.core.areas import name_sort_key, names_on
 
     rows = population_store.latest_areas(con, lang, level)
@@ -67,7 +70,15 @@ def areas(
         for row in rows:
             row["name"] = dated.get((row["area_code"], row["boundary_version"]),
                                     dated.get((row["area_code"], None), row["name"]))
-    return sorted(rows, key=lambda row: name_sort_key(row["name"]))
+    taken = Counter(row["name"] for row in rows)
+    parents: dict[str, str] = {}
+    if any(times > 1 for times in taken.values()):
+        every = rows if level is None else areas(con, lang, on=on)
+        parents = {row["area_code"]: row["name"] for row in every}
+    for row in rows:
+        parent = parents.get(row["parent_code"]) if taken[row["name"]] > 1 else None
+        row["label"] = f"{row['name']} ({parent})" if parent else row["name"]
+    return sorted(rows, key=lambda row: (name_sort_key(row["name"]), row["label"]))
 
 
 def area_names(
