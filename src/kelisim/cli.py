@@ -119,6 +119,26 @@ def show_usage_error(error: typer.TyperException) -> int:
     message = " ".join(message.split()).rstrip(".")
     if context is not None:
         typer.echo(context.get_usage(), err=True)
-        message = f"{message}; see '{context.command_path} --help'"
-    typer.echo(f"error: {message}.", err=True)
+    head, suggestion = split_suggestion(message)
+    if suggestion:  # a mistyped name: the usage line above, then the likely one
+        typer.echo(f"error: {head}; did you mean {suggestion}?", err=True)
+    elif context is not None:
+        typer.echo(f"error: {message}; see '{context.command_path} --help'.", err=True)
+    else:
+        typer.echo(f"error: {message}.", err=True)
     return getattr(error, "exit_code", 2)
+
+
+def split_suggestion(message: str) -> tuple[str, str | None]:
+    """Click's "No such command 'mesure'. Did you mean 'measure'?" (or "... (Possible
+    options: --format, --force)") as the message and the suggested name(s)."""
+    import re
+
+    found = re.search(r"\.?\s*(?:Did you mean (?P<one>.+?)\?|\(Possible options: (?P<many>.+)\))$",
+                      message)
+    if found is None:
+        return message, None
+    if found["one"]:
+        return message[:found.start()], found["one"]
+    names = found["many"].split(", ")
+    return message[:found.start()], names[0] if len(names) == 1 else "one of " + ", ".join(names)
