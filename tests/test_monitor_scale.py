@@ -21,6 +21,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from cli_support import run_main
 from kelisim import store
 from kelisim.monitor import archive
 from kelisim.monitor.aggregate import daily_counts
@@ -283,6 +284,16 @@ def test_a_dead_feed_is_one_line_and_the_others_are_stored(feed, tmp_path):
     assert f"{feed.url}: 3 new documents" in done.stdout
     assert f"error: {dead}: could not download it" in done.stderr
     assert "1 of 2 feeds could not be polled" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr  # one sentence, not two lines
+
+
+def test_a_dead_feed_alone_is_one_error_sentence(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KELISIM_DB", str(tmp_path / "store.duckdb"))
+    dead = "http://127.0.0.1:9/nothing.xml"
+    code, out, err = run_main(monkeypatch, capsys, "monitor", "poll", dead)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {dead}: could not download it (") and err.endswith(").\n")
+    assert len(err.splitlines()) == 1 and "see above" not in err
 
 
 def test_a_worker_killed_while_polling_is_run_again_and_stores_each_item_once(feed, tmp_path):

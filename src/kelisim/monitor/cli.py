@@ -373,7 +373,7 @@ def poll(
     from kelisim.monitor.pipeline import use_store_gazetteer
 
     con = kelisim_store.connect(db)
-    failed = 0
+    failures: list[str] = []
     try:
         use_store_gazetteer(con)
         states = list(feed_states(con, list(dict.fromkeys(feeds))).values())
@@ -382,30 +382,31 @@ def poll(
 
             with dask_client(scheduler, workers) as client:
                 for result in poll_on_dask(client, states, model):
-                    failed += _report_poll(con, result, model)
+                    failures += _report_poll(con, result, model)
         else:
             for state in states:
-                failed += _report_poll(con, poll_feed(state, model), model)
+                failures += _report_poll(con, poll_feed(state, model), model)
     finally:
         con.close()
-    if failed:
-        raise KelisimError(f"{failed} of {len(states)} feeds could not be polled (see above)")
+    if failures:  # one error line for every feed that failed, after the others' lines
+        counted = "" if len(states) == 1 else (
+            f" ({len(failures)} of {len(states)} feeds could not be polled)")
+        raise KelisimError("; ".join(failures) + counted + ".")
 
 
-def _report_poll(con, result, model: str | None) -> int:
-    """Store one feed's poll and print one line about it; 1 if the feed failed."""
+def _report_poll(con, result, model: str | None) -> list[str]:
+    """Store one feed's poll and print one line about it; why the feed failed, if it did."""
     from kelisim.monitor.feeds import store_poll
 
     url = result.state.feed_url
     if result.error is not None:
-        typer.echo(f"error: {result.error}", err=True)
-        return 1
+        return [result.error.rstrip(".")]
     if result.not_modified:
         typer.echo(f"{url}: not modified")
-        return 0
+        return []
     summary = store_poll(con, result, model)
     typer.echo(f"{url}: {summary.documents} new documents ({summary.duplicates} already stored)")
-    return 0
+    return []
 
 
 @monitor_app.command()
