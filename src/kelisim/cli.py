@@ -93,6 +93,12 @@ def main() -> None:
         sys.exit(result)
 
 
+def progress(step: str) -> None:
+    """One short line on stderr saying what a long command is doing now ('projecting
+    scenario ... (2 of 5)'), so a person sees it work; stdout keeps only the result."""
+    typer.echo(f"{step} ...", err=True)
+
+
 def flag_message(error: ArgumentError, argv: list[str]) -> str:
     """The error naming the running command's option for its argument: kernels name their
     own arguments (``index``), the command line shows the flag (``--index``)."""

@@ -5,6 +5,7 @@ The only module of the forecast package that writes files and the store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,14 @@ def choose_spec(spec: Path | None, bundled: str | None) -> Path:
 
 
 def run_spec(spec_path, draws: int | None = None, seed: int | None = None, workers: int = 1,
-             only: str | None = None, detail: bool = False) -> pd.DataFrame:
+             only: str | None = None, detail: bool = False,
+             progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Every scenario of a spec as one tidy table (quantile columns when ``draws`` > 0).
 
-    All inputs are read and validated before any projection starts.
+    All inputs are read and validated before any projection starts. ``progress`` is told
+    each step in a few words (preparing the inputs, projecting each scenario).
     """
+    progress = progress or (lambda _: None)
     spec = load_spec(spec_path)
     draws = spec.uncertainty.get("draws", 0) if draws is None else draws
     seed = spec.uncertainty.get("seed", 0) if seed is None else seed
@@ -44,9 +48,13 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
     scenarios = [s for s in spec.scenarios if only is None or s.name == only]
     if not scenarios:
         raise ArgumentError("scenario", f"no scenario named {only!r} in {spec_path}")
+    progress(f"calibrating {spec.name} on the censuses" if spec.calibration is not None
+             else f"reading the inputs of {spec.name}")
     inputs = prepare(spec)
     parts = []
-    for scenario in scenarios:
+    for number, scenario in enumerate(scenarios, 1):
+        progress(f"projecting scenario {scenario.name} ({number} of {len(scenarios)}"
+                 + (f", {draws} draws for the intervals)" if draws else ")"))
         rates = step_rates(inputs, scenario)
         path = project(inputs.population, rates, spec.steps, spec.width)
         table = projection_table(path, inputs.grid, spec.periods, scenario.name, detail)
