@@ -286,3 +286,40 @@ def test_area_selectors_name_the_region_of_a_district_name_two_regions_share(tmp
                 shown = dict(_options(c.get(page).text, "area"))
                 assert (shown["111000000"], shown["551000000"]) == (akmola, pavlodar), page
                 assert shown["552000000"] == unique, page  # a name no other area has
+
+
+def test_calibrated_years_say_so_instead_of_a_zero_width_interval(tmp_path):
+    """Years a projection is calibrated to (the census it starts from, the Bureau's estimates
+    it passes through) have no interval: the page says so in its language; later years keep
+    their 95% range."""
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    rows = [(2021, 1000.0, 1000.0, 1000.0000001), (2024, 1100.0, 1100.0, 1100.0),
+            (2030, 1300.0, 1200.0, 1400.0)]
+    for period, count, lower, upper in rows:
+        for group, part in (("total", 1.0), ("kazakh", 0.7)):
+            con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, "
+                        "sex, age, period, count, lower80, upper80, lower95, upper95, share, "
+                        "share_lower95, share_upper95) VALUES ('cal', 'calibrated', "
+                        "'000000000', ?, 'both', 'total', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [group, period, part * count, part * lower, part * upper, part * lower,
+                         part * upper, part, part * lower / count, part * upper / count])
+    con.close()
+    said = {"en": "calibrated to published figures (census, Bureau estimates), no interval",
+            "ru": "откалибровано по опубликованным данным (перепись, оценки Бюро), без интервала",
+            "kk": "жарияланған деректерге калибрленген (санақ, Бюро бағалаулары), интервалсыз"}
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, words in said.items():
+            c.cookies.set("lang", lang)
+            page = c.get("/forecasts?run=cal").text
+            table = page[page.index('id="scenarios"'):page.index("</table>")]
+            cells = re.findall(r"<tr><td>(\d{4})</td>(.*?)</tr>", table, re.S)
+            shown = {int(period): cell for period, cell in cells}
+            assert words in shown[2021] and words in shown[2024]
+            assert "95%:" not in shown[2021] and "95%:" not in shown[2024]
+            assert words not in shown[2030] and "95%:" in shown[2030]
+            area = c.get("/area/000000000").text
+            assert words in area and "1 100–1 100" not in area and "1,100–1,100" not in area

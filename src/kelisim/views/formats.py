@@ -1,6 +1,7 @@
 """Jinja filters in the language of the page being rendered: count, share and value (numbers,
 through :mod:`kelisim.core.numbers`, the one number formatter), day and moment (dates as
-dd.mm.yyyy), names_in_force, link and key_values (stored JSON as 'key: value' text)."""
+dd.mm.yyyy), names_in_force, link, key_values (stored JSON as 'key: value' text) and
+interval (a projection's range, or that the year is calibrated to published figures)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,22 @@ def share(context, value) -> str:
 @pass_context
 def value(context, number) -> str:
     return format_value(number, context.get("lang", "en"))
+
+
+@pass_context
+def interval(context, lower, upper, prefix: str = "", kind: str = "count") -> str:
+    """An interval as ``prefix`` 'lower–upper' (counts, or shares with ``kind='share'``) in
+    the page's language; an interval of no width (a year the projection is calibrated to: the
+    census it starts from, the Bureau's estimates it passes through) is not a 0-width range
+    but the words saying so; no bounds, nothing."""
+    if lower is None or upper is None:
+        return ""
+    widest = max(abs(lower), abs(upper))
+    if widest and abs(upper - lower) <= 1e-6 * widest:
+        t = context.get("t")
+        return t("calibrated_interval") if t else "calibrated to published figures"
+    shown = share if kind == "share" else count
+    return f"{prefix}{shown(context, lower)}–{shown(context, upper)}"
 
 
 def link(url) -> str | None:
@@ -116,4 +133,5 @@ def key_values(context, detail) -> str:
 
 
 FILTERS = {"count": count, "share": share, "value": value, "link": link, "day": day,
-           "moment": moment, "names_in_force": names_in_force, "key_values": key_values}
+           "moment": moment, "names_in_force": names_in_force, "key_values": key_values,
+           "interval": interval}
