@@ -29,6 +29,12 @@ def _check_format(output_format: str, allowed: tuple[str, ...] = FORMATS) -> Non
         raise ArgumentError("--format", f"must be one of {', '.join(allowed)}")
 
 
+def _check_out(out: Path | None) -> None:
+    """Refuse an output file whose folder does not exist before any work is done."""
+    if out is not None and not out.parent.is_dir():
+        raise ArgumentError("--out", f"there is no folder {out.parent} to write {out.name} in")
+
+
 def _write(frame, out: Path | None, output_format: str) -> None:
     """Write a frame as CSV or JSON lines (lists and dicts as JSON) to a file or stdout."""
     import numpy as np
@@ -50,8 +56,12 @@ def _write(frame, out: Path | None, output_format: str) -> None:
         text = "".join(to_json(record) + "\n" for record in records)
     if out is None:
         sys.stdout.write(text)
-    else:
+        return
+    _check_out(out)
+    try:
         out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ArgumentError("--out", f"cannot write {out} ({error.strerror})") from None
 
 
 @monitor_app.command()
@@ -84,6 +94,7 @@ def ingest(
     )
 
     _check_format(output_format)
+    _check_out(out)
     if hash_authors is not None and not hash_authors.strip():
         raise ArgumentError("--hash-authors", "the salt must not be empty")
     documents = ingest_sources(sources, kind=kind, text_column=text_column, salt=hash_authors)
@@ -189,6 +200,7 @@ def classify(
     from kelisim.monitor.text import detect_languages
 
     _check_format(output_format)
+    _check_out(out)
     table = read_table(input_path)
     require_columns(table, input_path, {"--text-column": text_column})
     if table.empty:
