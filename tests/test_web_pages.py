@@ -249,6 +249,10 @@ def test_selectors_show_labels_with_periods_and_dates_not_ids(tmp_path):
             runs = dict(_options(c.get("/forecasts").text, "run"))
             assert runs["kazakhstan_national"] == f"{run}, 30.11.2026"
             assert re.fullmatch(r"test-run, \d\d\.\d\d\.\d{4}", runs["test-run"])
+            # the area page and the brief name a run the same way
+            assert f"{run}, 30.11.2026 / " in c.get("/area/000000000").text
+            latest = runs["test-run"]  # the brief shows the most recently stored run
+            assert f'<p class="meta">{latest}</p>' in c.get("/brief/000000000").text
 
 
 def test_audit_details_read_as_key_value_text(admin):

@@ -248,8 +248,9 @@ def area(
     ) if detail["population"] else ""
     totals = queries.projection_totals(con, area_code)
     scenario = Terms(lang).label
+    run_labels = queries.run_labels(con, lang)
     projection_chart = charts.line_chart(
-        {f"{t.label('run_' + r0['run'], r0['run'])} / {scenario('scenario', r0['scenario'])}": [
+        {f"{run_labels.get(r0['run'], r0['run'])} / {scenario('scenario', r0['scenario'])}": [
             (r["period"], r["count"], r["lower95"], r["upper95"])
             for r in totals if (r["run"], r["scenario"]) == (r0["run"], r0["scenario"])]
          for r0 in totals},
@@ -270,6 +271,7 @@ def area(
         projection_chart=projection_chart, tension_chart=tension_chart, latest=latest,
         population_chart=population_chart, boundary_versions=queries.BOUNDARIES,
         group_shares=group_share_view(con, area_code, _default_run(con), lang),
+        run_labels=run_labels,
     )
 
 
