@@ -120,9 +120,9 @@ def read_table(path: Path, text_only: bool = True):
     """A CSV/TSV or JSON-lines file as a frame; leading lines starting with '#' (a file's
     description, as in the bundled fixtures) are skipped. ``text_only`` keeps every cell as
     text; otherwise pandas infers numbers and booleans (labels)."""
-    import warnings
-
     import pandas as pd
+
+    from kelisim.core.tables import read_csv_cells
 
     if not path.is_file():
         raise InputError(path, None, None, "no such file")
@@ -135,21 +135,15 @@ def read_table(path: Path, text_only: bool = True):
                 if not line.startswith("#"):
                     break
                 comments += 1
-        with warnings.catch_warnings():
-            # a first row with more cells than the header would become the row labels and
-            # shift every cell one column left: refused instead (index_col=False warns)
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                path,
-                sep="\t" if path.suffix.lower() == ".tsv" else ",",
-                skiprows=comments,
-                encoding="utf-8-sig",
-                index_col=False,
-                **({"dtype": str, "keep_default_na": False} if text_only else {}),
-            )
-    except pd.errors.ParserWarning:
-        raise InputError(path, comments + 2, None, "more cells than the header has columns; "
-                         "quote text that holds the separator") from None
+        return read_csv_cells(
+            path,
+            path,
+            header_row=comments + 1,
+            sep="\t" if path.suffix.lower() == ".tsv" else ",",
+            skiprows=comments,
+            encoding="utf-8-sig",
+            **({"dtype": str, "keep_default_na": False} if text_only else {}),
+        )
     except UnicodeDecodeError:
         raise InputError(path, None, None, "the file is not UTF-8 text; save it as UTF-8") from None
     except ValueError as error:
