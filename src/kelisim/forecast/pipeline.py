@@ -261,7 +261,11 @@ def trend_counts(source: str, periods: list[int] | None, location=None,
     if periods:
         counts = counts[counts["period"].isin(periods)].reset_index(drop=True)
     if counts["period"].nunique() < 2:
-        raise ArgumentError("periods", f"{source} needs counts in at least two periods")
+        if periods:  # the periods chosen leave too few
+            raise ArgumentError("periods", f"{source} needs counts in at least two periods")
+        found = sorted(set(counts["period"]))
+        raise ArgumentError(source, "a forecast needs counts in at least two periods, and this "
+                            "table has " + (f"them in {found[0]} only" if found else "none"))
     return counts, left_out
 
 
