@@ -125,11 +125,16 @@ def test_cli_run_writes_table_and_store_compare_prints(example, tmp_path):
 
 
 def test_cli_run_says_what_it_is_doing_on_stderr(example, tmp_path, monkeypatch, capsys):
+    import sys
+
     from cli_support import run_main
 
-    code, out, err = run_main(monkeypatch, capsys, "forecast", "run", str(example / "spec.toml"),
-                              "--draws", "5", "--out", str(tmp_path / "out.csv"), "--store",
-                              "--db", str(tmp_path / "store.duckdb"))
+    args = ["forecast", "run", str(example / "spec.toml"), "--draws", "5", "--out",
+            str(tmp_path / "out.csv"), "--store", "--db", str(tmp_path / "store.duckdb")]
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert code == 0 and err == ""  # a log or a script: stderr keeps only errors
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a person at a terminal
+    code, out, err = run_main(monkeypatch, capsys, *args)
     assert code == 0, err
     assert err.splitlines() == [
         "reading the inputs of worked_example ...",

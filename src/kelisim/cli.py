@@ -95,8 +95,11 @@ def main() -> None:
 
 def progress(step: str) -> None:
     """One short line on stderr saying what a long command is doing now ('projecting
-    scenario ... (2 of 5)'), so a person sees it work; stdout keeps only the result."""
-    typer.echo(f"{step} ...", err=True)
+    scenario ... (2 of 5)'), so a person at a terminal sees it work; stdout keeps only the
+    result, and stderr that is not a terminal (a log, a script) keeps only the one error line,
+    as rich's progress display of `data import` does."""
+    if sys.stderr.isatty():
+        typer.echo(f"{step} ...", err=True)
 
 
 def flag_message(error: ArgumentError, argv: list[str]) -> str:
