@@ -327,3 +327,30 @@ def test_calibrated_years_say_so_instead_of_a_zero_width_interval(tmp_path):
             assert words not in shown[2030] and "95%:" in shown[2030]
             area = c.get("/area/000000000").text
             assert words in area and "1 100–1 100" not in area and "1,100–1,100" not in area
+
+
+def test_the_hindcast_run_shows_scenario_labels_not_ids(tmp_path):
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    for scenario, count in (("fit_until_1999", 990.0), ("fit_until_2009", 1005.0),
+                            ("census", 1000.0)):
+        con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, sex, "
+                    "age, period, count) VALUES ('hindcast_kazakhstan', ?, '000000000', "
+                    "'total', 'both', 'total', 2021, ?)", [scenario, count])
+    con.close()
+    expected = {"en": ["Projected from the 1999 census", "Projected from the 2009 census",
+                       "Census"],
+                "ru": ["Прогноз от переписи 1999 года", "Прогноз от переписи 2009 года",
+                       "Перепись"],
+                "kk": ["1999 жылғы санақтан болжам", "2009 жылғы санақтан болжам", "Санақ"]}
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, labels in expected.items():
+            c.cookies.set("lang", lang)
+            page = c.get("/forecasts?run=hindcast_kazakhstan").text
+            headers = re.findall(r'<th class="num" data-scenario="([^"]+)" title="[^"]+">'
+                                 r"([^<]+)</th>", page)
+            assert dict(headers) == dict(zip(["fit_until_1999", "fit_until_2009", "census"],
+                                             labels, strict=True))
