@@ -267,6 +267,8 @@ def test_audit_details_read_as_key_value_text(admin):
     assert "&#34;" not in audit and "{" not in audit
     admin.cookies.set("lang", "ru")
     assert "anonymous_read: да" in admin.get("/admin").text
+    admin.cookies.set("lang", "kk")
+    assert "anonymous_read: иә" in admin.get("/admin").text
 
 
 def test_area_selectors_name_the_region_of_a_district_name_two_regions_share(tmp_path):

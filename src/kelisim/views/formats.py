@@ -118,8 +118,8 @@ def key_values(context, detail) -> str:
         if item is None:
             return "—"
         if isinstance(item, bool):
-            answer = "interethnic_yes" if item else "interethnic_no"
-            return t(answer) if t else answer[len("interethnic_"):]
+            answer = "answer_yes" if item else "answer_no"
+            return t(answer) if t else answer[len("answer_"):]
         return str(item)
 
     if detail is None or detail == "":
