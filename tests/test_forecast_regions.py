@@ -94,3 +94,28 @@ def test_regions_refuse_a_bad_migration_file(regions, tmp_path):
         regions_command(str(tmp_path / "counts.csv"), None, [], tmp_path / "od.csv")
     assert (error.value.row, error.value.column) == (2, "destination")
     assert error.value.path.endswith("od.csv")
+
+
+def test_a_partial_table_is_refused_naming_what_is_missing(regions, tmp_path, monkeypatch,
+                                                           capsys):
+    from cli_support import run_main
+
+    counts, _, _, _ = regions
+    gap = (counts["area"] == AREAS[2]) & (counts["group"] == "uzbek") & (counts["period"] == 2009)
+    counts[~gap].to_csv(tmp_path / "counts.csv", index=False)
+    code, out, err = run_main(monkeypatch, capsys, "forecast", "regions",
+                              str(tmp_path / "counts.csv"), "--until", "2009")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "not every group is counted in every area in each period" in err
+    assert f"(1 of 240 counts missing; 2009: Uzbeks not in {AREAS[2]})" in err
+    assert "import a complete area x group table" in err
+
+
+def test_the_bundled_partial_regional_figures_say_what_to_load(db_path, monkeypatch, capsys):
+    from cli_support import run_main
+
+    code, out, err = run_main(monkeypatch, capsys, "forecast", "regions", "regional_partial")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("error: regional_partial: not every group is counted in every area")
+    assert "Uyghurs not in" in err and "in no area" in err
+    assert "import a complete area x group table" in err and "periods:" not in err

@@ -124,6 +124,29 @@ def test_cli_run_writes_table_and_store_compare_prints(example, tmp_path):
     assert "fractionalization" in compared.output  # measure indices of projected compositions
 
 
+def test_cli_run_says_what_it_is_doing_on_stderr(example, tmp_path, monkeypatch, capsys):
+    import sys
+
+    from cli_support import run_main
+
+    args = ["forecast", "run", str(example / "spec.toml"), "--draws", "5", "--out",
+            str(tmp_path / "out.csv"), "--store", "--db", str(tmp_path / "store.duckdb")]
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert code == 0 and err == ""  # a log or a script: stderr keeps only errors
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a person at a terminal
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    assert code == 0, err
+    assert err.splitlines() == [
+        "reading the inputs of worked_example ...",
+        "projecting scenario baseline (1 of 3, 5 draws for the intervals) ...",
+        "projecting scenario convergence (2 of 3, 5 draws for the intervals) ...",
+        "projecting scenario resettlement (3 of 3, 5 draws for the intervals) ...",
+        f"writing {tmp_path / 'out.csv'} ...",
+        "storing 315 rows in the store ...",
+    ]
+    assert " ..." not in out and out.startswith("stored 315 rows as run ")
+
+
 def test_single_year_steps_with_national_constants(tmp_path):
     """A CONSTRUCTED single-year population (ages 0-100+) with constant national rates."""
     rows = ["area,group,sex,age,count"]

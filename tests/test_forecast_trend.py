@@ -94,3 +94,17 @@ def test_dataset_counts_keep_groups_counted_in_every_period():
     counts, left_out = dataset_counts(frame)
     assert left_out == ["korean"]
     assert counts["count"].tolist() == [10.0, 5.0, 12.0, 4.0]
+
+
+def test_a_table_of_one_period_names_the_table_not_an_option(tmp_path, monkeypatch, capsys):
+    """`forecast regions` has no --periods: a one-period table is the COUNTS argument's fault."""
+    from cli_support import run_main
+
+    path = tmp_path / "one.csv"
+    path.write_text("area,group,period,count\n110000000,kazakh,2021,100\n"
+                    "110000000,russian,2021,50\n", encoding="utf-8")
+    for command in ("regions", "trend"):
+        code, out, err = run_main(monkeypatch, capsys, "forecast", command, str(path))
+        assert code == 2 and out == ""
+        assert err == (f"error: {path}: a forecast needs counts in at least two periods, and "
+                       "this table has them in 2021 only.\n")

@@ -86,6 +86,21 @@ def test_unknown_names_exit_2(db_path, monkeypatch, capsys):
     assert code == 2 and "boundary version" in err
 
 
+@pytest.mark.parametrize(("args", "line"), [
+    (["mesure"], "error: No such command 'mesure'; did you mean 'measure'?"),
+    (["data", "lst"], "error: No such command 'lst'; did you mean 'list'?"),
+    (["data", "show", "census_national", "--formt", "csv"],
+     "error: No such option: --formt; did you mean --format?"),
+])
+def test_a_mistyped_command_or_option_gets_one_clean_suggestion(monkeypatch, capsys, args,
+                                                                 line):
+    code, out, err = run_main(monkeypatch, capsys, *args)
+    lines = err.splitlines()
+    assert code == 2 and out == ""
+    assert len(lines) == 2 and lines[0].startswith("Usage: kelisim ")
+    assert lines[1] == line
+
+
 def test_incidents_list_and_import(db_path, tmp_path):
     result = runner.invoke(app, ["incidents", "list", "--region", "Zhambyl", "--format", "csv"])
     assert result.exit_code == 0

@@ -167,3 +167,14 @@ def test_export_bundled_dataset_round_trips(tmp_path, db_path):
     second = population_frame(con, "census_copy")
     keys = ["area", "group", "period", "count", "share", "source_id"]
     pd.testing.assert_frame_equal(first[keys], second[keys])
+
+
+def test_a_first_row_longer_than_the_header_is_refused_not_shifted(tmp_path):
+    """An unquoted comma in the first row used to make its first cell a row label and shift
+    every cell one column left ('unknown area code kazakh'); the row itself is named."""
+    path = tmp_path / "shifted.csv"
+    path.write_text("area,group,period,count\n110000000,kazakh,2021,100,5\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_population(path)
+    assert str(error.value) == (f"{path}, row 2: more cells than the header has columns; "
+                                "quote text that holds the separator.")

@@ -168,6 +168,8 @@ def _shown_terms() -> set[tuple[str, str]]:
     return ({("index", name) for name in DETERMINISTIC_INDICES}
             | {("metric", name) for name in SPIKE_METRICS}
             | {("scenario", name) for name in [*scenarios, "baseline", "trend"]}
+            # the scenarios of the stored census hindcast run, shown on the forecasts page
+            | {("scenario", name) for name in ("fit_until_1999", "fit_until_2009", "census")}
             | {("indicator", name) for name in ("share", "diversity", "segregation",
                                                 "tension")})
 

@@ -201,3 +201,17 @@ def test_reprint_in_a_later_batch_joins_the_stored_story(tmp_path, stand_in_clas
     store_batch(con, process_batch(_batch([reprint], day="2024-01-02", urls=["https://b.kz/9"])))
     rows = con.execute("SELECT doc_id, story_id FROM documents ORDER BY published_at").fetchall()
     assert rows[1][1] == rows[0][0] == rows[0][1]
+
+
+def test_cli_classify_refuses_a_first_row_longer_than_the_header(tmp_path, monkeypatch, capsys):
+    """An unquoted comma in the first row used to turn its first cell into a row label and
+    shift every cell one column left (the id classified as the text); it is refused."""
+    from cli_support import run_main
+
+    table = tmp_path / "posts.csv"
+    table.write_text("id,message\n1,Hello, there\n2,Hello there\n", encoding="utf-8")
+    code, out, err = run_main(monkeypatch, capsys, "monitor", "classify", str(table),
+                              "--text-column", "message", "--model", "rules")
+    assert code == 2 and out == ""
+    assert err == (f"error: {table}, row 2: more cells than the header has columns; quote "
+                   "text that holds the separator.\n")

@@ -21,6 +21,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from cli_support import run_main
 from kelisim import store
 from kelisim.monitor import archive
 from kelisim.monitor.aggregate import daily_counts
@@ -178,6 +179,23 @@ def test_bad_dataset_input_is_one_sentence_and_writes_nothing(tmp_path):
     assert engine.returncode == 2 and "--engine: must be one of local, dask" in engine.stderr
 
 
+def test_unreadable_parquet_or_missing_output_folder_is_one_sentence(tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.setenv("KELISIM_DB", str(tmp_path / "store.duckdb"))
+    (tmp_path / "broken.parquet").write_text("text\n")
+    code, out, err = run_main(monkeypatch, capsys, "monitor", "classify",
+                              str(tmp_path / "broken.parquet"), "--out", str(tmp_path / "o"))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"error: {tmp_path / 'broken.parquet'}: cannot read it as Parquet (")
+    (tmp_path / "posts.csv").write_text("text\nconstructed post\n")
+    missing = tmp_path / "no" / "such" / "out.csv"
+    for command in (["classify", str(tmp_path / "posts.csv")],
+                    ["ingest", str(tmp_path / "posts.csv"), "--kind", "csv"]):
+        code, out, err = run_main(monkeypatch, capsys, "monitor", *command, "--out", str(missing))
+        assert code == 2 and out == ""
+        assert err == f"error: --out: there is no folder {missing.parent} to write out.csv in.\n"
+
+
 def test_kelisim_help_does_not_import_dask():
     code = "import sys, kelisim.cli; print(sorted({'dask', 'distributed'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -283,6 +301,16 @@ def test_a_dead_feed_is_one_line_and_the_others_are_stored(feed, tmp_path):
     assert f"{feed.url}: 3 new documents" in done.stdout
     assert f"error: {dead}: could not download it" in done.stderr
     assert "1 of 2 feeds could not be polled" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr  # one sentence, not two lines
+
+
+def test_a_dead_feed_alone_is_one_error_sentence(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KELISIM_DB", str(tmp_path / "store.duckdb"))
+    dead = "http://127.0.0.1:9/nothing.xml"
+    code, out, err = run_main(monkeypatch, capsys, "monitor", "poll", dead)
+    assert code == 2 and out == ""
+    assert err == f"error: {dead}: could not download it (Connection refused).\n"
+    assert len(err.splitlines()) == 1 and "see above" not in err
 
 
 def test_a_worker_killed_while_polling_is_run_again_and_stores_each_item_once(feed, tmp_path):

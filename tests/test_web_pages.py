@@ -208,3 +208,151 @@ def test_map_classes_of_a_single_value_stay_within_the_data():
     colours, bounds = colour_classes({"a": 0.1, "b": 0.6})
     assert len(bounds) == len(PALETTE) and bounds[0][0] == 0.1 and bounds[-1][1] == 0.6
     assert colours == {"a": PALETTE[0], "b": PALETTE[-1]}
+
+
+def _options(html: str, name: str) -> list[tuple[str, str]]:
+    """(value, text) of the options of the <select name=NAME> on a page."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no <select name={name}>"
+    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))
+
+
+def test_selectors_show_labels_with_periods_and_dates_not_ids(tmp_path):
+    """The dataset and run selectors show what a person reads (a bundled dataset's label and
+    the periods it covers; a run's label and the day it was stored), the id stays the value."""
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO datasets (name, description, boundary_version, origin) VALUES "
+                "('census_national', 'constructed', '2024', 'bundled')")
+    con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) VALUES "
+                "('census_national', '000000000', 'kazakh', 1999, 1), "
+                "('census_national', '000000000', 'kazakh', 2021, 2)")
+    con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, sex, age, "
+                "period, count, created_at) VALUES ('kazakhstan_national', 'calibrated', "
+                "'000000000', 'total', 'both', 'total', 2030, 1, TIMESTAMP '2026-11-30 10:00')")
+    con.close()
+    expected = {
+        "en": ("Censuses and official estimates, 1999–2021", "Kazakhstan, cohort-component"),
+        "ru": ("Переписи и официальные оценки, 1999–2021", "Казахстан, метод передвижки возрастов"),
+        "kk": ("Санақтар мен ресми бағалаулар, 1999–2021",
+               "Қазақстан, когорттық-компоненттік әдіс"),
+    }
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, (census, run) in expected.items():
+            c.cookies.set("lang", lang)
+            datasets = _options(c.get("/").text, "dataset")
+            assert ("census_national", census) in datasets
+            assert ("test", "test, 2009–2021") in datasets  # an imported one keeps its name
+            runs = dict(_options(c.get("/forecasts").text, "run"))
+            assert runs["kazakhstan_national"] == f"{run}, 30.11.2026"
+            assert re.fullmatch(r"test-run, \d\d\.\d\d\.\d{4}", runs["test-run"])
+            # the area page and the brief name a run the same way
+            assert f"{run}, 30.11.2026 / " in c.get("/area/000000000").text
+            latest = runs["test-run"]  # the brief shows the most recently stored run
+            assert f'<p class="meta">{latest}</p>' in c.get("/brief/000000000").text
+
+
+def test_audit_details_read_as_key_value_text(admin):
+    csrf = admin.cookies["kelisim_csrf"]
+    admin.cookies.set("lang", "en")
+    admin.post("/admin/settings", data={"csrf_token": csrf, "anonymous_read": "on"})
+    admin.post("/admin/users", data={"username": "kay", "password": "kay-password-1",
+                                     "role": "viewer", "csrf_token": csrf})
+    page = admin.get("/admin").text
+    audit = page[page.index("<h2>Audit log</h2>"):]
+    assert "anonymous_read: yes" in audit and "role: viewer" in audit
+    assert "&#34;" not in audit and "{" not in audit
+    admin.cookies.set("lang", "ru")
+    assert "anonymous_read: да" in admin.get("/admin").text
+    admin.cookies.set("lang", "kk")
+    assert "anonymous_read: иә" in admin.get("/admin").text
+
+
+def test_area_selectors_name_the_region_of_a_district_name_two_regions_share(tmp_path):
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO areas (area_code, boundary_version, level, parent_code, name_kk, "
+                "name_ru, name_en) VALUES ('111000000', '2024', 'district', '110000000', "
+                "'А ауданы', 'Район А', 'District A')")
+    con.close()
+    expected = {"en": ("District A (Akmola Region)", "District A (Pavlodar Region)", "District B"),
+                "ru": ("Район А (Акмолинская область)", "Район А (Павлодарская область)",
+                       "Район Б"),
+                "kk": ("А ауданы (Ақмола облысы)", "А ауданы (Павлодар облысы)", "Б ауданы")}
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, (akmola, pavlodar, unique) in expected.items():
+            c.cookies.set("lang", lang)
+            for page in ("/forecasts", "/monitor", "/incidents", "/activities"):
+                shown = dict(_options(c.get(page).text, "area"))
+                assert (shown["111000000"], shown["551000000"]) == (akmola, pavlodar), page
+                assert shown["552000000"] == unique, page  # a name no other area has
+
+
+def test_calibrated_years_say_so_instead_of_a_zero_width_interval(tmp_path):
+    """Years a projection is calibrated to (the census it starts from, the Bureau's estimates
+    it passes through) have no interval: the page says so in its language; later years keep
+    their 95% range."""
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    rows = [(2021, 1000.0, 1000.0, 1000.0000001), (2024, 1100.0, 1100.0, 1100.0),
+            (2030, 1300.0, 1200.0, 1400.0)]
+    for period, count, lower, upper in rows:
+        for group, part in (("total", 1.0), ("kazakh", 0.7)):
+            con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, "
+                        "sex, age, period, count, lower80, upper80, lower95, upper95, share, "
+                        "share_lower95, share_upper95) VALUES ('cal', 'calibrated', "
+                        "'000000000', ?, 'both', 'total', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [group, period, part * count, part * lower, part * upper, part * lower,
+                         part * upper, part, part * lower / count, part * upper / count])
+    con.close()
+    said = {"en": "calibrated to published figures (census, Bureau estimates), no interval",
+            "ru": "откалибровано по опубликованным данным (перепись, оценки Бюро), без интервала",
+            "kk": "жарияланған деректерге калибрленген (санақ, Бюро бағалаулары), интервалсыз"}
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, words in said.items():
+            c.cookies.set("lang", lang)
+            page = c.get("/forecasts?run=cal").text
+            table = page[page.index('id="scenarios"'):page.index("</table>")]
+            cells = re.findall(r"<tr><td>(\d{4})</td>(.*?)</tr>", table, re.S)
+            shown = {int(period): cell for period, cell in cells}
+            assert words in shown[2021] and words in shown[2024]
+            assert "95%:" not in shown[2021] and "95%:" not in shown[2024]
+            assert words not in shown[2030] and "95%:" in shown[2030]
+            area = c.get("/area/000000000").text
+            assert words in area and "1 100–1 100" not in area and "1,100–1,100" not in area
+
+
+def test_the_hindcast_run_shows_scenario_labels_not_ids(tmp_path):
+    import duckdb
+
+    path = seed_store(tmp_path / "k.duckdb")
+    con = duckdb.connect(str(path))
+    for scenario, count in (("fit_until_1999", 990.0), ("fit_until_2009", 1005.0),
+                            ("census", 1000.0)):
+        con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, sex, "
+                    "age, period, count) VALUES ('hindcast_kazakhstan', ?, '000000000', "
+                    "'total', 'both', 'total', 2021, ?)", [scenario, count])
+    con.close()
+    expected = {"en": ["Projected from the 1999 census", "Projected from the 2009 census",
+                       "Census"],
+                "ru": ["Прогноз от переписи 1999 года", "Прогноз от переписи 2009 года",
+                       "Перепись"],
+                "kk": ["1999 жылғы санақтан болжам", "2009 жылғы санақтан болжам", "Санақ"]}
+    with client_for(path) as c:
+        _login(c, "ada")
+        for lang, labels in expected.items():
+            c.cookies.set("lang", lang)
+            page = c.get("/forecasts?run=hindcast_kazakhstan").text
+            headers = re.findall(r'<th class="num" data-scenario="([^"]+)" title="[^"]+">'
+                                 r"([^<]+)</th>", page)
+            assert dict(headers) == dict(zip(["fit_until_1999", "fit_until_2009", "census"],
+                                             labels, strict=True))

@@ -93,6 +93,15 @@ def main() -> None:
         sys.exit(result)
 
 
+def progress(step: str) -> None:
+    """One short line on stderr saying what a long command is doing now ('projecting
+    scenario ... (2 of 5)'), so a person at a terminal sees it work; stdout keeps only the
+    result, and stderr that is not a terminal (a log, a script) keeps only the one error line,
+    as rich's progress display of `data import` does."""
+    if sys.stderr.isatty():
+        typer.echo(f"{step} ...", err=True)
+
+
 def flag_message(error: ArgumentError, argv: list[str]) -> str:
     """The error naming the running command's option for its argument: kernels name their
     own arguments (``index``), the command line shows the flag (``--index``)."""
@@ -119,6 +128,26 @@ def show_usage_error(error: typer.TyperException) -> int:
     message = " ".join(message.split()).rstrip(".")
     if context is not None:
         typer.echo(context.get_usage(), err=True)
-        message = f"{message}; see '{context.command_path} --help'"
-    typer.echo(f"error: {message}.", err=True)
+    head, suggestion = split_suggestion(message)
+    if suggestion:  # a mistyped name: the usage line above, then the likely one
+        typer.echo(f"error: {head}; did you mean {suggestion}?", err=True)
+    elif context is not None:
+        typer.echo(f"error: {message}; see '{context.command_path} --help'.", err=True)
+    else:
+        typer.echo(f"error: {message}.", err=True)
     return getattr(error, "exit_code", 2)
+
+
+def split_suggestion(message: str) -> tuple[str, str | None]:
+    """Click's "No such command 'mesure'. Did you mean 'measure'?" (or "... (Possible
+    options: --format, --force)") as the message and the suggested name(s)."""
+    import re
+
+    found = re.search(r"\.?\s*(?:Did you mean (?P<one>.+?)\?|\(Possible options: (?P<many>.+)\))$",
+                      message)
+    if found is None:
+        return message, None
+    if found["one"]:
+        return message[:found.start()], found["one"]
+    names = found["many"].split(", ")
+    return message[:found.start()], names[0] if len(names) == 1 else "one of " + ", ".join(names)

@@ -102,8 +102,10 @@ def test_numbers_follow_the_language_and_intervals_contain_their_point(client, l
         else:
             (p,), (lo,), (hi,) = numbers(point), numbers(low), numbers(high)
         assert lo <= p <= hi, (point, low, high)
-    # the base year has no uncertainty: its interval is the point itself
-    assert f"19{separator}186{separator}015<br><small>95%: 19{separator}186{separator}015–" in body
+    # the base year has no uncertainty: it says it is calibrated, not a 0-width 95% range
+    assert (f"19{separator}186{separator}015<br><small>{catalogue(lang)['calibrated_interval']}"
+            "</small>") in body
+    assert f"95%: 19{separator}186{separator}015–19{separator}186{separator}015" not in body
     # scenario ids are labels in the page's language, never shown raw
     assert Terms(lang).label("scenario", "emigration_continues") in text
     assert "emigration_continues" not in text

@@ -63,11 +63,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
                              "(for example 'CSV UTF-8' in Excel)") from None
         from io import StringIO
 
+        from kelisim.core.tables import read_csv_cells
+
         if not text.strip():
             raise InputError(path, None, None, "the file is empty; a population table needs a "
                              "header row and rows of counts")
         try:
-            frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+            frame = read_csv_cells(StringIO(text), path, dtype=str, keep_default_na=False)
         except pd.errors.ParserError as error:
             match = re.search(r"line (\d+)", str(error))
             row = int(match.group(1)) if match else None

@@ -54,13 +54,16 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
     ) -> None:
         """Project every scenario of SPEC (or --bundled NAME); --draws adds 80%/95% intervals."""
+        from kelisim.cli import progress
         from kelisim.forecast.pipeline import choose_spec, run_spec, store_projection, write_table
 
         table = run_spec(choose_spec(spec, bundled), draws=draws, seed=seed, workers=workers,
-                         only=scenario, detail=detail)
+                         only=scenario, detail=detail, progress=progress)
         if out is not None:
+            progress(f"writing {out}")
             write_table(table, out)
         if store:
+            progress(f"storing {len(table):,} rows in the store")
             rows = store_projection(table, db)
             typer.echo(f"stored {rows} rows as run {table.attrs['run_name']}")
         _print_final(table)
@@ -74,10 +77,11 @@ def register(app: typer.Typer) -> None:
         period: int | None = typer.Option(None, help="Period to compare (default: the last)."),
     ) -> None:
         """Run the scenarios of SPEC side by side: counts and shares per scenario and area."""
+        from kelisim.cli import progress
         from kelisim.forecast.outputs import diversity_of
         from kelisim.forecast.pipeline import choose_spec, compare_scenarios, run_spec, write_table
 
-        projected = run_spec(choose_spec(spec, bundled), draws=0)
+        projected = run_spec(choose_spec(spec, bundled), draws=0, progress=progress)
         table = compare_scenarios(projected, period)
         if out is not None:
             write_table(table, out)

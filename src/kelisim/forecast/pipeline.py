@@ -5,6 +5,7 @@ The only module of the forecast package that writes files and the store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +30,14 @@ def choose_spec(spec: Path | None, bundled: str | None) -> Path:
 
 
 def run_spec(spec_path, draws: int | None = None, seed: int | None = None, workers: int = 1,
-             only: str | None = None, detail: bool = False) -> pd.DataFrame:
+             only: str | None = None, detail: bool = False,
+             progress: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Every scenario of a spec as one tidy table (quantile columns when ``draws`` > 0).
 
-    All inputs are read and validated before any projection starts.
+    All inputs are read and validated before any projection starts. ``progress`` is told
+    each step in a few words (preparing the inputs, projecting each scenario).
     """
+    progress = progress or (lambda _: None)
     spec = load_spec(spec_path)
     draws = spec.uncertainty.get("draws", 0) if draws is None else draws
     seed = spec.uncertainty.get("seed", 0) if seed is None else seed
@@ -44,9 +48,13 @@ def run_spec(spec_path, draws: int | None = None, seed: int | None = None, worke
     scenarios = [s for s in spec.scenarios if only is None or s.name == only]
     if not scenarios:
         raise ArgumentError("scenario", f"no scenario named {only!r} in {spec_path}")
+    progress(f"calibrating {spec.name} on the censuses" if spec.calibration is not None
+             else f"reading the inputs of {spec.name}")
     inputs = prepare(spec)
     parts = []
-    for scenario in scenarios:
+    for number, scenario in enumerate(scenarios, 1):
+        progress(f"projecting scenario {scenario.name} ({number} of {len(scenarios)}"
+                 + (f", {draws} draws for the intervals)" if draws else ")"))
         rates = step_rates(inputs, scenario)
         path = project(inputs.population, rates, spec.steps, spec.width)
         table = projection_table(path, inputs.grid, spec.periods, scenario.name, detail)
@@ -160,9 +168,7 @@ def dataset_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     period has rows on two bases, keeps periods with at least two groups counted and then the
     groups counted in every kept period (a share series needs the same groups throughout).
     """
-    rows = frame[(frame["group"] != "total") & frame["count"].notna()]
-    rows = rows.assign(_permanent=rows["basis"].ne("permanent")).sort_values(
-        "_permanent", kind="stable").drop_duplicates(["area", "group", "period"])
+    rows = counted_rows(frame)
     counted = rows.groupby("period")["group"].nunique()
     rows = rows[rows["period"].isin(counted[counted >= 2].index)]
     periods = rows.groupby("group")["period"].nunique()
@@ -173,23 +179,93 @@ def dataset_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             .reset_index(drop=True), left_out)
 
 
-def trend_counts(source: str, periods: list[int] | None, location=None):
-    """Counts from a CSV path, or from the store dataset named ``source``; groups left out."""
+def counted_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """A store dataset's rows with a count, 'total' rows dropped and the 'permanent' basis
+    preferred where a period has rows on two bases."""
+    rows = frame[(frame["group"] != "total") & frame["count"].notna()]
+    return rows.assign(_permanent=rows["basis"].ne("permanent")).sort_values(
+        "_permanent", kind="stable").drop_duplicates(["area", "group", "period"])
+
+
+def refuse_partial_table(counts: pd.DataFrame, source: str) -> None:
+    """Refuse counts that do not give every group in every area in each period (the
+    regional projection needs the whole area x group table), naming what is missing and
+    what to load."""
+    from kelisim.core.areas import area_name
+    from kelisim.core.groups import default_registry
+
+    rows = counts[(counts["area"] != "total") & (counts["group"] != "total")]
+    areas, groups = sorted(set(rows["area"])), sorted(set(rows["group"]))
+    periods = sorted(set(rows["period"]))
+    present = set(zip(rows["area"], rows["group"], rows["period"], strict=True))
+    missing = {}  # (period, group) -> areas without a count
+    for period in periods:
+        for group in groups:
+            lacking = [a for a in areas if (a, group, period) not in present]
+            if lacking:
+                missing[(period, group)] = lacking
+    if not missing:
+        return
+    registry = default_registry()
+
+    def group_name(code: str) -> str:
+        try:
+            return registry.name(code)
+        except ArgumentError:
+            return code
+
+    def named(codes: list[str], name, unit: str) -> str:
+        shown = [name(code) for code in codes[:3]]
+        return ", ".join(shown) + (f" and {len(codes) - 3} more {unit}" if len(codes) > 3
+                                   else "")
+
+    parts = []
+    for period in sorted({period for period, _ in missing}):
+        lacking = {group: areas_ for (when, group), areas_ in missing.items() if when == period}
+        nowhere = [g for g, areas_ in lacking.items() if len(areas_) == len(areas)]
+        items = [f"{named(nowhere, group_name, 'groups')} in no area"] if nowhere else []
+        items += [f"{group_name(g)} not in {named(areas_, area_name, 'areas')}"
+                  for g, areas_ in lacking.items() if g not in nowhere]
+        parts.append(f"{period}: {', '.join(items)}")
+    more = f"; and {len(parts) - 2} more periods" if len(parts) > 2 else ""
+    cells = sum(map(len, missing.values()))
+    raise ArgumentError(source, f"not every group is counted in every area in each period, "
+                        f"which the regional forecast needs ({cells} of "
+                        f"{len(areas) * len(groups) * len(periods)} counts missing; "
+                        f"{'; '.join(parts[:2])}{more}): import a complete area x group table "
+                        "of two or more censuses from 1989 on (e.g. the BNS census workbooks "
+                        "with `kelisim data import`) or add the missing counts")
+
+
+def trend_counts(source: str, periods: list[int] | None, location=None,
+                 whole_table: bool = False):
+    """Counts from a CSV path, or from the store dataset named ``source``; groups left out.
+    With ``whole_table`` a table without every group in every area in each period is
+    refused (:func:`refuse_partial_table`)."""
     if Path(source).exists() or source.endswith((".csv", ".parquet")):
         counts = read_counts(source)
         left_out = []
+        if whole_table:
+            refuse_partial_table(counts, source)
     else:
         from kelisim.datasets import open_store, population_frame
 
         con = open_store(location)
         try:
-            counts, left_out = dataset_counts(population_frame(con, source, periods))
+            frame = population_frame(con, source, periods)
         finally:
             con.close()
+        if whole_table:
+            refuse_partial_table(counted_rows(frame), source)
+        counts, left_out = dataset_counts(frame)
     if periods:
         counts = counts[counts["period"].isin(periods)].reset_index(drop=True)
     if counts["period"].nunique() < 2:
-        raise ArgumentError("periods", f"{source} needs counts in at least two periods")
+        if periods:  # the periods chosen leave too few
+            raise ArgumentError("periods", f"{source} needs counts in at least two periods")
+        found = sorted(set(counts["period"]))
+        raise ArgumentError(source, "a forecast needs counts in at least two periods, and this "
+                            "table has " + (f"them in {found[0]} only" if found else "none"))
     return counts, left_out
 
 
@@ -275,7 +351,7 @@ def regions_command(source: str, until: int | None, horizon: list[int],
     from kelisim.forecast import calibrate
     from kelisim.forecast.rates import Grid, read_migration
 
-    counts, left_out = trend_counts(source, None, location)
+    counts, left_out = trend_counts(source, None, location, whole_table=True)
     counts = counts[counts["area"] != "total"] if "area" in counts else counts
     observed = sorted(set(counts["period"]))
     until = observed[-1] if until is None else until

@@ -79,7 +79,11 @@ def _dataset_files(location: Path) -> list[Path]:
 
 def _columns(path: Path) -> list[str]:
     if path.suffix.lower() in PARQUET_SUFFIXES:
-        return pq.read_schema(path).names
+        try:
+            return pq.read_schema(path).names
+        except (pa.ArrowException, OSError) as error:
+            message = " ".join(str(error).split())
+            raise InputError(path, None, None, f"cannot read it as Parquet ({message})") from None
     with path.open(encoding="utf-8") as handle:
         first = handle.readline()
     try:

@@ -29,6 +29,12 @@ def _check_format(output_format: str, allowed: tuple[str, ...] = FORMATS) -> Non
         raise ArgumentError("--format", f"must be one of {', '.join(allowed)}")
 
 
+def _check_out(out: Path | None) -> None:
+    """Refuse an output file whose folder does not exist before any work is done."""
+    if out is not None and not out.parent.is_dir():
+        raise ArgumentError("--out", f"there is no folder {out.parent} to write {out.name} in")
+
+
 def _write(frame, out: Path | None, output_format: str) -> None:
     """Write a frame as CSV or JSON lines (lists and dicts as JSON) to a file or stdout."""
     import numpy as np
@@ -50,8 +56,12 @@ def _write(frame, out: Path | None, output_format: str) -> None:
         text = "".join(to_json(record) + "\n" for record in records)
     if out is None:
         sys.stdout.write(text)
-    else:
+        return
+    _check_out(out)
+    try:
         out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ArgumentError("--out", f"cannot write {out} ({error.strerror})") from None
 
 
 @monitor_app.command()
@@ -84,6 +94,7 @@ def ingest(
     )
 
     _check_format(output_format)
+    _check_out(out)
     if hash_authors is not None and not hash_authors.strip():
         raise ArgumentError("--hash-authors", "the salt must not be empty")
     documents = ingest_sources(sources, kind=kind, text_column=text_column, salt=hash_authors)
@@ -111,6 +122,8 @@ def read_table(path: Path, text_only: bool = True):
     text; otherwise pandas infers numbers and booleans (labels)."""
     import pandas as pd
 
+    from kelisim.core.tables import read_csv_cells
+
     if not path.is_file():
         raise InputError(path, None, None, "no such file")
     try:
@@ -122,8 +135,10 @@ def read_table(path: Path, text_only: bool = True):
                 if not line.startswith("#"):
                     break
                 comments += 1
-        return pd.read_csv(
+        return read_csv_cells(
             path,
+            path,
+            header_row=comments + 1,
             sep="\t" if path.suffix.lower() == ".tsv" else ",",
             skiprows=comments,
             encoding="utf-8-sig",
@@ -189,6 +204,7 @@ def classify(
     from kelisim.monitor.text import detect_languages
 
     _check_format(output_format)
+    _check_out(out)
     table = read_table(input_path)
     require_columns(table, input_path, {"--text-column": text_column})
     if table.empty:
@@ -373,7 +389,7 @@ def poll(
     from kelisim.monitor.pipeline import use_store_gazetteer
 
     con = kelisim_store.connect(db)
-    failed = 0
+    failures: list[str] = []
     try:
         use_store_gazetteer(con)
         states = list(feed_states(con, list(dict.fromkeys(feeds))).values())
@@ -382,30 +398,31 @@ def poll(
 
             with dask_client(scheduler, workers) as client:
                 for result in poll_on_dask(client, states, model):
-                    failed += _report_poll(con, result, model)
+                    failures += _report_poll(con, result, model)
         else:
             for state in states:
-                failed += _report_poll(con, poll_feed(state, model), model)
+                failures += _report_poll(con, poll_feed(state, model), model)
     finally:
         con.close()
-    if failed:
-        raise KelisimError(f"{failed} of {len(states)} feeds could not be polled (see above)")
+    if failures:  # one error line for every feed that failed, after the others' lines
+        counted = "" if len(states) == 1 else (
+            f" ({len(failures)} of {len(states)} feeds could not be polled)")
+        raise KelisimError("; ".join(failures) + counted + ".")
 
 
-def _report_poll(con, result, model: str | None) -> int:
-    """Store one feed's poll and print one line about it; 1 if the feed failed."""
+def _report_poll(con, result, model: str | None) -> list[str]:
+    """Store one feed's poll and print one line about it; why the feed failed, if it did."""
     from kelisim.monitor.feeds import store_poll
 
     url = result.state.feed_url
     if result.error is not None:
-        typer.echo(f"error: {result.error}", err=True)
-        return 1
+        return [result.error.rstrip(".")]
     if result.not_modified:
         typer.echo(f"{url}: not modified")
-        return 0
+        return []
     summary = store_poll(con, result, model)
     typer.echo(f"{url}: {summary.documents} new documents ({summary.duplicates} already stored)")
-    return 0
+    return []
 
 
 @monitor_app.command()

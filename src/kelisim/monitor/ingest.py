@@ -103,7 +103,11 @@ def download(
             raise InputError(url, None, None, f"could not download it ({error})") from error
         return Download(None, "", etag, last_modified)
     except (URLError, TimeoutError, OSError, ValueError) as error:
-        raise InputError(url, None, None, f"could not download it ({error})") from error
+        # the reason in its own words ('Connection refused'), not '<urlopen error [Errno 111]
+        # Connection refused>'
+        reason = getattr(error, "reason", error)
+        said = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+        raise InputError(url, None, None, f"could not download it ({said})") from error
     if len(body) > MAX_DOWNLOAD_BYTES:
         raise InputError(url, None, None, "the download is larger than 20 MB")
     return Download(

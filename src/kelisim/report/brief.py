@@ -57,6 +57,7 @@ def brief_data(
         "settlement_indices": [r for r in workbooks.settlement_indices(con, area, "2024")
                                .to_dict("records") if r["period"] == period],
         "projection_run": runs[-1] if runs else None,
+        "projection_run_label": queries.run_labels(con, lang).get(runs[-1]) if runs else None,
         "projections": [r for r in projected if r["period"] == horizon],
         "incidents": queries.area_incidents(con, area),
         "activities": _activities(con, area, lang),

@@ -161,6 +161,14 @@ def ethnic_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
         "ORDER BY dataset").fetchall()]
 
 
+def ethnic_dataset_periods(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """dataset -> (first, last period) of its ethnic figures, for labels that say what a
+    dataset covers."""
+    return {name: (first, last) for name, first, last in con.execute(
+        "SELECT dataset, min(period), max(period) FROM population WHERE group_code <> 'total' "
+        "GROUP BY dataset ORDER BY dataset").fetchall()}
+
+
 # ---------------------------------------------------------------- areas and groups
 
 

@@ -48,6 +48,12 @@ def projection_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def projection_run_dates(con: duckdb.DuckDBPyConnection) -> dict:
+    """run name -> when it was stored (its newest row's time), for labels with a date."""
+    return dict(con.execute("SELECT run_name, max(created_at) FROM projections "
+                            "GROUP BY run_name").fetchall())
+
+
 def projections(
     con: duckdb.DuckDBPyConnection,
     area: str,

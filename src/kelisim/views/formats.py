@@ -1,6 +1,7 @@
 """Jinja filters in the language of the page being rendered: count, share and value (numbers,
 through :mod:`kelisim.core.numbers`, the one number formatter), day and moment (dates as
-dd.mm.yyyy), names_in_force and link."""
+dd.mm.yyyy), names_in_force, link, key_values (stored JSON as 'key: value' text) and
+interval (a projection's range, or that the year is calibrated to published figures)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,22 @@ def share(context, value) -> str:
 @pass_context
 def value(context, number) -> str:
     return format_value(number, context.get("lang", "en"))
+
+
+@pass_context
+def interval(context, lower, upper, prefix: str = "", kind: str = "count") -> str:
+    """An interval as ``prefix`` 'lower–upper' (counts, or shares with ``kind='share'``) in
+    the page's language; an interval of no width (a year the projection is calibrated to: the
+    census it starts from, the Bureau's estimates it passes through) is not a 0-width range
+    but the words saying so; no bounds, nothing."""
+    if lower is None or upper is None:
+        return ""
+    widest = max(abs(lower), abs(upper))
+    if widest and abs(upper - lower) <= 1e-6 * widest:
+        t = context.get("t")
+        return t("calibrated_interval") if t else "calibrated to published figures"
+    shown = share if kind == "share" else count
+    return f"{prefix}{shown(context, lower)}–{shown(context, upper)}"
 
 
 def link(url) -> str | None:
@@ -84,5 +101,37 @@ def names_in_force(history: list[dict], t) -> str:
     return "; ".join(parts)
 
 
+@pass_context
+def key_values(context, detail) -> str:
+    """Details stored as JSON (an audit entry's) as text a person reads: 'role: analyst;
+    count: 3'; lists as 'a, b', nested objects in brackets, yes/no in the page's language,
+    and text that is not JSON as it is."""
+    import json
+
+    t = context.get("t")
+
+    def shown(item) -> str:
+        if isinstance(item, dict):
+            return "; ".join(f"{k}: {shown(v)}" for k, v in item.items())
+        if isinstance(item, list):
+            return ", ".join(f"({shown(v)})" if isinstance(v, dict) else shown(v) for v in item)
+        if item is None:
+            return "—"
+        if isinstance(item, bool):
+            answer = "answer_yes" if item else "answer_no"
+            return t(answer) if t else answer[len("answer_"):]
+        return str(item)
+
+    if detail is None or detail == "":
+        return ""
+    if isinstance(detail, str):
+        try:
+            detail = json.loads(detail)
+        except ValueError:
+            return detail
+    return shown(detail)
+
+
 FILTERS = {"count": count, "share": share, "value": value, "link": link, "day": day,
-           "moment": moment, "names_in_force": names_in_force}
+           "moment": moment, "names_in_force": names_in_force, "key_values": key_values,
+           "interval": interval}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import Counter
 from datetime import date
 
 import duckdb
@@ -58,7 +59,9 @@ def areas(
 ) -> list[dict]:
     """Areas in their latest boundary version: area_code, level, parent_code, name, ordered
     by name without its unit word ('г. Астана' under А). With ``on``, names are the ones in
-    force that day (the dated name table: Nur-Sultan in 2019-2022, ...)."""
+    force that day (the dated name table: Nur-Sultan in 2019-2022, ...). ``label`` is what a
+    selector shows: the name, and for a name two areas share (a district in two regions)
+    the parent's name after it, 'Район А (Павлодарская область)'."""
     from kelisim.core.areas import name_sort_key, names_on
 
     rows = population_store.latest_areas(con, lang, level)
@@ -67,7 +70,15 @@ def areas(
         for row in rows:
             row["name"] = dated.get((row["area_code"], row["boundary_version"]),
                                     dated.get((row["area_code"], None), row["name"]))
-    return sorted(rows, key=lambda row: name_sort_key(row["name"]))
+    taken = Counter(row["name"] for row in rows)
+    parents: dict[str, str] = {}
+    if any(times > 1 for times in taken.values()):
+        every = rows if level is None else areas(con, lang, on=on)
+        parents = {row["area_code"]: row["name"] for row in every}
+    for row in rows:
+        parent = parents.get(row["parent_code"]) if taken[row["name"]] > 1 else None
+        row["label"] = f"{row['name']} ({parent})" if parent else row["name"]
+    return sorted(rows, key=lambda row: (name_sort_key(row["name"]), row["label"]))
 
 
 def area_names(
@@ -94,6 +105,31 @@ def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
     for code, own, english in population_store.group_name_rows(con, lang):
         names[code] = own or names.get(code) or english or code
     return names
+
+
+def dataset_labels(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
+    """Dataset name -> what a person reads in a selector: its label in ``lang`` (a bundled
+    dataset's; an imported one keeps the name it was given) and the periods it covers,
+    e.g. 'Censuses and official estimates, 1897–2025'."""
+    from kelisim.views.i18n import translator
+
+    t = translator(lang)
+    return {name: f"{t.label('dataset_' + name, name)}, "
+                  + (str(first) if first == last else f"{first}–{last}")
+            for name, (first, last) in population_store.ethnic_dataset_periods(con).items()}
+
+
+def run_labels(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, str]:
+    """Projection run name -> its label in ``lang`` (a bundled run's; a run of the user's
+    own spec keeps its spec's name) and the day it was stored, e.g. 'Kazakhstan,
+    cohort-component, 03.12.2026'."""
+    from kelisim.store.projections import projection_run_dates
+    from kelisim.views.formats import day
+    from kelisim.views.i18n import translator
+
+    t = translator(lang)
+    return {run: f"{t.label('run_' + run, run)}, {day(stored)}" if stored else
+            t.label("run_" + run, run) for run, stored in projection_run_dates(con).items()}
 
 
 # ---------------------------------------------------------------- population

@@ -206,6 +206,7 @@ def overview(
         palette=mapsvg.PALETTE, no_data=mapsvg.NO_DATA, width=mapsvg.WIDTH, height=frame.height,
         groups=queries.groups(con, lang), area_names=names,
         group_names=queries.group_names(con, lang), boundary_versions=queries.BOUNDARIES,
+        dataset_labels=queries.dataset_labels(con, lang),
     )
 
 
@@ -247,8 +248,9 @@ def area(
     ) if detail["population"] else ""
     totals = queries.projection_totals(con, area_code)
     scenario = Terms(lang).label
+    run_labels = queries.run_labels(con, lang)
     projection_chart = charts.line_chart(
-        {f"{t.label('run_' + r0['run'], r0['run'])} / {scenario('scenario', r0['scenario'])}": [
+        {f"{run_labels.get(r0['run'], r0['run'])} / {scenario('scenario', r0['scenario'])}": [
             (r["period"], r["count"], r["lower95"], r["upper95"])
             for r in totals if (r["run"], r["scenario"]) == (r0["run"], r0["scenario"])]
          for r0 in totals},
@@ -269,6 +271,7 @@ def area(
         projection_chart=projection_chart, tension_chart=tension_chart, latest=latest,
         population_chart=population_chart, boundary_versions=queries.BOUNDARIES,
         group_shares=group_share_view(con, area_code, _default_run(con), lang),
+        run_labels=run_labels,
     )
 
 
@@ -480,7 +483,7 @@ def forecasts(
         request, "forecasts.html", lang, user, data=data, periods=periods, cells=cells,
         chart=chart, areas=queries.areas(con, lang), groups=queries.groups(con, lang),
         group_shares=group_share_view(con, area, data["run"], lang),
-        group_names=queries.group_names(con, lang),
+        group_names=queries.group_names(con, lang), run_labels=queries.run_labels(con, lang),
     )
 
 
