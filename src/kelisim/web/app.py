@@ -211,7 +211,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     """
     from kelisim.web import auth
     from kelisim.web.api.routes import router as api_router
-    from kelisim.web.cache import TTLCache
+    from kelisim.web.cache import ReadCache
     from kelisim.web.evaluate_routes import api_router as evaluate_api_router
     from kelisim.web.evaluate_routes import page_router as evaluate_page_router
     from kelisim.web.pages import router as page_router
@@ -233,7 +233,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     finally:
         con.close()
     app.state.store = SharedStore(path)
-    app.state.cache = TTLCache(settings.get("cache_seconds", 5.0))
+    app.state.cache = ReadCache(settings.get("cache_seconds", 5.0), app.state.store.version)
     app.state.secure_cookies = bool(settings.get("secure_cookies", secure_cookies()))
     app.state.throttle = LoginThrottle(Limits(**settings.get("login_limits", {})))
 

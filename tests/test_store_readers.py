@@ -1,0 +1,123 @@
+"""Dashboard reads beside writers of other processes (issue 10, bench_store_readers): the read
+cache is checked against the store's data version, so a write shows on the next request; an
+answer from the cache never waits for the file; one computation per key at a time."""
+
+import asyncio
+import subprocess
+import sys
+import time
+
+from kelisim.store.access import SharedStore, open_waiting
+from web_support import bearer, client_for, seed_store
+
+NEW_INCIDENT = (
+    "INSERT INTO incidents (incident_id, date_start, area_code, region_code, place, event_type, "
+    "interethnic, groups, sources, confidence, origin) VALUES ('t-new', DATE '2024-03-01', "
+    "'550000000', '550000000', 'Constructed place', 'meeting', 'no', ['kazakh'], "
+    "['https://example.org/n'], 'low', 'test')")
+
+
+def _ids(client, headers) -> set[str]:
+    reply = client.get("/api/incidents", headers=headers)
+    assert reply.status_code == 200, reply.text
+    return {row["incident_id"] for row in reply.json()}
+
+
+def test_the_data_version_changes_with_each_write_only(tmp_path):
+    path = str(seed_store(tmp_path / "kelisim.duckdb"))
+    shared = SharedStore(path)
+    before = shared.version()
+    with shared.reading() as cur:
+        cur.execute("SELECT count(*) FROM incidents").fetchone()
+    assert shared.version() == before  # reading changes nothing
+    shared.close()
+    writer = open_waiting(path, read_only=False, timeout=10.0)
+    writer.execute(NEW_INCIDENT)
+    after_commit = shared.version()
+    writer.close()
+    assert after_commit != before  # the commit (the write-ahead log)
+    assert shared.version() not in (before, after_commit)  # the checkpoint on close
+
+
+def test_a_write_by_another_process_shows_on_the_next_request(tmp_path):
+    """Within cache_seconds the page is cached; a write from outside the app (a CLI command)
+    must still show at once."""
+    path = seed_store(tmp_path / "kelisim.duckdb")
+    with client_for(path, {"cache_seconds": 600}) as client:
+        headers = bearer(client, "vic")
+        assert "t-new" not in _ids(client, headers)  # now cached
+        writer = open_waiting(str(path), read_only=False, timeout=10.0)  # the window closes
+        try:
+            writer.execute(NEW_INCIDENT)
+        finally:
+            writer.close()
+        assert "t-new" in _ids(client, headers)
+
+
+HOLD = ("import sys\nfrom kelisim.store.access import open_waiting\n"
+        "con = open_waiting(sys.argv[1], read_only=False, timeout=30.0)\n"
+        "print('held', flush=True)\nsys.stdin.readline()\ncon.close()\n")
+
+
+def test_a_cached_answer_does_not_wait_for_the_file(tmp_path):
+    """While another process holds the file (an import), what the cache holds is served at
+    once; what it does not hold waits, then gets 503 with one sentence."""
+    path = seed_store(tmp_path / "kelisim.duckdb")
+    with client_for(path, {"cache_seconds": 600}) as client:
+        client.app.state.store.timeout = 1.0
+        headers = bearer(client, "vic")  # a write: its window closes after a second idle,
+        time.sleep(1.5)  # with a checkpoint that changes the version once more
+        expected = _ids(client, headers)
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            assert holder.stdout.readline().strip() == "held"  # the window let it in
+            started = time.monotonic()
+            assert _ids(client, headers) == expected
+            assert time.monotonic() - started < 0.5
+            busy = client.get("/api/monitor", headers=headers)  # never computed
+            assert busy.status_code == 503 and "in use" in busy.json()["detail"]
+        finally:
+            holder.communicate("done\n", timeout=30)
+        assert client.get("/api/monitor", headers=headers).status_code == 200
+
+
+class _Version:
+    def __init__(self) -> None:
+        self.value = 1
+
+    def __call__(self) -> int:
+        return self.value
+
+
+class _Cursor:
+    """Stands in for a LazyCursor: not taken until ``acquire``."""
+
+    def __init__(self) -> None:
+        self.acquired = False
+
+    async def acquire(self) -> None:
+        self.acquired = True
+
+
+def test_one_computation_per_key_and_version():
+    from kelisim.web.cache import ReadCache
+
+    version = _Version()
+    cache = ReadCache(600, version)
+    calls = []
+
+    def compute():
+        calls.append(version.value)
+        time.sleep(0.2)  # in a worker thread: the others wait for this one
+        return f"value {version.value}"
+
+    async def many():
+        return await asyncio.gather(*(cache.get("k", compute, _Cursor()) for _ in range(8)))
+
+    assert asyncio.run(many()) == ["value 1"] * 8
+    assert calls == [1]
+    assert asyncio.run(cache.get("k", compute, _Cursor())) == "value 1"  # cached
+    version.value = 2  # a write
+    assert asyncio.run(cache.get("k", compute, _Cursor())) == "value 2"
+    assert calls == [1, 2]
