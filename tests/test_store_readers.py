@@ -121,3 +121,49 @@ def test_one_computation_per_key_and_version():
     version.value = 2  # a write
     assert asyncio.run(cache.get("k", compute, _Cursor())) == "value 2"
     assert calls == [1, 2]
+
+
+def test_requests_join_a_computation_still_waiting_for_the_file_not_an_older_one():
+    """A CLI import changes the version twice (its log, then its checkpoint) while the file is
+    held: requests that saw either version share one computation, which reads the newest;
+    a computation already reading an older version is not joined."""
+    from kelisim.web.cache import ReadCache
+
+    version = _Version()
+    cache = ReadCache(600, version)
+    calls = []
+
+    def compute():
+        seen = version.value  # what a read of the store would see
+        calls.append(seen)
+        time.sleep(0.1)
+        return f"value {seen}"
+
+    class Held(_Cursor):  # the file is held by another process until the version is 3
+        async def acquire(self) -> None:
+            while version.value < 3:
+                await asyncio.sleep(0.01)
+            self.acquired = True
+
+    async def during_an_import():
+        first = asyncio.ensure_future(cache.get("k", compute, Held()))
+        await asyncio.sleep(0.02)
+        version.value = 2  # the import's log
+        second = asyncio.ensure_future(cache.get("k", compute, Held()))
+        await asyncio.sleep(0.02)
+        version.value = 3  # its checkpoint; the file is free
+        return await asyncio.gather(first, second)
+
+    assert asyncio.run(during_an_import()) == ["value 3", "value 3"]
+    assert calls == [3]
+
+    async def after_another_write():
+        first = asyncio.ensure_future(cache.get("k", compute, _Cursor()))
+        await asyncio.sleep(0.03)  # reading version 4
+        version.value = 5
+        second = asyncio.ensure_future(cache.get("k", compute, _Cursor()))
+        return await asyncio.gather(first, second)
+
+    version.value = 4
+    assert asyncio.run(after_another_write()) == ["value 4", "value 5"]
+    assert calls == [3, 4, 5]

@@ -35,57 +35,86 @@ def _retrieve(future: asyncio.Future) -> None:
         future.exception()
 
 
+class _Computation:
+    """A value being computed: its result, and the data version it reads (None until the
+    computing request has the file)."""
+
+    def __init__(self) -> None:
+        self.future = asyncio.get_running_loop().create_future()
+        self.future.add_done_callback(_retrieve)
+        self.version: Hashable | None = None
+
+
 class ReadCache:
     def __init__(self, seconds: float, version: Callable[[], Hashable] = _no_version) -> None:
         self.seconds = seconds
         self._version = version
         self._entries: dict[Hashable, tuple[Hashable, float, Any]] = {}
-        self._computing: dict[tuple[Hashable, Hashable], asyncio.Future] = {}
+        self._computing: dict[Hashable, _Computation] = {}
         self._lock = threading.Lock()
+
+    def _fresh(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == version and entry[1] > time.monotonic():
+            return True, entry[2]
+        return False, None
 
     async def get(self, key: Hashable, compute: Callable[[], Any], con: Any = None) -> Any:
         """The value of ``key`` at the store's current data version, computing it when
         absent, expired or of an older version. ``con`` is the request's cursor, which
         ``compute`` reads: a :class:`~kelisim.store.access.LazyCursor` is taken (waiting on
-        the event loop) only when the value has to be computed."""
-        from starlette.concurrency import run_in_threadpool
+        the event loop) only when the value has to be computed.
 
+        A request joins a computation of the same key that reads this version, or one that
+        has not started reading yet (it will read this version or a newer one) unless the
+        request already holds a cursor: that one could wait for a writer waiting for it."""
         while True:
             version = self._version()  # before reading: a later write changes it
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] == version and entry[1] > time.monotonic():
-                return entry[2]
-            running = self._computing.get((key, version))
-            if running is None or getattr(con, "acquired", True):
-                break  # a request that already holds a cursor computes (it cannot wait)
+            found, value = self._fresh(key, version)
+            if found:
+                return value
+            holding = getattr(con, "acquired", True)
+            running = self._computing.get(key)
+            if running is None or running.version != version and (
+                    holding or running.version is not None):
+                break
             try:
-                return await asyncio.shield(running)
+                return await asyncio.shield(running.future)
             except asyncio.CancelledError:
                 task = asyncio.current_task()
-                if not running.cancelled() or (task is not None and task.cancelling()):
+                if not running.future.cancelled() or (task is not None and task.cancelling()):
                     raise
                 # the computing request was cancelled: ask again
-        own = (key, version) not in self._computing
-        future = asyncio.get_running_loop().create_future()
-        if own:
-            future.add_done_callback(_retrieve)
-            self._computing[(key, version)] = future
+        mine = _Computation()
+        self._computing[key] = mine  # the newest computation of the key is the one to join
         try:
-            if hasattr(con, "acquire"):
+            if not holding:
                 await con.acquire()
-            value = await run_in_threadpool(compute)
+            value = await self._compute(key, compute, mine)
         except BaseException as error:
-            if own:
-                if isinstance(error, Exception):
-                    future.set_exception(error)
-                else:
-                    future.cancel()
+            if isinstance(error, Exception):
+                mine.future.set_exception(error)
+            else:
+                mine.future.cancel()
             raise
         finally:
-            if own:
-                self._computing.pop((key, version), None)
-        if own:
-            future.set_result(value)
+            if self._computing.get(key) is mine:
+                del self._computing[key]
+        mine.future.set_result(value)
+        return value
+
+    async def _compute(self, key: Hashable, compute: Callable[[], Any],
+                       mine: _Computation) -> Any:
+        from starlette.concurrency import run_in_threadpool
+
+        # the version of what compute reads: while this process holds the file no other
+        # process writes, so a version read before the wait (a CLI import's log, before its
+        # checkpoint) would only make the next request compute again
+        version = mine.version = self._version()
+        found, value = self._fresh(key, version)
+        if found:  # computed meanwhile by a request that saw this version
+            return value
+        value = await run_in_threadpool(compute)
         if self.seconds > 0:
             with self._lock:
                 self._entries[key] = (version, time.monotonic() + self.seconds, value)
