@@ -167,3 +167,28 @@ def test_requests_join_a_computation_still_waiting_for_the_file_not_an_older_one
     version.value = 4
     assert asyncio.run(after_another_write()) == ["value 4", "value 5"]
     assert calls == [3, 4, 5]
+
+
+def test_data_answers_last_until_a_write_sessions_at_most_cache_seconds():
+    from kelisim.web.cache import ReadCache
+
+    version = _Version()
+    cache = ReadCache(0.1, version)
+    calls = []
+
+    def compute():
+        calls.append(version.value)
+        return len(calls)
+
+    async def ask(key, clock=False):
+        return await cache.get(key, compute, _Cursor(), clock=clock)
+
+    assert asyncio.run(ask("page")) == 1
+    assert asyncio.run(ask("session", clock=True)) == 2
+    time.sleep(0.15)  # past cache_seconds, no write
+    assert asyncio.run(ask("page")) == 1  # the data did not change
+    assert asyncio.run(ask("session", clock=True)) == 3  # a session may have expired
+    version.value = 2
+    assert asyncio.run(ask("page")) == 4
+    assert ReadCache(0, version) and asyncio.run(ReadCache(0, version).get(
+        "page", compute, _Cursor())) == 5  # cache_seconds 0: nothing is kept

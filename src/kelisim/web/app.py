@@ -201,7 +201,8 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     """The dashboard over the store at ``db_path`` (default: KELISIM_DB or the user's file).
 
     ``settings`` may set ``anonymous_read`` (bool) at start-up, ``cache_seconds`` (how
-    long read results are reused, default 5; writes through the app empty the cache at once),
+    long a session's user is reused, default 5; read results last until the store's data
+    version changes, see kelisim.web.cache; 0 turns the cache off),
     ``secure_cookies`` (default: KELISIM_SECURE_COOKIES), ``max_upload_bytes`` and
     ``login_limits`` (the fields of :class:`kelisim.web.throttle.Limits`).
 

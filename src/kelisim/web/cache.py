@@ -3,10 +3,12 @@
 Reads are far more frequent than writes, and one page's data costs tens of milliseconds of
 SQL; the cache keeps API latency low under many concurrent clients. An entry is reused while
 the store's data version (:meth:`kelisim.store.access.SharedStore.version`, a ``stat`` of the
-file that every committed write changes, whatever the process) is the one it was computed at,
-and for at most ``seconds`` (answers that depend on the clock, such as a session's expiry).
-So a write by a CLI command shows on the next request, and writes through the app also empty
-the cache at once (see :class:`kelisim.web.app.ClearCacheOnWrite`).
+file that every committed write changes, whatever the process) is the one it was computed at:
+an answer computed from the data changes only with the data. Answers that also depend on the
+clock (a session's expiry) are reused for at most ``seconds``. So a write by a CLI command
+shows on the next request, writes through the app also empty the cache at once (see
+:class:`kelisim.web.app.ClearCacheOnWrite`), and nothing is computed again while nobody
+writes. ``seconds`` 0 turns the cache off.
 
 A request answered from the cache never touches the database file (its cursor is taken
 lazily, :class:`kelisim.store.access.LazyCursor`), so it does not wait while a CLI command
@@ -18,6 +20,7 @@ computation.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -46,12 +49,15 @@ class _Computation:
 
 
 class ReadCache:
+    MAX_ENTRIES = 4096  # distinct URLs of one version; beyond, the cache starts afresh
+
     def __init__(self, seconds: float, version: Callable[[], Hashable] = _no_version) -> None:
         self.seconds = seconds
         self._version = version
         self._entries: dict[Hashable, tuple[Hashable, float, Any]] = {}
         self._computing: dict[Hashable, _Computation] = {}
         self._lock = threading.Lock()
+        self._newest: Hashable = None
 
     def _fresh(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
         entry = self._entries.get(key)
@@ -59,11 +65,13 @@ class ReadCache:
             return True, entry[2]
         return False, None
 
-    async def get(self, key: Hashable, compute: Callable[[], Any], con: Any = None) -> Any:
+    async def get(self, key: Hashable, compute: Callable[[], Any], con: Any = None,
+                  clock: bool = False) -> Any:
         """The value of ``key`` at the store's current data version, computing it when
-        absent, expired or of an older version. ``con`` is the request's cursor, which
-        ``compute`` reads: a :class:`~kelisim.store.access.LazyCursor` is taken (waiting on
-        the event loop) only when the value has to be computed.
+        absent or of an older version (or, with ``clock``, older than ``seconds``). ``con``
+        is the request's cursor, which ``compute`` reads: a
+        :class:`~kelisim.store.access.LazyCursor` is taken (waiting on the event loop) only
+        when the value has to be computed.
 
         A request joins a computation of the same key that reads this version, or one that
         has not started reading yet (it will read this version or a newer one) unless the
@@ -90,7 +98,7 @@ class ReadCache:
         try:
             if not holding:
                 await con.acquire()
-            value = await self._compute(key, compute, mine)
+            value = await self._compute(key, compute, mine, clock)
         except BaseException as error:
             if isinstance(error, Exception):
                 mine.future.set_exception(error)
@@ -104,7 +112,7 @@ class ReadCache:
         return value
 
     async def _compute(self, key: Hashable, compute: Callable[[], Any],
-                       mine: _Computation) -> Any:
+                       mine: _Computation, clock: bool) -> Any:
         from starlette.concurrency import run_in_threadpool
 
         # the version of what compute reads: while this process holds the file no other
@@ -116,8 +124,14 @@ class ReadCache:
             return value
         value = await run_in_threadpool(compute)
         if self.seconds > 0:
+            expires = time.monotonic() + self.seconds if clock else math.inf
             with self._lock:
-                self._entries[key] = (version, time.monotonic() + self.seconds, value)
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    self._entries.clear()
+                elif self._entries and version != self._newest:  # the older ones are dead
+                    self._entries = {k: e for k, e in self._entries.items() if e[0] == version}
+                self._newest = version
+                self._entries[key] = (version, expires, value)
         return value
 
     def clear(self) -> None:

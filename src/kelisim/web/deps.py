@@ -59,14 +59,15 @@ async def current_user(
     con: duckdb.DuckDBPyConnection = Depends(get_con),
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),
 ) -> auth.User | None:
-    """The user of the bearer token or session cookie (looked up at most once per TTL)."""
+    """The user of the bearer token or session cookie (looked up once per data version and
+    at most every ``cache_seconds``)."""
     token = (credentials.credentials if credentials else None) or request.cookies.get(
         SESSION_COOKIE
     )
     if not token:
         return None
-    return await request.app.state.cache.get(
-        ("user", token), lambda: auth.user_for_token(con, token), con)
+    return await request.app.state.cache.get(  # sessions expire: reused cache_seconds
+        ("user", token), lambda: auth.user_for_token(con, token), con, clock=True)
 
 
 def request_language(request: Request) -> str:
