@@ -213,13 +213,20 @@ def name_on(code: str, on: date, language: str = "en", version: str | None = Non
 
 def names_on(on: date, language: str = "en") -> dict[tuple[str, str | None], str]:
     """(area_code, boundary_version or None for every version) -> name in force on ``on``."""
+    return dict(_names_on(on, language))
+
+
+@lru_cache(maxsize=512)
+def _names_on(on: date, language: str) -> tuple[tuple[tuple[str, str | None], str], ...]:
+    """:func:`names_on` of the bundled table, once per day and language (each dashboard page
+    asks for the names of its year: about 15 ms each time on a quiet machine)."""
     found = {}
     for row in _dated_names().itertuples():
         version = None if pd.isna(row.boundary_version) else row.boundary_version
         name = name_on(row.area_code, on, language, version)
         if name is not None:
             found[(row.area_code, version)] = name
-    return found
+    return tuple(found.items())
 
 
 def name_history(code: str, language: str = "en", version: str | None = None

@@ -241,6 +241,27 @@ class SharedStore:
         """Give back a cursor of :meth:`enter`."""
         self._leave(cursor)
 
+    def lazy(self) -> LazyCursor:
+        """A read cursor taken on first use (:class:`LazyCursor`): a request answered from
+        a cache never waits for the file."""
+        return LazyCursor(self)
+
+    def version(self) -> tuple:
+        """The data version: a fingerprint (modification time, size, inode) of the file and
+        of its write-ahead log, read with ``stat`` (no descriptor is opened, so DuckDB's
+        lock is never touched). Every committed write, by any process, changes it: a commit
+        appends to ``<file>.wal`` and a checkpoint rewrites the file and removes the log;
+        opening or reading the file changes nothing."""
+        marks = []
+        for name in (self.path, f"{self.path}.wal"):
+            try:
+                info = os.stat(name)
+            except OSError:
+                marks.append(None)
+            else:
+                marks.append((info.st_mtime_ns, info.st_size, info.st_ino))
+        return tuple(marks)
+
     def _enter(self, write: bool, timeout: float) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + timeout
         refused = OpenIntent(self.path)  # announced while another process holds the file
@@ -322,3 +343,32 @@ class SharedStore:
             self._close_if_unused()
         self._intent.release()
 
+
+
+class LazyCursor:
+    """One request's read cursor of a :class:`SharedStore`, taken on first use and given
+    back with :meth:`release` (the end of the request). Code on the event loop takes it with
+    ``await acquire()`` (waiting for the file between ``asyncio.sleep``s); code in a worker
+    thread may simply use it (the first query then waits in that thread)."""
+
+    def __init__(self, shared: SharedStore) -> None:
+        self._shared = shared
+        self._cursor: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def acquired(self) -> bool:
+        return self._cursor is not None
+
+    async def acquire(self) -> None:
+        if self._cursor is None:
+            self._cursor = await self._shared.enter(False)
+
+    def __getattr__(self, name: str):
+        if self._cursor is None:
+            self._cursor = self._shared._enter(False, self._shared.timeout)
+        return getattr(self._cursor, name)
+
+    def release(self) -> None:
+        if self._cursor is not None:
+            cursor, self._cursor = self._cursor, None
+            self._shared.leave(cursor)

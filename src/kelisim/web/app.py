@@ -201,7 +201,8 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     """The dashboard over the store at ``db_path`` (default: KELISIM_DB or the user's file).
 
     ``settings`` may set ``anonymous_read`` (bool) at start-up, ``cache_seconds`` (how
-    long read results are reused, default 5; writes through the app empty the cache at once),
+    long a session's user is reused, default 5; read results last until the store's data
+    version changes, see kelisim.web.cache; 0 turns the cache off),
     ``secure_cookies`` (default: KELISIM_SECURE_COOKIES), ``max_upload_bytes`` and
     ``login_limits`` (the fields of :class:`kelisim.web.throttle.Limits`).
 
@@ -211,7 +212,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     """
     from kelisim.web import auth
     from kelisim.web.api.routes import router as api_router
-    from kelisim.web.cache import TTLCache
+    from kelisim.web.cache import ReadCache
     from kelisim.web.evaluate_routes import api_router as evaluate_api_router
     from kelisim.web.evaluate_routes import page_router as evaluate_page_router
     from kelisim.web.pages import router as page_router
@@ -233,7 +234,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     finally:
         con.close()
     app.state.store = SharedStore(path)
-    app.state.cache = TTLCache(settings.get("cache_seconds", 5.0))
+    app.state.cache = ReadCache(settings.get("cache_seconds", 5.0), app.state.store.version)
     app.state.secure_cookies = bool(settings.get("secure_cookies", secure_cookies()))
     app.state.throttle = LoginThrottle(Limits(**settings.get("login_limits", {})))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -23,11 +24,21 @@ LANG_COOKIE = "lang"
 
 
 async def get_con(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
-    """The request's cursor: of the shared read window for GET and HEAD, of a read-write
-    window for the methods that write (kelisim.store.access.SharedStore). Waiting for the
-    file (while a CLI command writes) happens on the event loop, never in a worker thread."""
+    """The request's cursor (kelisim.store.access.SharedStore): for GET and HEAD of a route
+    on the event loop, a read cursor taken only when the read cache has to compute (so an
+    answer from the cache never waits for the file while a CLI command writes); for the other
+    reads, of the shared read window; for the methods that write, of a read-write window.
+    Waiting for the file happens on the event loop, never in a worker thread."""
     shared = request.app.state.store
-    cursor = await shared.enter(request.method not in ("GET", "HEAD"))
+    write = request.method not in ("GET", "HEAD")
+    if not write and inspect.iscoroutinefunction(request.scope.get("endpoint")):
+        cursor = shared.lazy()
+        try:
+            yield cursor
+        finally:
+            cursor.release()
+        return
+    cursor = await shared.enter(write)
     try:
         yield cursor
     finally:
@@ -48,13 +59,15 @@ async def current_user(
     con: duckdb.DuckDBPyConnection = Depends(get_con),
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),
 ) -> auth.User | None:
-    """The user of the bearer token or session cookie (looked up at most once per TTL)."""
+    """The user of the bearer token or session cookie (looked up once per data version and
+    at most every ``cache_seconds``)."""
     token = (credentials.credentials if credentials else None) or request.cookies.get(
         SESSION_COOKIE
     )
     if not token:
         return None
-    return request.app.state.cache.get(("user", token), lambda: auth.user_for_token(con, token))
+    return await request.app.state.cache.get(  # sessions expire: reused cache_seconds
+        ("user", token), lambda: auth.user_for_token(con, token), con, clock=True)
 
 
 def request_language(request: Request) -> str:
@@ -76,8 +89,8 @@ async def reader(
     user: auth.User | None = Depends(current_user),
 ) -> auth.User | None:
     """Allow reading to users, and to anonymous visitors when the admin allows it."""
-    if user is None and not request.app.state.cache.get(
-        "anonymous_read", lambda: auth.anonymous_read(con)
+    if user is None and not await request.app.state.cache.get(
+        "anonymous_read", lambda: auth.anonymous_read(con), con
     ):
         if request.url.path.startswith("/api/"):
             raise HTTPException(401, "Log in or send a bearer token to read this.")

@@ -38,12 +38,13 @@ def _adapter(model) -> TypeAdapter:
     return TypeAdapter(model)
 
 
-def cached_json(request: Request, model, lang: str, compute) -> Response:
-    """JSON of ``compute()`` checked against ``model``, reused per URL and language (TTL)."""
+async def cached_json(request: Request, con, model, lang: str, compute) -> Response:
+    """JSON of ``compute()`` checked against ``model``, reused per URL and language while the
+    store's data does not change (see kelisim.web.cache); ``con`` is the cursor it reads."""
     key = (request.url.path, request.url.query, lang)
     adapter = _adapter(model)
-    body = request.app.state.cache.get(
-        key, lambda: adapter.dump_json(adapter.validate_python(compute()))
+    body = await request.app.state.cache.get(
+        key, lambda: adapter.dump_json(adapter.validate_python(compute())), con
     )
     return Response(body, media_type="application/json")
 
@@ -58,7 +59,7 @@ async def meta(
     request: Request, con: Con, _: Reader, lang: Lang = None, fallback: str = Depends(language)
 ):
     lang = _lang(lang, fallback)
-    return cached_json(request, models.Meta, lang, lambda: {
+    return await cached_json(request, con, models.Meta, lang, lambda: {
         "languages": list(queries.LANGUAGES),
         "indicators": ["share", "diversity", "segregation", "tension"],
         "areas": queries.areas(con, lang),
@@ -141,7 +142,7 @@ async def overview(
     """Value per region of one indicator for one period (from one dataset when given), and
     the latest alerts."""
     lang = _lang(lang, fallback)
-    return cached_json(request, models.Overview, lang, lambda: overview_data(
+    return await cached_json(request, con, models.Overview, lang, lambda: overview_data(
         con, lang, indicator, group, period, index, boundaries, dataset or None))
 
 
@@ -155,7 +156,8 @@ async def list_areas(
     fallback: str = Depends(language),
 ):
     lang = _lang(lang, fallback)
-    return cached_json(request, list[models.Area], lang, lambda: queries.areas(con, lang, level))
+    return await cached_json(request, con, list[models.Area], lang,
+                             lambda: queries.areas(con, lang, level))
 
 
 @router.get("/groups", response_model=list[models.Group], tags=["pages"])
@@ -163,7 +165,8 @@ async def list_groups(
     request: Request, con: Con, _: Reader, lang: Lang = None, fallback: str = Depends(language)
 ):
     lang = _lang(lang, fallback)
-    return cached_json(request, list[models.Group], lang, lambda: queries.groups(con, lang))
+    return await cached_json(request, con, list[models.Group], lang,
+                             lambda: queries.groups(con, lang))
 
 
 @router.get("/areas/{area_code}", response_model=models.AreaDetail, tags=["pages"])
@@ -186,7 +189,7 @@ async def area(
             raise HTTPException(404, f"No area with KATO code {area_code}.")
         return detail
 
-    return cached_json(request, models.AreaDetail, lang, compute)
+    return await cached_json(request, con, models.AreaDetail, lang, compute)
 
 
 @router.get("/monitor", response_model=list[models.FlaggedItem], tags=["monitor"])
@@ -205,15 +208,16 @@ async def monitor(
     """Flagged documents (tier at or above tier_min), newest first, with their last review."""
     if date_from and date_to and date_to < date_from:
         raise HTTPException(422, "date_to is before date_from.")
-    return cached_json(
-        request, list[models.FlaggedItem], "",
+    return await cached_json(
+        request, con, list[models.FlaggedItem], "",
         lambda: queries.flagged(con, area, group, tier_min, language, date_from, date_to, limit),
     )
 
 
 @router.get("/monitor/{doc_id}/reviews", response_model=list[models.Review], tags=["monitor"])
 async def doc_reviews(request: Request, con: Con, _: Reader, doc_id: str):
-    return cached_json(request, list[models.Review], "", lambda: queries.reviews(con, doc_id))
+    return await cached_json(request, con, list[models.Review], "",
+                             lambda: queries.reviews(con, doc_id))
 
 
 def record_review(
@@ -251,8 +255,8 @@ async def list_incidents(
     area: AreaCode | None = None,
     year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
 ):
-    return cached_json(
-        request, list[models.Incident], "", lambda: queries.incidents(con, area, year)
+    return await cached_json(
+        request, con, list[models.Incident], "", lambda: queries.incidents(con, area, year)
     )
 
 
@@ -344,8 +348,8 @@ async def forecasts(
     group: str = "total",
 ):
     """Projected counts of every scenario of a run, side by side."""
-    return cached_json(
-        request, models.ScenarioTable, "", lambda: scenario_data(con, area, run, group)
+    return await cached_json(
+        request, con, models.ScenarioTable, "", lambda: scenario_data(con, area, run, group)
     )
 
 
