@@ -245,29 +245,82 @@ def _classifier(c: float):
     return LogisticRegression(C=c, solver="liblinear", max_iter=1000)
 
 
+WORD_TOKEN_PATTERN = r"(?u)\b\w+\b"
+CHAR_NGRAM_RANGE = (1, 5)
+WORD_NGRAM_RANGE = (1, 2)
+
+
+def _vectorisers() -> tuple:
+    """Unfitted (chars, words, char_idf, word_idf) of scikit-learn, for training."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    chars = CountVectorizer(
+        analyzer="char_wb", ngram_range=CHAR_NGRAM_RANGE, min_df=2, dtype=np.float32
+    )
+    words = CountVectorizer(
+        analyzer="word",
+        preprocessor=stem_prefixes,
+        token_pattern=WORD_TOKEN_PATTERN,
+        ngram_range=WORD_NGRAM_RANGE,
+        min_df=2,
+        dtype=np.float32,
+    )
+    return chars, words, TfidfTransformer(sublinear_tf=True), TfidfTransformer(sublinear_tf=True)
+
+
+class Fitted:
+    """The fitted attributes scoring reads (``vocabulary_``, ``idf_``, ``coef_``, ...) of a loaded
+    model, without importing scikit-learn (its import is most of `monitor classify`'s start-up)."""
+
+    def __init__(self, **attributes) -> None:
+        self.__dict__.update(attributes)
+
+    def build_preprocessor(self):
+        return stem_prefixes
+
+    def build_tokenizer(self):
+        return re.compile(WORD_TOKEN_PATTERN).findall
+
+
+def tfidf_weights(counts, idf: np.ndarray):
+    """``TfidfTransformer(sublinear_tf=True).transform(counts)`` with fitted ``idf``: 1 + log of
+    each count, times idf, rows scaled to unit L2 norm, in scikit-learn's arithmetic (row sums of
+    squares in float64, in order) and dtype."""
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix(counts, copy=True)
+    np.log(matrix.data, matrix.data)
+    matrix.data += 1.0
+    matrix.data *= idf[matrix.indices]
+    squares = sparse.csr_matrix(
+        (np.square(matrix.data).astype(np.float64), matrix.indices, matrix.indptr),
+        shape=matrix.shape,
+    )
+    norms = np.sqrt(squares @ np.ones(matrix.shape[1]))
+    norms[norms == 0.0] = 1.0
+    matrix.data[:] = matrix.data / np.repeat(norms, np.diff(matrix.indptr))
+    return matrix
+
+
+def positive_scores(classifier, matrix) -> np.ndarray:
+    """A fitted binary logistic regression's ``predict_proba(matrix)[:, 1]``: expit of
+    ``matrix @ coef.T + intercept``, as scikit-learn computes it."""
+    from scipy.special import expit
+
+    scores = np.asarray(matrix @ classifier.coef_.T) + classifier.intercept_
+    return expit(scores.reshape(-1))
+
+
 class MonitorModel:
     """NB-LR and TF-IDF-LR over shared n-gram counts; ``predict_proba(texts, languages)``."""
 
     def __init__(self, target: str, rule_names: tuple[str, ...] = RULE_FEATURES) -> None:
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
-
         self.target = target
         self.rule_names = tuple(rule_names)
         self.threshold = 0.5
         self.card: dict = {}
-        self.chars = CountVectorizer(
-            analyzer="char_wb", ngram_range=(1, 5), min_df=2, dtype=np.float32
-        )
-        self.words = CountVectorizer(
-            analyzer="word",
-            preprocessor=stem_prefixes,
-            token_pattern=r"(?u)\b\w+\b",
-            ngram_range=(1, 2),
-            min_df=2,
-            dtype=np.float32,
-        )
-        self.char_idf = TfidfTransformer(sublinear_tf=True)
-        self.word_idf = TfidfTransformer(sublinear_tf=True)
+        # scikit-learn's vectorisers when training (``views(fit=True)``), ``Fitted`` when loaded
+        self.chars = self.words = self.char_idf = self.word_idf = None
         self.nb_ratio: np.ndarray | None = None
         self.nb_classifier = None
         self.tfidf_classifier = None
@@ -303,6 +356,7 @@ class MonitorModel:
         else:
             raw = texts
         if fit:
+            self.chars, self.words, self.char_idf, self.word_idf = _vectorisers()
             self.chars.fit(texts)
             self.words.fit(texts)
         chars, words = char_ngram_counts(self.chars, texts), word_ngram_counts(self.words, texts)
@@ -313,8 +367,8 @@ class MonitorModel:
         binary = sparse.hstack([chars.sign(), words.sign(), rules], format="csr")
         tfidf = sparse.hstack(
             [
-                self.char_idf.transform(chars),
-                self.word_idf.transform(words) * WORD_WEIGHT,
+                tfidf_weights(chars, self.char_idf.idf_),
+                tfidf_weights(words, self.word_idf.idf_) * WORD_WEIGHT,
                 rules * self.rule_scale,
             ],
             format="csr",
@@ -350,8 +404,8 @@ class MonitorModel:
 
     def score_views(self, binary, tfidf) -> np.ndarray:
         """``predict_proba`` from the matrices of ``views``."""
-        nb = self.nb_classifier.predict_proba(binary.multiply(self.nb_ratio).tocsr())[:, 1]
-        plain = self.tfidf_classifier.predict_proba(tfidf)[:, 1]
+        nb = positive_scores(self.nb_classifier, binary.multiply(self.nb_ratio).tocsr())
+        plain = positive_scores(self.tfidf_classifier, tfidf)
         return self.nb_weight * nb + (1 - self.nb_weight) * plain
 
 
@@ -390,7 +444,7 @@ def _fit_nb(binary, labels: np.ndarray, c: float, alpha: float = NB_ALPHA):
 
 def _nb_scores(binary_fit, labels, binary_test, c: float, alpha: float = NB_ALPHA) -> np.ndarray:
     ratio, fitted = _fit_nb(binary_fit, labels, c, alpha)
-    return fitted.predict_proba(binary_test.multiply(ratio).tocsr())[:, 1]
+    return positive_scores(fitted, binary_test.multiply(ratio).tocsr())
 
 
 def binary_labels(values: pd.Series, threshold: float = 0.5) -> np.ndarray:
@@ -492,7 +546,7 @@ def train(
             )
         for c, scale in tfidf_grid:
             fitted = _classifier(c).fit(scaled[scale][fit_idx], labels[fit_idx])
-            tfidf_oof[(c, scale)][test_idx] = fitted.predict_proba(scaled[scale][test_idx])[:, 1]
+            tfidf_oof[(c, scale)][test_idx] = positive_scores(fitted, scaled[scale][test_idx])
     cv_ap, oof = {}, {}
     for nb_key, tfidf_key, weight in itertools.product(nb_grid, tfidf_grid, nb_weights):
         scores = weight * nb_oof[nb_key] + (1 - weight) * tfidf_oof[tfidf_key]
@@ -638,13 +692,6 @@ def save(model: MonitorModel, out_dir: str | Path) -> Path:
     return out
 
 
-def _fitted_classifier(coef: np.ndarray, intercept: np.ndarray):
-    classifier = _classifier(1.0)
-    classifier.classes_ = np.array([0, 1])
-    classifier.coef_, classifier.intercept_ = coef, intercept
-    return classifier
-
-
 _VOCABULARIES: dict[str, dict[str, int]] = {}
 
 
@@ -677,14 +724,16 @@ def load(model_dir: str | Path) -> MonitorModel:
     model.lift_threshold = meta.get("lift_threshold", 0.0)
     model.group_blind = meta.get("group_blind", False)  # older models saw raw text
     model.rule_scale = meta.get("rule_scale", 1.0)  # older models: rule features unscaled
-    model.chars.vocabulary_ = _vocabulary(meta["chars"])
-    model.words.vocabulary_ = _vocabulary(meta["words"])
+    model.chars = Fitted(vocabulary_=_vocabulary(meta["chars"]), ngram_range=CHAR_NGRAM_RANGE)
+    model.words = Fitted(vocabulary_=_vocabulary(meta["words"]), ngram_range=WORD_NGRAM_RANGE)
     with np.load(path, allow_pickle=False) as arrays:
-        model.char_idf.idf_ = arrays["char_idf"]
-        model.word_idf.idf_ = arrays["word_idf"]
+        model.char_idf = Fitted(idf_=arrays["char_idf"])
+        model.word_idf = Fitted(idf_=arrays["word_idf"])
         model.nb_ratio = arrays["nb_ratio"]
-        model.nb_classifier = _fitted_classifier(arrays["nb_coef"], arrays["nb_intercept"])
-        model.tfidf_classifier = _fitted_classifier(arrays["tfidf_coef"], arrays["tfidf_intercept"])
+        model.nb_classifier = Fitted(coef_=arrays["nb_coef"], intercept_=arrays["nb_intercept"])
+        model.tfidf_classifier = Fitted(
+            coef_=arrays["tfidf_coef"], intercept_=arrays["tfidf_intercept"]
+        )
     card = folder / CARD_FILE
     model.card = (
         json.loads(card.read_text()) if card.exists() else {"name": f"model-{model.target}"}
