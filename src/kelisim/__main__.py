@@ -1,5 +1,5 @@
 """`python -m kelisim`: the same entry point as the `kelisim` command."""
 
-from kelisim.cli import main
+from kelisim.cli import entry
 
-main()
+entry()
