@@ -104,3 +104,16 @@ def test_an_old_pickled_model_is_refused_not_loaded(tmp_path):
     load_models.cache_clear()
     with pytest.raises(ArgumentError, match="old pickled model"):
         classify_batch(TEXTS, LANGUAGES, str(tmp_path))
+
+
+def test_frozen_heap_unfreezes_after_the_outermost_block():
+    import gc
+
+    from kelisim.monitor.heap import frozen_heap
+
+    before = gc.get_freeze_count()
+    with frozen_heap():
+        with frozen_heap() as freeze:
+            freeze()
+        assert gc.get_freeze_count() > 0  # still frozen: the outer block runs
+    assert gc.get_freeze_count() == before == 0

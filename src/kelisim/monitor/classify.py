@@ -20,9 +20,7 @@ scores and thresholds.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +28,7 @@ import pandas as pd
 from kelisim.errors import ArgumentError
 from kelisim.monitor.extract import load_lexicon
 from kelisim.monitor.frames import load_frames
+from kelisim.monitor.heap import frozen_heap
 from kelisim.monitor.model import predict_many
 from kelisim.monitor.rules import RULE_HOSTILITY, RULE_RELEVANCE, TIER_NAMES, apply_rules
 
@@ -52,19 +51,6 @@ RULES_ONLY = "rules"
 
 #: documents classified between two gc.freeze() calls of ``classify_batch``
 FREEZE_EVERY = 1000
-
-
-@contextlib.contextmanager
-def _frozen_heap():
-    """Leave the objects alive so far (libraries, lexicons, models, and whatever ``freeze``
-    adds) out of the cyclic garbage collector's passes until the block ends: those passes
-    re-scanned them again and again and cost a sixth of a large batch's CPU time. Garbage
-    with cycles among frozen objects is collected after the block."""
-    gc.freeze()
-    try:
-        yield gc.freeze
-    finally:
-        gc.unfreeze()
 
 
 @functools.lru_cache(maxsize=4)
@@ -119,7 +105,7 @@ def classify_batch(
         raise ArgumentError("languages", "must have one language per text")
     models = load_models(str(model_dir) if model_dir else None)
     load_lexicon(), load_frames()
-    with _frozen_heap() as freeze:
+    with frozen_heap() as freeze:
         results = []
         for first in range(0, len(texts), FREEZE_EVERY):
             chunk = slice(first, first + FREEZE_EVERY)

@@ -211,19 +211,22 @@ def classify(
         raise InputError(input_path, 2, None, "no rows below the header; nothing to classify")
     import pandas as pd
 
+    from kelisim.monitor.heap import frozen_heap
+
     table = table.reset_index(drop=True)
-    table[text_column] = clean_texts(table[text_column].fillna("").astype(str).tolist())
     if db is not None:
         _match_store_settlements(db)
-    texts = table[text_column].tolist()
-    documents = pd.DataFrame({"text": texts, "language": detect_languages(texts)})
-    classified = classify_documents(documents, model_dir=model).drop(columns=["text"])
-    # the user's columns are kept as they are; an output column whose name is taken (a labelled
-    # file's `relevant` or `tier`) is written as kelisim_<name>
-    classified.columns = [
-        f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
-    ]
-    _write(pd.concat([table, classified], axis=1), out, output_format)
+    with frozen_heap():
+        table[text_column] = clean_texts(table[text_column].fillna("").astype(str).tolist())
+        texts = table[text_column].tolist()
+        documents = pd.DataFrame({"text": texts, "language": detect_languages(texts)})
+        classified = classify_documents(documents, model_dir=model).drop(columns=["text"])
+        # the user's columns are kept as they are; an output column whose name is taken (a
+        # labelled file's `relevant` or `tier`) is written as kelisim_<name>
+        classified.columns = [
+            f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
+        ]
+        _write(pd.concat([table, classified], axis=1), out, output_format)
 
 
 def _match_store_settlements(db: str | None) -> None:
