@@ -33,19 +33,3 @@ def test_the_installed_command_flushes_everything_before_its_fast_exit(tmp_path)
     failed = subprocess.run([sys.executable, "-m", "kelisim", "measure", str(tmp_path / "no.csv")],
                             capture_output=True, text=True)
     assert failed.returncode != 0 and "error:" in failed.stderr
-
-
-def test_a_store_written_before_the_fast_exit_keeps_its_rows(tmp_path):
-    """A store command through the installed entry point leaves through leave_now too; what it
-    stored is there for the next run."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    feed = Path(__file__).parent / "fixtures" / "monitor" / "feed.rss"
-    command = [sys.executable, "-m", "kelisim", "monitor", "ingest", str(feed), "--store",
-               "--db", str(tmp_path / "k.duckdb")]
-    first = subprocess.run(command, capture_output=True, text=True)
-    assert first.returncode == 0 and "stored 2 documents" in first.stdout, first.stderr
-    again = subprocess.run(command, capture_output=True, text=True)
-    assert again.returncode == 0 and "stored 0 documents (2 already stored" in again.stdout
