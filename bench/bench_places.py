@@ -17,9 +17,11 @@ Needs no /work/shared data. Usage: .venv/bin/python bench/bench_places.py [--doc
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +86,7 @@ def _classify(kelisim: str, env: dict, docs: Path, store: Path, out: Path) -> tu
 def speed(n_docs: int) -> None:
     rng = np.random.default_rng(18)
     folder = Path(tempfile.mkdtemp(prefix="kelisim-bench-places-"))
+    atexit.register(shutil.rmtree, folder, True)  # ~70 MB of workbook, store and outputs
     workbook_fixtures.settlement_name = constructed_name
     structure = workbook_fixtures.full_size_structure(7049)
     headers = workbook_fixtures.full_size_headers()
