@@ -151,26 +151,11 @@ def _word_gram_counts(vectoriser, words: list[str]):
     in the sorted vocabulary keys (``_gram_keys``)."""
     from scipy import sparse
 
-    pairs = _gram_pairs(vectoriser, words)
-    if pairs is None:  # keys would overflow: look every n-gram up one by one
-        return _word_gram_counts_by_dict(vectoriser, words)
-    rows_all, columns_all = pairs
-    matrix = sparse.csr_matrix(
-        (np.ones(len(rows_all), dtype=np.float32), (rows_all, columns_all)),
-        shape=(len(words), len(vectoriser.vocabulary_)),
-    )
-    matrix.sum_duplicates()
-    return matrix
-
-
-def _gram_pairs(vectoriser, words: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """(word, column) of each vocabulary n-gram of each word, repeats included (see
-    ``_word_gram_counts``); None when the integer keys would overflow."""
     max_n = vectoriser.ngram_range[1]
     alphabet_codes, vocabulary_keys, vocabulary_columns, dense = _gram_keys(vectoriser)
     base = len(alphabet_codes) + 1
-    if base**max_n >= 2**63:
-        return None
+    if base**max_n >= 2**63:  # keys would overflow: look every n-gram up one by one
+        return _word_gram_counts_by_dict(vectoriser, words)
     padded = "".join(f" {word} " for word in words)
     codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
     lengths = np.array([len(word) + 2 for word in words], dtype=np.int64)
@@ -200,7 +185,12 @@ def _gram_pairs(vectoriser, words: list[str]) -> tuple[np.ndarray, np.ndarray] |
         rows.append(word_of[:starts][inside][match])
     rows_all = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     columns_all = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    return rows_all, columns_all
+    matrix = sparse.csr_matrix(
+        (np.ones(len(rows_all), dtype=np.float32), (rows_all, columns_all)),
+        shape=(len(words), len(vectoriser.vocabulary_)),
+    )
+    matrix.sum_duplicates()
+    return matrix
 
 
 def _word_gram_counts_by_dict(vectoriser, words: list[str]):
@@ -231,11 +221,6 @@ def _ones_csr(columns, indptr, shape: tuple[int, int]):
 def word_ngram_counts(vectoriser, texts: list[str]):
     """``vectoriser.transform(texts)`` for a fitted word 1-2-gram ``CountVectorizer``, without
     scikit-learn's per-feature counting loop."""
-    return _counts(_word_columns(vectoriser), texts, len(vectoriser.vocabulary_))
-
-
-def _word_columns(vectoriser):
-    """The function giving a text's vocabulary columns of word 1-2-grams, repeats included."""
     lookup = vectoriser.vocabulary_.get
     preprocess, tokenise = vectoriser.build_preprocessor(), vectoriser.build_tokenizer()
 
@@ -244,7 +229,7 @@ def _word_columns(vectoriser):
         grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
         return [column for gram in grams if (column := lookup(gram)) is not None]
 
-    return columns
+    return _counts(columns, texts, len(vectoriser.vocabulary_))
 
 
 def nb_log_ratio(binary, labels: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
@@ -305,22 +290,17 @@ def tfidf_weights(counts, idf: np.ndarray):
     from scipy import sparse
 
     matrix = sparse.csr_matrix(counts, copy=True)
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    matrix.data[:] = _tfidf_values(matrix.data, matrix.indices, rows, matrix.shape[0], idf)
-    return matrix
-
-
-def _tfidf_values(counts: np.ndarray, columns, rows, n_rows: int, idf: np.ndarray) -> np.ndarray:
-    """``tfidf_weights`` of the entries ``counts`` at (``rows``, ``columns``), rows in order."""
-    values = np.log(counts)
-    values += 1.0
-    values *= idf[columns]
-    # each row's sum of squares added in order, as a sparse matrix-vector product adds them
-    squares = np.bincount(rows, weights=np.square(values).astype(np.float64), minlength=n_rows)
-    norms = np.sqrt(squares)
+    np.log(matrix.data, matrix.data)
+    matrix.data += 1.0
+    matrix.data *= idf[matrix.indices]
+    squares = sparse.csr_matrix(
+        (np.square(matrix.data).astype(np.float64), matrix.indices, matrix.indptr),
+        shape=matrix.shape,
+    )
+    norms = np.sqrt(squares @ np.ones(matrix.shape[1]))
     norms[norms == 0.0] = 1.0
-    values[:] = values / norms[rows]
-    return values
+    matrix.data[:] = matrix.data / np.repeat(norms, np.diff(matrix.indptr))
+    return matrix
 
 
 def positive_scores(classifier, matrix) -> np.ndarray:
@@ -331,23 +311,16 @@ def positive_scores(classifier, matrix) -> np.ndarray:
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
-    """``scipy.special.expit``, 1 / (1 + exp(-x)), with the C library's exp as SciPy's has it."""
+    """``scipy.special.expit``, 1 / (1 + exp(-x)), with the C library's exp as SciPy's has it
+    (bit for bit), without importing scipy.special."""
     return np.array([_logistic(v) for v in x.tolist()], dtype=np.float64)
 
 
 def _logistic(v: float) -> float:
     try:
         return 1.0 / (1.0 + math.exp(-v))
-    except OverflowError:
+    except OverflowError:  # exp(-v) beyond the largest double: expit is 0
         return 0.0
-
-
-def _linear_scores(rows, columns, values, n_rows: int, classifier) -> np.ndarray:
-    """``positive_scores`` of the matrix with entries ``values`` at (``rows``, ``columns``),
-    without SciPy: each row's products added in the entries' order, as its sparse product does."""
-    products = values.astype(np.float64) * classifier.coef_[0][columns]
-    scores = np.bincount(rows, weights=products, minlength=n_rows) + classifier.intercept_
-    return _expit(scores)
 
 
 class MonitorModel:
@@ -386,7 +359,14 @@ class MonitorModel:
         the rules."""
         from scipy import sparse
 
-        raw, texts = texts, self.masked(texts, languages, rule_results)
+        if self.group_blind:
+            spans = [r.group_spans for r in rule_results] if rule_results else [None] * len(texts)
+            raw = texts
+            texts = [
+                mask_groups(t, s, lang) for t, s, lang in zip(texts, spans, languages, strict=True)
+            ]
+        else:
+            raw = texts
         if fit:
             self.chars, self.words, self.char_idf, self.word_idf = _vectorisers()
             self.chars.fit(texts)
@@ -406,52 +386,6 @@ class MonitorModel:
             format="csr",
         )
         return binary, tfidf
-
-    def masked(self, texts, languages, rule_results=None) -> list[str]:
-        """The texts the n-grams are counted in: group names masked when ``group_blind``."""
-        if not self.group_blind:
-            return texts
-        spans = [r.group_spans for r in rule_results] if rule_results else [None] * len(texts)
-        return [mask_groups(t, s, lang) for t, s, lang in zip(texts, spans, languages, strict=True)]
-
-    def view_entries(self, texts, languages, rule_results=None) -> tuple | None:
-        """The rows of ``views`` as numpy entries ``(rows, columns, binary, tfidf)``, in the
-        order of the rows of ``views``, without SciPy; None when the char n-gram keys would
-        overflow (``views`` then)."""
-        masked = self.masked(texts, languages, rule_results)
-        char_pairs = _text_gram_pairs(self.chars, masked)
-        if char_pairs is None:
-            return None
-        chars = _count_pairs(*char_pairs, len(self.chars.vocabulary_))
-        word_columns, indptr = _columns_and_indptr(_word_columns(self.words), masked)
-        words = _count_pairs(
-            np.repeat(np.arange(len(masked)), np.diff(indptr)),
-            np.array(word_columns, dtype=np.int64),
-            len(self.words.vocabulary_),
-        )
-        rule_values = self.rule_matrix(texts, languages, rule_results)
-        rule_rows, rule_columns = np.nonzero(rule_values)
-        rule_values = rule_values[rule_rows, rule_columns]
-        n = len(texts)
-        blocks = [
-            (chars[0], chars[1], np.ones(len(chars[2]), dtype=np.float32),
-             _tfidf_values(chars[2], chars[1], chars[0], n, self.char_idf.idf_)),
-            (words[0], words[1] + len(self.chars.vocabulary_),
-             np.ones(len(words[2]), dtype=np.float32),
-             _tfidf_values(words[2], words[1], words[0], n, self.word_idf.idf_) * WORD_WEIGHT),
-            (rule_rows, rule_columns + len(self.chars.vocabulary_) + len(self.words.vocabulary_),
-             rule_values, rule_values * self.rule_scale),
-        ]
-        rows = np.concatenate([b[0] for b in blocks])
-        order = np.argsort(rows, kind="stable")  # row by row, each in block order
-        return tuple(np.concatenate([b[k] for b in blocks])[order] for k in range(4))
-
-    def score_entries(self, rows, columns, binary, tfidf, n_rows: int) -> np.ndarray:
-        """``score_views`` from the entries of ``view_entries``."""
-        nb = _linear_scores(rows, columns, binary * self.nb_ratio[columns], n_rows,
-                            self.nb_classifier)
-        plain = _linear_scores(rows, columns, tfidf, n_rows, self.tfidf_classifier)
-        return self.nb_weight * nb + (1 - self.nb_weight) * plain
 
     def rule_matrix(self, texts, languages, rule_results) -> np.ndarray:
         """The rule features this model was trained with (``rule_names``), one row per text."""
@@ -504,65 +438,15 @@ def share_features(models: list[MonitorModel]) -> None:
 
 
 def predict_many(models: dict, texts, languages, rule_results=None) -> dict:
-    """``{target: model.predict_proba(...)}``, computing the views once per ``feature_key``;
-    loaded models score their numpy ``view_entries`` (the same scores without importing SciPy)."""
+    """``{target: model.predict_proba(...)}``, computing the views once per ``feature_key``."""
     views: dict[tuple, tuple] = {}
     scores = {}
     for target, model in models.items():
         key = model.feature_key()
         if key not in views:
-            entries = None
-            if isinstance(model.chars, Fitted):
-                entries = model.view_entries(texts, languages, rule_results)
-            views[key] = (
-                (entries,) if entries is not None
-                else model.views(texts, languages, rule_results=rule_results)
-            )
-        if len(views[key]) == 1:
-            scores[target] = model.score_entries(*views[key][0], len(texts))
-        else:
-            scores[target] = model.score_views(*views[key])
+            views[key] = model.views(texts, languages, rule_results=rule_results)
+        scores[target] = model.score_views(*views[key])
     return scores
-
-
-def _columns_and_indptr(columns_per_text, texts: list[str]) -> tuple[list[int], list[int]]:
-    columns: list[int] = []
-    indptr = [0]
-    for text in texts:
-        columns.extend(columns_per_text(text))
-        indptr.append(len(columns))
-    return columns, indptr
-
-
-def _count_pairs(rows: np.ndarray, columns: np.ndarray, width: int) -> tuple:
-    """``(rows, columns, float32 counts)`` of the distinct pairs, sorted by row then column (a
-    canonical CSR matrix's entries)."""
-    keys, counts = np.unique(rows.astype(np.int64) * width + columns, return_counts=True)
-    return keys // width, keys % width, counts.astype(np.float32)
-
-
-def _text_gram_pairs(vectoriser, texts: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """(text, column) of each char_wb n-gram of each text, repeats included (the pairs of
-    ``char_ngram_counts``); None when ``_gram_pairs`` would overflow."""
-    word_ids: dict[str, int] = {}
-    tokens: list[int] = []
-    indptr = [0]
-    for text in texts:
-        tokens.extend([word_ids.setdefault(word, len(word_ids)) for word in text.lower().split()])
-        indptr.append(len(tokens))
-    pairs = _gram_pairs(vectoriser, list(word_ids))
-    if pairs is None:
-        return None
-    order = np.argsort(pairs[0], kind="stable")
-    word_of, columns = pairs[0][order], pairs[1][order]
-    per_word = np.bincount(word_of, minlength=len(word_ids))
-    first = np.cumsum(per_word) - per_word
-    token_words = np.array(tokens, dtype=np.int64)
-    per_token = per_word[token_words]
-    token_of = np.repeat(np.arange(len(tokens)), per_token)
-    offset = np.arange(len(token_of)) - np.repeat(np.cumsum(per_token) - per_token, per_token)
-    text_of_token = np.repeat(np.arange(len(texts)), np.diff(indptr))
-    return text_of_token[token_of], columns[first[token_words][token_of] + offset]
 
 
 def _fit_nb(binary, labels: np.ndarray, c: float, alpha: float = NB_ALPHA):
