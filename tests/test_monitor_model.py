@@ -150,6 +150,18 @@ def test_vectorised_word_grams_equal_dictionary_look_ups(fitted, labelled):
     assert monitor_model._word_gram_counts(fitted.chars, []).shape == (0, slow.shape[1])
 
 
+def test_expit_is_scipys_bit_for_bit():
+    """positive_scores' expit (no scipy.special import) gives SciPy's doubles exactly."""
+    from scipy.special import expit
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([
+        np.linspace(-800, 800, 20001), rng.normal(0, 5, 200_000), rng.uniform(-750, -700, 2000),
+        [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-300, -1e-300],
+    ])
+    assert np.array_equal(monitor_model._expit(x), expit(x), equal_nan=True)
+
+
 def test_stem_prefixes_cut_words_to_five_letters():
     assert monitor_model.stem_prefixes("Казахами и КАЗАХОВ, uyghurs") == "казах и казах, uyghu"
 

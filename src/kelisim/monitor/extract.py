@@ -207,6 +207,9 @@ def tokenise(text: str) -> tuple[re.Match, ...]:
 @functools.lru_cache(maxsize=1 << 18)
 def normalise_token(token: str) -> str:
     """Lower-case; ё→е; Latin i→Kazakh і inside Cyrillic words; Latin diacritics folded to ASCII."""
+    if token.isascii():  # the steps below change nothing else in ASCII
+        token = token.lower()
+        return token[:-2] if token.endswith("'s") else token
     token = token.lower().replace("’", "'")
     if _CYRILLIC.search(token):
         return token.replace("ё", "е").replace("i", "і")
@@ -218,7 +221,20 @@ def normalise_token(token: str) -> str:
 
 def kk_to_latin(text: str) -> str:
     """Kazakh Cyrillic to 2021 Kazakh Latin, folded like every Latin token (``normalise_token``)."""
-    return " ".join(normalise_token(word) for word in text.lower().translate(_KK_TO_LATIN).split())
+    text = text.lower()
+    if _KK_OR_ASCII.fullmatch(text):  # each letter folds on its own: one table does it all
+        return " ".join(text.translate(_KK_TO_ASCII).split())
+    return " ".join(normalise_token(word) for word in text.translate(_KK_TO_LATIN).split())
+
+
+# ``_KK_TO_LATIN`` with each Latin letter already folded by ``normalise_token``; it serves text of
+# those letters, ASCII letters and digits, spaces and hyphens only (no apostrophe: "'s").
+_KK_TO_ASCII = str.maketrans(
+    {chr(c): normalise_token(latin) for c, latin in _KK_TO_LATIN.items()}
+)
+_KK_OR_ASCII = re.compile(
+    "[a-z0-9 \\-" + "".join(chr(c) for c in _KK_TO_LATIN) + "]*"
+)
 
 
 def fold_kazakh(token: str) -> str:
@@ -287,12 +303,17 @@ class _TokenIndex:
             self.exact.setdefault(text, []).append(unit)
         elif match == "prefix":
             self.prefixes.setdefault(text, []).append(unit)
-            self.prefix_lengths = sorted({*self.prefix_lengths, len(text)})
-            self.prefix_heads.update(text[:k] for k in range(1, len(text) + 1))
+            if text not in self.prefix_heads:  # else its leading parts are there already
+                self.prefix_heads.update(text[:k] for k in range(1, len(text) + 1))
         else:
             self.stems.setdefault(text, []).append((self.suffixes[lang], unit))
-            self.stem_lengths = sorted({*self.stem_lengths, len(text)})
-            self.stem_heads.update(text[:k] for k in range(1, len(text) + 1))
+            if text not in self.stem_heads:
+                self.stem_heads.update(text[:k] for k in range(1, len(text) + 1))
+
+    def finish(self) -> None:
+        """Sort the stem and prefix lengths once, after the last ``add``."""
+        self.stem_lengths = sorted({len(text) for text in self.stems})
+        self.prefix_lengths = sorted({len(text) for text in self.prefixes})
 
     def set_suffixes(self, lang: str, suffixes: frozenset[str]) -> None:
         self.suffixes[lang] = frozenset(self.fold(s) for s in suffixes)
@@ -341,6 +362,8 @@ class Lexicon:
                 latin["head"] = "|".join(kk_to_latin(h) for h in row["head"].split("|") if h)
                 latin["source"] = row["source"] + "+kk_latin_2021"
                 self._add_row(latin)
+        self._plain.finish()
+        self._folded.finish()
         self._analyse_plain = functools.lru_cache(maxsize=1 << 18)(self._plain.analyse)
         self._analyse_folded = functools.lru_cache(maxsize=1 << 18)(self._folded.analyse)
         self._read_token = functools.lru_cache(maxsize=1 << 18)(self._read_token_once)
@@ -360,34 +383,36 @@ class Lexicon:
 
     def _unit(self, word: str, match: str, lang: str) -> int:
         key = (word, match, lang)
-        if key not in self._unit_ids:
+        unit = self._unit_ids.get(key)
+        if unit is None:
             unit = self._unit_ids[key] = len(self._unit_ids)
             self._plain.add(unit, word, match, lang)
             if lang == "kk":
                 self._folded.add(unit, word, match, lang)
-        return self._unit_ids[key]
+        return unit
 
     def _add_row(self, row: dict[str, str]) -> None:
-        words = row["term"].split()
+        term, lang, row_match = row["term"], row["lang"], row["match"]
+        words = term.split()
         units = []
+        last = len(words) - 1
         for position, word in enumerate(words):
-            last = position == len(words) - 1
-            if row["match"] == "phrase":
+            if row_match == "phrase":
                 match = (
                     "prefix" if word.endswith("*") else "inflect" if word.endswith("~") else "exact"
                 )
                 word = word.rstrip("*~")
             else:
-                match = row["match"] if last else "exact"
-            units.append(self._unit(normalise_token(word), match, row["lang"]))
-        head = tuple(normalise_token(h) for h in row.get("head", "").split("|") if h)
+                match = row_match if position == last else "exact"
+            units.append(self._unit(normalise_token(word), match, lang))
+        heads = row.get("head", "")
         entry = Entry(
             kind=row["kind"],
             code=row["code"],
-            lang=row["lang"],
-            term=row["term"],
+            lang=lang,
+            term=term,
             units=tuple(units),
-            head=head,
+            head=tuple(normalise_token(h) for h in heads.split("|") if h) if heads else (),
             tier=row.get("tier", ""),
             label=row.get("label", ""),
             source=row.get("source", ""),

@@ -239,17 +239,19 @@ class FrameLexicon:
         """Word forms and prefixes of the patterns that can hit with no group or place named in
         the document (outgroup nouns, place words, quarrel counter-speech): a document with none
         of them and no group or place mention is skipped without analysing its words."""
-        forms, prefixes = set(), set()
+        forms, prefixes, ru_lemmas = set(), set(), set()
         for pattern in self.patterns:
             if pattern.tier not in ("t", "d", "c"):
                 continue
             kind, _, word = pattern.slots[pattern.anchor].key.partition(":")
             if kind == "ru":
-                forms.update(form for form, lemmas in self.ru_forms.items() if word in dict(lemmas))
+                ru_lemmas.add(word)
             elif kind == "x":
                 forms.update({word, fold_kazakh(word)})
             else:  # prefixes, Kazakh stems, English bases
                 prefixes.update({word, fold_kazakh(word)})
+        forms.update(form for form, lemmas in self.ru_forms.items()
+                     if any(lemma in ru_lemmas for lemma, _ in lemmas))
         return frozenset(forms), tuple(sorted(prefixes))
 
     def _may_hit_alone(self, matches) -> bool:

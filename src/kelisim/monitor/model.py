@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 
@@ -305,10 +306,21 @@ def tfidf_weights(counts, idf: np.ndarray):
 def positive_scores(classifier, matrix) -> np.ndarray:
     """A fitted binary logistic regression's ``predict_proba(matrix)[:, 1]``: expit of
     ``matrix @ coef.T + intercept``, as scikit-learn computes it."""
-    from scipy.special import expit
-
     scores = np.asarray(matrix @ classifier.coef_.T) + classifier.intercept_
-    return expit(scores.reshape(-1))
+    return _expit(scores.reshape(-1))
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    """``scipy.special.expit``, 1 / (1 + exp(-x)), with the C library's exp as SciPy's has it
+    (bit for bit), without importing scipy.special."""
+    return np.array([_logistic(v) for v in x.tolist()], dtype=np.float64)
+
+
+def _logistic(v: float) -> float:
+    try:
+        return 1.0 / (1.0 + math.exp(-v))
+    except OverflowError:  # exp(-v) beyond the largest double: expit is 0
+        return 0.0
 
 
 class MonitorModel:
