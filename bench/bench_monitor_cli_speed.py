@@ -51,7 +51,8 @@ def main() -> int:
         source = Path(folder) / "posts.csv"
         pd.DataFrame({"id": range(len(texts)), "text": texts}).to_csv(source, index=False)
         command = [*pin, sys.executable, "-m", "kelisim", "monitor", "classify", str(source)]
-        command += ["--out", str(Path(folder) / "classified.csv")]
+        out = str(Path(folder) / "classified.csv")
+        command += ["--out", out]
         if args.model:
             command += ["--model", args.model]
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -68,7 +69,7 @@ def main() -> int:
     peak_mb = after.ru_maxrss / 1024
     rate = args.docs / cpu
     print(f"texts: {args.docs} from {origin}; {rows} rows written")
-    print(f"command: {' '.join(command[:-2])} --out ...")
+    print(f"command: {' '.join('...' if part == out else part for part in command)}")
     print(
         f"end to end, start-up included: {cpu:.2f} CPU s -> {rate:,.0f} docs per CPU-second "
         f"(one core); goal {GOAL_DOCS_PER_SECOND:,}: "
