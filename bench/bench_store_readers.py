@@ -31,7 +31,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_web import API_ROUTES, PASSWORD, _free_port, _get, _store  # noqa: E402
+from bench_web import API_ROUTES, _free_port, _get, _login, _store  # noqa: E402
 
 CLIENTS, SECONDS, GOAL_MS = 50, 30.0, 200.0
 KELISIM = Path(sys.executable).parent / "kelisim"
@@ -94,14 +94,7 @@ def main(baseline: bool = False) -> None:
         server = subprocess.Popen([str(KELISIM), "serve", "--port", str(port)], env=env,
                                   stdout=subprocess.DEVNULL)
         try:
-            for _ in range(1200):
-                try:
-                    httpx.get(base + "/api/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            token = httpx.post(base + "/api/auth/token", json={
-                "username": "bench", "password": PASSWORD}, timeout=60).json()["token"]
+            token = _login(base, attempts=1200)
             with httpx.Client(base_url=base, timeout=600,
                               headers={"Authorization": f"Bearer {token}"}) as one:
                 for route in API_ROUTES:  # the first visit of each page, as bench_web does

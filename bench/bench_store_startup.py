@@ -15,7 +15,6 @@ are timed too, each against the same 5 s goal (given up after 120 s).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,9 @@ GOAL_SECONDS = 5.0
 OVERVIEW_LIMIT = 120.0  # seconds the bench waits for the first overview page
 PASSWORD = "bench-password-12"
 KELISIM = Path(sys.executable).parent / "kelisim"
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_web import _free_port, _server_cpu  # noqa: E402
 
 
 def constructed_dataset(path: Path) -> int:
@@ -53,12 +55,6 @@ def constructed_dataset(path: Path) -> int:
     return len(frame)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def kelisim(env: dict, *args: str, stdin: str | None = None) -> float:
     start = time.perf_counter()
     done = subprocess.run([str(KELISIM), *args], env=env, input=stdin, capture_output=True,
@@ -66,12 +62,6 @@ def kelisim(env: dict, *args: str, stdin: str | None = None) -> float:
     if done.returncode:
         sys.exit(f"`kelisim {' '.join(args)}` failed: {done.stderr.strip()}")
     return time.perf_counter() - start
-
-
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -86,7 +76,7 @@ def stop(server: subprocess.Popen) -> None:
 def start_up(env: dict, keep: bool = False):
     """Seconds from starting `kelisim serve` until /login answers 200 (and, with ``keep``,
     the URL and the running server)."""
-    port = free_port()
+    port = _free_port()
     url = f"http://127.0.0.1:{port}"
     start = time.perf_counter()
     server = subprocess.Popen([str(KELISIM), "serve", "--port", str(port)], env=env,
@@ -102,7 +92,7 @@ def start_up(env: dict, keep: bool = False):
             sys.exit("kelisim serve did not answer within 600 s")
         time.sleep(0.05)
     seconds = time.perf_counter() - start
-    print(f"  (server process CPU until then: {server_cpu(server.pid):.2f} s; on a shared "
+    print(f"  (server process CPU until then: {_server_cpu(server.pid):.2f} s; on a shared "
           f"machine, load average {os.getloadavg()[0]:.1f}, wall time exceeds it)")
     if keep:
         return seconds, url, server
@@ -145,7 +135,7 @@ def main() -> None:
                     except httpx.TimeoutException:
                         print(f"{what} of a logged-in user: no answer within "
                               f"{OVERVIEW_LIMIT:.0f} s -> MISSED")
-                print(f"  (server process CPU so far: {server_cpu(server.pid):.2f} s; load "
+                print(f"  (server process CPU so far: {_server_cpu(server.pid):.2f} s; load "
                       f"average {os.getloadavg()[0]:.1f})")
         finally:
             stop(server)

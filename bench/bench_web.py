@@ -105,6 +105,21 @@ def _server_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _login(base: str, attempts: int) -> str:
+    """The bench account's bearer token, once the server at ``base`` answers (polled every
+    0.1 s, ``attempts`` times)."""
+    import httpx
+
+    for _ in range(attempts):
+        try:
+            httpx.get(base + "/api/health", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return httpx.post(base + "/api/auth/token", json={
+        "username": "bench", "password": PASSWORD}, timeout=60).json()["token"]
+
+
 def _client_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -208,14 +223,7 @@ def main() -> None:
              f"from kelisim.web import serve; serve('127.0.0.1', {port}, {str(path)!r})"],
             stdout=subprocess.DEVNULL)
         try:
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/api/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            token = httpx.post(base + "/api/auth/token", json={
-                "username": "bench", "password": PASSWORD}).json()["token"]
+            token = _login(base, attempts=200)
             http_first, browser_first = _first_page(base, token)
             single = []  # one client, one request at a time: the service time per request
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as one:
