@@ -193,3 +193,19 @@ def test_shared_constants_are_defined_once():
     assert definitions == {"COUNTRY": ["core/areas.py"], "LANGUAGES": ["core/groups.py"],
                            "region_code": ["core/areas.py"]}
     assert not spelled
+
+
+TESTS = Path(__file__).resolve().parent
+# Test folders that are not a kelisim package: the user's path end to end, and data files.
+NOT_PACKAGES = {"acceptance", "fixtures"}
+
+
+def test_tests_mirror_src():
+    """Tests live beside the package they test (tests/store for kelisim/store, ...); only the
+    checks of the whole house and of the top-level modules sit in tests/ itself."""
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    packages = {p.name for p in SRC.iterdir() if (p / "__init__.py").exists()}
+    modules = {p.stem for p in SRC.glob("*.py")}
+    assert folders - NOT_PACKAGES <= packages | modules, folders - NOT_PACKAGES - packages - modules
+    loose = {p.stem.removeprefix("test_") for p in TESTS.glob("test_*.py")}
+    assert loose <= modules | {"architecture"}, loose - modules

@@ -3,7 +3,7 @@ their aggregations, an event-study pre-trend test, two-way fixed effects for com
 minimum detectable effect.
 
 The estimator is the diff-diff library's ``CallawaySantAnna`` (validated against R ``did`` on
-``mpdta`` in tests/test_evaluate_did.py). Inference with few areas uses its multiplier (wild)
+``mpdta`` in tests/evaluate/test_did.py). Inference with few areas uses its multiplier (wild)
 bootstrap clustered by unit with Webb six-point weights (Webb 2023), which behaves with as few
 as ten clusters; randomisation inference permutes adoption dates across units.
 """

@@ -27,7 +27,7 @@ from kelisim.evaluate.did import (
 )
 from kelisim.evaluate.simulate import staggered_panel
 
-FIXTURE = Path(__file__).parent / "fixtures" / "evaluation" / "mpdta_lemp_wide.csv"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "evaluation" / "mpdta_lemp_wide.csv"
 
 # R did README: summary(out), Group-Time Average Treatment Effects, ATT(g,t) column.
 R_ATT_GT = {

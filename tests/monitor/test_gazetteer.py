@@ -24,7 +24,7 @@ from kelisim.monitor.gazetteer import (
 )
 from kelisim.monitor.rules import apply_rules
 
-SENTENCES = Path(__file__).parent / "fixtures" / "places" / "place_sentences.tsv"
+SENTENCES = Path(__file__).parents[1] / "fixtures" / "places" / "place_sentences.tsv"
 KORDAI, ZHAMBYL = "314800000", "310000000"
 
 

@@ -9,7 +9,7 @@ import pytest
 from cli_support import run_main
 from kelisim import store
 
-BUNDLED_INCIDENTS = Path(__file__).resolve().parents[1] / "src/kelisim/datasets/data/incidents.csv"
+BUNDLED_INCIDENTS = Path(__file__).resolve().parents[2] / "src/kelisim/datasets/data/incidents.csv"
 
 
 def _table(path: Path) -> Path:

@@ -1,5 +1,5 @@
 """`kelisim measure` on a constructed three-area file (values checked by hand in
-test_measure_aspatial.py: D = 0.58333 for the first two areas)."""
+tests/measure/test_aspatial.py: D = 0.58333 for the first two areas)."""
 
 import json
 import sys

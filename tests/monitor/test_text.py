@@ -20,7 +20,7 @@ from kelisim.monitor.text import (
     redact,
 )
 
-SENTENCES = Path(__file__).parent / "fixtures" / "monitor" / "language_sentences.tsv"
+SENTENCES = Path(__file__).parents[1] / "fixtures" / "monitor" / "language_sentences.tsv"
 
 
 def test_normalize_joins_forms_and_drops_invisible_characters():

@@ -7,8 +7,6 @@ as text with spaces, 'Hемцы' with a Latin H, a footnote mark, notes after th
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import subprocess
 import sys
@@ -17,35 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli_support import run_in_store as kelisim
 from workbook_fixtures import SMALL_HEADERS, expected_totals, full_size_structure, write_workbook
 
 KELISIM = str(Path(sys.executable).parent / "kelisim")
-
-
-def kelisim(db_path, *args):
-    """Run ``kelisim ARGS`` through the real entry point (kelisim.cli.main) on the store at
-    ``db_path``, in this process; (exit code, stdout, stderr)."""
-    from kelisim.cli import main
-
-    saved = {k: os.environ.get(k) for k in ("KELISIM_DB", "KELISIM_HOME")}
-    os.environ["KELISIM_DB"] = str(db_path)
-    os.environ["KELISIM_HOME"] = str(Path(db_path).parent / "home")
-    out, err = io.StringIO(), io.StringIO()
-    old_argv, code = sys.argv, 0
-    sys.argv = ["kelisim", *map(str, args)]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    finally:
-        sys.argv = old_argv
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +273,7 @@ def test_two_censuses_show_the_change(tmp_path):
     from kelisim.web import auth
     from web_support import PASSWORD, client_for
 
-    source = Path(__file__).parents[1] / "src/kelisim/datasets/layouts/bns-census-2021.toml"
+    source = Path(__file__).parents[2] / "src/kelisim/datasets/layouts/bns-census-2021.toml"
     recipe = tmp_path / "census2009.toml"
     recipe.write_text(source.read_text(encoding="utf-8").replace("period = 2021", "period = 2009")
                       .replace('name = "bns-census-2021"', 'name = "census-2009-constructed"'),

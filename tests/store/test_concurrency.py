@@ -15,7 +15,7 @@ import pytest
 
 KELISIM = Path(sys.executable).parent / "kelisim"
 PASSWORD = "correct-horse-battery-9"
-BUNDLED_INCIDENTS = Path(__file__).resolve().parents[1] / "src/kelisim/datasets/data/incidents.csv"
+BUNDLED_INCIDENTS = Path(__file__).resolve().parents[2] / "src/kelisim/datasets/data/incidents.csv"
 
 
 def _env(db: Path, **extra: str) -> dict:

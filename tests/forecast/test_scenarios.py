@@ -15,7 +15,7 @@ from kelisim.errors import InputError
 from kelisim.forecast import scenarios
 from kelisim.forecast.pipeline import compare_scenarios, run_spec
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "forecast"
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "forecast"
 
 
 @pytest.fixture()

@@ -19,7 +19,7 @@ from kelisim.errors import KelisimError
 from kelisim.monitor.ingest import read_feed
 from kelisim.monitor.pipeline import prepare_documents, process_batch, store_batch
 
-FIXTURES = Path(__file__).parent / "fixtures" / "monitor"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "monitor"
 
 
 def _stand_in_classify_batch(texts, languages, model_dir=None):

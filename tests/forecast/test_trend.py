@@ -11,7 +11,7 @@ from kelisim.cli import app
 from kelisim.forecast.pipeline import read_counts
 from kelisim.forecast.trend import forecast_composition, forecast_shares, hindcast_report
 
-CENSUS = Path(__file__).parent / "fixtures" / "forecast_census_top10.csv"
+CENSUS = Path(__file__).parents[1] / "fixtures" / "forecast_census_top10.csv"
 
 
 def test_exact_log_ratio_trend_is_recovered():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from browser_support import chromium, running_server, screenshot, skip_without_chromium
-from test_official_workbook import kelisim
+from cli_support import run_in_store as kelisim
 from web_support import PASSWORD
 from workbook_fixtures import write_workbook
 

@@ -25,7 +25,7 @@ from kelisim.monitor.ingest import (
     read_telegram_export,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "monitor"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "monitor"
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <!-- CONSTRUCTED Atom feed -->

@@ -1,6 +1,6 @@
 """classify_batch (kelisim.monitor.classify): the contract the ingest stage calls.
 
-Constructed inputs (ours); tier definitions as in tests/test_monitor_rules.py.
+Constructed inputs (ours); tier definitions as in tests/monitor/test_rules.py.
 """
 
 import pandas as pd

@@ -26,7 +26,7 @@ from kelisim.views.formats import day, moment
 from kelisim.views.i18n import LANGUAGES, Terms, catalogue, term_table
 from web_support import client_for, seed_store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CYRILLIC = "\u0400-\u04ff"
 MIXED_WORD = re.compile(rf"\b(?=\w*[A-Za-z])(?=\w*[{CYRILLIC}])\w+\b")
 # A Russian adjectival suffix, a word (облысы, район, г.) or a Kazakh plural suffix twice.
