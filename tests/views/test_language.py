@@ -305,3 +305,26 @@ def test_terms_table_is_well_formed():
     keys = [(r["kind"], r["code"]) for r in rows]
     assert len(keys) == len(set(keys))
     assert {kind for kind, _ in keys} <= {"indicator", "index", "metric", "scenario"}
+
+
+def test_every_bundled_incident_has_kazakh_and_russian_texts():
+    recorded = read_curated("incidents")
+    texts = read_curated("incident_texts")
+    for lang in ("kk", "ru"):
+        rows = texts[texts["lang"] == lang]
+        assert sorted(rows["incident_id"]) == sorted(recorded["incident_id"]), lang
+        assert rows[["place", "event_type", "summary"]].notna().all().all(), lang
+
+
+def test_incident_texts_translate_only_what_the_register_recorded():
+    from kelisim.views.i18n import incident_text
+
+    kordai = read_curated("incidents").set_index("incident_id").loc["KZ-2020-02-KORDAY"]
+    row = {"incident_id": "KZ-2020-02-KORDAY", "summary": kordai["summary"], "place": None}
+    assert incident_text("ru")(row, "summary").startswith("Дорожная ссора в Сортобе")
+    assert incident_text("en")(row, "summary") == kordai["summary"]
+    assert incident_text("ru")(row, "place") == ""
+    edited = {**row, "summary": "Edited by an analyst"}  # a user's edit is shown as written
+    assert incident_text("kk")(edited, "summary") == "Edited by an analyst"
+    imported = {"incident_id": "MY-1", "summary": "Imported text"}
+    assert incident_text("ru")(imported, "summary") == "Imported text"

@@ -26,6 +26,7 @@ CURATED_TABLES = (
     "regions_annual",
     "regional_partial",
     "incidents",
+    "incident_texts",
 )
 # Columns kept as text (codes with leading zeros, versions, dates).
 TEXT_COLUMNS = {

@@ -16,7 +16,7 @@ from kelisim.errors import KelisimError
 from kelisim.store import workbooks
 from kelisim.views import queries
 from kelisim.views.formats import FILTERS
-from kelisim.views.i18n import Terms, translator
+from kelisim.views.i18n import Terms, incident_text, translator
 
 _env = Environment(
     loader=PackageLoader("kelisim.report", "templates"), autoescape=select_autoescape()
@@ -92,6 +92,7 @@ def brief_html(
     return _env.get_template("brief.html").render(
         brief=brief_data(con, area, period, lang),
         t=translator(lang),
+        told=incident_text(lang),
         terms=Terms(lang),
         lang=lang,
         css=css if standalone else None,

@@ -28,10 +28,13 @@ def catalogue(lang: str) -> dict[str, str]:
     return json.loads(text)
 
 
-def pick_language(cookie: str | None, accept_language: str | None) -> str:
-    """The remembered choice, else the first supported Accept-Language, else English."""
-    if cookie in LANGUAGES:
-        return cookie
+def pick_language(cookie: str | None, accept_language: str | None,
+                  asked: str | None = None) -> str:
+    """The language asked for in the address (``?lang=ru``), else the remembered choice, else
+    the first supported Accept-Language, else English."""
+    for choice in (asked, cookie):
+        if choice in LANGUAGES:
+            return choice
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
@@ -53,6 +56,38 @@ def translator(lang: str) -> Callable[..., str]:
 
     t.label = label
     return t
+
+
+INCIDENT_FIELDS = ("place", "event_type", "summary")
+
+
+@cache
+def _incident_texts() -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(incident, language, field) -> (text as recorded in the register, its translation)."""
+    from kelisim.core.curated import read_curated
+
+    recorded = read_curated("incidents").set_index("incident_id")
+    texts = {}
+    for row in read_curated("incident_texts").itertuples(index=False):
+        for field in INCIDENT_FIELDS:
+            original = recorded.at[row.incident_id, field]
+            texts[row.incident_id, row.lang, field] = (original, getattr(row, field))
+    return texts
+
+
+def incident_text(lang: str) -> Callable[[dict, str], str]:
+    """``told(incident, field)`` for pages and briefs: the place, event type or summary of a
+    bundled incident in ``lang`` (the curated translations, incident_texts.csv) while the store
+    still holds the text as the register recorded it; an incident a user imported or edited is
+    shown as written."""
+
+    def told(incident: dict, field: str) -> str:
+        written = incident.get(field) or ""
+        original, translated = _incident_texts().get(
+            (incident.get("incident_id"), lang, field), (None, None))
+        return translated if written and written == original else written
+
+    return told
 
 
 TERM_KINDS = ("indicator", "index", "metric", "scenario")

@@ -71,7 +71,8 @@ async def current_user(
 
 
 def request_language(request: Request) -> str:
-    return pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    return pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"),
+                         request.query_params.get("lang"))
 
 
 async def language(request: Request) -> str:

@@ -16,7 +16,7 @@ from kelisim import store
 from kelisim.core.areas import period_date
 from kelisim.errors import KelisimError
 from kelisim.views import formats, queries
-from kelisim.views.i18n import LANGUAGES, Terms, translator
+from kelisim.views.i18n import LANGUAGES, Terms, incident_text, translator
 from kelisim.web import auth, charts, mapsvg
 from kelisim.web.api import models
 from kelisim.web.api.routes import (
@@ -69,6 +69,7 @@ def render(
         request,
         name,
         {"t": translator(lang), "terms": Terms(lang), "name_on": _name_on(lang), "lang": lang,
+         "told": incident_text(lang),
          "languages": LANGUAGES, "user": user, "csrf": csrf, "here": here, **context},
         status_code=status_code,
     )
