@@ -179,6 +179,13 @@ def import_command(
         None, "--layout",
         help="Official workbook layout: bns-census-2021, bns-regions-wide or a recipe .toml "
              "(default: recognised from the workbook's sheets)."),
+    points: Path = typer.Option(
+        None, "--points",
+        help="Official workbook: a CSV of settlement points (KATO code, lat, lon in degrees) "
+             "for the enclaves among settlements, besides the bundled gazetteer's."),
+    neighbours: int = typer.Option(
+        6, "--neighbours", min=1,
+        help="Official workbook: nearest settlements each settlement is compared with."),
 ) -> None:
     """Import a population table or an official workbook; a bad row stops the import and
     changes nothing."""
@@ -194,7 +201,8 @@ def import_command(
         if chosen is not None:
             table = workbook.read_workbook(file, chosen)  # every check before the store opens
             report = workbook.import_workbook(open_store(), file, chosen, name=name,
-                                              replace=replace, table=table)
+                                              replace=replace, table=table, points=points,
+                                              neighbours=neighbours)
             typer.echo(workbook.describe_import(report))
             return
     rows = read_population(file, layout, boundaries)  # validate before opening the store
