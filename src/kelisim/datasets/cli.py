@@ -216,6 +216,56 @@ def import_command(
     typer.echo(f"imported {written} rows as '{name or dataset_name(file)}'")
 
 
+@data_app.command("settlements")
+def settlements_command(
+    area: str = typer.Argument(..., help="KATO code or name of a district, region or the "
+                                         "country."),
+    boundaries: str = typer.Option("2024", "--boundaries",
+                                   help="Borders of 2024 or of the workbook (2018)."),
+    output_format: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """The settlement-level picture of an area from the imported workbooks: segregation among
+    its settlements (M and H, between/within), the enclaves among the settlements with
+    coordinates, how many have none, and the enclaves' change between censuses."""
+    import json
+
+    import pandas as pd
+
+    from kelisim.core.areas import check_version, lookup_area
+    from kelisim.datasets import open_store
+    from kelisim.datasets.workbook import describe_coverage
+    from kelisim.errors import ArgumentError
+    from kelisim.store import workbooks
+    from kelisim.views.queries import settlement_enclaves
+
+    check_version(boundaries)
+    if output_format not in ("table", "json"):
+        raise ArgumentError("--format", f"unknown format '{output_format}'; use table or json")
+    code = lookup_area(area, boundaries)
+    con = open_store(read_only=True)
+    indices = workbooks.settlement_indices(con, code, boundaries)
+    found = settlement_enclaves(con, code, boundaries)
+    if output_format == "json":
+        typer.echo(json.dumps({"area": code, "indices": indices.to_dict("records"), **found},
+                              ensure_ascii=False, default=str))
+        return
+    if indices.empty and not found["coverage"]:
+        typer.echo(f"no imported workbook has settlements in {code}")
+        return
+    if not indices.empty:
+        render(indices.round({"value": 4}), "table",
+               title=f"segregation among the settlements of {code}")
+    for row in found["coverage"]:
+        typer.echo(f"{row['dataset']} ({row['period']}): "
+                   f"{describe_coverage(row['settlements'], row['located'])}")
+    if found["enclaves"]:
+        render(pd.DataFrame(found["enclaves"]), "table", title="enclaves among settlements")
+    elif found["coverage"]:
+        typer.echo("no enclave found among the settlements with coordinates")
+    if found["change"]:
+        render(pd.DataFrame(found["change"]), "table", title="change of the enclaves")
+
+
 @data_app.command("delete")
 def delete_command(
     name: str = typer.Argument(..., help="Name of an imported dataset (see `kelisim data list`)."),

@@ -903,11 +903,17 @@ def describe_import(report: dict) -> str:
     return "\n".join(lines)
 
 
+def describe_coverage(settlements: int, located: int) -> str:
+    """How many settlements had no point, said plainly."""
+    missing = settlements - located
+    return (f"{_number(missing)} of {_number(settlements)} settlements have no coordinates and "
+            "are left out" if missing else f"all {_number(settlements)} settlements have "
+            "coordinates")
+
+
 def describe_enclaves(report: dict) -> str:
     """The enclave line of an import: how many settlements had a point, and what was found."""
-    missing = report["settlements"] - report["located"]
-    text = (f"{_number(missing)} of {_number(report['settlements'])} settlements have no "
-            "coordinates and are left out" if missing else "every settlement has a point")
+    text = describe_coverage(report["settlements"], report["located"])
     if report["points_given"]:
         text += (f" (the points file gave {_number(report['points_matched'])} of its "
                  f"{_number(report['points_given'])} points)")

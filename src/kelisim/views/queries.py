@@ -500,8 +500,8 @@ def settlement_enclaves(con: duckdb.DuckDBPyConnection, area: str,
         change = compare_enclaves(before[["area", "group", "enclave"]],
                                   after[["area", "group", "enclave"]],
                                   sums[periods[0]], sums[periods[-1]])
-        result["change"] = change.assign(before=periods[0], after=periods[-1]).astype(
-            object).where(change.notna(), None).to_dict("records")
+        change = change.assign(before=periods[0], after=periods[-1]).astype(object)
+        result["change"] = change.where(change.notna(), None).to_dict("records")
     return result
 
 
