@@ -468,11 +468,13 @@ def test_settlement_picture_in_the_cli_and_on_the_page(enclave_store):
         client.post("/login", data={"username": "ann", "password": PASSWORD,
                                     "csrf_token": client.cookies["kelisim_csrf"]})
         for lang, sentence in said.items():
-            page = client.get("/area/310000000", cookies={"lang": lang}).text
+            client.cookies.set("lang", lang)
+            page = client.get("/area/310000000").text
             section = page[page.index('id="settlement-enclaves"'):]
             assert sentence in section
             assert 'id="enclave-table"' in section and 'id="enclave-change"' in section
-        page = client.get("/area/314800000", cookies={"lang": "en"}).text  # Kordai: all located
+        client.cookies.set("lang", "en")
+        page = client.get("/area/314800000").text  # Kordai: all located
         assert "all 49 settlements have coordinates" in page
         assert f">{dungan[0]['status']}<" in page and "Change of the enclaves, 2009 to 2021" in page
 

@@ -760,14 +760,15 @@ def settlement_points(table: WorkbookTable, district_codes: pd.Series,
                for r in gazetteer.itertuples() for name in (r.name_ru, r.name_kk) if name}
     given = {} if points is None else dict(zip(
         points["area_code"], zip(points["lat"], points["lon"], strict=True), strict=True))
-    for index, code, name in zip(settlements.index, settlements["area_code"],
-                                 settlements["name"], strict=True):
-        key = (district_codes.loc[index], clean_settlement_name(str(name)).lower())
-        for source, found in (("points file", given.get(code)), ("gazetteer", by_code.get(code)),
-                              ("gazetteer", by_name.get(key))):
-            if found is not None:
-                result.loc[index, ["lat", "lon", "source"]] = (*found, source)
-                break
+    found = []
+    for district, code, name in zip(district_codes.loc[settlements.index],
+                                    settlements["area_code"], settlements["name"], strict=True):
+        key = (district, clean_settlement_name(str(name)).lower())
+        found.append(next(((*point, source) for source, point in (
+            ("points file", given.get(code)), ("gazetteer", by_code.get(code)),
+            ("gazetteer", by_name.get(key))) if point is not None), (np.nan, np.nan, None)))
+    if found:
+        result[["lat", "lon", "source"]] = pd.DataFrame(found, index=settlements.index)
     return result
 
 
