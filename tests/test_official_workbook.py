@@ -502,3 +502,78 @@ def test_bad_points_file_is_one_sentence_and_nothing_written(tmp_path):
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(*) FROM dataset_areas").fetchone()[0] == 0
     con.close()
+
+
+@contextlib.contextmanager
+def _analyst(db):
+    """A logged-in dashboard client over the store at ``db``."""
+    from kelisim.datasets import open_store
+    from kelisim.web import auth
+    from web_support import PASSWORD, client_for
+
+    con = open_store(db)
+    auth.add_user(con, "ann", PASSWORD, "analyst")
+    con.close()
+    with client_for(db) as client:
+        client.get("/login")
+        client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                    "csrf_token": client.cookies["kelisim_csrf"]})
+        yield client
+
+
+def _views(client, groups) -> dict[tuple[str, int], int]:
+    """Every (group, year) of the map of shares and how many areas it colours, asked one by
+    one (the brute-force reference for the opening view)."""
+    shown = {}
+    for group in groups:
+        for period in client.get("/api/overview", params={"group": group}).json()["periods"]:
+            values = client.get("/api/overview", params={"group": group,
+                                                         "period": period}).json()["values"]
+            shown[(group, period)] = sum(v["value"] is not None for v in values)
+    return shown
+
+
+def test_fresh_store_opens_on_the_fullest_map_and_says_partial(tmp_path):
+    """`make run` on a fresh store (bundled data only): no group has figures for every region,
+    so the map opens on the view that colours the most regions (the latest of equals), and a
+    region with only Uyghurs says so plainly."""
+    from kelisim.datasets import open_store
+
+    db = tmp_path / "k.duckdb"
+    con = open_store(db)  # the groups with any figure for a region, read from the store
+    groups = [g for (g,) in con.execute(
+        "SELECT DISTINCT group_code FROM population WHERE area_code LIKE '%0000000' AND "
+        "area_code <> '000000000' AND group_code <> 'total'").fetchall()]
+    con.close()
+    with _analyst(db) as client:
+        opening = client.get("/api/overview").json()
+        views = _views(client, groups)
+        coloured = sum(v["value"] is not None for v in opening["values"])
+        assert coloured == max(views.values())
+        assert opening["period"] == max(p for (_, p), n in views.items() if n == coloured)
+        for code in ("150000000", "310000000"):
+            assert "partial: only Uyghurs are published for this area" in \
+                client.get(f"/area/{code}").text
+
+
+def test_complete_workbook_opens_the_map_on_2021_kazakhs(tmp_path):
+    """CONSTRUCTED: a workbook of every 2018 region and district (one settlement or more
+    each) with the published national Kazakhs and Russians: the map opens on 2021 and the
+    Kazakhs, every region of 2024 coloured, and no region page says 'partial'."""
+    headers = list(SMALL_HEADERS)
+    national = {headers.index("Казахи"): 13_497_891, headers.index("Русские"): 2_981_946}
+    structure = full_size_structure(260, seed=3)
+    path = write_workbook(tmp_path / "census.xlsx", structure, headers, national=national)
+    db = tmp_path / "k.duckdb"
+    code, _, err = kelisim(db, "data", "import", path, "--name", "census2021")
+    assert code == 0, err
+    with _analyst(db) as client:
+        opening = client.get("/api/overview").json()
+        assert (opening["period"], opening["group"]) == (2021, "kazakh")
+        regions = client.get("/api/areas", params={"level": "region"}).json()
+        codes = {r["area_code"] for r in (regions if isinstance(regions, list) else
+                                          regions["areas"])}
+        coloured = {v["area"] for v in opening["values"] if v["value"] is not None}
+        assert codes and codes <= coloured
+        for region in ("100000000", "310000000", "620000000"):  # Abai, Zhambyl, Ulytau
+            assert 'id="partial-composition"' not in client.get(f"/area/{region}").text
