@@ -577,3 +577,51 @@ def test_complete_workbook_opens_the_map_on_2021_kazakhs(tmp_path):
         assert codes and codes <= coloured
         for region in ("100000000", "310000000", "620000000"):  # Abai, Zhambyl, Ulytau
             assert 'id="partial-composition"' not in client.get(f"/area/{region}").text
+
+
+def test_split_district_placed_exactly_by_its_named_parts(tmp_path):
+    """CONSTRUCTED: Tselinograd district as in 2021 with the village of Kosshy (a city of
+    its own since, district_parts.csv citing the decree) and two other villages: on the 2024
+    boundaries Kosshy city holds exactly Kosshy's persons and Tselinograd exactly the rest,
+    with no population weight used."""
+    from kelisim.datasets import open_store, population_frame
+
+    structure = [("110000000", "Акмолинская область", [
+        ("116600000", "Целиноградский район", ["116650100", "116630100", "116630200"])])]
+    path = write_workbook(tmp_path / "akmola.xlsx", structure)
+    db = tmp_path / "k.duckdb"
+    code, out, err = kelisim(db, "data", "import", path, "--name", "akmola")
+    assert code == 0, err
+    assert "placed on the 2024 boundaries: 3 of 3 settlements exactly\n" in out
+    expected = expected_totals(structure)
+    con = open_store(db)
+    frame = population_frame(con, "akmola", boundaries="2024", groups=["kazakh", "russian"])
+    values = {(a, g): c for a, g, c in zip(frame["area"], frame["group"], frame["count"],
+                                           strict=True)}
+    for column, group in enumerate(("kazakh", "russian")):
+        assert values[("111600000", group)] == expected["116650100"][column]
+        assert values[("116600000", group)] == expected["116630100"][column] + \
+            expected["116630200"][column]
+    exact = con.execute("SELECT bool_and(exact) FROM dataset_placed WHERE dataset = 'akmola'"
+                        ).fetchone()[0]
+    con.close()
+    assert exact
+
+
+def test_named_parts_left_incomplete_keep_the_weights():
+    """A split district whose table rows do not resolve every area below it keeps the
+    crosswalk's weights for all of them (no '*' row for Kokpekty: nothing is named)."""
+    import pandas as pd
+
+    from kelisim.datasets.workbook import named_parts
+
+    frame = pd.DataFrame({
+        "area_code": ["116600000", "116650100", "116630100", "635000000", "635030100"],
+        "parent_code": ["110000000", "116600000", "116600000", "630000000", "635000000"],
+        "name": ["Целиноградский район", "с.Косшы", "с.Акмол", "Кокпектинский район",
+                 "с.Самарское"],
+        "district_code": ["116600000", "116600000", "116600000", "635000000", "635000000"],
+    })
+    assert named_parts(frame, "2018", "2024") == {"116650100": "111600000",
+                                                  "116630100": "116600000"}
+    assert named_parts(frame, "2018", "2018") == {}

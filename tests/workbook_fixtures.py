@@ -80,9 +80,13 @@ def _settlement_counts(rng, headers, n):
     return counts
 
 
+# Settlements named as published (codes the generated structures never use: fifth digit 5).
+NAMED = {"116650100": "с.Косшы"}
+
+
 def settlement_name(code: str) -> str:
     """A settlement's name in the constructed workbooks (a bench may name them otherwise)."""
-    return f"с.{code[-5:]}"
+    return NAMED.get(code, f"с.{code[-5:]}")
 
 
 def build_rows(structure, headers, seed=1):

@@ -590,9 +590,10 @@ def place(table: WorkbookTable, to_version: str = "2024") -> pd.DataFrame:
     holds it), target_code (that area in ``to_version``), weight and exact.
 
     A settlement inherits the 2024 district of its district; a district crosswalked whole is
-    placed exactly (weight 1); a district split after 2021 (e.g. Samar and Aksuat between Abai
-    and East Kazakhstan) spreads its settlements by the bundled crosswalk's population weights,
-    reported as not exact.
+    placed exactly (weight 1); so is a district split after 2021 whose parts the curated
+    table ``district_parts.csv`` names (:func:`named_parts`); any other split district (e.g.
+    Kokpekty between Abai and East Kazakhstan) spreads its settlements by the bundled
+    crosswalk's population weights, reported as not exact.
     """
     version = table.recipe.boundaries
     frame = table.areas[["area_code", "level", "parent_code", "kind", "row", "sheet",
@@ -623,10 +624,53 @@ def place(table: WorkbookTable, to_version: str = "2024") -> pd.DataFrame:
         raise InputError(f"{table.path}, sheet {first['sheet']}", int(first["row"]), "B",
                          f"area {first['area_code']} cannot be placed on the {to_version} "
                          f"boundaries (no crosswalk for {first['district_code']})")
+    parts = named_parts(frame, version, to_version)
+    if parts:  # one row each, to the part named, instead of the population weights
+        resolved = merged["area_code"].isin(parts)
+        named = merged[resolved].drop_duplicates("area_code").assign(weight=1.0)
+        named["to_code"] = named["area_code"].map(parts)
+        merged = pd.concat([merged[~resolved], named]).sort_index().reset_index(drop=True)
     counts = merged.groupby("area_code")["to_code"].transform("size")
     merged["exact"] = (counts == 1) & np.isclose(merged["weight"], 1.0)
     merged = merged.rename(columns={"to_code": "target_code"}).drop(columns=["from_code"])
     return merged
+
+
+def named_parts(frame: pd.DataFrame, version: str, to_version: str) -> dict[str, str]:
+    """Areas below a split district placed by name: area code -> its ``to_version`` district.
+
+    The curated ``district_parts.csv`` (every row citing its source) names, for a district
+    split after the census, the settlements or rural districts that went to each part, and
+    with ``*`` the part that kept the rest. An area goes to the part that its own name, or a
+    name above it up to the district, is listed under (type words such as "с." dropped,
+    letter case ignored), else to the ``*`` part. A district with an area left unresolved
+    keeps the crosswalk's population weights for all its areas (mixing exact and weighted
+    parts would count the named ones twice).
+    """
+    from kelisim.core.curated import read_curated
+
+    table = read_curated("district_parts")
+    table = table[table["from_version"] == version]
+    table = table[table["to_code"].isin(set(areas(to_version)["area_code"]))]
+    if to_version == version or table.empty:
+        return {}
+    listed = {(r.from_code, r.part.lower()): r.to_code for r in table.itertuples()}
+    split = set(table["from_code"])
+    parent_of = dict(zip(frame["area_code"], frame["parent_code"], strict=True))
+    name_of = {code: clean_settlement_name(str(name)).lower()
+               for code, name in zip(frame["area_code"], frame["name"], strict=True)}
+    found: dict[str, tuple[str, str | None]] = {}
+    for code, district in zip(frame["area_code"], frame["district_code"], strict=True):
+        if code == district or district not in split:
+            continue
+        step, target = code, None
+        while step is not None and step != district and target is None:
+            target = listed.get((district, name_of.get(step, "")))
+            step = parent_of.get(step)
+        found[code] = (district, target or listed.get((district, "*")))
+    unresolved = {district for district, target in found.values() if target is None}
+    return {code: target for code, (district, target) in found.items()
+            if district not in unresolved}
 
 
 def placed_rows(table: WorkbookTable, placement: pd.DataFrame, to_version: str) -> pd.DataFrame:
