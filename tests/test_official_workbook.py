@@ -477,6 +477,8 @@ def test_settlement_picture_in_the_cli_and_on_the_page(enclave_store):
         page = client.get("/area/314800000").text  # Kordai: all located
         assert "all 49 settlements have coordinates" in page
         assert f">{dungan[0]['status']}<" in page and "Change of the enclaves, 2009 to 2021" in page
+        brief = client.get("/brief/310000000").text  # the brief agrees with the page
+        assert said["en"] in brief and 'id="enclave-table"' in brief and "dungan-1" in brief
 
 
 def test_bad_points_file_is_one_sentence_and_nothing_written(tmp_path):
