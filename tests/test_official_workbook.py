@@ -499,10 +499,15 @@ def test_bad_points_file_is_one_sentence_and_nothing_written(tmp_path):
                                points)
         assert code == 2 and says in err and "Traceback" not in err, err
         assert len(err.strip().splitlines()) == 1
+    tidy = tmp_path / "tidy.csv"
+    tidy.write_text("area,group,period,count\n310000000,kazakh,2021,900000\n", encoding="utf-8")
+    code, _, err = kelisim(db, "data", "import", tidy, "--points", points)
+    assert code == 2 and "settlement points go with an official workbook" in err
     import duckdb
 
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(*) FROM dataset_areas").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM datasets WHERE name = 'tidy'").fetchone()[0] == 0
     con.close()
 
 

@@ -205,6 +205,11 @@ def import_command(
                                               neighbours=neighbours)
             typer.echo(workbook.describe_import(report))
             return
+    if points is not None:
+        from kelisim.errors import ArgumentError
+
+        raise ArgumentError("--points", f"settlement points go with an official workbook with "
+                            f"settlements; '{file.name}' is a plain population table")
     rows = read_population(file, layout, boundaries)  # validate before opening the store
     con = open_store()
     with Progress(transient=True, disable=len(rows) < 50_000) as progress:
