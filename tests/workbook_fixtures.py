@@ -80,9 +80,13 @@ def _settlement_counts(rng, headers, n):
     return counts
 
 
+# Settlements named as published (codes the generated structures never use: fifth digit 5).
+NAMED = {"116650100": "с.Косшы"}
+
+
 def settlement_name(code: str) -> str:
     """A settlement's name in the constructed workbooks (a bench may name them otherwise)."""
-    return f"с.{code[-5:]}"
+    return NAMED.get(code, f"с.{code[-5:]}")
 
 
 def build_rows(structure, headers, seed=1):
@@ -118,14 +122,22 @@ def match_national(rows, column: int, total: int, seed: int = 1) -> None:
     """Redraw one group's counts over the settlements so the country has ``total`` persons
     of it (a multinomial draw in proportion to the drawn counts), then re-add every level."""
     rng = np.random.default_rng(seed)
-    leaves = [i for i in range(len(rows)) if i + 1 == len(rows) or
-              rows[i + 1][0] <= rows[i][0]]
+    leaves = _leaves(rows)
     weights = np.array([rows[i][3][column] + 1.0 for i in leaves])
     drawn = rng.multinomial(total, weights / weights.sum())
     for i, value in zip(leaves, drawn, strict=True):
         rows[i][3] = rows[i][3].copy()
         rows[i][3][column] = value
-    leaf_set = set(leaves)
+    add_up(rows)
+
+
+def _leaves(rows) -> list[int]:
+    return [i for i in range(len(rows)) if i + 1 == len(rows) or rows[i + 1][0] <= rows[i][0]]
+
+
+def add_up(rows) -> None:
+    """Every area above the leaves becomes the sum of the areas one level below it."""
+    leaf_set = set(_leaves(rows))
     for i in reversed(range(len(rows))):  # parents from their children, deepest first
         if i not in leaf_set:
             children = []
@@ -137,16 +149,30 @@ def match_national(rows, column: int, total: int, seed: int = 1) -> None:
             rows[i][3] = np.sum(children, axis=0)
 
 
+def plant(rows, counts: dict[str, dict[int, int]]) -> None:
+    """Set some settlements' counts ({KATO: {column: persons}}), then re-add every level."""
+    for i, (_, code, _, vector) in enumerate(rows):
+        if code in counts:
+            rows[i][3] = vector.copy()
+            for column, value in counts[code].items():
+                rows[i][3][column] = value
+    add_up(rows)
+
+
 def write_workbook(path, structure=SMALL, headers=SMALL_HEADERS, seed=1, break_=None,
-                   sheets=("2.1", "3.1"), national: dict[int, int] | None = None):
+                   sheets=("2.1", "3.1"), national: dict[int, int] | None = None,
+                   planted: dict[str, dict[int, int]] | None = None):
     """Write a constructed census workbook; ``break_`` spoils it: 'settlement_total',
     'district_sum', 'unknown_header', 'shifted_header' or 'no_numbers_row'; ``national``
-    {column: total} sets the country's count of some groups."""
+    {column: total} sets the country's count of some groups; ``planted`` sets some
+    settlements' counts ({KATO: {column: persons}})."""
     import openpyxl
 
     rows = build_rows(structure, headers, seed)
     for column, total in (national or {}).items():
         match_national(rows, column, total, seed)
+    if planted:
+        plant(rows, planted)
     book = openpyxl.Workbook(write_only=True)
     for sheet in sheets:
         ws = book.create_sheet(sheet)
@@ -194,6 +220,10 @@ def _first_settlement(rows):
     return next(code for level, code, _, _ in rows if level >= 3)
 
 
-def expected_totals(structure=SMALL, headers=SMALL_HEADERS, seed=1) -> dict[str, np.ndarray]:
+def expected_totals(structure=SMALL, headers=SMALL_HEADERS, seed=1,
+                    planted: dict[str, dict[int, int]] | None = None) -> dict[str, np.ndarray]:
     """KATO -> counts by header, as written (for the tests' own sums)."""
-    return {code: counts for _, code, _, counts in build_rows(structure, headers, seed)}
+    rows = build_rows(structure, headers, seed)
+    if planted:
+        plant(rows, planted)
+    return {code: counts for _, code, _, counts in rows}

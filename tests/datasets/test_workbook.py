@@ -7,7 +7,10 @@ as text with spaces, 'Hемцы' with a Latin H, a footnote mark, notes after th
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -324,3 +327,282 @@ def test_recipe_with_areas_in_columns(tmp_path):
     assert code == 0, err
     assert out.splitlines()[:2] == ["read sheets 1: 1 country, 2 regions",
                                     "2 groups, 1 700 persons, period 2009, boundaries 2000"]
+
+
+# CONSTRUCTED: Zhambyl with Kordai's 49 settlements on a 7 x 7 grid of points 0.05 degrees
+# apart (given in a points file) and Shu's 3 settlements without coordinates; Dungans are
+# planted in a 3 x 3 block of Kordai (1,500 each) and absent elsewhere.
+GRID = [f"31483{100 + i:03d}0" for i in range(49)]
+BLOCK_2021 = [GRID[r * 7 + c] for r in range(3) for c in range(3)]
+BLOCK_2009 = [GRID[r * 7 + c] for r in range(4) for c in range(3)]  # one row more in 2009
+GRID_STRUCTURE = [("310000000", "Жамбылская область", [
+    ("314800000", "Кордайский район", GRID),
+    ("316600000", "Шуский район", ["316630100", "316630200", "316630300"]),
+])]
+DUNGAN = SMALL_HEADERS.index("Дунгане")
+
+
+def _grid_points(path, extra: str = "") -> Path:
+    lines = ["KATO,lat,lon"] + [f"{code},{43.0 + 0.05 * (i // 7):.2f},{74.5 + 0.05 * (i % 7):.2f}"
+                                for i, code in enumerate(GRID)]
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def _planted(block):
+    return {code: {DUNGAN: 1500 if code in block else 0} for code in GRID}
+
+
+@pytest.fixture(scope="module")
+def enclave_store(tmp_path_factory):
+    """Two constructed censuses of the grid (2009 by a user's recipe, 2021), with points."""
+    folder = tmp_path_factory.mktemp("enclaves")
+    source = Path(__file__).parents[2] / "src/kelisim/datasets/layouts/bns-census-2021.toml"
+    recipe = folder / "census2009.toml"
+    recipe.write_text(source.read_text(encoding="utf-8").replace("period = 2021", "period = 2009")
+                      .replace('name = "bns-census-2021"', 'name = "census-2009-constructed"'),
+                      encoding="utf-8")
+    points = _grid_points(folder / "points.csv", "999999999,50.0,70.0\n")
+    db = folder / "k.duckdb"
+    outputs = {}
+    for name, seed, layout, block in (("c2009", 2, recipe, BLOCK_2009),
+                                      ("c2021", 1, "bns-census-2021", BLOCK_2021)):
+        path = write_workbook(folder / f"{name}.xlsx", structure=GRID_STRUCTURE, seed=seed,
+                              planted=_planted(block))
+        code, out, err = kelisim(db, "data", "import", path, "--name", name, "--layout", layout,
+                                 "--points", points)
+        assert code == 0, err
+        outputs[name] = out
+    return db, outputs
+
+
+def test_enclaves_among_settlements_from_a_points_file(enclave_store):
+    import duckdb
+
+    from kelisim.measure.settlements import settlement_enclaves
+
+    db, outputs = enclave_store
+    assert re.search(r"enclaves among settlements \(knn:6\): \d+ enclaves? of \d+ groups?; 3 of "
+                     r"52 settlements have no coordinates and are left out \(the points file "
+                     r"gave 49 of its 50 points\)", outputs["c2021"])
+    con = duckdb.connect(str(db))
+    stored = con.execute("SELECT area_code, group_code, enclave, district_code, region_code "
+                         "FROM settlement_enclaves WHERE dataset = 'c2021'").df()
+    located = dict(con.execute("SELECT area_code, lat IS NOT NULL FROM dataset_areas WHERE "
+                               "dataset = 'c2021' AND kind = 'settlement'").fetchall())
+    con.close()
+    dungans = stored[stored["group_code"] == "dungan"]
+    assert set(dungans["area_code"]) <= set(BLOCK_2021) and GRID[8] in set(dungans["area_code"])
+    assert set(dungans["enclave"]) == {"dungan-1"}
+    assert set(stored["district_code"]) == {"314800000"} and set(stored["region_code"]) == \
+        {"310000000"}
+    assert sum(located.values()) == 49 and not located["316630100"]
+    # the stored enclave is the measure's on the workbook's counts and the file's points
+    expected = expected_totals(GRID_STRUCTURE, seed=1, planted=_planted(BLOCK_2021))
+    keep = [i for i, h in enumerate(SMALL_HEADERS) if h != "Другие"]
+    counts = np.array([expected[c] for c in GRID])
+    groups = ["kazakh", "russian", "uzbek", "ukrainian", "uyghur", "german", "tatar", "dungan",
+              "korean", "other"]
+    direct = settlement_enclaves(counts, groups, np.array(GRID),
+                                 43.0 + 0.05 * (np.arange(49) // 7),
+                                 74.5 + 0.05 * (np.arange(49) % 7), neighbours=6)
+    assert keep  # every constructed header is a group
+    pairs = set(zip(direct.members["area"], direct.members["group"], strict=True))
+    assert pairs == set(zip(stored["area_code"], stored["group_code"], strict=True))
+
+
+def test_settlement_picture_in_the_cli_and_on_the_page(enclave_store):
+    import duckdb
+
+    from kelisim.web import auth
+    from web_support import PASSWORD, client_for
+
+    db, _ = enclave_store
+    code, out, err = kelisim(db, "data", "settlements", "310000000")
+    assert code == 0, err
+    assert "c2021 (2021): 3 of 52 settlements have no coordinates and are left out" in out
+    assert "dungan-1" in out
+    code, out, err = kelisim(db, "data", "settlements", "Korday District", "--format", "json")
+    assert code == 0, err
+    found = json.loads(out)
+    dungan = [c for c in found["change"] if c["group"] == "dungan"]
+    assert len(dungan) == 1 and dungan[0]["enclave_before"] == dungan[0]["enclave_after"] == \
+        "dungan-1" and dungan[0]["shared_areas"] >= 1  # the same block, seen in both censuses
+    assert (dungan[0]["before"], dungan[0]["after"]) == (2009, 2021)
+    code, out, err = kelisim(db, "data", "settlements", "310000000", "--format", "csv")
+    assert code == 2 and "unknown format 'csv'" in err and "Traceback" not in err
+    con = duckdb.connect(str(db))
+    auth.add_user(con, "ann", PASSWORD, "analyst")
+    con.close()
+    said = {"en": "3 of 52 settlements have no coordinates and are left out",
+            "ru": "у 3 из 52 населённых пунктов нет координат, они не учтены",
+            "kk": "52 елді мекеннің 3 координаттары жоқ, олар есепке алынбады"}
+    with client_for(db) as client:
+        client.get("/login")
+        client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                    "csrf_token": client.cookies["kelisim_csrf"]})
+        for lang, sentence in said.items():
+            client.cookies.set("lang", lang)
+            page = client.get("/area/310000000").text
+            section = page[page.index('id="settlement-enclaves"'):]
+            assert sentence in section
+            assert 'id="enclave-table"' in section and 'id="enclave-change"' in section
+        client.cookies.set("lang", "en")
+        page = client.get("/area/314800000").text  # Kordai: all located
+        assert "all 49 settlements have coordinates" in page
+        assert f">{dungan[0]['status']}<" in page and "Change of the enclaves, 2009 to 2021" in page
+        brief = client.get("/brief/310000000").text  # the brief agrees with the page
+        assert said["en"] in brief and 'id="enclave-table"' in brief and "dungan-1" in brief
+
+
+def test_bad_points_file_is_one_sentence_and_nothing_written(tmp_path):
+    workbook = write_workbook(tmp_path / "census.xlsx")
+    db = tmp_path / "k.duckdb"
+    for text, says in (
+        ("KATO,lat,lon\n314831100,43.1,74.7\n314831200,143.1,74.8\n",
+         "row 3, column lat: '143.1' is not a latitude in degrees (-90 to 90)"),
+        ("KATO,lat\n314831100,43.1\n", "row 1: no lon column"),
+        ("KATO,lat,lon\n31483110,43.1,74.7\n", "row 2, column KATO: '31483110' is not a "
+                                               "9-digit KATO code"),
+        ("KATO,lat,lon\n314831100,43.1,74.7\n314831100,43.2,74.7\n",
+         "row 3, column KATO: settlement 314831100 has two different points"),
+    ):
+        points = tmp_path / "points.csv"
+        points.write_text(text, encoding="utf-8")
+        code, _, err = kelisim(db, "data", "import", workbook, "--name", "c21", "--points",
+                               points)
+        assert code == 2 and says in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1
+    tidy = tmp_path / "tidy.csv"
+    tidy.write_text("area,group,period,count\n310000000,kazakh,2021,900000\n", encoding="utf-8")
+    code, _, err = kelisim(db, "data", "import", tidy, "--points", points)
+    assert code == 2 and "settlement points go with an official workbook" in err
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM dataset_areas").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM datasets WHERE name = 'tidy'").fetchone()[0] == 0
+    con.close()
+
+
+@contextlib.contextmanager
+def _analyst(db):
+    """A logged-in dashboard client over the store at ``db``."""
+    from kelisim.datasets import open_store
+    from kelisim.web import auth
+    from web_support import PASSWORD, client_for
+
+    con = open_store(db)
+    auth.add_user(con, "ann", PASSWORD, "analyst")
+    con.close()
+    with client_for(db) as client:
+        client.get("/login")
+        client.post("/login", data={"username": "ann", "password": PASSWORD,
+                                    "csrf_token": client.cookies["kelisim_csrf"]})
+        yield client
+
+
+def _views(client, groups) -> dict[tuple[str, int], int]:
+    """Every (group, year) of the map of shares and how many areas it colours, asked one by
+    one (the brute-force reference for the opening view)."""
+    shown = {}
+    for group in groups:
+        for period in client.get("/api/overview", params={"group": group}).json()["periods"]:
+            values = client.get("/api/overview", params={"group": group,
+                                                         "period": period}).json()["values"]
+            shown[(group, period)] = sum(v["value"] is not None for v in values)
+    return shown
+
+
+def test_fresh_store_opens_on_the_fullest_map_and_says_partial(tmp_path):
+    """`make run` on a fresh store (bundled data only): no group has figures for every region,
+    so the map opens on the view that colours the most regions (the latest of equals), and a
+    region with only Uyghurs says so plainly."""
+    from kelisim.datasets import open_store
+
+    db = tmp_path / "k.duckdb"
+    con = open_store(db)  # the groups with any figure for a region, read from the store
+    groups = [g for (g,) in con.execute(
+        "SELECT DISTINCT group_code FROM population WHERE area_code LIKE '%0000000' AND "
+        "area_code <> '000000000' AND group_code <> 'total'").fetchall()]
+    con.close()
+    with _analyst(db) as client:
+        opening = client.get("/api/overview").json()
+        views = _views(client, groups)
+        coloured = sum(v["value"] is not None for v in opening["values"])
+        assert coloured == max(views.values())
+        assert opening["period"] == max(p for (_, p), n in views.items() if n == coloured)
+        for code in ("150000000", "310000000"):
+            assert "partial: only Uyghurs are published for this area" in \
+                client.get(f"/area/{code}").text
+
+
+def test_complete_workbook_opens_the_map_on_2021_kazakhs(tmp_path):
+    """CONSTRUCTED: a workbook of every 2018 region and district (one settlement or more
+    each) with the published national Kazakhs and Russians: the map opens on 2021 and the
+    Kazakhs, every region of 2024 coloured, and no region page says 'partial'."""
+    headers = list(SMALL_HEADERS)
+    national = {headers.index("Казахи"): 13_497_891, headers.index("Русские"): 2_981_946}
+    structure = full_size_structure(260, seed=3)
+    path = write_workbook(tmp_path / "census.xlsx", structure, headers, national=national)
+    db = tmp_path / "k.duckdb"
+    code, _, err = kelisim(db, "data", "import", path, "--name", "census2021")
+    assert code == 0, err
+    with _analyst(db) as client:
+        opening = client.get("/api/overview").json()
+        assert (opening["period"], opening["group"]) == (2021, "kazakh")
+        regions = client.get("/api/areas", params={"level": "region"}).json()
+        codes = {r["area_code"] for r in (regions if isinstance(regions, list) else
+                                          regions["areas"])}
+        coloured = {v["area"] for v in opening["values"] if v["value"] is not None}
+        assert codes and codes <= coloured
+        for region in ("100000000", "310000000", "620000000"):  # Abai, Zhambyl, Ulytau
+            assert 'id="partial-composition"' not in client.get(f"/area/{region}").text
+
+
+def test_split_district_placed_exactly_by_its_named_parts(tmp_path):
+    """CONSTRUCTED: Tselinograd district as in 2021 with the village of Kosshy (a city of
+    its own since, district_parts.csv citing the decree) and two other villages: on the 2024
+    boundaries Kosshy city holds exactly Kosshy's persons and Tselinograd exactly the rest,
+    with no population weight used."""
+    from kelisim.datasets import open_store, population_frame
+
+    structure = [("110000000", "Акмолинская область", [
+        ("116600000", "Целиноградский район", ["116650100", "116630100", "116630200"])])]
+    path = write_workbook(tmp_path / "akmola.xlsx", structure)
+    db = tmp_path / "k.duckdb"
+    code, out, err = kelisim(db, "data", "import", path, "--name", "akmola")
+    assert code == 0, err
+    assert "placed on the 2024 boundaries: 3 of 3 settlements exactly\n" in out
+    expected = expected_totals(structure)
+    con = open_store(db)
+    frame = population_frame(con, "akmola", boundaries="2024", groups=["kazakh", "russian"])
+    values = {(a, g): c for a, g, c in zip(frame["area"], frame["group"], frame["count"],
+                                           strict=True)}
+    for column, group in enumerate(("kazakh", "russian")):
+        assert values[("111600000", group)] == expected["116650100"][column]
+        assert values[("116600000", group)] == expected["116630100"][column] + \
+            expected["116630200"][column]
+    exact = con.execute("SELECT bool_and(exact) FROM dataset_placed WHERE dataset = 'akmola'"
+                        ).fetchone()[0]
+    con.close()
+    assert exact
+
+
+def test_named_parts_left_incomplete_keep_the_weights():
+    """A split district whose table rows do not resolve every area below it keeps the
+    crosswalk's weights for all of them (no '*' row for Kokpekty: nothing is named)."""
+    import pandas as pd
+
+    from kelisim.datasets.workbook import named_parts
+
+    frame = pd.DataFrame({
+        "area_code": ["116600000", "116650100", "116630100", "635000000", "635030100"],
+        "parent_code": ["110000000", "116600000", "116600000", "630000000", "635000000"],
+        "name": ["Целиноградский район", "с.Косшы", "с.Акмол", "Кокпектинский район",
+                 "с.Самарское"],
+        "district_code": ["116600000", "116600000", "116600000", "635000000", "635000000"],
+    })
+    assert named_parts(frame, "2018", "2024") == {"116650100": "111600000",
+                                                  "116630100": "116600000"}
+    assert named_parts(frame, "2018", "2018") == {}

@@ -1,6 +1,7 @@
 """Browser acceptance of issue 14: after importing the CONSTRUCTED census workbook
 (tests/workbook_fixtures.py) through the real CLI, the overview map of Kazakhs has no grey
-region the workbook covers, and the Zhambyl page shows the settlement-level indices."""
+region the workbook covers, and the Zhambyl page shows the settlement-level indices and says
+how many of its settlements have no coordinates for the enclaves."""
 
 from __future__ import annotations
 
@@ -58,4 +59,8 @@ def test_map_of_kazakhs_and_zhambyl_settlements(server):
         assert table.is_visible()
         assert "multi_theil_h" in table.inner_text() and "within" in table.inner_text()
         assert "9" in table.locator("tr").last.inner_text()  # Zhambyl's 9 settlements
+        # no points given and none in the bundled gazetteer: said plainly, none invented
+        enclaves = page.locator("#settlement-enclaves")
+        assert "9 of 9 settlements have no coordinates and are left out" in \
+            enclaves.inner_text()
         screenshot(page, "workbook-2-zhambyl")

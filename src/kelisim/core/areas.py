@@ -38,6 +38,11 @@ NAME_VARIANTS = {
     # earlier Russian spellings of renamed districts
     "чиилийский": "шиелийский", "аршалинский": "аршалынский", "каратобеский": "каратобинский",
 }
+# Type words written before a settlement's name in the official classifier and in the press.
+SETTLEMENT_TYPE_WORD = re.compile(
+    r"^\s*(?:с\.\s*а\.|с\.\s*о\.|с\.|п\.|г\.|ст\.|рзд\.|пос\.|аул\s|село\s|поселок\s)\s*",
+    re.IGNORECASE,
+)
 
 
 def region_code(area_code: str) -> str:
@@ -329,6 +334,11 @@ def _combine(frame: pd.DataFrame, area: str, count: str) -> pd.DataFrame:
 def _join_unique(values: pd.Series):
     present = [str(v) for v in values.dropna().unique()]
     return ";".join(present) if present else None
+
+
+def clean_settlement_name(name: str) -> str:
+    """A settlement's name without the type word the classifier writes before it ("с.", "п.")."""
+    return SETTLEMENT_TYPE_WORD.sub("", name).strip()
 
 
 def region_geometry(path: str | Path | None = None):

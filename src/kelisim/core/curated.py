@@ -22,6 +22,7 @@ CURATED_TABLES = (
     "areas",
     "area_names",
     "area_crosswalk",
+    "district_parts",
     "census_national",
     "regions_annual",
     "regional_partial",

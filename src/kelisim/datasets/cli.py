@@ -179,6 +179,13 @@ def import_command(
         None, "--layout",
         help="Official workbook layout: bns-census-2021, bns-regions-wide or a recipe .toml "
              "(default: recognised from the workbook's sheets)."),
+    points: Path = typer.Option(
+        None, "--points",
+        help="Official workbook: a CSV of settlement points (KATO code, lat, lon in degrees) "
+             "for the enclaves among settlements, besides the bundled gazetteer's."),
+    neighbours: int = typer.Option(
+        6, "--neighbours", min=1,
+        help="Official workbook: nearest settlements each settlement is compared with."),
 ) -> None:
     """Import a population table or an official workbook; a bad row stops the import and
     changes nothing."""
@@ -194,9 +201,15 @@ def import_command(
         if chosen is not None:
             table = workbook.read_workbook(file, chosen)  # every check before the store opens
             report = workbook.import_workbook(open_store(), file, chosen, name=name,
-                                              replace=replace, table=table)
+                                              replace=replace, table=table, points=points,
+                                              neighbours=neighbours)
             typer.echo(workbook.describe_import(report))
             return
+    if points is not None:
+        from kelisim.errors import ArgumentError
+
+        raise ArgumentError("--points", f"settlement points go with an official workbook with "
+                            f"settlements; '{file.name}' is a plain population table")
     rows = read_population(file, layout, boundaries)  # validate before opening the store
     con = open_store()
     with Progress(transient=True, disable=len(rows) < 50_000) as progress:
@@ -206,6 +219,56 @@ def import_command(
             rows=rows, progress=lambda done, total: progress.update(task, completed=done),
         )
     typer.echo(f"imported {written} rows as '{name or dataset_name(file)}'")
+
+
+@data_app.command("settlements")
+def settlements_command(
+    area: str = typer.Argument(..., help="KATO code or name of a district, region or the "
+                                         "country."),
+    boundaries: str = typer.Option("2024", "--boundaries",
+                                   help="Borders of 2024 or of the workbook (2018)."),
+    output_format: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """The settlement-level picture of an area from the imported workbooks: segregation among
+    its settlements (M and H, between/within), the enclaves among the settlements with
+    coordinates, how many have none, and the enclaves' change between censuses."""
+    import json
+
+    import pandas as pd
+
+    from kelisim.core.areas import check_version, lookup_area
+    from kelisim.datasets import open_store
+    from kelisim.datasets.workbook import describe_coverage
+    from kelisim.errors import ArgumentError
+    from kelisim.store import workbooks
+    from kelisim.views.queries import settlement_enclaves
+
+    check_version(boundaries)
+    if output_format not in ("table", "json"):
+        raise ArgumentError("--format", f"unknown format '{output_format}'; use table or json")
+    code = lookup_area(area, boundaries)
+    con = open_store(read_only=True)
+    indices = workbooks.settlement_indices(con, code, boundaries)
+    found = settlement_enclaves(con, code, boundaries)
+    if output_format == "json":
+        typer.echo(json.dumps({"area": code, "indices": indices.to_dict("records"), **found},
+                              ensure_ascii=False, default=str))
+        return
+    if indices.empty and not found["coverage"]:
+        typer.echo(f"no imported workbook has settlements in {code}")
+        return
+    if not indices.empty:
+        render(indices.round({"value": 4}), "table",
+               title=f"segregation among the settlements of {code}")
+    for row in found["coverage"]:
+        typer.echo(f"{row['dataset']} ({row['period']}): "
+                   f"{describe_coverage(row['settlements'], row['located'])}")
+    if found["enclaves"]:
+        render(pd.DataFrame(found["enclaves"]), "table", title="enclaves among settlements")
+    elif found["coverage"]:
+        typer.echo("no enclave found among the settlements with coordinates")
+    if found["change"]:
+        render(pd.DataFrame(found["change"]), "table", title="change of the enclaves")
 
 
 @data_app.command("delete")

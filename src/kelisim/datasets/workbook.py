@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kelisim.core.areas import COUNTRY, areas, crosswalk, region_code, resolve_area
+from kelisim.core.areas import (
+    COUNTRY,
+    areas,
+    clean_settlement_name,
+    crosswalk,
+    region_code,
+    resolve_area,
+)
 from kelisim.core.groups import default_registry, normalise_name, unknown_message
 from kelisim.errors import ArgumentError, InputError
 
@@ -583,9 +590,10 @@ def place(table: WorkbookTable, to_version: str = "2024") -> pd.DataFrame:
     holds it), target_code (that area in ``to_version``), weight and exact.
 
     A settlement inherits the 2024 district of its district; a district crosswalked whole is
-    placed exactly (weight 1); a district split after 2021 (e.g. Samar and Aksuat between Abai
-    and East Kazakhstan) spreads its settlements by the bundled crosswalk's population weights,
-    reported as not exact.
+    placed exactly (weight 1); so is a district split after 2021 whose parts the curated
+    table ``district_parts.csv`` names (:func:`named_parts`); any other split district (e.g.
+    Kokpekty between Abai and East Kazakhstan) spreads its settlements by the bundled
+    crosswalk's population weights, reported as not exact.
     """
     version = table.recipe.boundaries
     frame = table.areas[["area_code", "level", "parent_code", "kind", "row", "sheet",
@@ -616,10 +624,53 @@ def place(table: WorkbookTable, to_version: str = "2024") -> pd.DataFrame:
         raise InputError(f"{table.path}, sheet {first['sheet']}", int(first["row"]), "B",
                          f"area {first['area_code']} cannot be placed on the {to_version} "
                          f"boundaries (no crosswalk for {first['district_code']})")
+    parts = named_parts(frame, version, to_version)
+    if parts:  # one row each, to the part named, instead of the population weights
+        resolved = merged["area_code"].isin(parts)
+        named = merged[resolved].drop_duplicates("area_code").assign(weight=1.0)
+        named["to_code"] = named["area_code"].map(parts)
+        merged = pd.concat([merged[~resolved], named]).sort_index().reset_index(drop=True)
     counts = merged.groupby("area_code")["to_code"].transform("size")
     merged["exact"] = (counts == 1) & np.isclose(merged["weight"], 1.0)
     merged = merged.rename(columns={"to_code": "target_code"}).drop(columns=["from_code"])
     return merged
+
+
+def named_parts(frame: pd.DataFrame, version: str, to_version: str) -> dict[str, str]:
+    """Areas below a split district placed by name: area code -> its ``to_version`` district.
+
+    The curated ``district_parts.csv`` (every row citing its source) names, for a district
+    split after the census, the settlements or rural districts that went to each part, and
+    with ``*`` the part that kept the rest. An area goes to the part that its own name, or a
+    name above it up to the district, is listed under (type words such as "с." dropped,
+    letter case ignored), else to the ``*`` part. A district with an area left unresolved
+    keeps the crosswalk's population weights for all its areas (mixing exact and weighted
+    parts would count the named ones twice).
+    """
+    from kelisim.core.curated import read_curated
+
+    table = read_curated("district_parts")
+    table = table[table["from_version"] == version]
+    table = table[table["to_code"].isin(set(areas(to_version)["area_code"]))]
+    if to_version == version or table.empty:
+        return {}
+    listed = {(r.from_code, r.part.lower()): r.to_code for r in table.itertuples()}
+    split = set(table["from_code"])
+    parent_of = dict(zip(frame["area_code"], frame["parent_code"], strict=True))
+    name_of = {code: clean_settlement_name(str(name)).lower()
+               for code, name in zip(frame["area_code"], frame["name"], strict=True)}
+    found: dict[str, tuple[str, str | None]] = {}
+    for code, district in zip(frame["area_code"], frame["district_code"], strict=True):
+        if code == district or district not in split:
+            continue
+        step, target = code, None
+        while step is not None and step != district and target is None:
+            target = listed.get((district, name_of.get(step, "")))
+            step = parent_of.get(step)
+        found[code] = (district, target or listed.get((district, "*")))
+    unresolved = {district for district, target in found.values() if target is None}
+    return {code: target for code, (district, target) in found.items()
+            if district not in unresolved}
 
 
 def placed_rows(table: WorkbookTable, placement: pd.DataFrame, to_version: str) -> pd.DataFrame:
@@ -689,15 +740,140 @@ def settlement_indices(table: WorkbookTable, placements: dict[str, pd.DataFrame]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+POINT_COLUMNS = {"area_code": ("kato", "като", "code", "area_code", "area"),
+                 "lat": ("lat", "latitude", "широта", "ендік"),
+                 "lon": ("lon", "lng", "longitude", "долгота", "бойлық")}
+
+
+def read_points(path: str | Path) -> pd.DataFrame:
+    """A user's settlement points: a table with a KATO code, a latitude and a longitude (in
+    degrees, WGS 84) per row; columns area_code, lat, lon. A bad cell is one sentence naming
+    its row and column."""
+    from kelisim.datasets.io import read_table
+
+    frame = read_table(path)
+    named = {c.strip().lower(): c for c in frame.columns}
+    chosen = {}
+    for role, options in POINT_COLUMNS.items():
+        column = next((named[o] for o in options if o in named), None)
+        if column is None:
+            raise InputError(path, 1, None, f"no {role.replace('area_code', 'KATO code')} "
+                             f"column; name one {', '.join(options[:3])}")
+        chosen[role] = column
+    codes = frame[chosen["area_code"]].str.strip()
+    bad = ~codes.str.fullmatch(r"\d{9}")
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(path, row + 2, chosen["area_code"],
+                         f"'{codes.iloc[row]}' is not a 9-digit KATO code")
+    points = pd.DataFrame({"area_code": codes})
+    for role, limit in (("lat", 90), ("lon", 180)):
+        text = frame[chosen[role]].str.strip().str.replace(",", ".", regex=False)
+        values = pd.to_numeric(text, errors="coerce")
+        bad = values.isna() | (values.abs() > limit)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(path, row + 2, chosen[role], f"'{frame[chosen[role]].iloc[row]}' "
+                             f"is not a {'latitude' if role == 'lat' else 'longitude'} in "
+                             f"degrees (-{limit} to {limit})")
+        points[role] = values.to_numpy()
+    twice = points.duplicated("area_code", keep=False) & ~points.duplicated(keep=False)
+    if twice.any():
+        row = int(np.flatnonzero(twice)[-1])
+        raise InputError(path, row + 2, chosen["area_code"], f"settlement "
+                         f"{points['area_code'].iloc[row]} has two different points")
+    return points.drop_duplicates("area_code").reset_index(drop=True)
+
+
+def settlement_points(table: WorkbookTable, district_codes: pd.Series,
+                      points: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Where each settlement of the workbook lies, as far as known: lat, lon and source, one
+    row per settlement (index of ``table.areas``); NaN where no point is known, never a
+    guessed one. Points come from the user's ``points`` (by KATO code) first, then the bundled
+    gazetteer (``datasets/data/settlements.csv``) by KATO code or by name within the same
+    district (``district_codes``: each area's bundled district, as :func:`place` gives)."""
+    settlements = table.areas[table.areas["kind"] == "settlement"]
+    result = pd.DataFrame({"area_code": settlements["area_code"], "lat": np.nan,
+                           "lon": np.nan, "source": None}, index=settlements.index)
+    with (resources.files("kelisim.datasets") / "data" / "settlements.csv").open(
+            encoding="utf-8") as handle:
+        gazetteer = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    gazetteer = gazetteer[gazetteer["lat"].str.strip() != ""]
+    by_code = {r.kato: (float(r.lat), float(r.lon)) for r in gazetteer.itertuples() if r.kato}
+    by_name = {(r.district_kato, clean_settlement_name(name).lower()): (float(r.lat), float(r.lon))
+               for r in gazetteer.itertuples() for name in (r.name_ru, r.name_kk) if name}
+    given = {} if points is None else dict(zip(
+        points["area_code"], zip(points["lat"], points["lon"], strict=True), strict=True))
+    found = []
+    for district, code, name in zip(district_codes.loc[settlements.index],
+                                    settlements["area_code"], settlements["name"], strict=True):
+        key = (district, clean_settlement_name(str(name)).lower())
+        found.append(next(((*point, source) for source, point in (
+            ("points file", given.get(code)), ("gazetteer", by_code.get(code)),
+            ("gazetteer", by_name.get(key))) if point is not None), (np.nan, np.nan, None)))
+    if found:
+        result[["lat", "lon", "source"]] = pd.DataFrame(found, index=settlements.index)
+    return result
+
+
+def enclave_rows(table: WorkbookTable, units: pd.DataFrame, located: pd.DataFrame,
+                 neighbours: int = 6, permutations: int = 999, seed: int = 0) -> pd.DataFrame:
+    """Enclaves among the settlements that have a point (rows of ``settlement_enclaves``),
+    by :func:`kelisim.measure.settlements.settlement_enclaves`; ``units`` gives each
+    settlement's 2024 district and region (:func:`settlement_units`). Empty with fewer
+    located settlements than ``neighbours`` + 1."""
+    from kelisim.measure.settlements import settlement_enclaves
+
+    located = located.dropna(subset=["lat", "lon"])
+    if len(located) <= neighbours:
+        return pd.DataFrame()
+    keep = [i for i, g in enumerate(table.groups) if g != "not_stated"]
+    counts = table.counts[located.index.to_numpy()][:, keep]
+    found = settlement_enclaves(counts, [table.groups[i] for i in keep],
+                                located["area_code"].to_numpy(), located["lat"].to_numpy(),
+                                located["lon"].to_numpy(), neighbours, permutations, seed)
+    local = found.local[["area", "group", "count", "total", "gi_star_z", "p_adjusted"]]
+    rows = found.members.merge(local, on=["area", "group"])
+    where = units.set_index(table.areas.loc[units.index, "area_code"])
+    rows["district_code"] = rows["area"].map(where["district"])
+    rows["region_code"] = rows["area"].map(where["region"])
+    return rows.rename(columns={"area": "area_code", "group": "group_code"}).assign(
+        period=table.recipe.period, weights=f"knn:{neighbours}")
+
+
+def point_coverage(table: WorkbookTable, placements: dict[str, pd.DataFrame],
+                   located: pd.Series) -> pd.DataFrame:
+    """Per district, region and the country of each boundary version: its settlements and how
+    many have a point (rows of ``settlement_coverage``)."""
+    parts = []
+    for version, placement in placements.items():
+        units = settlement_units(table, placement, version)
+        has_point = located.loc[units.index].to_numpy()
+        for level in units.columns:
+            counted = pd.DataFrame({"area_code": units[level].to_numpy(), "located": has_point})
+            counted = counted.groupby("area_code")["located"].agg(["size", "sum"])
+            parts.append(pd.DataFrame({
+                "area_code": counted.index, "settlements": counted["size"].to_numpy(),
+                "located": counted["sum"].to_numpy().astype(int), "boundary_version": version,
+                "period": table.recipe.period}))
+    return (pd.concat(parts, ignore_index=True).drop_duplicates(["boundary_version",
+                                                                 "area_code"])
+            if parts else pd.DataFrame())
+
+
 def import_workbook(con, path: str | Path, recipe: Recipe, name: str | None = None,
-                    replace: bool = False, table: WorkbookTable | None = None) -> dict:
-    """Read and check ``path`` (unless ``table`` is given), then write every level as one
-    dataset, its placement on the 2024 boundaries and its settlement-level indices, in one
-    transaction. Returns what was read: levels, groups, persons, rows, placement."""
+                    replace: bool = False, table: WorkbookTable | None = None,
+                    points: str | Path | None = None, neighbours: int = 6) -> dict:
+    """Read and check ``path`` (unless ``table`` is given) and the settlement ``points`` file
+    (see :func:`read_points`), then write every level as one dataset, its placement on the
+    2024 boundaries, its settlement-level indices and the enclaves among the settlements with
+    a point (``neighbours`` nearest), in one transaction. Returns what was read: levels,
+    groups, persons, rows, placement, located settlements, enclaves."""
     from kelisim.datasets.io import dataset_name, import_population
     from kelisim.store import workbooks
 
     table = table or read_workbook(path, recipe)
+    given = read_points(points) if points is not None else None
     name = name or dataset_name(path)
     rows = table.long_rows()
     rows["boundary_version"] = recipe.boundaries
@@ -716,9 +892,15 @@ def import_workbook(con, path: str | Path, recipe: Recipe, name: str | None = No
                                  "leaf"]].assign(boundary_version=recipe.boundaries,
                                                  district_code=own["district_code"].to_numpy())
     indices = settlement_indices(table, placements)
+    located = settlement_points(table, own["district_code"], given)
+    dataset_areas = dataset_areas.join(located[["lat", "lon"]].astype(float))
+    latest = "2024" if "2024" in placements else recipe.boundaries
+    units = settlement_units(table, placements[latest], latest)
+    enclaves = enclave_rows(table, units, located, neighbours)
+    coverage = point_coverage(table, placements, located["lat"].notna())
 
     def write_tables(con, dataset):
-        workbooks.write_dataset(con, dataset, dataset_areas, placed, indices)
+        workbooks.write_dataset(con, dataset, dataset_areas, placed, indices, enclaves, coverage)
 
     written = import_population(con, path, name=name, replace=replace, rows=rows,
                                 description=f"{recipe.title} (from {Path(path).name})",
@@ -730,7 +912,12 @@ def import_workbook(con, path: str | Path, recipe: Recipe, name: str | None = No
             "boundaries": recipe.boundaries, "settlements_placed_exactly": int(exact.sum()),
             "settlements": int(exact.size),
             "split_districts": sorted(set(settlements.loc[~settlements["exact"],
-                                                          "district_code"]))}
+                                                          "district_code"])),
+            "located": int(located["lat"].notna().sum()), "neighbours": neighbours,
+            "points_matched": int(located["source"].eq("points file").sum()),
+            "points_given": 0 if given is None else len(given),
+            "enclaves": 0 if enclaves.empty else int(enclaves["enclave"].nunique()),
+            "enclave_groups": 0 if enclaves.empty else int(enclaves["group_code"].nunique())}
 
 
 def _number(value: int) -> str:
@@ -754,7 +941,29 @@ def describe_import(report: dict) -> str:
             placed += (f"; those of the districts split since ({split}) by the crosswalk's "
                        "population weights")
         lines.append(placed)
+        lines.append(describe_enclaves(report))
         lines.append(f"{_number(report['settlements'])} settlements added to the gazetteer: "
                      "kelisim monitor matches their names")
     lines.append(f"imported {_number(report['rows'])} rows as '{report['name']}'")
     return "\n".join(lines)
+
+
+def describe_coverage(settlements: int, located: int) -> str:
+    """How many settlements had no point, said plainly."""
+    missing = settlements - located
+    return (f"{_number(missing)} of {_number(settlements)} settlements have no coordinates and "
+            "are left out" if missing else f"all {_number(settlements)} settlements have "
+            "coordinates")
+
+
+def describe_enclaves(report: dict) -> str:
+    """The enclave line of an import: how many settlements had a point, and what was found."""
+    text = describe_coverage(report["settlements"], report["located"])
+    if report["points_given"]:
+        text += (f" (the points file gave {_number(report['points_matched'])} of its "
+                 f"{_number(report['points_given'])} points)")
+    if report["located"] <= report["neighbours"]:
+        return f"enclaves among settlements: not computed, {text}"
+    return (f"enclaves among settlements (knn:{report['neighbours']}): {report['enclaves']} "
+            f"enclave{'s' if report['enclaves'] != 1 else ''} of {report['enclave_groups']} "
+            f"group{'s' if report['enclave_groups'] != 1 else ''}; {text}")

@@ -85,6 +85,18 @@ def _generator(seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
+def _distinct_draws(rng: np.random.Generator, n: int, size: int, count: int) -> np.ndarray:
+    """``count`` rows of ``size`` distinct areas out of ``n``, each uniform over the ordered
+    draws without replacement: all rows drawn with replacement at once, and the few rows with
+    a repeat redrawn without replacement (rejection keeps the first draws exactly uniform)."""
+    draws = rng.integers(0, n, size=(count, size))
+    ordered = np.sort(draws, axis=1)
+    repeated = np.flatnonzero((ordered[:, 1:] == ordered[:, :-1]).any(axis=1))
+    for row in repeated:
+        draws[row] = rng.choice(n, size, replace=False)
+    return draws
+
+
 def conditional_permutation_counts(
     values: np.ndarray, weights: sp.csr_array, permutations: int, seed=0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -122,8 +134,7 @@ def conditional_permutation_counts(
         for slot in range(width):
             has = degree[rows] > slot
             slot_weights[has, slot] = matrix.data[matrix.indptr[rows[has]] + slot]
-        # permutations x (width + 1) distinct areas: width slots and one spare
-        draws = np.stack([rng.choice(n, width + 1, replace=False) for _ in range(permutations)])
+        draws = _distinct_draws(rng, n, width + 1, permutations)
         lags = slot_weights @ values[draws[:, :width]].T
         # where row i drew itself into one of its slots, swap in the spare's value
         position[rows] = np.arange(rows.size)

@@ -51,3 +51,31 @@ def nested_segregation(counts: np.ndarray, units: pd.DataFrame) -> pd.DataFrame:
                         for r in table.itertuples(index=False))
     frame = pd.DataFrame(rows, columns=["area", "index", "component", "value", "settlements"])
     return frame.dropna(subset=["value"]).reset_index(drop=True)
+
+
+def point_weights(ids, lat, lon, neighbours: int = 6):
+    """Binary k-nearest-neighbour weights among points given in degrees.
+
+    Points go to unit vectors on the sphere, where the straight (chord) distance grows with
+    the great-circle distance, so the neighbours are those along the Earth's surface without
+    choosing a projection (Anselin 1988, ch. 3, on k-nearest-neighbour weights).
+    """
+    from kelisim.measure.weights import SpatialWeights, nearest_neighbours
+
+    phi, lam = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    unit = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+    return SpatialWeights(matrix=nearest_neighbours(unit, neighbours), ids=np.asarray(ids),
+                          spec=f"knn:{neighbours}", coords=np.column_stack([lon, lat]),
+                          geographic=True)
+
+
+def settlement_enclaves(counts, groups, ids, lat, lon, neighbours: int = 6,
+                        permutations: int = 999, seed=0, fdr: float = 0.05):
+    """Enclaves among settlement points: :func:`kelisim.measure.enclaves.find_enclaves` (Gi*
+    on each group's share, conditional permutation, Benjamini-Hochberg FDR) with
+    :func:`point_weights`. Settlements without a point must be left out by the caller."""
+    from kelisim.measure.enclaves import find_enclaves
+
+    weights = point_weights(ids, lat, lon, neighbours)
+    return find_enclaves(np.asarray(counts, float), weights, names=list(groups),
+                         permutations=permutations, seed=seed, fdr=fdr)

@@ -19,18 +19,12 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import re
 from importlib import resources
 
-from kelisim.core.areas import kato_prefix, region_code
+from kelisim.core.areas import clean_settlement_name, kato_prefix, region_code
 from kelisim.monitor.extract import _CYRILLIC, Mention
 
 SETTLEMENTS_FILE = "settlements.csv"
-# Type words written before a settlement's name in the official classifier and in the press.
-_NAME_PREFIX = re.compile(
-    r"^\s*(?:с\.\s*а\.|с\.\s*о\.|с\.|п\.|г\.|ст\.|рзд\.|пос\.|аул\s|село\s|поселок\s)\s*",
-    re.IGNORECASE,
-)
 _RU_ADJECTIVE_ENDINGS = ("ое", "ая", "ий", "ый", "ие", "ой")
 _store_settlements: tuple[tuple[str, str, str], ...] = ()
 
@@ -66,11 +60,6 @@ def area_and_parents(code: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a for a in (code, district_of(code), region_code(code)) if a))
 
 
-def clean_name(name: str) -> str:
-    """A settlement's name without the type word the classifier writes before it ("с.", "п.")."""
-    return _NAME_PREFIX.sub("", name).strip()
-
-
 def _russian_word(word: str) -> tuple[str, bool]:
     """A Russian word's stem and whether it takes case endings: Маловодное -> маловодн,
     Михайловка -> михайловк, Ачисай -> ачиса, Казатком -> казатком; indeclinable words ending
@@ -98,13 +87,13 @@ def settlement_terms(name_ru: str, name_kk: str, name_en: str, variants: str):
     """(lang, term, match) for every written form of a settlement."""
     forms: set[tuple[str, str, str]] = set()
     for name in (name_ru, *[v for v in variants.split("|") if _CYRILLIC.search(v)]):
-        name = clean_name(name)
+        name = clean_settlement_name(name)
         if name:
             forms.add(("ru", *_russian_term(name)))
             forms.add(("ru", name.lower().replace("ё", "е"), "exact"))
     # Kazakh suffixes attach to the Kazakh name and to the Russian one as written in Kazakh
     # text (Масанчиде, Маловодноеге).
-    for name in {clean_name(name_kk), clean_name(name_ru)} - {""}:
+    for name in {clean_settlement_name(name_kk), clean_settlement_name(name_ru)} - {""}:
         words = name.lower().replace("ё", "е").split()
         forms.add(("kk", " ".join(words), "inflect" if len(words[-1]) >= 4 else "exact"))
     for name in (name_en, *[v for v in variants.split("|") if v and not _CYRILLIC.search(v)]):
@@ -130,7 +119,7 @@ def lexicon_rows() -> list[dict[str, str]]:
             rows.append(_row(code, lang, term, match, row["needs_context"], row["settlement_id"],
                              "settlements.csv:" + row["settlement_id"]))
     for code, name, dataset in _store_settlements:
-        name = clean_name(name)
+        name = clean_settlement_name(name)
         if not name:
             continue
         context = "yes" if _needs_context(name) else "no"

@@ -42,6 +42,7 @@ def brief_data(
     runs = queries.projection_runs(con)
     projected = queries.projection_totals(con, area, runs[-1]) if runs else []
     horizon = max((r["period"] for r in projected), default=None)
+    enclaves = queries.settlement_enclaves(con, area)  # the page's view, so the two agree
     return {
         "area": area,
         "name": names.get(area, area),
@@ -56,6 +57,9 @@ def brief_data(
             queries.composition(con, area=area, period=period, totals=True), period)),
         "settlement_indices": [r for r in workbooks.settlement_indices(con, area, "2024")
                                .to_dict("records") if r["period"] == period],
+        "settlement_coverage": [c for c in enclaves["coverage"] if c["period"] == period],
+        "settlement_enclaves": [{**e, "group_name": group_names.get(e["group"], e["group"])}
+                                for e in enclaves["enclaves"] if e["period"] == period],
         "projection_run": runs[-1] if runs else None,
         "projection_run_label": queries.run_labels(con, lang).get(runs[-1]) if runs else None,
         "projections": [r for r in projected if r["period"] == horizon],

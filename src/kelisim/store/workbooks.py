@@ -1,5 +1,6 @@
 """The store's tables for official workbooks: a dataset's own areas (down to settlements), its
-counts placed on other boundaries and the settlement-level indices (migration 004)."""
+counts placed on other boundaries, the settlement-level indices (migration 004) and the
+enclaves among settlements with the areas' point coverage (migration 005)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pandas as pd
 
 from kelisim.store.frames import insert_frame
 
-TABLES = ("dataset_areas", "dataset_placed", "settlement_indices")
+TABLES = ("dataset_areas", "dataset_placed", "settlement_indices", "settlement_enclaves",
+          "settlement_coverage")
 
 
 def delete_dataset(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
@@ -23,12 +25,16 @@ def write_dataset(
     dataset_areas: pd.DataFrame,
     placed: pd.DataFrame,
     indices: pd.DataFrame,
+    enclaves: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
 ) -> None:
-    """Write a workbook's areas, placed counts and indices (inside the caller's transaction)."""
+    """Write a workbook's areas, placed counts, indices, settlement enclaves and point
+    coverage (inside the caller's transaction)."""
     delete_dataset(con, dataset)
     for table, frame in (("dataset_areas", dataset_areas), ("dataset_placed", placed),
-                         ("settlement_indices", indices)):
-        if not frame.empty:
+                         ("settlement_indices", indices), ("settlement_enclaves", enclaves),
+                         ("settlement_coverage", coverage)):
+        if frame is not None and not frame.empty:
             insert_frame(con, table, frame.assign(dataset=dataset))
 
 
@@ -56,6 +62,26 @@ def settlement_indices(
         "WHERE area_code = ? AND boundary_version = ? ORDER BY period, dataset, \"index\", "
         "component", [area_code, version]).df()
 
+
+def settlement_enclaves(con: duckdb.DuckDBPyConnection, area_code: str) -> pd.DataFrame:
+    """The enclave settlements lying in a 2024 district or region (every settlement for the
+    country), every dataset and period (oldest first)."""
+    return con.execute(
+        "SELECT dataset, period, area_code, group_code, enclave, district_code, region_code, "
+        "count, total, gi_star_z, p_adjusted, weights FROM settlement_enclaves "
+        "WHERE ? = '000000000' OR district_code = ? OR region_code = ? "
+        "ORDER BY period, dataset, group_code, enclave, area_code",
+        [area_code, area_code, area_code]).df()
+
+
+def settlement_coverage(
+    con: duckdb.DuckDBPyConnection, area_code: str, version: str
+) -> pd.DataFrame:
+    """How many settlements of an area each dataset has, and how many of them have a point."""
+    return con.execute(
+        "SELECT dataset, period, settlements, located FROM settlement_coverage "
+        "WHERE area_code = ? AND boundary_version = ? ORDER BY period, dataset",
+        [area_code, version]).df()
 
 
 def settlement_names(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:

@@ -468,6 +468,43 @@ def partial_groups(rows: list[dict], period: int | None = None) -> list[str]:
     if period is None or period in set(_complete_long_frame(rows)["period"]):
         return []
     return sorted({r["group"] for r in groups_rows if r["period"] == period})
+def settlement_enclaves(con: duckdb.DuckDBPyConnection, area: str,
+                        boundaries: str = "2024") -> dict:
+    """The enclaves among the settlements of an area: ``coverage`` (dataset, period,
+    settlements, located: how many had a point), ``enclaves`` (one row per enclave's part in
+    the area: dataset, period, group, enclave, settlements, count, total, share) and, when
+    two periods are loaded (e.g. 2009 and 2021), ``change`` between the earliest and the
+    latest (:func:`kelisim.measure.enclaves.compare_enclaves`, by shared settlement codes)."""
+    from kelisim.measure.enclaves import compare_enclaves
+    from kelisim.store import workbooks
+
+    coverage = workbooks.settlement_coverage(con, area, boundaries)
+    members = workbooks.settlement_enclaves(con, area)
+    result = {"coverage": coverage.to_dict("records"), "enclaves": [], "change": []}
+    if members.empty:
+        return result
+    members = members.rename(columns={"group_code": "group"})
+    first = members.groupby("period")["dataset"].min()  # one dataset per period
+    members = members[members["dataset"] == members["period"].map(first)]
+    summary = members.groupby(["dataset", "period", "group", "enclave"], sort=False).agg(
+        settlements=("area_code", "size"), count=("count", "sum"), total=("total", "sum"))
+    summary = summary.reset_index().sort_values(["period", "group", "count"],
+                                                ascending=[True, True, False])
+    summary["share"] = summary["count"] / summary["total"]
+    result["enclaves"] = summary.to_dict("records")
+    periods = sorted(first.index)
+    if len(periods) > 1:
+        before, after = (members[members["period"] == p].rename(columns={"area_code": "area"})
+                         for p in (periods[0], periods[-1]))
+        sums = {p: summary[summary["period"] == p] for p in (periods[0], periods[-1])}
+        change = compare_enclaves(before[["area", "group", "enclave"]],
+                                  after[["area", "group", "enclave"]],
+                                  sums[periods[0]], sums[periods[-1]])
+        change = change.assign(before=periods[0], after=periods[-1]).astype(object)
+        result["change"] = change.where(change.notna(), None).to_dict("records")
+    return result
+
+
 def area_incidents(con: duckdb.DuckDBPyConnection, area: str) -> list[dict]:
     """The incidents of an area (as place or as region) of every year, newest first: the one
     list its page and its brief show."""
@@ -498,6 +535,7 @@ def area_detail(
         "partial_groups": partial_groups(rows),
         "settlement_indices": workbooks.settlement_indices(con, area, boundaries)
         .to_dict("records"),
+        "settlement_enclaves": settlement_enclaves(con, area, boundaries),
         "area_code": area,
         "name": info["name"],
         "name_history": name_history(area, lang if lang in LANGUAGES else "en",
