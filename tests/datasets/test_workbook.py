@@ -606,3 +606,21 @@ def test_named_parts_left_incomplete_keep_the_weights():
     assert named_parts(frame, "2018", "2024") == {"116650100": "111600000",
                                                   "116630100": "116600000"}
     assert named_parts(frame, "2018", "2018") == {}
+
+
+def test_bundled_towns_give_settlement_points():
+    """Towns of the bundled gazetteer (GeoNames cities500 points, settlement_points.csv) place
+    a workbook's settlements by name within their district; an unknown name gets no point."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from kelisim.datasets.workbook import settlement_points
+
+    areas = pd.DataFrame({"kind": "settlement", "area_code": ["471810000", "471830000", "4"],
+                          "name": ["г.Жанаозен", "с.Жетыбай", "с.Жетыбай"]})
+    districts = pd.Series(["471800000", "474200000", "471800000"])
+    located = settlement_points(SimpleNamespace(areas=areas), districts)
+    assert located["lat"].round(5).tolist()[:2] == [43.34116, 43.58928]
+    assert located["source"].tolist()[:2] == ["gazetteer", "gazetteer"]
+    assert pd.isna(located["lat"].iloc[2])  # Zhetybay is not in the Zhanaozen district

@@ -28,12 +28,14 @@ CURATED_TABLES = (
     "regional_partial",
     "incidents",
     "incident_texts",
+    "settlement_points",
 )
 # Columns kept as text (codes with leading zeros, versions, dates).
 TEXT_COLUMNS = {
     "area_code", "parent_code", "from_code", "to_code", "region_code", "boundary_version",
     "from_version", "to_version", "valid_from", "valid_to", "reference_date", "date_start",
-    "date_end", "source_id", "group_code", "groups", "sources",
+    "date_end", "source_id", "group_code", "groups", "sources", "kato", "district_kato",
+    "region_kato",
 }
 
 

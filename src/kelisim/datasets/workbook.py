@@ -791,17 +791,30 @@ def settlement_points(table: WorkbookTable, district_codes: pd.Series,
     row per settlement (index of ``table.areas``); NaN where no point is known, never a
     guessed one. Points come from the user's ``points`` (by KATO code) first, then the bundled
     gazetteer (``datasets/data/settlements.csv``) by KATO code or by name within the same
-    district (``district_codes``: each area's bundled district, as :func:`place` gives)."""
+    district (``district_codes``: each area's bundled district, as :func:`place` gives). The
+    gazetteer's points are its villages' (``settlements.csv``) and the towns and regional
+    centres of ``settlement_points.csv`` (GeoNames cities500, geokz centres); a name that two
+    points of one district share gives no point."""
+    from kelisim.core.curated import read_curated
+
     settlements = table.areas[table.areas["kind"] == "settlement"]
     result = pd.DataFrame({"area_code": settlements["area_code"], "lat": np.nan,
                            "lon": np.nan, "source": None}, index=settlements.index)
     with (resources.files("kelisim.datasets") / "data" / "settlements.csv").open(
             encoding="utf-8") as handle:
-        gazetteer = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    gazetteer = gazetteer[gazetteer["lat"].str.strip() != ""]
-    by_code = {r.kato: (float(r.lat), float(r.lon)) for r in gazetteer.itertuples() if r.kato}
-    by_name = {(r.district_kato, clean_settlement_name(name).lower()): (float(r.lat), float(r.lon))
-               for r in gazetteer.itertuples() for name in (r.name_ru, r.name_kk) if name}
+        villages = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    towns = read_curated("settlement_points").fillna("").astype(str)
+    by_code, by_name = {}, {}
+    for rows in (towns, villages):  # a village's own row wins over a GeoNames town's
+        located = rows[rows["lat"].str.strip() != ""]
+        by_code |= {r.kato: (float(r.lat), float(r.lon)) for r in located.itertuples() if r.kato}
+        named: dict[tuple[str, str], set[tuple[float, float]]] = {}
+        for r in located.itertuples():
+            for name in (r.name_ru, r.name_kk, *r.variants.split("|")):
+                if name and not name.isascii():
+                    key = (r.district_kato, clean_settlement_name(name).lower())
+                    named.setdefault(key, set()).add((float(r.lat), float(r.lon)))
+        by_name |= {key: next(iter(points)) for key, points in named.items() if len(points) == 1}
     given = {} if points is None else dict(zip(
         points["area_code"], zip(points["lat"], points["lon"], strict=True), strict=True))
     found = []
