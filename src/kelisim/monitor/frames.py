@@ -160,11 +160,12 @@ def _slot(word: str, lang: str) -> Slot:
 
 
 class Clauses(NamedTuple):
-    """Sentence number of every token, and the tokens that open a clause: the first of a
-    sentence, and the one after a vocative ("Russians, pack your bags")."""
+    """Sentence number of every token, the tokens that open a clause (the first of a sentence,
+    and the one after a vocative: "Russians, pack your bags"), and the sentences ending in "!"."""
 
     sentences: list[int]
     starts: frozenset[int]
+    exclaimed: frozenset[int]
 
 
 def _clauses(text: str, matches, sentences: list[int]) -> Clauses:
@@ -173,7 +174,8 @@ def _clauses(text: str, matches, sentences: list[int]) -> Clauses:
         if i - 1 in starts and text[matches[i - 1].end() : matches[i].start()].strip() in ",:—-":
             if text[matches[i - 1].end() : matches[i].start()].strip():
                 starts.add(i)
-    return Clauses(sentences, frozenset(starts))
+    exclaimed = (k for k, end in enumerate(_SENTENCE_END.finditer(text)) if "!" in end.group())
+    return Clauses(sentences, frozenset(starts), frozenset(exclaimed))
 
 
 class FrameLexicon:
@@ -355,7 +357,7 @@ class FrameLexicon:
                 hit = self._match(self.patterns[index], words, clauses, i, folded)
                 if hit is not None:
                     found.append((self.patterns[index], *hit))
-        return _with_targets(text, found, words, matches, sentences, mentions, self)
+        return _with_targets(text, found, words, matches, sentences, mentions, folded)
 
     def _match(self, pattern: Pattern, words, clauses: Clauses, i: int, folded: bool):
         """Token positions of the pattern's slots, its anchor slot at token ``i``, and whether the
@@ -496,6 +498,11 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
                 aux_moods = _aux_moods(aux, stem_key, lexicon)
                 if KK_IMPERATIVE in aux_moods or (any_call and KK_HORTATIVE in aux_moods):
                     return "aux"
+                if KK_INFINITIVE in aux_moods and any(  # "қуып шығу керек"
+                    lexicon.modal_key(w, "kk" if lang != "kl" else "kl")
+                    for w in words[position + 2 : position + 4]
+                ):
+                    return "aux"
         return None
     before = [
         lexicon.modal_key(words[j], lang)
@@ -507,6 +514,12 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
             return "call"
         if "infinitive" in moods and ("m" in before or (any_call and "m1" in before)):
             return "call"
+        if (
+            "infinitive" in moods
+            and position in clauses.starts
+            and clauses.sentences[position] in clauses.exclaimed
+        ):
+            return "call"  # an exclaimed infinitive opening a clause: "Выгнать всех!"
         if "third" in moods and any(
             words[j].text in ("пусть", "пускай")
             for j in range(max(0, position - MODAL_WINDOW), position)
@@ -546,7 +559,7 @@ def _aux_moods(word: Word, stem_key: str, lexicon: FrameLexicon) -> frozenset[st
     return frozenset(mood for s, mood in kk_readings(text, variants, heads, script))
 
 
-def _with_targets(text, found, words, matches, sentences, mentions, lexicon) -> list[FrameHit]:
+def _with_targets(text, found, words, matches, sentences, mentions, kazakh) -> list[FrameHit]:
     """Attach a target to every predicate match; matches without one are dropped."""
     groups = [m for m in mentions if m.entry.kind == "group"]
     places = [m for m in mentions if m.entry.kind == "place"]
@@ -572,7 +585,9 @@ def _with_targets(text, found, words, matches, sentences, mentions, lexicon) -> 
         if target is None:
             continue
         negated = call_negated or (
-            not pattern.negative and not counter and _negated(pattern, positions, words, negations)
+            not pattern.negative
+            and not counter
+            and _negated(pattern, positions, words, negations, kazakh)
         )
         hits.append(
             FrameHit(
@@ -594,15 +609,21 @@ def _with_targets(text, found, words, matches, sentences, mentions, lexicon) -> 
 
 
 def _negated(
-    pattern: Pattern, positions: list[int], words: list[Word], negations: list[int]
+    pattern: Pattern, positions: list[int], words: list[Word], negations: list[int], kazakh: bool
 ) -> bool:
+    """A negation after the predicate in Kazakh, before it in Russian and English; a Russian or
+    English pattern in a Kazakh document takes either (a loanword: "паразит емес")."""
+    after_words = words[max(positions) + 1 : max(positions) + 1 + KK_NEGATION_AFTER]
+    after = any(
+        w.text in ("емес", "жоқ", "жок", "болмайды", "emes", "joq", "bolmaidy") for w in after_words
+    )
     if pattern.lang in ("kk", "kl"):
-        after = words[max(positions) + 1 : max(positions) + 1 + KK_NEGATION_AFTER]
-        return any(w.text in ("емес", "жоқ", "болмайды", "emes", "joq", "bolmaidy") for w in after)
+        return after
     first = min(positions)
-    return any(first - NEGATION_WINDOW <= n < first for n in negations) or any(
+    before = any(first - NEGATION_WINDOW <= n < first for n in negations) or any(
         first - NEGATION_WINDOW <= n < p for p in positions for n in negations if n > first
     )
+    return before or (kazakh and after)
 
 
 def _target(pattern, sentence, positions, groups, places, markers, matches, sentences):

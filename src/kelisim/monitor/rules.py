@@ -74,12 +74,16 @@ class RuleResult:
         return RULE_HOSTILITY[self.tier]
 
 
-def _negated(cue: Mention, negations: list[Mention]) -> bool:
+def _negated(cue: Mention, negations: list[Mention], language: str | None) -> bool:
+    """Whether a negation cancels ``cue``: after it in Kazakh, before it in Russian and English;
+    a Russian loanword of a Kazakh document takes either ("паразит емес")."""
+    after = any(0 <= n.start - cue.end < KK_NEGATION_WINDOW for n in negations)
     if cue.entry.lang in ("kk", "kk_latn"):
-        if cue.negative_affix:
-            return True
-        return any(0 <= n.start - cue.end < KK_NEGATION_WINDOW for n in negations)
-    return any(0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations)
+        return cue.negative_affix or after
+    before = any(
+        0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations
+    )
+    return before or (language == "kk" and after)
 
 
 def _weak(m: Mention) -> bool:
@@ -169,7 +173,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
                 result.counter_speech = True
                 result.hits.append(f.as_hit(tier=1))
         negations = [n for n in negations if not any(c.start <= n.start < c.end for c in severe)]
-        negated = [m for m in severe if _negated(m, negations)]
+        negated = [m for m in severe if _negated(m, negations, language)]
         countered = any(m.entry.code == "counter_rejection" for m in counters) or any(
             f.counter for f in sentence_frames
         )
