@@ -477,6 +477,8 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
     moods = word.moods_of(key)
     lang = key.partition(":")[0]
     any_call = slot.call == "!"
+    if not moods and lang in ("ru", "x") and _exclaimed_opening(clauses, position, lang):
+        return "call"  # a noun slogan: "Смерть ...!", "...-ға өлім!"
     if lang in ("kk", "kf", "kl"):
         if KK_IMPERATIVE in moods or (any_call and KK_HORTATIVE in moods):
             return "call"
@@ -514,11 +516,7 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
             return "call"
         if "infinitive" in moods and ("m" in before or (any_call and "m1" in before)):
             return "call"
-        if (
-            "infinitive" in moods
-            and position in clauses.starts
-            and clauses.sentences[position] in clauses.exclaimed
-        ):
+        if "infinitive" in moods and _exclaimed_opening(clauses, position, lang):
             return "call"  # an exclaimed infinitive opening a clause: "Выгнать всех!"
         if "third" in moods and any(
             words[j].text in ("пусть", "пускай")
@@ -532,6 +530,13 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
         if "m" in before or (any_call and "m1" in before):
             return "call"
     return None
+
+
+def _exclaimed_opening(clauses: Clauses, position: int, lang: str) -> bool:
+    """Whether the word opens a clause of a sentence ending in "!" (an exact-form slot, Kazakh
+    word order, may stand anywhere in it)."""
+    sentence = clauses.sentences[position]
+    return sentence in clauses.exclaimed and (lang == "x" or position in clauses.starts)
 
 
 def _negative_imperative(words: list[Word], position: int) -> int:
