@@ -40,6 +40,7 @@ from kelisim.monitor.extract import (
     kk_to_latin,
     normalise_token,
     tokenise,
+    weak_mention,
 )
 from kelisim.monitor.morph import (
     KK_CONVERB,
@@ -634,7 +635,17 @@ def _negated(
 def _target(pattern, sentence, positions, groups, places, markers, matches, sentences):
     """(code, phrase, span) of the frame's target, nearest to its predicate, or None."""
     centre = positions[0]
-    inside = [g for g in groups if g.sentence == sentence and g.start not in positions]
+    inside = [
+        g
+        for g in groups
+        if g.sentence == sentence
+        and g.start not in positions
+        and (
+            pattern.frame in _PROPERTY_FRAMES
+            or _names_people(g, matches, sentences)
+            or g.end == min(positions)  # right before its predicate: "Kyrgyz breed"
+        )
+    ]
     if inside:
         g = min(inside, key=lambda g: abs(g.start - centre))
         return g.entry.code, g.text, (g.char_start, g.char_end)
@@ -677,6 +688,39 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
         g = before[-1]
         return g.entry.code, g.text, (g.char_start, g.char_end)
     return None
+
+
+# Calls may target what a group owns ("wreck the Armenian shops", "өзбек дүкендерін өртейік");
+# every other frame says something of people, so a weak mention must name them (_names_people).
+_PROPERTY_FRAMES = frozenset({"call_violence", "call_expulsion"})
+# Words after a weak mention (an adjective, a bare Kazakh stem) that show it names people: a
+# verb or quantifier ("Kyrgyz are lazy") or a noun for people ("Uzbek traders", "қазақ халқы").
+_NOMINAL_NEXT = frozenset(
+    "are is were was will would should must have has had can do don't never always all only "
+    "just i you he she we they who that people men women guys folk traders workers families "
+    "youth migrants want wants keep come came breed multiply steal live deserve need plan plot "
+    "try spread take took buy bring get go hate think "
+    "люди народ мужики парни торговцы рабочие семьи мигранты".split()
+)
+_KK_PEOPLE = tuple(
+    "халқ халк жігіт жигит адам саудагер жұмысшы жумысшы ағайын агайын мигрант "
+    "halq jigit adam".split()
+)
+
+
+def _names_people(mention: Mention, matches, sentences: list[int]) -> bool:
+    """Whether a group mention names people rather than qualifies a thing: a strong mention
+    always; a weak one ("Kazakh children", "узбекские учёные", "өзбек дәрігерлері" qualify)
+    only before punctuation, at the end of its sentence or before a word of ``_NOMINAL_NEXT``."""
+    if not weak_mention(mention):
+        return True
+    following = mention.end
+    if following >= len(matches) or sentences[following] != mention.sentence:
+        return True
+    if matches[mention.end - 1].string[mention.char_end : matches[following].start()].strip():
+        return True  # a dash or comma: "Қытай — ..."
+    word = normalise_token(matches[following].group())
+    return word in _NOMINAL_NEXT or word.startswith(_KK_PEOPLE)
 
 
 def _slice(matches, first: int, last: int) -> str:

@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 
 from kelisim.monitor.extract import (
     Mention,
-    fold_kazakh,
     group_name_spans,
     load_lexicon,
-    normalise_token,
     quoted_spans,
+    weak_mention,
 )
 from kelisim.monitor.frames import FrameHit, find_frames
 from kelisim.monitor.gazetteer import resolve_places
@@ -86,15 +85,6 @@ def _negated(cue: Mention, negations: list[Mention], language: str | None) -> bo
     return before or (language == "kk" and after)
 
 
-def _weak(m: Mention) -> bool:
-    """A mention that also names a language, product or state: adjectives, bare Kazakh stems."""
-    if m.entry.label == "adjective":
-        return True
-    if m.entry.lang in ("kk", "kk_latn"):
-        return fold_kazakh(normalise_token(m.text)) == fold_kazakh(normalise_token(m.entry.term))
-    return False
-
-
 def _severity_cues(cues: list[Mention]) -> list[Mention]:
     """Tier 2-5 cues, dropping a cue covered by a longer, more specific one."""
     severe = [m for m in cues if m.entry.tier in ("2", "3", "4", "5")]
@@ -136,7 +126,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
         context = bool(topic or severe or counters or sentence_frames) or any(
             m.entry.tier == "k" for m in cues
         )
-        groups = [m for m in items if m.entry.kind == "group" and (context or not _weak(m))]
+        groups = [m for m in items if m.entry.kind == "group" and (context or not weak_mention(m))]
         anchor = bool(groups or topic or sentence_frames) or (
             anchored_before and sentence - 1 in by_sentence
         )
