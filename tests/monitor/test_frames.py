@@ -143,6 +143,10 @@ def test_hit_names_target_and_spans():
         ("Returnees are parasites.", "en", "dehumanisation", 4),
         ("Келімсектерді қуыңдар!", "kk", "call_expulsion", 5),
         ("Kazakhs want to drive us off our land.", "en", "mirror", 4),
+        # a call verb said of "us" is accusation in a mirror
+        ("Таджики хотят нас выселить из города.", "ru", "mirror", 4),
+        ("The Kyrgyz are waiting to massacre us.", "en", "mirror", 4),
+        ("Қытайлар бізді жерімізден қуады.", "kk", "mirror", 4),
     ],
 )
 def test_frames_by_class(text, language, frame, tier):
@@ -169,6 +173,22 @@ def test_frames_by_class(text, language, frame, tier):
 )
 def test_calls_without_a_target_are_not_hits(text, language):
     assert apply_rules(text, language).tier == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Казахи побьют нас в финале.", "ru"),  # a game: no mirror
+        ("The Kyrgyz will beat us in the final.", "en"),
+        ("The Russian teacher kicked us out of the class for talking.", "en"),  # a weak mention
+        ("Орыс мұғалімі бізді сыныптан қуып шықты.", "kk"),
+        ("The disease spread among Kazakh children last winter.", "en"),
+        ("Өзбек дәрігерлері індетпен күресуде.", "kk"),
+        ("Змея укусила русского туриста под Алматы.", "ru"),
+    ],
+)
+def test_calm_look_alikes_stay_below_hostility(text, language):
+    assert apply_rules(text, language).tier < 3
 
 
 def test_negated_and_reported_frames():

@@ -184,7 +184,7 @@ class FrameLexicon:
 
     def __init__(self, rows: list[dict[str, str]], forms=ru_forms) -> None:
         self.patterns: list[Pattern] = []
-        for row in rows:
+        for row in [*rows, *_mirrored_calls(rows)]:
             self._add(row["frame"], row["tier"], row["lang"], row["pattern"], row["source"])
             if row["lang"] == "kk" and _CYRILLIC.search(row["pattern"]):
                 latin = " ".join(_latin_word(w) for w in row["pattern"].split())
@@ -417,6 +417,39 @@ class FrameLexicon:
             if tier:
                 return tier
         return None
+
+
+# The verbs of calls, said of "us", are accusation in a mirror ("выгонят нас", "massacre us",
+# "бізді қуады"); verbs that also mean winning a game ("побьют нас в финале", "beat us") are left
+# out.
+_US = {"ru": "=нас", "en": "=us", "kk": "=бізді"}
+_SPORT_VERBS = frozenset(
+    "бить побить избить громить разгромить давить раздавить задавить наказать проучить "
+    "beat smash crush destroy bash hit wreck punish attack "
+    "саба ұр соқ тапта жанышта талқанда жазала".split()
+)
+
+
+def _mirrored_calls(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Mirror rows (tier 4) derived from the call rows of ``rows``: the call's verb with "us"
+    as its object, before the verb in Russian and Kazakh and after it in Russian and English."""
+    mirrored = []
+    for row in rows:
+        words = row["pattern"].split()
+        if row["frame"] not in ("call_violence", "call_expulsion") or words[0] in ("^быть", "^be"):
+            continue
+        plain = [w.lstrip("!^") for w in words]
+        verb = next((w for w in plain if not w.startswith("=")), "")
+        if verb.rstrip("*") in _SPORT_VERBS:
+            continue
+        us = _US[row["lang"]]
+        variants = [[plain[0], us, *plain[1:]]] if row["lang"] != "kk" else []
+        if row["lang"] != "en":
+            variants.append([us, *plain])
+        mirrored += [
+            {**row, "frame": "mirror", "tier": "4", "pattern": " ".join(v)} for v in variants
+        ]
+    return mirrored
 
 
 # Words too frequent to look a pattern up by ("не", "в", "этот"); any other slot is rarer.
