@@ -676,7 +676,7 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
         and (
             pattern.frame in _PROPERTY_FRAMES
             or _names_people(g, matches, sentences)
-            or g.end == min(positions)  # right before its predicate: "Kyrgyz breed"
+            or (pattern.lang == "en" and g.end == min(positions))  # "Kyrgyz breed"
         )
     ]
     if inside:
