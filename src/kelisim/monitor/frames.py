@@ -727,12 +727,15 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
 # every other frame says something of people, so a weak mention must name them (_names_people).
 _PROPERTY_FRAMES = frozenset({"call_violence", "call_expulsion"})
 # Words after a weak mention (an adjective, a bare Kazakh stem) that show it names people: a
-# verb or quantifier ("Kyrgyz are lazy") or a noun for people ("Uzbek traders", "қазақ халқы").
+# verb, quantifier, preposition or conjunction ("Kyrgyz are lazy", "get the Kyrgyz out", "қазақ
+# пен орыс") or a noun for people ("Uzbek traders", "қазақ халқы").
 _NOMINAL_NEXT = frozenset(
     "are is were was will would should must have has had can do don't never always all only "
     "just i you he she we they who that people men women guys folk traders workers families "
     "youth migrants want wants keep come came breed multiply steal live deserve need plan plot "
     "try spread take took buy bring get go hate think "
+    "out back from in of to and or with here there away off into at on by for than like "
+    "и из в на с от как мен пен бен және "
     "люди народ мужики парни торговцы рабочие семьи мигранты".split()
 )
 _KK_PEOPLE = tuple(
