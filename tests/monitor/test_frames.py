@@ -39,8 +39,8 @@ CALM_FLAGGED_CEILING = 0.02  # tier 0-1 sentences given tier >= 3
 RELEVANCE_F1_FLOOR = 0.90
 
 
-def frames_dev(language: str) -> pd.DataFrame:
-    frame = pd.read_csv(FIXTURES / f"frames_dev_{language}.csv", skiprows=1, keep_default_na=False)
+def frames_dev(language: str, name: str = "frames_dev") -> pd.DataFrame:
+    frame = pd.read_csv(FIXTURES / f"{name}_{language}.csv", skiprows=1, keep_default_na=False)
     frame["relevant"] = frame["relevant"].astype(str).str.lower() == "true"
     return frame
 
@@ -59,6 +59,20 @@ def test_dev_set_meets_the_issue_goals(language):
     relevant, flagged = frame["relevant"].to_numpy(), tiers > 0
     f1 = 2 * (relevant & flagged).sum() / (relevant.sum() + flagged.sum())
     assert f1 >= RELEVANCE_F1_FLOOR
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_varied_dev_set_catches_severe_speech(language):
+    """frames_varied_*.csv: new wordings per frame and group; its calm look-alikes still hold
+    one known false alarm per language (docs/classification.md, Frames), so only the severe and
+    relevance goals are asserted here."""
+    frame = frames_dev(language, "frames_varied")
+    tiers = np.array([apply_rules(text, language).tier for text in frame["text"]])
+    expected = frame["tier"].to_numpy()
+    assert (tiers[expected >= 4] >= 3).mean() >= SEVERE_RECALL_FLOOR
+    assert (tiers[expected == 3] >= 3).mean() >= SEVERE_RECALL_FLOOR
+    relevant, flagged = frame["relevant"].to_numpy(), tiers > 0
+    assert 2 * (relevant & flagged).sum() / (relevant.sum() + flagged.sum()) >= RELEVANCE_F1_FLOOR
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
@@ -108,6 +122,31 @@ def test_hit_names_target_and_spans():
         ("Uyghurs should all be deported.", "en", "call_expulsion", 5),
         ("Турки должны быть выселены.", "ru", "call_expulsion", 5),
         ("Ұйғырлар тышқан құсап тез көбейеді.", "kk", "dehumanisation", 4),
+        # Kazakh equative simile, in Cyrillic, typed without Kazakh letters and in Latin
+        ("Дүнгендер тарақандай көбейіп жатыр.", "kk", "dehumanisation", 4),
+        ("Дунгендер таракандай кобейип жатыр.", "kk", "dehumanisation", 4),
+        ("Dungender taraqandai kobeiip jatyr.", "kk", "dehumanisation", 4),
+        # a converb whose auxiliary is an infinitive before "керек"
+        ("Түріктерді ауылдан қуып шығу керек.", "kk", "call_expulsion", 5),
+        ("Армяндарды соғыңдар!", "kk", "call_violence", 5),  # соқ -> соғ before a vowel
+        # an exclaimed infinitive opening the sentence, and noun slogans
+        ("Выгнать всех курдов из города!", "ru", "call_expulsion", 5),
+        ("Смерть таджикам!", "ru", "call_violence", 5),
+        ("Death to the Tatars!", "en", "call_violence", 5),
+        ("Ұйғырларға өлім!", "kk", "call_violence", 5),
+        # negative traits of a whole group, and "что ни X, то Y"
+        ("Немцы жадные и подлые.", "ru", "generalisation", 3),
+        ("Что ни кореец, то жулик.", "ru", "generalisation", 3),
+        ("Uzbeks are lazy and greedy.", "en", "generalisation", 3),
+        # outgroup nouns as targets
+        ("Кавказцы расплодились в нашем городе.", "ru", "dehumanisation", 4),
+        ("Returnees are parasites.", "en", "dehumanisation", 4),
+        ("Келімсектерді қуыңдар!", "kk", "call_expulsion", 5),
+        ("Kazakhs want to drive us off our land.", "en", "mirror", 4),
+        # a call verb said of "us" is accusation in a mirror
+        ("Таджики хотят нас выселить из города.", "ru", "mirror", 4),
+        ("The Kyrgyz are waiting to massacre us.", "en", "mirror", 4),
+        ("Қытайлар бізді жерімізден қуады.", "kk", "mirror", 4),
     ],
 )
 def test_frames_by_class(text, language, frame, tier):
@@ -125,10 +164,31 @@ def test_frames_by_class(text, language, frame, tier):
         ("Бақшадағы ескі жапырақтарды өртейік.", "kk"),
         ("Балалар сабақтан кейін үйге қайтсын.", "kk"),
         ("Они вернулись домой поздно вечером.", "ru"),
+        ("Выгнать кота с кухни!", "ru"),
+        ("Смерть пришла внезапно!", "ru"),
+        ("Балалар тышқандай тыныш отырды.", "kk"),
+        ("Снег должен исчезнуть к апрелю.", "ru"),
+        ("My greedy landlord raised the rent again.", "en"),
     ],
 )
 def test_calls_without_a_target_are_not_hits(text, language):
     assert apply_rules(text, language).tier == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Казахи побьют нас в финале.", "ru"),  # a game: no mirror
+        ("The Kyrgyz will beat us in the final.", "en"),
+        ("The Russian teacher kicked us out of the class for talking.", "en"),  # a weak mention
+        ("Орыс мұғалімі бізді сыныптан қуып шықты.", "kk"),
+        ("The disease spread among Kazakh children last winter.", "en"),
+        ("Өзбек дәрігерлері індетпен күресуде.", "kk"),
+        ("Змея укусила русского туриста под Алматы.", "ru"),
+    ],
+)
+def test_calm_look_alikes_stay_below_hostility(text, language):
+    assert apply_rules(text, language).tier < 3
 
 
 def test_negated_and_reported_frames():
@@ -136,6 +196,9 @@ def test_negated_and_reported_frames():
         ("Узбеки здесь. Не надо их выгонять.", "ru"),
         ("Ұйғырларды үйлерінен қумау керек.", "kk"),
         ("Russians are not thieves, stop generalising.", "en"),
+        # a Russian loanword in a Kazakh sentence: the negation follows it
+        ("Ұйғырлар паразит емес, біздің көршілеріміз.", "kk"),
+        ("Қазақтар жалқау емес, еңбекқор халық.", "kk"),
     ]:
         result = apply_rules(text, language)
         assert result.tier == 1 and result.counter_speech, text
@@ -143,6 +206,23 @@ def test_negated_and_reported_frames():
     reported = apply_rules("Полиция задержала блогера, писавшего, что узбеки плодятся.", "ru")
     assert reported.tier == 2
     assert any(hit["rule"] == "reported:frame:dehumanisation" for hit in reported.hits)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Называть узбеков ворами — несправедливо.", "ru"),
+        ("Я не считаю, что казахи ленивые.", "ru"),
+        ("Calling Uzbeks thieves is unfair.", "en"),
+        ("I don't think Kazakhs are lazy at all.", "en"),
+        ("Өзбектерді ұры деп айту — әділетсіздік.", "kk"),
+        ("Ұйғырларды қуу керек деген пікірмен келіспейміз.", "kk"),
+    ],
+)
+def test_rejected_generalisations_are_counter_speech(text, language):
+    """Under tier 3, and counter-speech ("unfair" is also a grievance word: tier 2)."""
+    result = apply_rules(text, language)
+    assert result.tier <= 2 and result.counter_speech, text
 
 
 def test_quarrel_counter_speech_is_relevant_and_low():

@@ -593,6 +593,16 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
 GROUP_PLACEHOLDER = "xgroupx"  # one token for every group name (see ``mask_groups``)
 
 
+def weak_mention(m: Mention) -> bool:
+    """A group mention that also names a language, product or state: adjectives ("Korean
+    carrots", "the Uzbek restaurant"), bare Kazakh stems ("қытай компаниясы")."""
+    if m.entry.label == "adjective":
+        return True
+    if m.entry.lang in ("kk", "kk_latn"):
+        return fold_kazakh(normalise_token(m.text)) == fold_kazakh(normalise_token(m.entry.term))
+    return False
+
+
 def group_name_spans(mentions: list[Mention]) -> list[tuple[int, int]]:
     """Character spans of the group names (ethnonyms and their adjectives, not derogatory terms)
     among ``mentions``."""

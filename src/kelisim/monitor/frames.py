@@ -40,6 +40,7 @@ from kelisim.monitor.extract import (
     kk_to_latin,
     normalise_token,
     tokenise,
+    weak_mention,
 )
 from kelisim.monitor.morph import (
     KK_CONVERB,
@@ -160,11 +161,12 @@ def _slot(word: str, lang: str) -> Slot:
 
 
 class Clauses(NamedTuple):
-    """Sentence number of every token, and the tokens that open a clause: the first of a
-    sentence, and the one after a vocative ("Russians, pack your bags")."""
+    """Sentence number of every token, the tokens that open a clause (the first of a sentence,
+    and the one after a vocative: "Russians, pack your bags"), and the sentences ending in "!"."""
 
     sentences: list[int]
     starts: frozenset[int]
+    exclaimed: frozenset[int]
 
 
 def _clauses(text: str, matches, sentences: list[int]) -> Clauses:
@@ -173,7 +175,8 @@ def _clauses(text: str, matches, sentences: list[int]) -> Clauses:
         if i - 1 in starts and text[matches[i - 1].end() : matches[i].start()].strip() in ",:—-":
             if text[matches[i - 1].end() : matches[i].start()].strip():
                 starts.add(i)
-    return Clauses(sentences, frozenset(starts))
+    exclaimed = (k for k, end in enumerate(_SENTENCE_END.finditer(text)) if "!" in end.group())
+    return Clauses(sentences, frozenset(starts), frozenset(exclaimed))
 
 
 class FrameLexicon:
@@ -181,7 +184,7 @@ class FrameLexicon:
 
     def __init__(self, rows: list[dict[str, str]], forms=ru_forms) -> None:
         self.patterns: list[Pattern] = []
-        for row in rows:
+        for row in [*rows, *_mirrored_calls(rows)]:
             self._add(row["frame"], row["tier"], row["lang"], row["pattern"], row["source"])
             if row["lang"] == "kk" and _CYRILLIC.search(row["pattern"]):
                 latin = " ".join(_latin_word(w) for w in row["pattern"].split())
@@ -355,7 +358,7 @@ class FrameLexicon:
                 hit = self._match(self.patterns[index], words, clauses, i, folded)
                 if hit is not None:
                     found.append((self.patterns[index], *hit))
-        return _with_targets(text, found, words, matches, sentences, mentions, self)
+        return _with_targets(text, found, words, matches, sentences, mentions, folded)
 
     def _match(self, pattern: Pattern, words, clauses: Clauses, i: int, folded: bool):
         """Token positions of the pattern's slots, its anchor slot at token ``i``, and whether the
@@ -414,6 +417,39 @@ class FrameLexicon:
             if tier:
                 return tier
         return None
+
+
+# The verbs of calls, said of "us", are accusation in a mirror ("выгонят нас", "massacre us",
+# "бізді қуады"); verbs that also mean winning a game ("побьют нас в финале", "beat us") are left
+# out.
+_US = {"ru": "=нас", "en": "=us", "kk": "=бізді"}
+_SPORT_VERBS = frozenset(
+    "бить побить избить громить разгромить давить раздавить задавить наказать проучить "
+    "beat smash crush destroy bash hit wreck punish attack "
+    "саба ұр соқ тапта жанышта талқанда жазала".split()
+)
+
+
+def _mirrored_calls(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Mirror rows (tier 4) derived from the call rows of ``rows``: the call's verb with "us"
+    as its object, before the verb in Russian and Kazakh and after it in Russian and English."""
+    mirrored = []
+    for row in rows:
+        words = row["pattern"].split()
+        if row["frame"] not in ("call_violence", "call_expulsion") or words[0] in ("^быть", "^be"):
+            continue
+        plain = [w.lstrip("!^") for w in words]
+        verb = next((w for w in plain if not w.startswith("=")), "")
+        if verb.rstrip("*") in _SPORT_VERBS:
+            continue
+        us = _US[row["lang"]]
+        variants = [[plain[0], us, *plain[1:]]] if row["lang"] != "kk" else []
+        if row["lang"] != "en":
+            variants.append([us, *plain])
+        mirrored += [
+            {**row, "frame": "mirror", "tier": "4", "pattern": " ".join(v)} for v in variants
+        ]
+    return mirrored
 
 
 # Words too frequent to look a pattern up by ("не", "в", "этот"); any other slot is rarer.
@@ -475,6 +511,8 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
     moods = word.moods_of(key)
     lang = key.partition(":")[0]
     any_call = slot.call == "!"
+    if not moods and lang in ("ru", "x") and _exclaimed_opening(clauses, position, lang):
+        return "call"  # a noun slogan: "Смерть ...!", "...-ға өлім!"
     if lang in ("kk", "kf", "kl"):
         if KK_IMPERATIVE in moods or (any_call and KK_HORTATIVE in moods):
             return "call"
@@ -496,6 +534,11 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
                 aux_moods = _aux_moods(aux, stem_key, lexicon)
                 if KK_IMPERATIVE in aux_moods or (any_call and KK_HORTATIVE in aux_moods):
                     return "aux"
+                if KK_INFINITIVE in aux_moods and any(  # "қуып шығу керек"
+                    lexicon.modal_key(w, "kk" if lang != "kl" else "kl")
+                    for w in words[position + 2 : position + 4]
+                ):
+                    return "aux"
         return None
     before = [
         lexicon.modal_key(words[j], lang)
@@ -507,6 +550,8 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
             return "call"
         if "infinitive" in moods and ("m" in before or (any_call and "m1" in before)):
             return "call"
+        if "infinitive" in moods and _exclaimed_opening(clauses, position, lang):
+            return "call"  # an exclaimed infinitive opening a clause: "Выгнать всех!"
         if "third" in moods and any(
             words[j].text in ("пусть", "пускай")
             for j in range(max(0, position - MODAL_WINDOW), position)
@@ -519,6 +564,13 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
         if "m" in before or (any_call and "m1" in before):
             return "call"
     return None
+
+
+def _exclaimed_opening(clauses: Clauses, position: int, lang: str) -> bool:
+    """Whether the word opens a clause of a sentence ending in "!" (an exact-form slot, Kazakh
+    word order, may stand anywhere in it)."""
+    sentence = clauses.sentences[position]
+    return sentence in clauses.exclaimed and (lang == "x" or position in clauses.starts)
 
 
 def _negative_imperative(words: list[Word], position: int) -> int:
@@ -546,7 +598,7 @@ def _aux_moods(word: Word, stem_key: str, lexicon: FrameLexicon) -> frozenset[st
     return frozenset(mood for s, mood in kk_readings(text, variants, heads, script))
 
 
-def _with_targets(text, found, words, matches, sentences, mentions, lexicon) -> list[FrameHit]:
+def _with_targets(text, found, words, matches, sentences, mentions, kazakh) -> list[FrameHit]:
     """Attach a target to every predicate match; matches without one are dropped."""
     groups = [m for m in mentions if m.entry.kind == "group"]
     places = [m for m in mentions if m.entry.kind == "place"]
@@ -572,7 +624,9 @@ def _with_targets(text, found, words, matches, sentences, mentions, lexicon) -> 
         if target is None:
             continue
         negated = call_negated or (
-            not pattern.negative and not counter and _negated(pattern, positions, words, negations)
+            not pattern.negative
+            and not counter
+            and _negated(pattern, positions, words, negations, kazakh)
         )
         hits.append(
             FrameHit(
@@ -594,21 +648,37 @@ def _with_targets(text, found, words, matches, sentences, mentions, lexicon) -> 
 
 
 def _negated(
-    pattern: Pattern, positions: list[int], words: list[Word], negations: list[int]
+    pattern: Pattern, positions: list[int], words: list[Word], negations: list[int], kazakh: bool
 ) -> bool:
+    """A negation after the predicate in Kazakh, before it in Russian and English; a Russian or
+    English pattern in a Kazakh document takes either (a loanword: "паразит емес")."""
+    after_words = words[max(positions) + 1 : max(positions) + 1 + KK_NEGATION_AFTER]
+    after = any(
+        w.text in ("емес", "жоқ", "жок", "болмайды", "emes", "joq", "bolmaidy") for w in after_words
+    )
     if pattern.lang in ("kk", "kl"):
-        after = words[max(positions) + 1 : max(positions) + 1 + KK_NEGATION_AFTER]
-        return any(w.text in ("емес", "жоқ", "болмайды", "emes", "joq", "bolmaidy") for w in after)
+        return after
     first = min(positions)
-    return any(first - NEGATION_WINDOW <= n < first for n in negations) or any(
+    before = any(first - NEGATION_WINDOW <= n < first for n in negations) or any(
         first - NEGATION_WINDOW <= n < p for p in positions for n in negations if n > first
     )
+    return before or (kazakh and after)
 
 
 def _target(pattern, sentence, positions, groups, places, markers, matches, sentences):
     """(code, phrase, span) of the frame's target, nearest to its predicate, or None."""
     centre = positions[0]
-    inside = [g for g in groups if g.sentence == sentence and g.start not in positions]
+    inside = [
+        g
+        for g in groups
+        if g.sentence == sentence
+        and g.start not in positions
+        and (
+            pattern.frame in _PROPERTY_FRAMES
+            or _names_people(g, matches, sentences)
+            or (pattern.lang == "en" and g.end == min(positions))  # "Kyrgyz breed"
+        )
+    ]
     if inside:
         g = min(inside, key=lambda g: abs(g.start - centre))
         return g.entry.code, g.text, (g.char_start, g.char_end)
@@ -651,6 +721,42 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
         g = before[-1]
         return g.entry.code, g.text, (g.char_start, g.char_end)
     return None
+
+
+# Calls may target what a group owns ("wreck the Armenian shops", "өзбек дүкендерін өртейік");
+# every other frame says something of people, so a weak mention must name them (_names_people).
+_PROPERTY_FRAMES = frozenset({"call_violence", "call_expulsion"})
+# Words after a weak mention (an adjective, a bare Kazakh stem) that show it names people: a
+# verb, quantifier, preposition or conjunction ("Kyrgyz are lazy", "get the Kyrgyz out", "қазақ
+# пен орыс") or a noun for people ("Uzbek traders", "қазақ халқы").
+_NOMINAL_NEXT = frozenset(
+    "are is were was will would should must have has had can do don't never always all only "
+    "just i you he she we they who that people men women guys folk traders workers families "
+    "youth migrants want wants keep come came breed multiply steal live deserve need plan plot "
+    "try spread take took buy bring get go hate think "
+    "out back from in of to and or with here there away off into at on by for than like "
+    "и из в на с от как мен пен бен және "
+    "люди народ мужики парни торговцы рабочие семьи мигранты".split()
+)
+_KK_PEOPLE = tuple(
+    "халқ халк жігіт жигит адам саудагер жұмысшы жумысшы ағайын агайын мигрант "
+    "halq jigit adam".split()
+)
+
+
+def _names_people(mention: Mention, matches, sentences: list[int]) -> bool:
+    """Whether a group mention names people rather than qualifies a thing: a strong mention
+    always; a weak one ("Kazakh children", "узбекские учёные", "өзбек дәрігерлері" qualify)
+    only before punctuation, at the end of its sentence or before a word of ``_NOMINAL_NEXT``."""
+    if not weak_mention(mention):
+        return True
+    following = mention.end
+    if following >= len(matches) or sentences[following] != mention.sentence:
+        return True
+    if matches[mention.end - 1].string[mention.char_end : matches[following].start()].strip():
+        return True  # a dash or comma: "Қытай — ..."
+    word = normalise_token(matches[following].group())
+    return word in _NOMINAL_NEXT or word.startswith(_KK_PEOPLE)
 
 
 def _slice(matches, first: int, last: int) -> str:

@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 
 from kelisim.monitor.extract import (
     Mention,
-    fold_kazakh,
     group_name_spans,
     load_lexicon,
-    normalise_token,
     quoted_spans,
+    weak_mention,
 )
 from kelisim.monitor.frames import FrameHit, find_frames
 from kelisim.monitor.gazetteer import resolve_places
@@ -74,21 +73,16 @@ class RuleResult:
         return RULE_HOSTILITY[self.tier]
 
 
-def _negated(cue: Mention, negations: list[Mention]) -> bool:
+def _negated(cue: Mention, negations: list[Mention], language: str | None) -> bool:
+    """Whether a negation cancels ``cue``: after it in Kazakh, before it in Russian and English;
+    a Russian loanword of a Kazakh document takes either ("паразит емес")."""
+    after = any(0 <= n.start - cue.end < KK_NEGATION_WINDOW for n in negations)
     if cue.entry.lang in ("kk", "kk_latn"):
-        if cue.negative_affix:
-            return True
-        return any(0 <= n.start - cue.end < KK_NEGATION_WINDOW for n in negations)
-    return any(0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations)
-
-
-def _weak(m: Mention) -> bool:
-    """A mention that also names a language, product or state: adjectives, bare Kazakh stems."""
-    if m.entry.label == "adjective":
-        return True
-    if m.entry.lang in ("kk", "kk_latn"):
-        return fold_kazakh(normalise_token(m.text)) == fold_kazakh(normalise_token(m.entry.term))
-    return False
+        return cue.negative_affix or after
+    before = any(
+        0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations
+    )
+    return before or (language == "kk" and after)
 
 
 def _severity_cues(cues: list[Mention]) -> list[Mention]:
@@ -132,7 +126,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
         context = bool(topic or severe or counters or sentence_frames) or any(
             m.entry.tier == "k" for m in cues
         )
-        groups = [m for m in items if m.entry.kind == "group" and (context or not _weak(m))]
+        groups = [m for m in items if m.entry.kind == "group" and (context or not weak_mention(m))]
         anchor = bool(groups or topic or sentence_frames) or (
             anchored_before and sentence - 1 in by_sentence
         )
@@ -169,7 +163,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
                 result.counter_speech = True
                 result.hits.append(f.as_hit(tier=1))
         negations = [n for n in negations if not any(c.start <= n.start < c.end for c in severe)]
-        negated = [m for m in severe if _negated(m, negations)]
+        negated = [m for m in severe if _negated(m, negations, language)]
         countered = any(m.entry.code == "counter_rejection" for m in counters) or any(
             f.counter for f in sentence_frames
         )
