@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
+from kelisim.cli.measure import project_option, read_counts
 from kelisim.errors import ArgumentError, InputError
-from kelisim.measure.cli import project_option, read_counts
 
 FORMATS = ("table", "csv", "json", "geojson")
 

@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
     ) -> None:
         """Forecast group shares from counts alone (log-ratio trend with intervals)."""
-        from kelisim.datasets.cli import parse_periods
+        from kelisim.cli.data import parse_periods
         from kelisim.forecast.pipeline import store_projection, trend_command, write_table
 
         table, projection, report = trend_command(counts, horizon, hindcast, seed,

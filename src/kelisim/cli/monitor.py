@@ -1,6 +1,6 @@
 """`kelisim monitor`: ingest sources, classify files, list alerts.
 
-The classify helper's ``kelisim.monitor.model_cli`` adds ``train`` and ``evaluate`` to
+The classify helper's ``kelisim.cli.model`` adds ``train`` and ``evaluate`` to
 :data:`monitor_app`.
 """
 
@@ -465,7 +465,7 @@ def alerts(
         return
     from rich.table import Table
 
-    from kelisim.datasets.cli import print_table
+    from kelisim.cli.data import print_table
 
     table = Table(title=f"{len(frame)} alerts")
     for column in ("day", "area", "group", "metric", "value", "baseline", "score", "top items"):

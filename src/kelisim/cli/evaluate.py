@@ -25,9 +25,9 @@ def list_command(
     output_format: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """List activities, newest first."""
+    from kelisim.cli.data import render
     from kelisim.core.areas import lookup_area
     from kelisim.datasets import open_store
-    from kelisim.datasets.cli import render
     from kelisim.errors import ArgumentError
     from kelisim.evaluate.register import resolve_activity_area, resolve_type, suggest_type
     from kelisim.store.activities import list_activities
@@ -98,8 +98,8 @@ def types_command(
     output_format: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """List the controlled activity types, or add one with names in kk, ru and en."""
+    from kelisim.cli.data import render
     from kelisim.datasets import open_store
-    from kelisim.datasets.cli import render
     from kelisim.errors import ArgumentError
     from kelisim.evaluate.register import check_type_code
     from kelisim.store.activities import activity_types, add_activity_type
@@ -134,7 +134,7 @@ def evaluate_command(
 ) -> None:
     """Estimate an effect: `kelisim evaluate SPEC.toml` or `kelisim evaluate did PANEL.csv
     --unit COL --time COL --first-treated COL --outcome COL`."""
-    from kelisim.datasets.cli import render
+    from kelisim.cli.data import render
     from kelisim.errors import ArgumentError
 
     if target == "did":

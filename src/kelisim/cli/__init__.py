@@ -29,15 +29,15 @@ app = typer.Typer(
 
 # Capability modules that add commands; a module not present yet is skipped.
 CAPABILITY_CLIS = (
-    "kelisim.datasets.cli",
-    "kelisim.incidents.cli",
-    "kelisim.measure.cli",
-    "kelisim.measure.spatial_cli",
-    "kelisim.forecast.cli",
-    "kelisim.evaluate.cli",
-    "kelisim.monitor.cli",
-    "kelisim.monitor.model_cli",
-    "kelisim.web.cli",
+    "kelisim.cli.data",
+    "kelisim.cli.incidents",
+    "kelisim.cli.measure",
+    "kelisim.cli.spatial",
+    "kelisim.cli.forecast",
+    "kelisim.cli.evaluate",
+    "kelisim.cli.monitor",
+    "kelisim.cli.model",
+    "kelisim.cli.web",
 )
 
 

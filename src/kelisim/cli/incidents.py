@@ -23,9 +23,9 @@ def list_command(
     output_format: str = typer.Option("table", "--format", help="table, csv or json."),
 ) -> None:
     """List incidents, newest first."""
+    from kelisim.cli.data import render
     from kelisim.core.areas import lookup_area, region_code
     from kelisim.datasets import open_store
-    from kelisim.datasets.cli import render
     from kelisim.incidents import list_incidents
 
     code = region_code(lookup_area(region)) if region else None

@@ -12,7 +12,7 @@ _TARGET_HELP = "relevance (about interethnic relations) or hostility (tier 3 and
 
 
 def _read_labels(path: Path, text_column: str, label_column: str):
-    from kelisim.monitor.cli import read_table, require_columns
+    from kelisim.cli.monitor import read_table, require_columns
 
     frame = read_table(path, text_only=False)
     require_columns(frame, path, {"--text-column": text_column, "--label-column": label_column})
@@ -112,9 +112,9 @@ def evaluate_command(
 
 def _monitor_group(app: typer.Typer) -> typer.Typer:
     try:
-        return importlib.import_module("kelisim.monitor.cli").monitor_app
+        return importlib.import_module("kelisim.cli.monitor").monitor_app
     except ModuleNotFoundError as error:
-        if error.name != "kelisim.monitor.cli":
+        if error.name != "kelisim.cli.monitor":
             raise
     group = typer.Typer(
         name="monitor", help="Watch: media monitoring in kk/ru/en.", no_args_is_help=True
