@@ -33,3 +33,34 @@ def test_the_installed_command_flushes_everything_before_its_fast_exit(tmp_path)
     failed = subprocess.run([sys.executable, "-m", "kelisim", "measure", str(tmp_path / "no.csv")],
                             capture_output=True, text=True)
     assert failed.returncode != 0 and "error:" in failed.stderr
+
+
+def test_one_output_helper_writes_every_format(tmp_path, monkeypatch, capsys):
+    """`kelisim measure` through the shared helper: CSV floats read back bit for bit, Parquet
+    only to a file (written whole), an unknown format or a missing folder refused first."""
+    import pandas as pd
+
+    from cli_support import run_main
+
+    counts = tmp_path / "counts.csv"
+    counts.write_text("area,group,count\na1,x,10\na1,y,5\na2,x,3\na2,y,9\na3,x,7\na3,y,1\n")
+    code, csv_text, _ = run_main(monkeypatch, capsys, "measure", str(counts), "--format", "csv")
+    assert code == 0
+    as_csv = pd.read_csv(pd.io.common.StringIO(csv_text), keep_default_na=False)
+    target = tmp_path / "indices.parquet"
+    code, out, _ = run_main(monkeypatch, capsys, "measure", str(counts), "--format", "parquet",
+                            "--out", str(target))
+    assert code == 0 and out == ""
+    as_parquet = pd.read_parquet(target)
+    assert as_parquet["value"].tolist() == as_csv["value"].tolist()  # exact, not close
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    code, _, err = run_main(monkeypatch, capsys, "measure", str(counts), "--format", "parquet")
+    assert code == 2 and err == "error: --out: Parquet is a binary file: give --out " \
+                                "FILE.parquet.\n"
+    code, _, err = run_main(monkeypatch, capsys, "measure", str(counts), "--format", "xml")
+    assert code == 2 and err.startswith("error: --format: unknown format 'xml'; use table, csv")
+    missing = tmp_path / "no" / "out.csv"
+    code, _, err = run_main(monkeypatch, capsys, "measure", str(counts), "--format", "csv",
+                            "--out", str(missing))
+    assert code == 2 and err == f"error: --out: there is no folder {missing.parent} to write " \
+                                "out.csv in.\n"

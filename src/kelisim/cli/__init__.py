@@ -175,5 +175,14 @@ def split_suggestion(message: str) -> tuple[str, str | None]:
         return message, None
     if found["one"]:
         return message[:found.start()], found["one"]
-    names = found["many"].split(", ")
+    names = nearest(message[:found.start()].rsplit(" ", 1)[-1], found["many"].split(", "))
     return message[:found.start()], names[0] if len(names) == 1 else "one of " + ", ".join(names)
+
+
+def nearest(word: str, names: list[str]) -> list[str]:
+    """Of click's close matches, those about as close to the mistyped word as the closest one
+    (difflib's similarity ratio within 0.1): '--formt' is '--format', not also '--out'."""
+    import difflib
+
+    scores = [difflib.SequenceMatcher(None, word, name).ratio() for name in names]
+    return [name for name, score in zip(names, scores, strict=True) if score >= max(scores) - 0.1]
