@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -110,21 +109,10 @@ def evaluate_command(
         typer.echo(f"{name}\t{value:.4f}" if isinstance(value, float) else f"{name}\t{value}")
 
 
-def _monitor_group(app: typer.Typer) -> typer.Typer:
-    try:
-        return importlib.import_module("kelisim.cli.monitor").monitor_app
-    except ModuleNotFoundError as error:
-        if error.name != "kelisim.cli.monitor":
-            raise
-    group = typer.Typer(
-        name="monitor", help="Watch: media monitoring in kk/ru/en.", no_args_is_help=True
-    )
-    app.add_typer(group, name="monitor")
-    return group
-
-
 def register(app: typer.Typer) -> None:
-    """Add `train` and `evaluate` to the `kelisim monitor` group."""
-    group = _monitor_group(app)
-    group.command("train")(train_command)
-    group.command("evaluate")(evaluate_command)
+    """Add `train` and `evaluate` to the `kelisim monitor` group (kelisim.cli.monitor adds the
+    group itself)."""
+    from kelisim.cli.monitor import monitor_app
+
+    monitor_app.command("train")(train_command)
+    monitor_app.command("evaluate")(evaluate_command)
