@@ -101,16 +101,6 @@ def _contain_point(table: pd.DataFrame, point: str, columns) -> None:
         table[column] = bound.where(bound.isna(), widen(bound, table[point]))
 
 
-def write_table(table: pd.DataFrame, path: Path) -> None:
-    """Write a tidy table as Parquet (``.parquet``) or CSV (anything else)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".parquet":
-        table.to_parquet(path, index=False)
-    else:
-        table.to_csv(path, index=False)
-
-
 def store_projection(table: pd.DataFrame, location=None) -> int:
     """Replace this run's rows of the ``projections`` table in one transaction."""
     from kelisim.store import connect, projections, transaction

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from kelisim.cli.output import check_format, file_format, render
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``forecast`` command group to the kelisim app."""
@@ -55,13 +57,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Project every scenario of SPEC (or --bundled NAME); --draws adds 80%/95% intervals."""
         from kelisim.cli import progress
-        from kelisim.forecast.pipeline import choose_spec, run_spec, store_projection, write_table
+        from kelisim.forecast.pipeline import choose_spec, run_spec, store_projection
 
+        if out is not None:  # a bad file name fails before the work
+            check_format(file_format(out), out, make_folder=True)
         table = run_spec(choose_spec(spec, bundled), draws=draws, seed=seed, workers=workers,
                          only=scenario, detail=detail, progress=progress)
         if out is not None:
             progress(f"writing {out}")
-            write_table(table, out)
+            render(table, file_format(out), out=out)
         if store:
             progress(f"storing {len(table):,} rows in the store")
             rows = store_projection(table, db)
@@ -79,12 +83,14 @@ def register(app: typer.Typer) -> None:
         """Run the scenarios of SPEC side by side: counts and shares per scenario and area."""
         from kelisim.cli import progress
         from kelisim.forecast.outputs import diversity_of
-        from kelisim.forecast.pipeline import choose_spec, compare_scenarios, run_spec, write_table
+        from kelisim.forecast.pipeline import choose_spec, compare_scenarios, run_spec
 
+        if out is not None:  # a bad file name fails before the work
+            check_format(file_format(out), out, make_folder=True)
         projected = run_spec(choose_spec(spec, bundled), draws=0, progress=progress)
         table = compare_scenarios(projected, period)
         if out is not None:
-            write_table(table, out)
+            render(table, file_format(out), out=out)
         typer.echo(table.to_string(index=False, formatters=_formatters(table)))
         diversity = diversity_of(projected, int(table["period"].iloc[0]))
         typer.echo("\ndiversity of projected compositions (kelisim.measure):")
@@ -104,13 +110,15 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
     ) -> None:
         """Forecast group shares from counts alone (log-ratio trend with intervals)."""
-        from kelisim.datasets.cli import parse_periods
-        from kelisim.forecast.pipeline import store_projection, trend_command, write_table
+        from kelisim.cli.data import parse_periods
+        from kelisim.forecast.pipeline import store_projection, trend_command
 
+        if out is not None:  # a bad file name fails before the work
+            check_format(file_format(out), out, make_folder=True)
         table, projection, report = trend_command(counts, horizon, hindcast, seed,
                                                   parse_periods(periods), db)
         if out is not None:
-            write_table(table, out)
+            render(table, file_format(out), out=out)
         if store:
             rows = store_projection(projection, db)
             report += f"\nstored {rows} rows as run {projection.attrs['run_name']}"
@@ -129,11 +137,13 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, help="Store location (default KELISIM_DB)."),
     ) -> None:
         """Calibrate the group projection on an area x group table and forecast each area."""
-        from kelisim.forecast.pipeline import regions_command, write_table
+        from kelisim.forecast.pipeline import regions_command
 
+        if out is not None:  # a bad file name fails before the work
+            check_format(file_format(out), out, make_folder=True)
         table, report = regions_command(counts, until, horizon, migration, db)
         if out is not None:
-            write_table(table, out)
+            render(table, file_format(out), out=out)
         typer.echo(report)
 
     app.add_typer(forecast, name="forecast")

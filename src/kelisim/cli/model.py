@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,7 +11,7 @@ _TARGET_HELP = "relevance (about interethnic relations) or hostility (tier 3 and
 
 
 def _read_labels(path: Path, text_column: str, label_column: str):
-    from kelisim.monitor.cli import read_table, require_columns
+    from kelisim.cli.monitor import read_table, require_columns
 
     frame = read_table(path, text_only=False)
     require_columns(frame, path, {"--text-column": text_column, "--label-column": label_column})
@@ -110,21 +109,10 @@ def evaluate_command(
         typer.echo(f"{name}\t{value:.4f}" if isinstance(value, float) else f"{name}\t{value}")
 
 
-def _monitor_group(app: typer.Typer) -> typer.Typer:
-    try:
-        return importlib.import_module("kelisim.monitor.cli").monitor_app
-    except ModuleNotFoundError as error:
-        if error.name != "kelisim.monitor.cli":
-            raise
-    group = typer.Typer(
-        name="monitor", help="Watch: media monitoring in kk/ru/en.", no_args_is_help=True
-    )
-    app.add_typer(group, name="monitor")
-    return group
-
-
 def register(app: typer.Typer) -> None:
-    """Add `train` and `evaluate` to the `kelisim monitor` group."""
-    group = _monitor_group(app)
-    group.command("train")(train_command)
-    group.command("evaluate")(evaluate_command)
+    """Add `train` and `evaluate` to the `kelisim monitor` group (kelisim.cli.monitor adds the
+    group itself)."""
+    from kelisim.cli.monitor import monitor_app
+
+    monitor_app.command("train")(train_command)
+    monitor_app.command("evaluate")(evaluate_command)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from kelisim.cli.output import format_option, out_option
+
 activities_app = typer.Typer(help="The activity register: list, import, add; activity types.",
                              no_args_is_help=True)
 
@@ -22,12 +24,13 @@ def list_command(
                              "it and country-wide activities."),
     activity_type: str = typer.Option(None, "--type", help="Activity type code or name."),
     since: str = typer.Option(None, "--since", help="Activities ending on/after YYYY-MM-DD."),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = format_option(),
+    out: Path | None = out_option(),
 ) -> None:
     """List activities, newest first."""
+    from kelisim.cli.output import render
     from kelisim.core.areas import lookup_area
     from kelisim.datasets import open_store
-    from kelisim.datasets.cli import render
     from kelisim.errors import ArgumentError
     from kelisim.evaluate.register import resolve_activity_area, resolve_type, suggest_type
     from kelisim.store.activities import list_activities
@@ -50,7 +53,7 @@ def list_command(
     if output_format == "table":
         frame = frame[["activity_id", "type_code", "area_code", "date_start", "date_end",
                        "participants", "organiser", "source"]]
-    render(frame, output_format, title="activities")
+    render(frame, output_format, title="activities", out=out)
 
 
 @activities_app.command("import")
@@ -95,11 +98,12 @@ def types_command(
     name_kk: str = typer.Option(None, "--kk", help="Name in Kazakh."),
     name_ru: str = typer.Option(None, "--ru", help="Name in Russian."),
     name_en: str = typer.Option(None, "--en", help="Name in English."),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = format_option(),
+    out: Path | None = out_option(),
 ) -> None:
     """List the controlled activity types, or add one with names in kk, ru and en."""
+    from kelisim.cli.output import render
     from kelisim.datasets import open_store
-    from kelisim.datasets.cli import render
     from kelisim.errors import ArgumentError
     from kelisim.evaluate.register import check_type_code
     from kelisim.store.activities import activity_types, add_activity_type
@@ -112,7 +116,7 @@ def types_command(
         if check_type_code(add) in set(activity_types(con)["type_code"]):
             raise ArgumentError("--add", f"type '{add}' already exists")
         add_activity_type(con, add, {"kk": name_kk, "ru": name_ru, "en": name_en})
-    render(activity_types(con), output_format, title="activity types")
+    render(activity_types(con), output_format, title="activity types", out=out)
 
 
 def evaluate_command(
@@ -129,14 +133,16 @@ def evaluate_command(
     bootstrap: int = typer.Option(999, "--bootstrap", min=0,
                                   help="Wild bootstrap draws (0 = analytical errors)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = format_option(),
+    out: Path | None = out_option(),
     report: Path = typer.Option(None, "--report", help="Write the report here (Markdown)."),
 ) -> None:
     """Estimate an effect: `kelisim evaluate SPEC.toml` or `kelisim evaluate did PANEL.csv
     --unit COL --time COL --first-treated COL --outcome COL`."""
-    from kelisim.datasets.cli import render
+    from kelisim.cli.output import check_format, render
     from kelisim.errors import ArgumentError
 
+    check_format(output_format, out)
     if target == "did":
         from kelisim.datasets.io import read_table
         from kelisim.evaluate.did import ESTIMATE_COLUMNS, staggered_did
@@ -154,7 +160,7 @@ def evaluate_command(
         estimates = result.estimates[list(ESTIMATE_COLUMNS)]
         if output_format == "table":
             estimates = estimates.round(4)
-        render(estimates, output_format, title="Callaway-Sant'Anna estimates")
+        render(estimates, output_format, title="Callaway-Sant'Anna estimates", out=out)
         if output_format == "table":
             _print_notes(result.pretrend_p_value, result.minimum_detectable_effect,
                          result.assumptions, result.sensitivity)
@@ -166,7 +172,7 @@ def evaluate_command(
     result = run_spec(open_store(), spec)
     estimates = result["estimates"]
     render(estimates.round(4) if output_format == "table" else estimates, output_format,
-           title=spec.title)
+           title=spec.title, out=out)
     if output_format == "table":
         _print_notes(result["pretrend"], result["mde"], result["assumptions"]["en"],
                      result.get("sensitivity"))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from kelisim.cli.output import format_option, out_option
+
 incidents_app = typer.Typer(help="The incident register: list, import, delete a batch.",
                             no_args_is_help=True)
 
@@ -20,12 +22,13 @@ def list_command(
     region: str = typer.Option(None, "--region", help="Region KATO code or name."),
     since: str = typer.Option(None, "--since", help="Incidents ending on/after YYYY-MM-DD."),
     interethnic: str = typer.Option(None, "--interethnic", help="yes, no or disputed."),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = format_option(),
+    out: Path | None = out_option(),
 ) -> None:
     """List incidents, newest first."""
+    from kelisim.cli.output import render
     from kelisim.core.areas import lookup_area, region_code
     from kelisim.datasets import open_store
-    from kelisim.datasets.cli import render
     from kelisim.incidents import list_incidents
 
     code = region_code(lookup_area(region)) if region else None
@@ -38,7 +41,7 @@ def list_command(
     if output_format == "table":
         frame = frame[["incident_id", "date_start", "region_code", "place", "event_type",
                        "interethnic", "groups", "fatalities", "confidence"]]
-    render(frame, output_format, title="incidents")
+    render(frame, output_format, title="incidents", out=out)
 
 
 @incidents_app.command("import")

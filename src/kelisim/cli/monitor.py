@@ -1,16 +1,16 @@
 """`kelisim monitor`: ingest sources, classify files, list alerts.
 
-The classify helper's ``kelisim.monitor.model_cli`` adds ``train`` and ``evaluate`` to
+The classify helper's ``kelisim.cli.model`` adds ``train`` and ``evaluate`` to
 :data:`monitor_app`.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
+from kelisim.cli.output import check_format, emit
 from kelisim.errors import ArgumentError, InputError, KelisimError
 
 monitor_app = typer.Typer(
@@ -22,17 +22,6 @@ monitor_app = typer.Typer(
 FORMATS = ("csv", "jsonl")
 #: prefix of classify output columns whose names the input file already uses
 OUTPUT_PREFIX = "kelisim_"
-
-
-def _check_format(output_format: str, allowed: tuple[str, ...] = FORMATS) -> None:
-    if output_format not in allowed:
-        raise ArgumentError("--format", f"must be one of {', '.join(allowed)}")
-
-
-def _check_out(out: Path | None) -> None:
-    """Refuse an output file whose folder does not exist before any work is done."""
-    if out is not None and not out.parent.is_dir():
-        raise ArgumentError("--out", f"there is no folder {out.parent} to write {out.name} in")
 
 
 def _write(frame, out: Path | None, output_format: str) -> None:
@@ -54,14 +43,7 @@ def _write(frame, out: Path | None, output_format: str) -> None:
     else:
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
         text = "".join(to_json(record) + "\n" for record in records)
-    if out is None:
-        sys.stdout.write(text)
-        return
-    _check_out(out)
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise ArgumentError("--out", f"cannot write {out} ({error.strerror})") from None
+    emit(text, out)
 
 
 @monitor_app.command()
@@ -93,8 +75,7 @@ def ingest(
         use_store_gazetteer,
     )
 
-    _check_format(output_format)
-    _check_out(out)
+    check_format(output_format, out, FORMATS)
     if hash_authors is not None and not hash_authors.strip():
         raise ArgumentError("--hash-authors", "the salt must not be empty")
     documents = ingest_sources(sources, kind=kind, text_column=text_column, salt=hash_authors)
@@ -203,8 +184,7 @@ def classify(
     from kelisim.monitor.pipeline import classify_documents, clean_texts
     from kelisim.monitor.text import detect_languages
 
-    _check_format(output_format)
-    _check_out(out)
+    check_format(output_format, out, FORMATS)
     table = read_table(input_path)
     require_columns(table, input_path, {"--text-column": text_column})
     if table.empty:
@@ -441,7 +421,7 @@ def alerts(
     from kelisim import store as kelisim_store
     from kelisim.store import monitor as monitor_store
 
-    _check_format(output_format, ("table", *FORMATS))
+    check_format(output_format, allowed=("table", *FORMATS))
     first_day = None
     if since is not None:
         day = pd.to_datetime(since, errors="coerce", format="%Y-%m-%d")
@@ -465,7 +445,7 @@ def alerts(
         return
     from rich.table import Table
 
-    from kelisim.datasets.cli import print_table
+    from kelisim.cli.output import print_table
 
     table = Table(title=f"{len(frame)} alerts")
     for column in ("day", "area", "group", "metric", "value", "baseline", "score", "top items"):

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
+from kelisim.cli.output import check_format, format_option, out_option, render
 from kelisim.errors import ArgumentError, InputError
-
-FORMATS = ("table", "csv", "json")
 
 
 def project_option():
@@ -57,15 +56,15 @@ def measure(
         0, "--bootstrap", help="Bootstrap replicates for bias-corrected values and 95% limits."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for every random step."),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = format_option(),
+    out: Path | None = out_option(),
 ) -> None:
     """Print segregation and diversity indices as rows index, group, value (+ lower, upper)."""
     import pandas as pd
 
     from kelisim.measure.aspatial import ALL_INDICES, resolve_indices
 
-    if output_format not in FORMATS:
-        raise ArgumentError("--format", f"must be one of {', '.join(FORMATS)}")
+    check_format(output_format, out)
     if (geometry is None) != (weights is None):
         raise ArgumentError("--weights", "spatial indices need both --geometry and --weights")
     if project is not None and geometry is None:
@@ -105,7 +104,7 @@ def measure(
         result = result[["index", "group", "value", "lower", "upper"]]
     else:
         result = statistic(counts)
-    typer.echo(_render(result, output_format))
+    render(result.round(6) if output_format == "table" else result, output_format, out=out)
 
 
 def read_counts(path: str | Path, area: str, group: str, count: str):
@@ -177,11 +176,3 @@ def _spatial_part(geometry, areas, groups, spec, names, decay_scale, project):
     return lambda table: spatial_indices(
         table, weights, names=groups, indices=names or None, decay_scale=decay_scale
     )
-
-
-def _render(result, output_format: str) -> str:
-    if output_format == "csv":
-        return result.to_csv(index=False, float_format="%.17g").rstrip("\n")
-    if output_format == "json":
-        return result.to_json(orient="records", double_precision=15)
-    return result.to_string(index=False, float_format=lambda v: f"{v:.6f}")

@@ -1,7 +1,9 @@
-"""The `kelisim` command: one typer app, one sub-command group per capability.
+"""The `kelisim` command: one typer app whose commands live in this package, one module per
+capability, each exposing ``register(app)``; the one error handler (:func:`main`).
 
-Each capability module exposes ``register(app)`` in its own ``cli.py`` and imports heavy
-libraries inside its commands, so that ``kelisim --help`` stays fast.
+A command's module is imported only when the command runs or shows its help (:data:`COMMANDS`),
+and modules import heavy libraries inside their commands, so that ``kelisim --help`` stays
+fast and ``kelisim measure`` imports what measuring needs.
 """
 
 from __future__ import annotations
@@ -11,13 +13,112 @@ import importlib
 import os
 import sys
 import threading
+from collections.abc import MutableMapping
+from functools import cache
+from typing import NamedTuple
 
 import typer
+from typer.core import TyperGroup
 
 from kelisim.errors import ArgumentError, KelisimError
 
+
+class Command(NamedTuple):
+    """A command of `kelisim`: the modules whose ``register(app)`` add it, and its one-line
+    help as `kelisim --help` lists it (the command's own; tests/test_cli.py checks)."""
+
+    modules: tuple[str, ...]
+    help: str
+
+
+# Every command but `run`, in the order `kelisim --help` lists them. A command's modules are
+# imported only when it is looked up, so `kelisim measure` imports what measuring needs and
+# `kelisim --help` imports none of them.
+COMMANDS = {
+    "measure": Command(("kelisim.cli.measure",), "Print segregation and diversity indices as "
+                       "rows index, group, value (+ lower, upper)."),
+    "enclaves": Command(("kelisim.cli.spatial",), "Find enclaves: contiguous areas where a "
+                        "group is significantly over-concentrated."),
+    "evaluate": Command(("kelisim.cli.evaluate",), "Estimate an effect: `kelisim evaluate "
+                        "SPEC.toml` or `kelisim evaluate did PANEL.csv --unit COL --time COL "
+                        "--first-treated COL --outcome COL`."),
+    "serve": Command(("kelisim.cli.web",),
+                     "Start the web dashboard and JSON API; prints its address."),
+    "brief": Command(("kelisim.cli.web",),
+                     "Write the printable brief of an area and period as HTML or PDF."),
+    "data": Command(("kelisim.cli.data",),
+                    "Population datasets: list, show, import, export, delete."),
+    "incidents": Command(("kelisim.cli.incidents",),
+                         "The incident register: list, import, delete a batch."),
+    "forecast": Command(("kelisim.cli.forecast",),
+                        "Cohort-component projections, scenarios and trends."),
+    "activities": Command(("kelisim.cli.evaluate",),
+                          "The activity register: list, import, add; activity types."),
+    "monitor": Command(("kelisim.cli.monitor", "kelisim.cli.model"),
+                       "Watch: ingest news and posts, classify interethnic tension, raise alerts."),
+    "users": Command(("kelisim.cli.web",), "Local accounts of the dashboard."),
+}
+
+
+@cache
+def registered(modules: tuple[str, ...]) -> typer.Typer:
+    """A Typer app holding what ``modules`` add; once per process, since a module may add
+    commands to a group it shares (`monitor train` joins `monitor`)."""
+    holder = typer.Typer(rich_markup_mode=None)
+    for module in modules:
+        importlib.import_module(module).register(holder)
+    return holder
+
+
+class LazyCommands(MutableMapping):
+    """The commands of the `kelisim` group by name: those built with the group (`run`), then
+    those of :data:`COMMANDS`, each built from its modules when first looked up. Click's
+    dispatch, typer's 'did you mean' and :func:`flag_message` all look commands up here."""
+
+    def __init__(self, built: dict):
+        self.built = dict(built)
+
+    def __getitem__(self, name: str):
+        if name not in self.built and name in COMMANDS:
+            self.built.update(typer.main.get_group(registered(COMMANDS[name].modules)).commands)
+        return self.built[name]
+
+    def __iter__(self):
+        return iter(dict.fromkeys([*(n for n in self.built if n not in COMMANDS), *COMMANDS]))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __setitem__(self, name: str, command) -> None:
+        self.built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.built[name]
+
+
+class LazyGroup(TyperGroup):
+    """The `kelisim` group: commands built on demand (:class:`LazyCommands`)."""
+
+    def __init__(self, **attrs):
+        super().__init__(**attrs)
+        self.commands = LazyCommands(self.commands)
+
+    def format_commands(self, ctx, formatter) -> None:
+        """List every command with its one-line help, building none that is not built yet."""
+        from typer._click.utils import make_default_short_help
+
+        built = self.commands.built
+        limit = formatter.width - 6 - max(len(name) for name in self.commands)
+        rows = [(name, built[name].get_short_help_str(limit) if name in built
+                 else make_default_short_help(COMMANDS[name].help, limit))
+                for name in self.commands if name not in built or not built[name].hidden]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="kelisim",
+    cls=LazyGroup,
     help="Measure, forecast, watch and show interethnic relations.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -27,29 +128,10 @@ app = typer.Typer(
     context_settings={"max_content_width": 100},
 )
 
-# Capability modules that add commands; a module not present yet is skipped.
-CAPABILITY_CLIS = (
-    "kelisim.datasets.cli",
-    "kelisim.incidents.cli",
-    "kelisim.measure.cli",
-    "kelisim.measure.spatial_cli",
-    "kelisim.forecast.cli",
-    "kelisim.evaluate.cli",
-    "kelisim.monitor.cli",
-    "kelisim.monitor.model_cli",
-    "kelisim.web.cli",
-)
-
-
-def _register_capabilities() -> None:
-    for module_name in CAPABILITY_CLIS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue
-            raise
-        module.register(app)
+@app.callback()
+def kelisim() -> None:
+    """The group itself does nothing: having a callback makes typer build a group (of
+    :class:`LazyGroup`) while `run` is its only command built up front."""
 
 
 @app.command()
@@ -73,8 +155,6 @@ def run(
 
         serve(host, port)
 
-
-_register_capabilities()
 
 
 def main() -> None:
@@ -175,5 +255,14 @@ def split_suggestion(message: str) -> tuple[str, str | None]:
         return message, None
     if found["one"]:
         return message[:found.start()], found["one"]
-    names = found["many"].split(", ")
+    names = nearest(message[:found.start()].rsplit(" ", 1)[-1], found["many"].split(", "))
     return message[:found.start()], names[0] if len(names) == 1 else "one of " + ", ".join(names)
+
+
+def nearest(word: str, names: list[str]) -> list[str]:
+    """Of click's close matches, those about as close to the mistyped word as the closest one
+    (difflib's similarity ratio within 0.1): '--formt' is '--format', not also '--out'."""
+    import difflib
+
+    scores = [difflib.SequenceMatcher(None, word, name).ratio() for name in names]
+    return [name for name, score in zip(names, scores, strict=True) if score >= max(scores) - 0.1]

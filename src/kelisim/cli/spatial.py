@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import typer
 
+from kelisim.cli.measure import project_option, read_counts
+from kelisim.cli.output import check_format, emit, render
 from kelisim.errors import ArgumentError, InputError
-from kelisim.measure.cli import project_option, read_counts
 
-FORMATS = ("table", "csv", "json", "geojson")
-
-
-def _write(text: str, out: Path | None) -> None:
-    """Print, or write the whole file at once (a temporary file renamed into place)."""
-    if out is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, out)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _render(frame, output_format: str) -> str:
-    if output_format == "csv":
-        return frame.to_csv(index=False)
-    if output_format == "json":
-        return frame.to_json(orient="records", indent=2)
-    return frame.to_string(index=False) if len(frame) else "(no enclaves)"
+FORMATS = ("table", "csv", "json", "parquet", "geojson")
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +40,9 @@ def register(app: typer.Typer) -> None:
         min_areas: int = typer.Option(1, "--min-areas", help="Smallest enclave, in areas."),
         compare: str = typer.Option(None, "--compare", help="Later-period counts to compare."),
         local: bool = typer.Option(False, "--local", help="Print the per-area local table."),
-        output_format: str = typer.Option("table", "--format", help="table, csv, json, geojson."),
+        output_format: str = typer.Option(
+            "table", "--format", help="table, csv, json, parquet or geojson."
+        ),
         out: Path = typer.Option(None, "--out", help="Write to this file instead of stdout."),
     ) -> None:
         """Find enclaves: contiguous areas where a group is significantly over-concentrated."""
@@ -74,8 +51,7 @@ def register(app: typer.Typer) -> None:
         from kelisim.measure.enclaves import compare_enclaves, enclaves_geojson, find_enclaves
         from kelisim.measure.weights import read_area_geometry, weights_from_geometry
 
-        if output_format not in FORMATS:
-            raise ArgumentError("--format", f"use one of {', '.join(FORMATS)}")
+        check_format(output_format, out, FORMATS, make_folder=True)
         if local and output_format == "geojson":
             raise ArgumentError("--local", "the local table has no GeoJSON form; use csv or json")
         _, counts, ids, names = read_counts(input_path, area, group, count)
@@ -108,9 +84,11 @@ def register(app: typer.Typer) -> None:
             if comparison is not None:
                 status = comparison.dropna(subset=["enclave_after"]).set_index("enclave_after")
                 summary = summary.assign(status=summary["enclave"].map(status["status"]))
-            text = json.dumps(enclaves_geojson(result.members, summary, shapes, ids), indent=1)
-        elif local:
-            text = _render(result.local, output_format)
+            emit(json.dumps(enclaves_geojson(result.members, summary, shapes, ids), indent=1)
+                 + "\n", out)
+            return
+        frame = result.local if local else comparison if comparison is not None else result.summary
+        if output_format == "table" and frame.empty:
+            emit("(no enclaves)\n", out)
         else:
-            text = _render(comparison if comparison is not None else result.summary, output_format)
-        _write(text, out)
+            render(frame, output_format, out=out)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from kelisim.cli.output import format_option, out_option, render
+
 data_app = typer.Typer(help="Population datasets: list, show, import, export, delete.",
                        no_args_is_help=True)
 
@@ -37,64 +39,6 @@ def parse_periods(values: list[str] | None) -> list[int] | None:
     return years
 
 
-def render(frame, output_format: str, title: str | None = None) -> None:
-    """Print a frame as a rich table, CSV or JSON records."""
-    import sys
-
-    from kelisim.errors import ArgumentError
-
-    if output_format == "csv":
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
-    elif output_format == "json":
-        typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
-    elif output_format == "table":
-        from rich.table import Table
-
-        table = Table(title=title)
-        cells = [["" if _missing(v) else _cell(v) for v in row]
-                 for row in frame.itertuples(index=False)]
-        for position, column in enumerate(frame.columns):
-            numeric = frame[column].dtype.kind in "iuf"
-            # the first column names what a user types next (a dataset, an incident id):
-            # never cut; long text wraps, nothing is ever cut with an ellipsis
-            widest = max((len(row[position]) for row in cells), default=0)
-            table.add_column(str(column), justify="right" if numeric else "left",
-                             no_wrap=numeric or position == 0, overflow="fold",
-                             min_width=min(widest, 40) if position == 0 else None)
-        for row in cells:
-            table.add_row(*row)
-        print_table(table)
-    else:
-        raise ArgumentError("--format", f"unknown format '{output_format}'; use table, csv "
-                            "or json")
-
-
-def print_table(table) -> None:
-    """Print a rich table fitted to the terminal; in a pipe or file at its natural width
-    (rich would otherwise cut it at 80 columns)."""
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=100_000)  # a table takes its natural width, never more
-    console.print(table)
-
-
-def _missing(value) -> bool:
-    import numpy as np
-    import pandas as pd
-
-    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value))
-
-
-def _cell(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value):,}".replace(",", " ") if abs(value) >= 10_000 else str(int(value))
-    if not isinstance(value, (str, int, float)) and hasattr(value, "__iter__"):
-        return ", ".join(map(str, value))
-    return str(value)
-
-
 def tidy_rows(frame):
     """The tidy CSV columns: area_code, group, period, count, source_id (counts as integers
     where whole)."""
@@ -108,13 +52,14 @@ def tidy_rows(frame):
 
 @data_app.command("list")
 def list_command(
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = format_option(),
+    out: Path | None = out_option(),
 ) -> None:
     """List the population datasets in the store (bundled and imported)."""
     from kelisim.datasets import list_datasets, open_store
 
     con = open_store(read_only=True)
-    render(list_datasets(con), output_format, title="kelisim datasets")
+    render(list_datasets(con), output_format, title="kelisim datasets", out=out)
 
 
 @data_app.command("show")
@@ -125,7 +70,8 @@ def show_command(
     group: list[str] = typer.Option(None, "--group", help="Group code or name (repeatable)."),
     boundaries: str = typer.Option(None, "--boundaries",
                                    help="Show in the borders of 2018 or 2024 (or 2000)."),
-    output_format: str = typer.Option("table", "--format", help="table, csv or json."),
+    output_format: str = format_option(),
+    out: Path | None = out_option(),
 ) -> None:
     """Show a dataset; csv prints tidy rows area_code,group,period,count,source_id."""
     from kelisim.core.areas import LATEST, check_version, lookup_area
@@ -146,9 +92,9 @@ def show_command(
         shown.insert(1, "area_name", area_names(shown["area"], shown["boundary_version"]))
         # counts split across new borders are estimates: whole persons, not raw floats
         shown["count"] = shown["count"].astype(float).round()
-        render(shown, "table", title=name)
+        render(shown, "table", title=name, out=out)
     else:
-        render(tidy_rows(frame), output_format)
+        render(tidy_rows(frame), output_format, out=out)
 
 
 def area_names(codes, versions) -> list[str]:

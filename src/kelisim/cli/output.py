@@ -1,0 +1,137 @@
+"""The one way every command shows a result: a table at the terminal, CSV, JSON records or
+Parquet, printed or written whole to ``--out`` (a temporary file renamed into place)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from kelisim.errors import ArgumentError
+
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+def format_option():
+    """``--format`` of every command that prints a table."""
+    return typer.Option("table", "--format", help="table, csv, json or parquet (with --out).")
+
+
+def out_option():
+    """``--out`` of every command that prints a table."""
+    return typer.Option(None, "--out", help="Write to this file instead of stdout.")
+
+
+def check_format(output_format: str, out: Path | None = None,
+                 allowed: tuple[str, ...] = FORMATS, make_folder: bool = False) -> None:
+    """Before any work is done, refuse an unknown ``--format``, Parquet without ``--out`` and
+    an ``--out`` whose folder does not exist (or, with ``make_folder``, create that folder)."""
+    if output_format not in allowed:
+        raise ArgumentError("--format", f"unknown format '{output_format}'; use "
+                            f"{', '.join(allowed)}")
+    if output_format == "parquet" and out is None:
+        raise ArgumentError("--out", "Parquet is a binary file: give --out FILE.parquet")
+    folder = None if out is None else Path(out).parent
+    if folder is not None and make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif folder is not None and not folder.is_dir():
+        raise ArgumentError("--out", f"there is no folder {folder} to write {Path(out).name} in")
+
+
+def file_format(out: Path) -> str:
+    """The format a file name asks for: Parquet for .parquet or .pq, CSV otherwise."""
+    return "parquet" if Path(out).suffix.lower() in (".parquet", ".pq") else "csv"
+
+
+def render(frame, output_format: str, title: str | None = None, out: Path | None = None) -> None:
+    """Show a frame as a rich table, CSV (floats round-trip exactly), JSON records (15
+    significant digits, pandas' most) or Parquet (to ``out`` only)."""
+    check_format(output_format, out)
+    if output_format == "parquet":
+        write(out, lambda path: frame.to_parquet(path, index=False))
+    elif output_format == "csv":
+        emit(frame.to_csv(index=False, lineterminator="\n"), out)
+    elif output_format == "json":
+        emit(frame.to_json(orient="records", force_ascii=False, date_format="iso",
+                           double_precision=15) + "\n", out)
+    elif out is not None:
+        emit(frame.to_string(index=False) + "\n", out)
+    else:
+        print_table(rich_table(frame, title))
+
+
+def emit(text: str, out: Path | None = None) -> None:
+    """Print text, or write it whole to ``out``."""
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
+
+
+def write(out: Path, save) -> None:
+    """Call ``save(path)`` on a temporary file beside ``out``, then rename it into place: a
+    reader never sees half a file, and a failure leaves the old file as it was."""
+    out = Path(out)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    os.close(handle)
+    try:
+        save(temporary)
+        os.replace(temporary, out)
+    except OSError as error:
+        os.unlink(temporary)
+        raise ArgumentError("--out", f"cannot write {out} ({error.strerror})") from None
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def rich_table(frame, title: str | None = None):
+    """A rich table of a frame: numbers right-aligned, long text folded, never cut; a rule
+    under the header and no other lines, so that a row's cells split on white space."""
+    from rich.box import SIMPLE_HEAD
+    from rich.table import Table
+
+    table = Table(title=title, box=SIMPLE_HEAD, show_edge=False)
+    cells = [["" if _missing(v) else _cell(v) for v in row]
+             for row in frame.itertuples(index=False)]
+    for position, column in enumerate(frame.columns):
+        numeric = frame[column].dtype.kind in "iuf"
+        # the first column names what a user types next (a dataset, an incident id):
+        # never cut; long text wraps, nothing is ever cut with an ellipsis
+        widest = max((len(row[position]) for row in cells), default=0)
+        table.add_column(str(column), justify="right" if numeric else "left",
+                         no_wrap=numeric or position == 0, overflow="fold",
+                         min_width=min(widest, 40) if position == 0 else None)
+    for row in cells:
+        table.add_row(*row)
+    return table
+
+
+def print_table(table) -> None:
+    """Print a rich table fitted to the terminal; in a pipe or file at its natural width
+    (rich would otherwise cut it at 80 columns)."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=100_000)  # a table takes its natural width, never more
+    console.print(table)
+
+
+def _missing(value) -> bool:
+    import numpy as np
+    import pandas as pd
+
+    return value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}".replace(",", " ") if abs(value) >= 10_000 else str(int(value))
+    if not isinstance(value, (str, int, float)) and hasattr(value, "__iter__"):
+        return ", ".join(map(str, value))
+    return str(value)
