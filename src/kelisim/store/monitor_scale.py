@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from kelisim.store import transaction
+from kelisim.store.frames import insert_frame
 
 # The columns of an exported archive, in order (``day`` is the partition directory).
 ARCHIVE_COLUMNS = (
@@ -88,22 +89,20 @@ def replace_daily(
     frame = frame[["area_code", "group_code", "day", *DAILY_COUNT_COLUMNS]].assign(
         day=pd.to_datetime(frame["day"]).dt.date, model=model, lexicon_version=lexicon_version
     )
-    columns = ", ".join(frame.columns)
     with transaction(con):
         con.execute(
-            "DELETE FROM monitor_daily WHERE day IN (SELECT unnest(?::DATE[]))",
+            "DELETE FROM monitor_daily WHERE day IN (SELECT unnest(CAST(? AS DATE[])))",
             [sorted(set(frame["day"]))],
         )
-        con.register("new_daily", frame)
-        con.execute(f"INSERT INTO monitor_daily ({columns}) SELECT {columns} FROM new_daily")
-        con.unregister("new_daily")
+        insert_frame(con, "monitor_daily", frame)
     return len(frame)
 
 
 def daily_aggregates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The stored area x group x day aggregates, ordered by day, area and group."""
     return con.execute(
-        "SELECT * EXCLUDE (computed_at) FROM monitor_daily ORDER BY day, area_code, group_code"
+        f"SELECT area_code, group_code, day, {', '.join(DAILY_COUNT_COLUMNS)}, model, "
+        "lexicon_version FROM monitor_daily ORDER BY day, area_code, group_code"
     ).df()
 
 
@@ -128,7 +127,7 @@ def feed_states(con: duckdb.DuckDBPyConnection, feed_urls: list[str]) -> dict[st
     """The stored state of each feed (a fresh state for a feed never polled)."""
     rows = con.execute(
         f"SELECT {', '.join(FEED_STATE_COLUMNS)} FROM feed_state "
-        "WHERE feed_url IN (SELECT unnest(?::VARCHAR[]))",
+        "WHERE feed_url IN (SELECT unnest(CAST(? AS VARCHAR[])))",
         [list(feed_urls)],
     ).fetchall()
     stored = {row[0]: FeedState(*row) for row in rows}
