@@ -33,8 +33,10 @@ def _postgres_dialect():
 @lru_cache(maxsize=4096)
 def to_postgres(sql: str, parameters: bool = True) -> str:
     """``sql`` (DuckDB's dialect, ``?`` placeholders, one or more statements) as PostgreSQL
-    (``%s`` placeholders; with ``parameters``, a literal ``%`` doubled as psycopg wants)."""
+    (``%s`` placeholders; with ``parameters``, a literal ``%`` doubled as psycopg wants; an
+    empty list ``[]`` typed as text, the type of every list column)."""
     import sqlglot
+    from sqlglot import exp
 
     dialect = _postgres_dialect()
     statements = sqlglot.parse(sql, read="duckdb")
@@ -42,7 +44,9 @@ def to_postgres(sql: str, parameters: bool = True) -> str:
     for statement in statements:
         if statement is None:
             continue
-        for literal in statement.find_all(sqlglot.exp.Literal):
+        for empty in [a for a in statement.find_all(exp.Array) if not a.expressions]:
+            empty.replace(exp.cast(empty.copy(), "TEXT[]"))  # DuckDB's [] is typed by use
+        for literal in statement.find_all(exp.Literal):
             if parameters and literal.is_string and "%" in literal.this:
                 literal.set("this", literal.this.replace("%", "%%"))
         texts.append(statement.sql(dialect=dialect, comments=False))

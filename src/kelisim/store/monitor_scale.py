@@ -61,7 +61,7 @@ def export_archive(
         f"FROM documents d JOIN classifications c USING (doc_id) {where} "
         "ORDER BY d.published_at, d.doc_id"
     )
-    rows = con.execute(f"SELECT count(*) FROM ({select})", parameters).fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM ({select}) AS exported", parameters).fetchone()[0]
     staging = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex}.partial"
     try:
         con.execute(

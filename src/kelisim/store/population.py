@@ -75,8 +75,9 @@ def dataset_boundary_version(con: duckdb.DuckDBPyConnection, name: str) -> tuple
 
 def dataset_names(con: duckdb.DuckDBPyConnection, only: str | None = None) -> list[str]:
     """Names of every dataset (``only`` alone when given and stored), by name."""
-    return [r[0] for r in con.execute("SELECT name FROM datasets WHERE ? IS NULL OR name = ? "
-                                      "ORDER BY name", [only, only]).fetchall()]
+    return [r[0] for r in con.execute(
+        "SELECT name FROM datasets WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+        [only, only]).fetchall()]
 
 
 def delete_dataset_rows(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -186,7 +187,7 @@ def latest_areas(con: duckdb.DuckDBPyConnection, lang: str, level: str | None = 
         con,
         f"SELECT area_code, boundary_version, level, parent_code, {_name(lang)} AS name FROM ("
         "  SELECT DISTINCT ON (area_code) * FROM areas "
-        "  ORDER BY area_code, boundary_version DESC) "
+        "  ORDER BY area_code, boundary_version DESC) AS latest "
         f"{where}",
         [level] if level else [],
     )

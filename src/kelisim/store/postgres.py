@@ -70,8 +70,8 @@ def open_raw(url: str) -> psycopg.Connection:
         return psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as error:
         raise StoreUnavailable(
-            f"KELISIM_DB ({shown(url)}) does not lead to a PostgreSQL database: "
-            f"{_reason(error)}.") from None
+            f"KELISIM_DB: '{shown(url)}' does not lead to a PostgreSQL database "
+            f"({_reason(error)}).") from None
 
 
 def _sql_type(arrow_type: pa.DataType) -> str:
@@ -99,6 +99,8 @@ def _arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
 
 class PostgresConnection:
     """One PostgreSQL connection with the DuckDB-like API the store's modules use."""
+
+    kelisim_backend = "postgresql"  # read through a LazyCursor too (see on_postgres)
 
     def __init__(self, raw: psycopg.Connection, url: str) -> None:
         self.raw = raw
@@ -166,8 +168,9 @@ class PostgresConnection:
 
 
 def on_postgres(con: Any) -> bool:
-    """Whether ``con`` is a PostgreSQL connection (else DuckDB's)."""
-    return isinstance(con, PostgresConnection)
+    """Whether ``con`` (a connection, cursor or :class:`kelisim.store.access.LazyCursor`) is
+    PostgreSQL's (else DuckDB's)."""
+    return getattr(con, "kelisim_backend", "duckdb") == "postgresql"
 
 
 def connect(url: str) -> PostgresConnection:
