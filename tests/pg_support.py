@@ -58,12 +58,15 @@ class ThrowAwayServer:
             shutil.chown(self.folder, "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", self.user,
                   "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
+        self._pg_ctl_start()
+        return self
+
+    def _pg_ctl_start(self) -> None:
         options = (f"-k {self.folder} -c listen_addresses='' -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
                    "-c shared_buffers=32MB")
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
                   "-l", str(self.folder / "server.log"), "-w", "start")
-        return self
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@/{database}?host={self.folder}"
@@ -82,8 +85,8 @@ class ThrowAwayServer:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def restart(self) -> None:
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "start",
-                  "-l", str(self.folder / "server.log"))
+        """Start the server again after :meth:`stop`."""
+        self._pg_ctl_start()
 
     def remove(self) -> None:
         try:

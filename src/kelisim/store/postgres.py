@@ -107,16 +107,22 @@ class PostgresConnection:
         self.url = url
         self._cursor = raw.cursor()
 
-    def execute(self, sql: str, parameters: list | tuple | None = None) -> PostgresConnection:
+    @contextmanager
+    def _server_may_go_away(self) -> Iterator[None]:
+        """Turn the loss of the server (the connection broken) into one sentence."""
         import psycopg
 
-        query = to_postgres(sql, bool(parameters))
         try:
-            self._cursor.execute(query, list(parameters) if parameters else None)
+            yield
         except psycopg.OperationalError as error:
             if self.raw.closed or self.raw.broken:
                 raise gone_away(self.url, error) from None
             raise
+
+    def execute(self, sql: str, parameters: list | tuple | None = None) -> PostgresConnection:
+        query = to_postgres(sql, bool(parameters))
+        with self._server_may_go_away():
+            self._cursor.execute(query, list(parameters) if parameters else None)
         return self
 
     @property
@@ -144,7 +150,8 @@ class PostgresConnection:
         """Append ``frame``'s rows (columns named as the table's) with ``COPY FROM STDIN``."""
         data = _arrow(frame)
         columns = ", ".join(f'"{name}"' for name in data.column_names)
-        with self._cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with self._server_may_go_away(), \
+                self._cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for batch in data.to_batches():
                 for row in zip(*(column.to_pylist() for column in batch.columns),
                                strict=True):
