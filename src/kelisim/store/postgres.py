@@ -15,6 +15,7 @@ PostgreSQL's own concurrency control lets every process read and write at once.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,6 +206,10 @@ class PostgresShared:
         self._pool = ConnectionPool(url, min_size=1, max_size=size, open=True,
                                     kwargs={"autocommit": True}, timeout=timeout,
                                     name="kelisim")
+        # the data version has a connection of its own: a request that holds a pooled one
+        # asks for the version, so taking it from the pool could wait for ever
+        self._version_lock = threading.Lock()
+        self._version_con: psycopg.Connection | None = None
 
     def _enter(self, write: bool, timeout: float) -> PostgresConnection:
         from psycopg_pool import PoolTimeout
@@ -257,8 +262,26 @@ class PostgresShared:
     def version(self) -> str:
         """The data version: the server's current snapshot (``xmin:xmax:in-progress``), which
         every write transaction of any process changes when it starts and when it ends."""
-        with self._pool.connection() as raw:
-            return raw.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+        import psycopg
+
+        with self._version_lock:
+            try:
+                return self._snapshot()
+            except psycopg.OperationalError:
+                self._version_con = None  # a restarted server: once more, newly connected
+            try:
+                return self._snapshot()
+            except psycopg.OperationalError as error:
+                self._version_con = None
+                raise gone_away(self.path, error) from None
+
+    def _snapshot(self) -> str:
+        if self._version_con is None or self._version_con.closed:
+            self._version_con = open_raw(self.path)
+        return self._version_con.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
 
     def close(self) -> None:
+        with self._version_lock:
+            if self._version_con is not None:
+                self._version_con.close()
         self._pool.close()
