@@ -17,9 +17,10 @@ PostgreSQL server this script starts (tests/pg_support.py: Debian's binaries, a 
 folder; the script says so and stops when they are missing), served by `kelisim serve
 --workers 4`, for 60 s: while the 50 clients read, `kelisim monitor ingest --store` writes
 batches of 50 CONSTRUCTED posts (new URLs) again and again, and an analyst creates incidents
-through the API (each a user's write, audited). Afterwards every write must be stored exactly
-once: each ingested document once, each created incident once with exactly one
-``incident.create`` entry in the audit log.
+through the API, one a second (each a user's write, audited). Afterwards every write must be
+stored exactly once: each ingested document once, each created incident once with exactly one
+``incident.create`` entry in the audit log. Each worker has its own read cache, and every
+write (of any process) renews the data version, so each write costs four recomputations.
 
     .venv/bin/python bench/bench_store_readers.py
     .venv/bin/python bench/bench_store_readers.py --baseline   # the same reads, no writes
@@ -101,7 +102,7 @@ def create_incidents(base: str, token: str, stop: threading.Event, done: list) -
                 "sources": [f"https://example.org/w/{number}"]})
             done.append((reply.status_code, reply.json().get("incident_id")
                          if reply.status_code == 201 else reply.text[:200]))
-            time.sleep(0.1)
+            time.sleep(1.0)  # an analyst saving an incident a second: a busy one
 
 
 async def read(base: str, token: str, seconds: float = SECONDS
