@@ -17,6 +17,7 @@ import pandas as pd
 
 from kelisim.store import transaction
 from kelisim.store.frames import insert_frame
+from kelisim.store.postgres import on_postgres
 
 # The columns of an exported archive, in order (``day`` is the partition directory).
 ARCHIVE_COLUMNS = (
@@ -64,11 +65,14 @@ def export_archive(
     rows = con.execute(f"SELECT count(*) FROM ({select}) AS exported", parameters).fetchone()[0]
     staging = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex}.partial"
     try:
-        con.execute(
-            f"COPY ({select}) TO {_sql_text(str(staging))} "
-            f"(FORMAT PARQUET, PARTITION_BY (day), ROW_GROUP_SIZE {EXPORT_ROW_GROUP})",
-            parameters,
-        )
+        if on_postgres(con):
+            _write_partitioned(con.execute(select, parameters).df(), staging)
+        else:
+            con.execute(
+                f"COPY ({select}) TO {_sql_text(str(staging))} "
+                f"(FORMAT PARQUET, PARTITION_BY (day), ROW_GROUP_SIZE {EXPORT_ROW_GROUP})",
+                parameters,
+            )
         if rows == 0:
             staging.mkdir(parents=True, exist_ok=True)
         if out_dir.exists():
@@ -77,6 +81,19 @@ def export_archive(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return rows
+
+
+def _write_partitioned(frame: pd.DataFrame, folder: Path) -> None:
+    """PostgreSQL's export: the rows as DuckDB's ``COPY ... PARTITION_BY (day)`` writes them
+    (Hive partitions ``day=YYYY-MM-DD``, ``__HIVE_DEFAULT_PARTITION__`` for no day)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    frame = frame.assign(day=frame["day"].dt.strftime("%Y-%m-%d"))
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    ds.write_dataset(table, folder, format="parquet", partitioning=["day"],
+                     partitioning_flavor="hive", max_rows_per_group=EXPORT_ROW_GROUP,
+                     basename_template="data_{i}.parquet")
 
 
 def replace_daily(
