@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -217,23 +216,18 @@ class PostgresShared:
         from kelisim.store.access import StoreBusy
 
         try:
-            raw = self._pool.getconn(timeout=max(timeout, 0.05))
+            raw = self._pool.getconn(timeout=timeout)
         except PoolTimeout:
             raise StoreBusy(f"Every connection to the database {shown(self.path)} stayed busy "
                             f"for {timeout:g} s; try again in a moment.") from None
         return PostgresConnection(raw, self.path)
 
     async def enter(self, write: bool) -> PostgresConnection:
+        """For a request on the event loop: a pooled connection, waited for in a worker
+        thread (never blocking the loop) for at most ``timeout`` seconds."""
         import asyncio
 
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                return self._enter(write, 0.0)
-            except KelisimError:
-                if time.monotonic() >= deadline:
-                    raise
-            await asyncio.sleep(0.01)
+        return await asyncio.to_thread(self._enter, write, self.timeout)
 
     def leave(self, cursor: PostgresConnection) -> None:
         self._pool.putconn(cursor.raw)
