@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup lock bench clean chromium
+.PHONY: run test lint setup lock bench clean chromium postgresql
 
 # The dashboard's address: `make run PORT=8001` (and HOST=0.0.0.0 to listen beyond this machine).
 HOST ?= 127.0.0.1
@@ -30,7 +30,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium postgresql
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 
@@ -42,6 +42,17 @@ chromium:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	      || echo "note: installing chromium failed: browser tests will be skipped"; \
 	  else echo "note: /usr/bin/chromium is missing and not root: browser tests will be skipped"; fi; \
+	fi
+
+# The store tests also run on a throw-away PostgreSQL server (tests/pg_support.py) started from
+# Debian's binaries. Installed here when missing and running as root; otherwise those tests skip
+# with a message. Only the binaries are used: the package's own cluster is not needed.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) \
+	      || echo "note: installing postgresql failed: PostgreSQL tests will be skipped"; \
+	  else echo "note: PostgreSQL is missing and not root: PostgreSQL tests will be skipped"; fi; \
 	fi
 
 # Re-resolve the pinned set after changing dependencies in pyproject.toml.

@@ -12,8 +12,19 @@ incidents import` of a new one-incident CSV (CONSTRUCTED) again and again, each 
 process that waits for the file as a user's would. Each route is visited once before the
 load (the cold computation is bench_web's first-page figure). Bounded: 30 s of load.
 
+With ``--backend postgresql`` (issue 10, items 4-5) the store is a database on a throw-away
+PostgreSQL server this script starts (tests/pg_support.py: Debian's binaries, a temporary
+folder; the script says so and stops when they are missing), served by `kelisim serve
+--workers 4`, for 60 s: while the 50 clients read, `kelisim monitor ingest --store` writes
+batches of 50 CONSTRUCTED posts (new URLs) again and again, and an analyst creates incidents
+through the API, one a second (each a user's write, audited). Afterwards every write must be
+stored exactly once: each ingested document once, each created incident once with exactly one
+``incident.create`` entry in the audit log. Each worker has its own read cache, and every
+write (of any process) renews the data version, so each write costs four recomputations.
+
     .venv/bin/python bench/bench_store_readers.py
     .venv/bin/python bench/bench_store_readers.py --baseline   # the same reads, no writes
+    .venv/bin/python bench/bench_store_readers.py --backend postgresql
 """
 
 from __future__ import annotations
@@ -31,9 +42,12 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_web import API_ROUTES, _free_port, _get, _login, _store  # noqa: E402
+sys.path.insert(1, str(Path(__file__).parents[1] / "tests"))
+from bench_web import API_ROUTES, PASSWORD, _free_port, _get, _login, _store  # noqa: E402
+from pg_support import ThrowAwayServer, why_unavailable  # noqa: E402
 
 CLIENTS, SECONDS, GOAL_MS = 50, 30.0, 200.0
+PG_SECONDS, PG_WORKERS, POSTS_PER_INGEST = 60.0, 4, 50
 KELISIM = Path(sys.executable).parent / "kelisim"
 HEADER = ("incident_id,date_start,region_code,place,event_type,interethnic,groups,sources,"
           "confidence\n")
@@ -55,11 +69,48 @@ def write_incidents(env: dict, folder: Path, stop: threading.Event, done: list) 
         done.append((time.perf_counter() - started, run.returncode, run.stderr.strip()))
 
 
-async def read(base: str, token: str) -> tuple[list[float], list[str]]:
-    """CLIENTS keep-alive clients reading the API routes for SECONDS."""
+def ingest_posts(env: dict, folder: Path, stop: threading.Event, done: list) -> None:
+    """`kelisim monitor ingest --store` of POSTS_PER_INGEST new CONSTRUCTED posts per CLI
+    process until ``stop``; records (seconds, exit code, stderr) of each."""
+    from monitor_fixtures import constructed_posts
+
+    number = 0
+    while not stop.is_set():
+        number += 1
+        posts = constructed_posts(POSTS_PER_INGEST, seed=number)
+        posts["url"] = [f"https://example.kz/bench/{number}/{i}" for i in range(len(posts))]
+        path = folder / f"posts_{number}.jsonl"
+        posts.to_json(path, orient="records", lines=True, date_format="iso")
+        started = time.perf_counter()
+        run = subprocess.run([str(KELISIM), "monitor", "ingest", str(path), "--store"],
+                             env=env, capture_output=True, text=True, timeout=300)
+        done.append((time.perf_counter() - started, run.returncode, run.stderr.strip()))
+
+
+def create_incidents(base: str, token: str, stop: threading.Event, done: list) -> None:
+    """An analyst creating one CONSTRUCTED incident after another through the API until
+    ``stop``; records (status, incident id or error text) of each."""
+    number = 0
+    with httpx.Client(base_url=base, timeout=60,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        while not stop.is_set():
+            number += 1
+            reply = client.post("/api/incidents", json={
+                "date_start": "2024-06-01", "region_code": "750000000",
+                "place": "Constructed place", "interethnic": "no", "groups": ["kazakh"],
+                "summary": f"Constructed bench write {number}.",
+                "sources": [f"https://example.org/w/{number}"]})
+            done.append((reply.status_code, reply.json().get("incident_id")
+                         if reply.status_code == 201 else reply.text[:200]))
+            time.sleep(1.0)  # an analyst saving an incident a second: a busy one
+
+
+async def read(base: str, token: str, seconds: float = SECONDS
+               ) -> tuple[list[float], list[str]]:
+    """CLIENTS keep-alive clients reading the API routes for ``seconds``."""
     latencies: list[float] = []
     errors: list[str] = []
-    deadline = time.perf_counter() + SECONDS
+    deadline = time.perf_counter() + seconds
     host, port = base.removeprefix("http://").split(":")
 
     async def client(number: int) -> None:
@@ -142,8 +193,97 @@ def main(baseline: bool = False) -> None:
         print(f"  error: {error}")
 
 
+def main_postgresql() -> None:
+    """The PostgreSQL run: 4 server processes, 50 readers, an ingest and an analyst writing."""
+    from kelisim import store
+    from kelisim.web import auth
+
+    reason = why_unavailable()
+    if reason:
+        print(f"bench_store_readers --backend postgresql: skipped: {reason}")
+        return
+    server = ThrowAwayServer().start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            folder = Path(folder)
+            url = _store(folder, server.new_database())
+            con = store.connect(url)
+            auth.add_user(con, "analyst", PASSWORD, "analyst")
+            con.close()
+            env = {**os.environ, "KELISIM_DB": url, "KELISIM_HOME": str(folder / "home")}
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            web = subprocess.Popen([str(KELISIM), "serve", "--port", str(port), "--workers",
+                                    str(PG_WORKERS)], env=env, stdout=subprocess.DEVNULL)
+            try:
+                token = _login(base, attempts=1200)
+                analyst = httpx.post(base + "/api/auth/token", json={
+                    "username": "analyst", "password": PASSWORD}, timeout=60).json()["token"]
+                with httpx.Client(base_url=base, timeout=600,
+                                  headers={"Authorization": f"Bearer {token}"}) as one:
+                    for route in API_ROUTES:
+                        one.get(route).raise_for_status()
+                stop, ingests, creates = threading.Event(), [], []
+                writers = [
+                    threading.Thread(target=ingest_posts, args=(env, folder, stop, ingests)),
+                    threading.Thread(target=create_incidents, args=(base, analyst, stop,
+                                                                    creates))]
+                for writer in writers:
+                    writer.start()
+                latencies, errors = asyncio.run(read(base, token, PG_SECONDS))
+                stop.set()
+                for writer in writers:
+                    writer.join()
+            finally:
+                web.terminate()
+                web.wait(timeout=60)
+            con = store.connect(url)
+            try:
+                stored_docs = con.execute("SELECT count(*), count(DISTINCT doc_id) FROM "
+                                          "documents WHERE url LIKE 'https://example.kz/bench/%'"
+                                          ).fetchone()
+                created = [i for status, i in creates if status == 201]
+                rows = dict(con.execute(
+                    "SELECT incident_id, count(*) FROM incidents WHERE summary LIKE "
+                    "'Constructed bench write %' GROUP BY incident_id").fetchall())
+                audited = dict(con.execute(
+                    "SELECT object, count(*) FROM audit_log WHERE action = 'incident.create' "
+                    "AND who = 'analyst' GROUP BY object").fetchall())
+            finally:
+                con.close()
+    finally:
+        server.remove()
+    ms = np.array(latencies) * 1000
+    ingested_ok = [w for w in ingests if w[1] == 0]
+    failed = [w for w in ingests if w[1] != 0] + [c for c in creates if c[0] != 201]
+    print(f"PostgreSQL: `kelisim serve --workers {PG_WORKERS}`; {len(ms)} API reads from "
+          f"{CLIENTS} concurrent clients in {PG_SECONDS:.0f} s, {os.cpu_count()} CPUs (load "
+          f"average {os.getloadavg()[0]:.1f})")
+    print(f"while `kelisim monitor ingest --store` ran {len(ingests)} times "
+          f"({len(ingests) - len(ingested_ok)} failed; {POSTS_PER_INGEST} new posts each) and "
+          f"an analyst created {len(creates)} incidents through the API "
+          f"({len(creates) - len(created)} failed)")
+    print(f"exactly once: documents {stored_docs[0]} stored ({stored_docs[1]} distinct) of "
+          f"{len(ingested_ok) * POSTS_PER_INGEST} ingested; incidents "
+          f"{sum(rows.get(i) == 1 for i in created)} of {len(created)} stored once "
+          f"({len(rows)} rows), {sum(audited.get(i) == 1 for i in created)} audited once "
+          f"({sum(audited.values())} audit entries)")
+    for failure in failed[:3]:
+        print(f"  failed write: {failure}")
+    p95 = np.percentile(ms, 95)
+    print(f"read latency p50 {np.percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, "
+          f"max {ms.max():.1f} ms vs goal p95 < {GOAL_MS:.0f} ms "
+          f"({'met' if p95 < GOAL_MS else 'NOT met'}); errors: {len(errors)}")
+    for error in sorted(set(errors))[:3]:
+        print(f"  error: {error}")
+
+
 if __name__ == "__main__":
-    if {"-h", "--help"} & set(sys.argv[1:]):
+    arguments = sys.argv[1:]
+    if {"-h", "--help"} & set(arguments):
         print(__doc__)
+    elif "--backend" in arguments and arguments[arguments.index("--backend") + 1:][:1] == [
+            "postgresql"]:
+        main_postgresql()
     else:
-        main(baseline="--baseline" in sys.argv[1:])
+        main(baseline="--baseline" in arguments)

@@ -80,10 +80,11 @@ def _fill(con, rng: np.random.Generator) -> None:
     auth.add_user(con, "bench", PASSWORD, "viewer")
 
 
-def _store(folder: Path) -> Path:
+def _store(folder: Path, location: str | None = None) -> Path | str:
+    """The bench store: a DuckDB file in ``folder``, or the (empty) database ``location``."""
     from kelisim import store
 
-    path = folder / "bench.duckdb"
+    path = location or folder / "bench.duckdb"
     con = store.connect(path)
     _fill(con, np.random.default_rng(20240601))
     con.close()

@@ -1,6 +1,12 @@
-"""Shared fixtures: every test gets its own store file and home directory."""
+"""Shared fixtures: every test gets its own store file and home directory; the store, API and
+end-to-end tests that take ``any_db`` run once on each backend (DuckDB, then PostgreSQL on a
+throw-away server started once per session, see pg_support.py)."""
 
 import pytest
+
+from pg_support import ThrowAwayServer, why_unavailable
+
+BACKENDS = ["duckdb", "postgresql"]
 
 
 @pytest.fixture
@@ -10,3 +16,32 @@ def db_path(tmp_path, monkeypatch):
     monkeypatch.setenv("KELISIM_DB", str(path))
     monkeypatch.setenv("KELISIM_HOME", str(tmp_path / "home"))
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throw-away PostgreSQL server for the session (skipped, with the reason, when the
+    binaries are missing)."""
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = ThrowAwayServer().start()
+    yield server
+    server.remove()
+
+
+def new_store(backend: str, request, folder) -> str:
+    """A fresh store location of ``backend``: a DuckDB path in ``folder`` or the URL of a new
+    PostgreSQL database."""
+    if backend == "duckdb":
+        return str(folder / "kelisim.duckdb")
+    return request.getfixturevalue("pg_server").new_database()
+
+
+@pytest.fixture(params=BACKENDS)
+def any_db(request, tmp_path, monkeypatch) -> str:
+    """A fresh KELISIM_DB location of each backend in turn (not yet migrated)."""
+    location = new_store(request.param, request, tmp_path)
+    monkeypatch.setenv("KELISIM_DB", location)
+    monkeypatch.setenv("KELISIM_HOME", str(tmp_path / "home"))
+    return location

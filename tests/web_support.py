@@ -12,8 +12,9 @@ PASSWORD = "constructed-pw-1"
 ACCOUNTS = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
 
 
-def seed_store(path: Path) -> Path:
-    """A DuckDB file with the constructed rows of fixtures/web_seed.sql and three accounts."""
+def seed_store(path: Path | str) -> Path | str:
+    """A store (a DuckDB file or a PostgreSQL URL) with the constructed rows of
+    fixtures/web_seed.sql and three accounts."""
     con = store.connect(path)
     con.execute(SEED.read_text(encoding="utf-8"))
     for username, role in ACCOUNTS.items():
@@ -22,7 +23,7 @@ def seed_store(path: Path) -> Path:
     return path
 
 
-def client_for(path: Path, settings: dict | None = None):
+def client_for(path: Path | str, settings: dict | None = None):
     """A TestClient of the app over the store at ``path``."""
     from fastapi.testclient import TestClient
 

@@ -2,8 +2,9 @@
 
 KELISIM_DB    path of the DuckDB file (default: kelisim.duckdb in the source checkout that
               runs kelisim, so each checkout has its own file and lock; for an installed
-              package, kelisim.duckdb in the per-user data directory). A URL such as
-              postgresql://... is refused with one sentence until that backend is built.
+              package, kelisim.duckdb in the per-user data directory), or the URL
+              postgresql://user@host/db of a PostgreSQL database for many users
+              (docs/store.md); a URL of any other scheme is refused with one sentence.
 KELISIM_LOCK_TIMEOUT  seconds a command waits for the dashboard or another command to release
               the DuckDB file (default 60; kelisim.store.access).
 KELISIM_HOME  directory for models, caches and exports (default: per-user data directory).
@@ -39,7 +40,8 @@ def checkout_dir() -> Path | None:
 
 def database_location() -> str:
     """Where the store lives: KELISIM_DB if set, else kelisim.duckdb in the checkout (or, for
-    an installed package, in the home directory). A URL is refused with one sentence."""
+    an installed package, in the home directory), a postgresql:// URL as it is; a URL of
+    another scheme is refused with one sentence."""
     from kelisim.errors import ArgumentError
 
     value = os.environ.get("KELISIM_DB", "").strip()
@@ -49,13 +51,11 @@ def database_location() -> str:
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):", value)
     if scheme and value != ":memory:":
         shown = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", value)  # never echo a password
-        if scheme.group(1).lower().startswith("postgres"):
-            raise ArgumentError("KELISIM_DB", f"'{shown}' selects PostgreSQL, which kelisim "
-                                "does not support yet (only the embedded DuckDB file is built); "
-                                "unset KELISIM_DB or set it to the path of a .duckdb file")
+        if scheme.group(1).lower() in ("postgresql", "postgres"):
+            return value
         raise ArgumentError("KELISIM_DB", f"'{shown}' is a URL of scheme "
                             f"'{scheme.group(1)}', which kelisim does not support; set it to "
-                            "the path of a .duckdb file")
+                            "the path of a .duckdb file or a postgresql:// URL")
     return value
 
 

@@ -47,7 +47,7 @@ def _constructed_rows(con) -> None:
              0.2 + 0.1 * day, 1.0 + day])
 
 
-def _build(path: Path) -> None:
+def _build(path: Path | str) -> None:
     from kelisim import store
     from kelisim.datasets import build_database
     from kelisim.forecast.bundled import bundled_spec
@@ -66,8 +66,12 @@ def _build(path: Path) -> None:
     store_projection(run_spec(bundled_spec("kazakhstan_national"), draws=2, seed=1), path)
 
 
-def bundled_store(tmp_path_factory) -> Path:
-    """A copy of the session's store (built once: about 10 s) for one test module."""
+def bundled_store(tmp_path_factory, location: str | None = None) -> Path | str:
+    """A copy of the session's store (built once: about 10 s) for one test module, or the
+    same contents built in the (empty) database ``location`` (a PostgreSQL URL)."""
+    if location is not None:
+        _build(location)
+        return location
     if "path" not in _BUILT:
         path = tmp_path_factory.mktemp("bundled") / "kelisim.duckdb"
         _build(path)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from browser_support import running_server
+from conftest import BACKENDS, new_store
 from kelisim.views.i18n import LANGUAGES, Terms, catalogue
 
 from .pages_support import (
@@ -36,9 +37,12 @@ HEADINGS = {"/": "overview_title", "/monitor": "monitor_title", "/incidents": "i
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(bundled_store(tmp_path_factory)) as url:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
+    """The dashboard over the bundled store of each backend in turn."""
+    location = (None if request.param == "duckdb"
+                else new_store(request.param, request, tmp_path_factory.mktemp("pg")))
+    with running_server(bundled_store(tmp_path_factory, location)) as url:
         yield url
 
 

@@ -111,10 +111,10 @@ def test_dask_rescoring_with_two_workers_equals_the_single_process_path(posts_da
         assert (merged[column] == merged[f"{column}_stored"]).all(), column
 
 
-def test_export_is_partitioned_by_day_and_rescores_to_the_same_scores(tmp_path):
+def test_export_is_partitioned_by_day_and_rescores_to_the_same_scores(tmp_path, any_db):
     posts = constructed_posts(400, seed=7)
     posts.to_json(tmp_path / "posts.jsonl", orient="records", lines=True, date_format="iso")
-    env = {**os.environ, "KELISIM_DB": str(tmp_path / "store.duckdb")}
+    env = {**os.environ, "KELISIM_DB": any_db}
     assert run("monitor", "ingest", tmp_path / "posts.jsonl", "--store", env=env).returncode == 0
     done = run("monitor", "export", "--out", tmp_path / "archive", env=env)
     assert done.returncode == 0, done.stderr
@@ -264,9 +264,9 @@ def feed():
     served.server.shutdown()
 
 
-def test_polling_remembers_each_feed_so_restarts_neither_lose_nor_repeat(feed, tmp_path):
-    db = tmp_path / "store.duckdb"
-    env = {**os.environ, "KELISIM_DB": str(db)}
+def test_polling_remembers_each_feed_so_restarts_neither_lose_nor_repeat(feed, any_db):
+    db = any_db
+    env = {**os.environ, "KELISIM_DB": db}
     first = run("monitor", "poll", feed.url, env=env)
     assert first.returncode == 0, first.stderr
     assert f"{feed.url}: 3 new documents (0 already stored)" in first.stdout

@@ -138,8 +138,10 @@ def test_a_held_lock_is_waited_for_then_one_sentence(tmp_path):
 
 
 @pytest.mark.parametrize("value, words", [
-    ("postgresql://kelisim:s3cret@localhost/kelisim", ("PostgreSQL", "not support yet")),
-    ("postgres://localhost/kelisim", ("PostgreSQL", "not support yet")),
+    # PostgreSQL URLs select PostgreSQL: nothing listens there, so one sentence says so
+    ("postgresql://kelisim:s3cret@localhost:1/kelisim", ("does not lead to a PostgreSQL",)),
+    ("postgres://localhost:1/kelisim", ("does not lead to a PostgreSQL",)),
+    ("postgresql://localhost:notaport/kelisim", ("does not lead to a PostgreSQL",)),
     ("mysql://localhost/kelisim", ("scheme 'mysql'", "not support")),
 ])
 def test_a_database_url_is_one_sentence_and_creates_nothing(tmp_path, value, words):

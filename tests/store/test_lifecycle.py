@@ -12,6 +12,12 @@ from kelisim import store
 BUNDLED_INCIDENTS = Path(__file__).resolve().parents[2] / "src/kelisim/datasets/data/incidents.csv"
 
 
+@pytest.fixture
+def db_path(any_db):
+    """Every test here runs on each backend (conftest.any_db)."""
+    return any_db
+
+
 def _table(path: Path) -> Path:
     path.write_text("area_code,group,period,count\n750000000,kazakh,2031,100\n"
                     "750000000,russian,2031,50\n750000000,total,2031,150\n", encoding="utf-8")
@@ -34,7 +40,8 @@ def test_data_delete_removes_the_dataset_and_audits(db_path, tmp_path, monkeypat
     assert _counts(db_path, "SELECT count(*) FROM population WHERE dataset = 'tiny_2031'") \
         == [(0,)]
     assert _counts(db_path, "SELECT count(*) FROM datasets WHERE name = 'tiny_2031'") == [(0,)]
-    assert _counts(db_path, "SELECT who, action, object, detail->>'rows' FROM audit_log") == [
+    assert _counts(db_path, "SELECT who, action, object, CAST(detail AS JSON)->>'rows' "
+                            "FROM audit_log") == [
         ("cli", "dataset.delete", "tiny_2031", "3")]
     assert _counts(db_path, "SELECT count(*) FROM population WHERE dataset = "
                             "'census_national'")[0][0] > 0  # the rest is untouched
@@ -107,7 +114,8 @@ def test_monitor_source_delete_recomputes_alerts_in_one_transaction(db_path, mon
     assert _counts(db_path, "SELECT doc_id FROM documents") == [("b1",)]
     assert _counts(db_path, "SELECT doc_id FROM classifications") == [("b1",)]
     assert _counts(db_path, "SELECT count(*) FROM alerts") == [(0,)]  # its alert went with it
-    assert _counts(db_path, "SELECT action, object, detail->>'documents' FROM audit_log") == [
+    assert _counts(db_path, "SELECT action, object, CAST(detail AS JSON)->>'documents' "
+                            "FROM audit_log") == [
         ("monitor.delete_source", "feed_a", "2")]
 
 

@@ -1,10 +1,10 @@
-"""Schema migrations apply once and in order."""
+"""Schema migrations apply once and in order, on each backend."""
 
 from kelisim import store
 
 
-def test_migrations_apply_once(tmp_path):
-    con = store.connect(tmp_path / "k.duckdb")
+def test_migrations_apply_once(any_db):
+    con = store.connect(any_db)
     names = [n for n, _ in store.migration_files()]
     rows = con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()
     done = [r[0] for r in rows]
@@ -13,8 +13,8 @@ def test_migrations_apply_once(tmp_path):
     con.close()
 
 
-def test_transaction_rolls_back(tmp_path):
-    con = store.connect(tmp_path / "k.duckdb")
+def test_transaction_rolls_back(any_db):
+    con = store.connect(any_db)
     try:
         with store.transaction(con):
             con.execute("INSERT INTO sources VALUES ('s1', 'c', NULL, NULL)")

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from kelisim.store.access import SharedStore, open_waiting
+from kelisim import store
+from kelisim.store.access import SharedStore, open_waiting, shared_store
 from web_support import bearer, client_for, seed_store
 
 NEW_INCIDENT = (
@@ -39,14 +40,32 @@ def test_the_data_version_changes_with_each_write_only(tmp_path):
     assert shared.version() not in (before, after_commit)  # the checkpoint on close
 
 
-def test_a_write_by_another_process_shows_on_the_next_request(tmp_path):
+def test_the_postgresql_data_version_changes_with_each_write_only(pg_server):
+    url = seed_store(pg_server.new_database())
+    shared = shared_store(url)
+    try:
+        before = shared.version()
+        with shared.reading() as cur:
+            cur.execute("SELECT count(*) FROM incidents").fetchone()
+        assert shared.version() == before  # reading changes nothing
+        writer = store.connect(url)
+        try:
+            writer.execute(NEW_INCIDENT)
+        finally:
+            writer.close()
+        assert shared.version() != before  # another process's commit
+    finally:
+        shared.close()
+
+
+def test_a_write_by_another_process_shows_on_the_next_request(any_db):
     """Within cache_seconds the page is cached; a write from outside the app (a CLI command)
     must still show at once."""
-    path = seed_store(tmp_path / "kelisim.duckdb")
+    path = seed_store(any_db)
     with client_for(path, {"cache_seconds": 600}) as client:
         headers = bearer(client, "vic")
         assert "t-new" not in _ids(client, headers)  # now cached
-        writer = open_waiting(str(path), read_only=False, timeout=10.0)  # the window closes
+        writer = store.connect(path)  # on DuckDB, once the dashboard's window closes
         try:
             writer.execute(NEW_INCIDENT)
         finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import BACKENDS, new_store
 from web_support import bearer, client_for, seed_store
 
 INCIDENT = {"date_start": "2024-04-02", "region_code": "550000000", "place": "Constructed",
@@ -14,9 +15,11 @@ INCIDENT = {"date_start": "2024-04-02", "region_code": "550000000", "place": "Co
             "summary": "Constructed incident.", "sources": ["https://example.org/x"]}
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with client_for(seed_store(tmp_path_factory.mktemp("api") / "k.duckdb")) as c:
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request, tmp_path_factory):
+    """The app over a seeded store of each backend in turn."""
+    location = new_store(request.param, request, tmp_path_factory.mktemp("api"))
+    with client_for(seed_store(location)) as c:
         yield c
 
 

@@ -27,8 +27,8 @@ def test_hash_round_trip_and_salt():
     assert not auth.verify_password("x", "not-a-hash")
 
 
-def test_sessions_roles_and_disable(tmp_path):
-    con = store.connect(tmp_path / "k.duckdb")
+def test_sessions_roles_and_disable(any_db):
+    con = store.connect(any_db)
     auth.add_user(con, "ann", "long-password", "analyst")
     with pytest.raises(ArgumentError, match="role"):
         auth.add_user(con, "bob", "long-password", "boss")
@@ -46,8 +46,8 @@ def test_sessions_roles_and_disable(tmp_path):
     assert auth.login(con, "ann", "long-password") is None
 
 
-def test_users_cli(tmp_path):
-    db = str(tmp_path / "k.duckdb")
+def test_users_cli(any_db):
+    db = any_db
     runner = CliRunner()
     added = runner.invoke(app, ["users", "add", "ann", "--role", "analyst", "--db", db],
                           input="long-password\nlong-password\n")
@@ -63,9 +63,9 @@ def test_users_cli(tmp_path):
     assert actions == ["user.add", "user.disable"]
 
 
-def test_users_add_password_option_and_mismatch(tmp_path):
+def test_users_add_password_option_and_mismatch(any_db):
     """Scripts pass --password (no prompt); a mistyped confirmation asks again."""
-    db = str(tmp_path / "k.duckdb")
+    db = any_db
     runner = CliRunner()
     scripted = runner.invoke(app, ["users", "add", "sam", "--password", "script-password",
                                    "--db", db], input="")

@@ -19,11 +19,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     db: str = typer.Option(None, help="Store location (default: KELISIM_DB or the user file)."),
+    workers: int = typer.Option(1, min=1, help="Server processes; more than one needs a "
+                                "PostgreSQL store (KELISIM_DB=postgresql://...)."),
 ) -> None:
     """Start the web dashboard and JSON API; prints its address."""
     from kelisim.web import serve as run
 
-    run(host, port, db)
+    run(host, port, db, workers)
 
 
 def brief(

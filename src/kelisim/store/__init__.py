@@ -1,4 +1,6 @@
-"""The store: a DuckDB file by default, its schema created and migrated by the package.
+"""The store: a DuckDB file by default, or a PostgreSQL database when KELISIM_DB is a
+``postgresql://`` URL (:mod:`kelisim.store.postgres`), its schema created and migrated by the
+package. The same migrations and queries serve both (:mod:`kelisim.store.dialect`).
 
 Migrations are the ``NNN_name.sql`` files in ``kelisim/store/migrations``, applied in order,
 each once, recorded in ``schema_migrations``. A capability that needs tables adds its own file
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kelisim.config import database_location
+from kelisim.store import postgres
 
 if TYPE_CHECKING:  # duckdb is imported when a store is opened, so `kelisim --help` stays fast
     import duckdb
@@ -101,6 +104,8 @@ def connect(
     :mod:`kelisim.store.access`). A new or outdated file is first migrated read-write.
     """
     path = location_of(location)
+    if postgres.is_url(path):  # many processes read and write at once: nothing to wait for
+        return postgres.connect(path)
     if read_only and path != ":memory:" and Path(path).exists():
         con = _open(path, True, wait)
         if not pending_migrations(con):
@@ -120,6 +125,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+    except postgres.StoreUnavailable:
+        raise  # the server went away: it rolled the transaction back itself
     except BaseException:
         con.execute("ROLLBACK")
         raise

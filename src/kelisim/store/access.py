@@ -29,6 +29,8 @@ from kelisim.errors import KelisimError
 if TYPE_CHECKING:
     import duckdb
 
+    from kelisim.store.postgres import PostgresShared
+
 POLL_SECONDS = 0.05
 DEFAULT_LOCK_TIMEOUT = 60.0
 
@@ -372,3 +374,11 @@ class LazyCursor:
         if self._cursor is not None:
             cursor, self._cursor = self._cursor, None
             self._shared.leave(cursor)
+
+
+def shared_store(location: str) -> SharedStore | PostgresShared:
+    """The dashboard's access to the store at ``location``: :class:`SharedStore` for a DuckDB
+    file, :class:`kelisim.store.postgres.PostgresShared` for a postgresql:// URL."""
+    from kelisim.store import postgres
+
+    return postgres.PostgresShared(location) if postgres.is_url(location) else SharedStore(location)

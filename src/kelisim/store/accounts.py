@@ -112,4 +112,5 @@ def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 
 
 def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    con.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
+    con.execute("INSERT INTO settings VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])

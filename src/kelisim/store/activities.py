@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 
 from kelisim.core.areas import COUNTRY
+from kelisim.store.frames import insert_frame
 
 ACTIVITY_COLUMNS = ("activity_id", "type_code", "area_code", "date_start", "date_end", "groups",
                     "participants", "budget_kzt", "organiser", "source", "note", "origin")
@@ -95,8 +96,17 @@ def activity(con: duckdb.DuckDBPyConnection, activity_id: str) -> dict | None:
 
 def insert_indicators(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
     """Insert or replace (indicator, area_code, period_start, value, source) rows."""
-    rows = frame[["indicator", "area_code", "period_start", "value", "source"]]  # noqa: F841
-    con.execute("INSERT OR REPLACE INTO outcome_indicators SELECT * FROM rows")
+    rows = frame[["indicator", "area_code", "period_start", "value", "source"]]
+    keys = ["indicator", "area_code", "period_start"]
+    rows = rows.drop_duplicates(subset=keys, keep="last")  # the last of a repeated key wins
+    con.register("_kelisim_indicators", rows[keys])
+    try:
+        con.execute("DELETE FROM outcome_indicators o USING _kelisim_indicators n "
+                    "WHERE o.indicator = n.indicator AND o.area_code = n.area_code "
+                    "AND o.period_start = CAST(n.period_start AS DATE)")
+    finally:
+        con.unregister("_kelisim_indicators")
+    insert_frame(con, "outcome_indicators", rows)
 
 
 def outcome_panel(
@@ -117,17 +127,17 @@ def outcome_panel(
             f"CAST(date_trunc('{unit}', d.published_at) AS DATE) AS period_start, "
             f"CAST({value} AS DOUBLE) AS value "
             "FROM classifications c JOIN documents d USING (doc_id), unnest(c.places) AS p(place) "
-            "WHERE d.published_at IS NOT NULL GROUP BY ALL")
+            "WHERE d.published_at IS NOT NULL GROUP BY 1, 2")
         return con.execute(sql).df()
     if outcome == "incidents":
         return con.execute(
             f"SELECT region_code AS area_code, CAST(date_trunc('{unit}', date_start) AS DATE) "
             "AS period_start, CAST(count(*) AS DOUBLE) AS value FROM incidents "
-            "WHERE region_code IS NOT NULL GROUP BY ALL").df()
+            "WHERE region_code IS NOT NULL GROUP BY 1, 2").df()
     name = outcome.removeprefix("indicator:")
     return con.execute(
         f"SELECT area_code, CAST(date_trunc('{unit}', period_start) AS DATE) AS period_start, "
-        "avg(value) AS value FROM outcome_indicators WHERE indicator = ? GROUP BY ALL",
+        "avg(value) AS value FROM outcome_indicators WHERE indicator = ? GROUP BY 1, 2",
         [name]).df()
 
 

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kelisim.store.postgres import on_postgres
+
 if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
     import duckdb
     import pandas as pd
+    import pyarrow as pa
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """INSERT a frame whose columns are a subset of the table's, by name."""
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table
+                 ) -> None:
+    """INSERT a frame (pandas or Arrow) whose columns are a subset of the table's, by name:
+    DuckDB scans the frame, PostgreSQL receives it by ``COPY FROM STDIN``."""
+    if on_postgres(con):
+        con.copy_into(table, frame)
+        return
     con.register("_kelisim_frame", frame)
     try:
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        names = getattr(frame, "column_names", None) or list(frame.columns)  # Arrow or pandas
+        columns = ", ".join(f'"{c}"' for c in names)
         con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _kelisim_frame")
     finally:
         con.unregister("_kelisim_frame")

@@ -44,7 +44,7 @@ def incident_frame(con: duckdb.DuckDBPyConnection, region: str | None = None,
                    since: str | None = None, interethnic: str | None = None) -> pd.DataFrame:
     """Incidents, newest first, optionally of one region (KATO), since a date, or by whether
     they were interethnic (yes, no, disputed)."""
-    query = ["SELECT * EXCLUDE (created_at, updated_at) FROM incidents WHERE true"]
+    query = [f"SELECT {', '.join(INCIDENT_COLUMNS)}, batch FROM incidents WHERE true"]
     params: list = []
     if region:
         query.append("AND region_code = ?")

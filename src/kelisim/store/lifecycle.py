@@ -54,10 +54,12 @@ def record_incident_batch(con: duckdb.DuckDBPyConnection, batch: str, file: str,
                           incident_ids: list[str]) -> None:
     """Remember which import wrote these incidents (a later import of the same name
     replaces the batch's record; its incidents are upserted by id)."""
-    con.execute("INSERT OR REPLACE INTO incident_batches (batch, file, incidents) "
-                "VALUES (?, ?, ?)", [batch, file, len(incident_ids)])
+    con.execute("INSERT INTO incident_batches (batch, file, incidents) VALUES (?, ?, ?) "
+                "ON CONFLICT (batch) DO UPDATE SET file = excluded.file, "
+                "incidents = excluded.incidents, imported_at = now()",
+                [batch, file, len(incident_ids)])
     con.execute("UPDATE incidents SET batch = ? WHERE incident_id IN "
-                "(SELECT unnest(?::VARCHAR[]))", [batch, incident_ids])
+                "(SELECT unnest(CAST(? AS VARCHAR[])))", [batch, incident_ids])
 
 
 def incident_batches(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:

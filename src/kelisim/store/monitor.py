@@ -8,12 +8,22 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kelisim.store.frames import insert_frame
+
 if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
     import duckdb
     import pandas as pd
     import pyarrow as pa
 
 FLAG_TIER = 2  # documents with at least this tier are "flagged" for review
+CLASSIFICATION_COLUMNS = (
+    "doc_id", "relevant", "relevance_score", "tier", "hostility_score", "counter_speech",
+    "groups", "places", "rationale", "model", "lexicon_version",
+)  # fmt: skip
+ALERT_COLUMNS = (
+    "alert_id", "area_code", "group_code", "day", "metric", "value", "baseline", "score",
+    "top_doc_ids",
+)  # fmt: skip
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -42,28 +52,12 @@ def known_doc_ids(con: duckdb.DuckDBPyConnection, ids: pa.Table) -> set[str]:
 def insert_documents(con: duckdb.DuckDBPyConnection, documents: pa.Table,
                      columns: tuple[str, ...]) -> None:
     """Append documents (``columns`` of the documents table)."""
-    con.register("new_documents", documents)
-    try:
-        con.execute(
-            f"INSERT INTO documents ({', '.join(columns)}) "
-            f"SELECT {', '.join(columns)} FROM new_documents"
-        )
-    finally:
-        con.unregister("new_documents")
+    insert_frame(con, "documents", documents.select(list(columns)))
 
 
 def insert_classifications(con: duckdb.DuckDBPyConnection, classes: pa.Table) -> None:
     """Append classifications (rationale as JSON text)."""
-    con.register("new_classes", classes)
-    try:
-        con.execute(
-            "INSERT INTO classifications (doc_id, relevant, relevance_score, tier, "
-            "hostility_score, counter_speech, groups, places, rationale, model, lexicon_version) "
-            "SELECT doc_id, relevant, relevance_score, tier, hostility_score, counter_speech, "
-            "groups, places, CAST(rationale AS JSON), model, lexicon_version FROM new_classes"
-        )
-    finally:
-        con.unregister("new_classes")
+    insert_frame(con, "classifications", classes.select(list(CLASSIFICATION_COLUMNS)))
 
 
 def documents_between(con: duckdb.DuckDBPyConnection, start, end) -> pd.DataFrame:
@@ -99,17 +93,9 @@ def document_coverage(con: duckdb.DuckDBPyConnection) -> tuple:
 def replace_alerts(con: duckdb.DuckDBPyConnection, days: list[date], alerts: pd.DataFrame
                    ) -> None:
     """Replace the alerts of ``days`` by ``alerts``."""
-    con.execute("DELETE FROM alerts WHERE day IN (SELECT unnest(?::DATE[]))", [days])
+    con.execute("DELETE FROM alerts WHERE day IN (SELECT unnest(CAST(? AS DATE[])))", [days])
     if not alerts.empty:
-        con.register("new_alerts", alerts)
-        try:
-            con.execute(
-                "INSERT INTO alerts (alert_id, area_code, group_code, day, metric, value, "
-                "baseline, score, top_doc_ids) SELECT alert_id, area_code, group_code, day, "
-                "metric, value, baseline, score, top_doc_ids FROM new_alerts"
-            )
-        finally:
-            con.unregister("new_alerts")
+        insert_frame(con, "alerts", alerts[list(ALERT_COLUMNS)])
 
 
 def alert_frame(con: duckdb.DuckDBPyConnection, since: date | None = None,
@@ -186,7 +172,8 @@ def _flagged_where(
         from kelisim.core.areas import kato_prefix
 
         inside = kato_prefix(area)
-        clauses.append("len(list_filter(c.places, lambda p: p = ? OR starts_with(p, ?))) > 0")
+        clauses.append("EXISTS (SELECT 1 FROM unnest(c.places) AS u(p) "
+                       "WHERE p = ? OR starts_with(p, ?))")
         params += [area, inside]
     if group:
         clauses.append("list_contains(c.groups, ?)")
@@ -198,7 +185,7 @@ def _flagged_where(
         clauses.append("d.published_at >= ?")
         params.append(date_from)
     if date_to:
-        clauses.append("d.published_at < ? + INTERVAL 1 DAY")
+        clauses.append("d.published_at < CAST(? AS DATE) + INTERVAL 1 DAY")
         params.append(date_to)
     return " AND ".join(clauses), params
 

@@ -16,6 +16,8 @@ import duckdb
 import pandas as pd
 
 from kelisim.store import transaction
+from kelisim.store.frames import insert_frame
+from kelisim.store.postgres import on_postgres
 
 # The columns of an exported archive, in order (``day`` is the partition directory).
 ARCHIVE_COLUMNS = (
@@ -60,14 +62,17 @@ def export_archive(
         f"FROM documents d JOIN classifications c USING (doc_id) {where} "
         "ORDER BY d.published_at, d.doc_id"
     )
-    rows = con.execute(f"SELECT count(*) FROM ({select})", parameters).fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM ({select}) AS exported", parameters).fetchone()[0]
     staging = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex}.partial"
     try:
-        con.execute(
-            f"COPY ({select}) TO {_sql_text(str(staging))} "
-            f"(FORMAT PARQUET, PARTITION_BY (day), ROW_GROUP_SIZE {EXPORT_ROW_GROUP})",
-            parameters,
-        )
+        if on_postgres(con):
+            _write_partitioned(con.execute(select, parameters).df(), staging)
+        else:
+            con.execute(
+                f"COPY ({select}) TO {_sql_text(str(staging))} "
+                f"(FORMAT PARQUET, PARTITION_BY (day), ROW_GROUP_SIZE {EXPORT_ROW_GROUP})",
+                parameters,
+            )
         if rows == 0:
             staging.mkdir(parents=True, exist_ok=True)
         if out_dir.exists():
@@ -76,6 +81,19 @@ def export_archive(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return rows
+
+
+def _write_partitioned(frame: pd.DataFrame, folder: Path) -> None:
+    """PostgreSQL's export: the rows as DuckDB's ``COPY ... PARTITION_BY (day)`` writes them
+    (Hive partitions ``day=YYYY-MM-DD``, ``__HIVE_DEFAULT_PARTITION__`` for no day)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    frame = frame.assign(day=frame["day"].dt.strftime("%Y-%m-%d"))
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    ds.write_dataset(table, folder, format="parquet", partitioning=["day"],
+                     partitioning_flavor="hive", max_rows_per_group=EXPORT_ROW_GROUP,
+                     basename_template="data_{i}.parquet")
 
 
 def replace_daily(
@@ -88,22 +106,20 @@ def replace_daily(
     frame = frame[["area_code", "group_code", "day", *DAILY_COUNT_COLUMNS]].assign(
         day=pd.to_datetime(frame["day"]).dt.date, model=model, lexicon_version=lexicon_version
     )
-    columns = ", ".join(frame.columns)
     with transaction(con):
         con.execute(
-            "DELETE FROM monitor_daily WHERE day IN (SELECT unnest(?::DATE[]))",
+            "DELETE FROM monitor_daily WHERE day IN (SELECT unnest(CAST(? AS DATE[])))",
             [sorted(set(frame["day"]))],
         )
-        con.register("new_daily", frame)
-        con.execute(f"INSERT INTO monitor_daily ({columns}) SELECT {columns} FROM new_daily")
-        con.unregister("new_daily")
+        insert_frame(con, "monitor_daily", frame)
     return len(frame)
 
 
 def daily_aggregates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The stored area x group x day aggregates, ordered by day, area and group."""
     return con.execute(
-        "SELECT * EXCLUDE (computed_at) FROM monitor_daily ORDER BY day, area_code, group_code"
+        f"SELECT area_code, group_code, day, {', '.join(DAILY_COUNT_COLUMNS)}, model, "
+        "lexicon_version FROM monitor_daily ORDER BY day, area_code, group_code"
     ).df()
 
 
@@ -128,7 +144,7 @@ def feed_states(con: duckdb.DuckDBPyConnection, feed_urls: list[str]) -> dict[st
     """The stored state of each feed (a fresh state for a feed never polled)."""
     rows = con.execute(
         f"SELECT {', '.join(FEED_STATE_COLUMNS)} FROM feed_state "
-        "WHERE feed_url IN (SELECT unnest(?::VARCHAR[]))",
+        "WHERE feed_url IN (SELECT unnest(CAST(? AS VARCHAR[])))",
         [list(feed_urls)],
     ).fetchall()
     stored = {row[0]: FeedState(*row) for row in rows}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kelisim.store.frames import insert_frame, replace_by_key
+from kelisim.store.postgres import on_postgres
 
 if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
     import duckdb
@@ -74,8 +75,9 @@ def dataset_boundary_version(con: duckdb.DuckDBPyConnection, name: str) -> tuple
 
 def dataset_names(con: duckdb.DuckDBPyConnection, only: str | None = None) -> list[str]:
     """Names of every dataset (``only`` alone when given and stored), by name."""
-    return [r[0] for r in con.execute("SELECT name FROM datasets WHERE ? IS NULL OR name = ? "
-                                      "ORDER BY name", [only, only]).fetchall()]
+    return [r[0] for r in con.execute(
+        "SELECT name FROM datasets WHERE CAST(? AS VARCHAR) IS NULL OR name = ? ORDER BY name",
+        [only, only]).fetchall()]
 
 
 def delete_dataset_rows(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -147,11 +149,15 @@ def cells_in_version(con: duckdb.DuckDBPyConnection, name: str, version: str
 
 
 def population_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple:
-    """A key that changes whenever the population rows or the datasets change (for caches)."""
+    """A key that changes whenever the population rows or the datasets change (for caches):
+    the rows' count, the XOR of their hashes and the datasets' names and borders."""
+    columns = "dataset, area_code, group_code, period, count, share, boundary_version"
+    row_hash = (f"hashtextextended(concat_ws('|', {columns}), 0)" if on_postgres(con)
+                else f"hash({columns})")  # each backend's own row hash
     return con.execute(
-        "SELECT count(*), bit_xor(hash(dataset, area_code, group_code, period, count, share, "
-        "boundary_version)), (SELECT string_agg(name || ':' || coalesce(boundary_version, ''), "
-        "',' ORDER BY name) FROM datasets) FROM population").fetchone()
+        f"SELECT count(*), bit_xor({row_hash}), (SELECT string_agg(name || ':' || "
+        "coalesce(boundary_version, ''), ',' ORDER BY name) FROM datasets) FROM population"
+    ).fetchone()
 
 
 def ethnic_datasets(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -181,7 +187,7 @@ def latest_areas(con: duckdb.DuckDBPyConnection, lang: str, level: str | None = 
         con,
         f"SELECT area_code, boundary_version, level, parent_code, {_name(lang)} AS name FROM ("
         "  SELECT DISTINCT ON (area_code) * FROM areas "
-        "  ORDER BY area_code, boundary_version DESC) "
+        "  ORDER BY area_code, boundary_version DESC) AS latest "
         f"{where}",
         [level] if level else [],
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kelisim.store.frames import insert_frame
+
 if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
     import duckdb
     import pandas as pd
@@ -25,14 +27,7 @@ def replace_run(con: duckdb.DuckDBPyConnection, run_name: str, rows: pd.DataFram
     """Replace the rows of ``run_name`` by ``rows`` (columns PROJECTION_COLUMNS, in order),
     inside the caller's transaction."""
     con.execute("DELETE FROM projections WHERE run_name = ?", [run_name])
-    con.register("new_projections", rows)
-    try:
-        con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, "
-                    "sex, age, period, count, lower80, upper80, lower95, upper95, share, "
-                    "share_lower95, share_upper95) "
-                    "SELECT * FROM new_projections")
-    finally:
-        con.unregister("new_projections")
+    insert_frame(con, "projections", rows.set_axis(list(PROJECTION_COLUMNS), axis=1))
 
 
 def projection_count(con: duckdb.DuckDBPyConnection) -> int:

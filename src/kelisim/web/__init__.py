@@ -16,6 +16,11 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None):
     return build(db_path, settings)
 
 
+def app_from_environment():
+    """The app over the store of KELISIM_DB: what each of ``serve``'s worker processes runs."""
+    return create_app()
+
+
 def _load_bundled_data(db_path: str | Path | None) -> int:
     """Load (or refresh) the bundled data; returns the number of accounts in the store."""
     from kelisim import store
@@ -74,21 +79,31 @@ def _warm_up(host: str, port: int) -> None:
         region_paths(boundaries)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None) -> None:
-    """Build the app on the store (bundled data loaded if empty), print its address, serve.
+def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None = None,
+          workers: int = 1) -> None:
+    """Build the app on the store (bundled data loaded if empty), print its address, serve
+    (in ``workers`` processes, each with its own app, on a PostgreSQL store).
 
     Start-up reads no population table: it costs the same whatever the store holds; the
     maps are drawn in the background once the server listens."""
+    import os
     import threading
 
     import uvicorn
 
     from kelisim import store
+    from kelisim.errors import ArgumentError
+    from kelisim.store.postgres import is_url, shown
 
+    location = store.location_of(db_path)
+    if workers > 1 and not is_url(location):
+        raise ArgumentError("--workers", "more than one server process needs a PostgreSQL "
+                            "store (KELISIM_DB=postgresql://...); the DuckDB file has one "
+                            "writer at a time")
     check_port(host, port)
     print("Starting the dashboard: loading the data…", flush=True)
     accounts = _load_bundled_data(db_path)
-    app = create_app(db_path)
+    app = create_app(db_path) if workers == 1 else None  # else one per worker process
     threading.Thread(target=_warm_up, args=(host, port), name="kelisim-warm-up",
                      daemon=True).start()
     print(f"kelisim dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
@@ -97,8 +112,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db_path: str | Path | None 
         print("No accounts yet: in another terminal, while the dashboard runs, create one with "
               "`.venv/bin/kelisim users add NAME --role admin` (it asks for the password), "
               "then log in.", flush=True)
-    print(f"Other kelisim commands can use the database {store.location_of(db_path)} while "
+    print(f"Other kelisim commands can use the database {shown(location)} while "
           "the dashboard runs.", flush=True)
+    if app is None:
+        os.environ["KELISIM_DB"] = location
+        uvicorn.run("kelisim.web:app_from_environment", factory=True, workers=workers,
+                    host=host, port=port, log_level="warning")
+        return
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

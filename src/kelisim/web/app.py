@@ -18,7 +18,7 @@ from kelisim import store
 from kelisim.config import secure_cookies
 from kelisim.errors import KelisimError
 from kelisim.limits import MAX_UPLOAD_BYTES
-from kelisim.store.access import SharedStore, StoreBusy
+from kelisim.store.access import StoreBusy, shared_store
 from kelisim.web.deps import SESSION_COOKIE, LoginRequired, request_language
 
 CSP = (
@@ -233,7 +233,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
             auth.set_anonymous_read(con, bool(settings["anonymous_read"]))
     finally:
         con.close()
-    app.state.store = SharedStore(path)
+    app.state.store = shared_store(path)
     app.state.cache = ReadCache(settings.get("cache_seconds", 5.0), app.state.store.version)
     app.state.secure_cookies = bool(settings.get("secure_cookies", secure_cookies()))
     app.state.throttle = LoginThrottle(Limits(**settings.get("login_limits", {})))
