@@ -25,7 +25,7 @@ from kelisim.errors import ArgumentError, KelisimError
 
 class Command(NamedTuple):
     """A command of `kelisim`: the modules whose ``register(app)`` add it, and its one-line
-    help as `kelisim --help` lists it (the command's own; tests/test_cli.py checks)."""
+    help as `kelisim --help` lists it (the command's own; tests/cli/test_help.py checks)."""
 
     modules: tuple[str, ...]
     help: str
