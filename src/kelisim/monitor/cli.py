@@ -6,7 +6,7 @@ The classify helper's ``kelisim.monitor.model_cli`` adds ``train`` and ``evaluat
 
 from __future__ import annotations
 
-import sys
+import contextlib
 from pathlib import Path
 
 import typer
@@ -36,30 +36,28 @@ def _check_out(out: Path | None) -> None:
 
 
 def _write(frame, out: Path | None, output_format: str) -> None:
-    """Write a frame as CSV or JSON lines (lists and dicts as JSON) to a file or stdout."""
-    import numpy as np
+    """Write a frame as CSV or JSON lines (lists and dicts as JSON, times as ISO text, missing
+    values empty or null) to a file or stdout."""
     import pandas as pd
-
-    from kelisim.monitor.pipeline import to_json
 
     frame = frame.copy()
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
             frame[column] = frame[column].map(lambda t: None if pd.isna(t) else t.isoformat())
-    if output_format == "csv":
-        for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
-                frame[column] = frame[column].map(to_json)
-        text = frame.to_csv(index=False)
-    else:
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        text = "".join(to_json(record) + "\n" for record in records)
-    if out is None:
-        sys.stdout.write(text)
-        return
-    _check_out(out)
+    values = frame.astype(object).where(frame.notna(), None)
+    _write_rows([str(c) for c in frame.columns], [list(row) for row in
+                values.itertuples(index=False, name=None)], out, output_format)
+
+
+def _write_rows(columns: list[str], rows: list[list], out: Path | None, output_format: str):
+    """Write rows (``kelisim.monitor.table_io.write_rows``); a file that cannot be written is
+    an error naming --out."""
+    from kelisim.monitor.table_io import write_rows
+
+    if out is not None:
+        _check_out(out)
     try:
-        out.write_text(text, encoding="utf-8")
+        write_rows(columns, rows, out, output_format)
     except OSError as error:
         raise ArgumentError("--out", f"cannot write {out} ({error.strerror})") from None
 
@@ -84,14 +82,9 @@ def ingest(
     output_format: str = typer.Option("jsonl", "--format", help="csv or jsonl."),
 ) -> None:
     """Read sources into documents: redacted text, language, ids and stories."""
+    from kelisim.monitor.gazetteer import use_store_gazetteer
     from kelisim.monitor.ingest import ingest_sources
-    from kelisim.monitor.pipeline import (
-        model_label,
-        prepare_documents,
-        process_batch,
-        store_batch,
-        use_store_gazetteer,
-    )
+    from kelisim.monitor.pipeline import model_label, prepare_documents, process_batch, store_batch
 
     _check_format(output_format)
     _check_out(out)
@@ -116,6 +109,37 @@ def ingest(
     )
 
 
+def read_rows(path: Path) -> tuple[list[str], list[list]]:
+    """The column names and rows of a CSV/TSV file (every cell text, a missing one None) or of
+    a JSON-lines file (values as read, a missing one None); see :func:`read_table`."""
+    from kelisim.monitor.table_io import read_text_rows
+
+    if path.suffix.lower() in JSON_SUFFIXES:
+        frame = read_table(path)
+        values = frame.astype(object).where(frame.notna(), None)
+        return [str(c) for c in frame.columns], [list(row) for row in
+                                                 values.itertuples(index=False, name=None)]
+    if not path.is_file():
+        raise InputError(path, None, None, "no such file")
+    with _reading(path):
+        return read_text_rows(path, "\t" if path.suffix.lower() == ".tsv" else ",")
+
+
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+@contextlib.contextmanager
+def _reading(path: Path):
+    """Name the file in one sentence when it is not UTF-8 or not a table."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise InputError(path, None, None, "the file is not UTF-8 text; save it as UTF-8") from None
+    except ValueError as error:
+        message = " ".join(str(error).split())
+        raise InputError(path, None, None, f"cannot read it as a table ({message})") from None
+
+
 def read_table(path: Path, text_only: bool = True):
     """A CSV/TSV or JSON-lines file as a frame; leading lines starting with '#' (a file's
     description, as in the bundled fixtures) are skipped. ``text_only`` keeps every cell as
@@ -126,8 +150,8 @@ def read_table(path: Path, text_only: bool = True):
 
     if not path.is_file():
         raise InputError(path, None, None, "no such file")
-    try:
-        if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+    with _reading(path):
+        if path.suffix.lower() in JSON_SUFFIXES:
             return pd.read_json(path, lines=path.suffix.lower() != ".json", dtype=not text_only)
         with path.open(encoding="utf-8-sig") as handle:
             comments = 0
@@ -144,18 +168,14 @@ def read_table(path: Path, text_only: bool = True):
             encoding="utf-8-sig",
             **({"dtype": str, "keep_default_na": False} if text_only else {}),
         )
-    except UnicodeDecodeError:
-        raise InputError(path, None, None, "the file is not UTF-8 text; save it as UTF-8") from None
-    except ValueError as error:
-        message = " ".join(str(error).split())
-        raise InputError(path, None, None, f"cannot read it as a table ({message})") from None
 
 
-def require_columns(table, path: Path, columns: dict[str, str]) -> None:
-    """Raise naming the file and the option when a column (option -> name) is missing."""
+def require_columns(names, path: Path, columns: dict[str, str]) -> None:
+    """Raise naming the file and the option when a column (option -> name) is not among
+    ``names`` (a table's column names)."""
     for option, column in columns.items():
-        if column not in table.columns:
-            known = ", ".join(map(str, table.columns))
+        if column not in names:
+            known = ", ".join(map(str, names))
             raise InputError(path, 1, column, f"no such column for {option} (columns: {known})")
 
 
@@ -200,39 +220,37 @@ def classify(
     if engine is not None or is_dataset or scheduler is not None or workers is not None:
         _classify_dataset(input_path, text_column, model, out, engine, scheduler, workers, db)
         return
-    from kelisim.monitor.pipeline import classify_documents, clean_texts
-    from kelisim.monitor.text import detect_languages
+    from kelisim.monitor.classifier import classified_rows
+    from kelisim.monitor.heap import frozen_heap
+    from kelisim.monitor.text import clean_texts, detect_languages
 
     _check_format(output_format)
     _check_out(out)
-    table = read_table(input_path)
-    require_columns(table, input_path, {"--text-column": text_column})
-    if table.empty:
+    columns, rows = read_rows(input_path)
+    require_columns(columns, input_path, {"--text-column": text_column})
+    if not rows:
         raise InputError(input_path, 2, None, "no rows below the header; nothing to classify")
-    import pandas as pd
-
-    from kelisim.monitor.heap import frozen_heap
-
-    table = table.reset_index(drop=True)
     if db is not None:
         _match_store_settlements(db)
     with frozen_heap():
-        table[text_column] = clean_texts(table[text_column].fillna("").astype(str).tolist())
-        texts = table[text_column].tolist()
-        documents = pd.DataFrame({"text": texts, "language": detect_languages(texts)})
-        classified = classify_documents(documents, model_dir=model).drop(columns=["text"])
+        at = columns.index(text_column)
+        texts = clean_texts(["" if row[at] is None else str(row[at]) for row in rows])
+        languages = detect_languages(texts)
+        names, classified = classified_rows(texts, languages, model_dir=model)
+        for row, text, language, values in zip(rows, texts, languages, classified, strict=True):
+            row[at] = text
+            row.append(language)
+            row.extend(values)
         # the user's columns are kept as they are; an output column whose name is taken (a
         # labelled file's `relevant` or `tier`) is written as kelisim_<name>
-        classified.columns = [
-            f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
-        ]
-        _write(pd.concat([table, classified], axis=1), out, output_format)
+        added = [f"{OUTPUT_PREFIX}{c}" if c in columns else c for c in ("language", *names)]
+        _write_rows([*columns, *added], rows, out, output_format)
 
 
 def _match_store_settlements(db: str | None) -> None:
     """Match the settlements of the store's imported workbooks in this process too."""
     from kelisim import store as kelisim_store
-    from kelisim.monitor.pipeline import use_store_gazetteer
+    from kelisim.monitor.gazetteer import use_store_gazetteer
 
     con = kelisim_store.connect(db)
     try:
@@ -389,7 +407,7 @@ def poll(
             raise ArgumentError(
                 "FEEDS", f"{feed!r} is not an http(s) address (files: kelisim monitor ingest)"
             )
-    from kelisim.monitor.pipeline import use_store_gazetteer
+    from kelisim.monitor.gazetteer import use_store_gazetteer
 
     con = kelisim_store.connect(db)
     failures: list[str] = []

@@ -21,9 +21,13 @@ import functools
 import hashlib
 import re
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from kelisim.core.areas import kato_prefix, region_code
 from kelisim.monitor.extract import _CYRILLIC, Mention
+
+if TYPE_CHECKING:
+    import duckdb
 
 SETTLEMENTS_FILE = "settlements.csv"
 # Type words written before a settlement's name in the official classifier and in the press.
@@ -156,6 +160,15 @@ def use_store_settlements(rows: list[tuple[str, str, str]]) -> None:
     _store_settlements = unique
     extract.load_lexicon.cache_clear()
     extract.lexicon_version.cache_clear()
+
+
+def use_store_gazetteer(con: duckdb.DuckDBPyConnection) -> int:
+    """Match the settlements of the store's imported workbooks too; returns how many."""
+    from kelisim.store.workbooks import settlement_names
+
+    rows = settlement_names(con)
+    use_store_settlements(rows)
+    return len(rows)
 
 
 def settlements_digest() -> bytes:

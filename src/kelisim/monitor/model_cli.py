@@ -15,7 +15,9 @@ def _read_labels(path: Path, text_column: str, label_column: str):
     from kelisim.monitor.cli import read_table, require_columns
 
     frame = read_table(path, text_only=False)
-    require_columns(frame, path, {"--text-column": text_column, "--label-column": label_column})
+    require_columns(
+        frame.columns, path, {"--text-column": text_column, "--label-column": label_column}
+    )
     return frame
 
 

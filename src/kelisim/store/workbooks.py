@@ -3,10 +3,14 @@ counts placed on other boundaries and the settlement-level indices (migration 00
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 
 from kelisim.store.frames import insert_frame
+
+if TYPE_CHECKING:  # frames come from the callers; the classify command reads names only
+    import pandas as pd
 
 TABLES = ("dataset_areas", "dataset_placed", "settlement_indices")
 
