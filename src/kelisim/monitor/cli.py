@@ -110,8 +110,8 @@ def ingest(
 
 
 def read_rows(path: Path) -> tuple[list[str], list[list]]:
-    """The column names and rows of a CSV/TSV file (every cell text, a missing one None) or of
-    a JSON-lines file (values as read, a missing one None); see :func:`read_table`."""
+    """The column names and rows of a CSV/TSV file (every cell text) or of a JSON-lines file
+    (values as read, a missing one None); see :func:`read_table`."""
     from kelisim.monitor.table_io import read_text_rows
 
     if path.suffix.lower() in JSON_SUFFIXES:

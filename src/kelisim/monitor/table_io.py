@@ -31,24 +31,28 @@ def to_json(value: object) -> str:
 
 
 def _column_names(header: list[str]) -> list[str]:
-    """Header cells named as pandas names them: an empty cell ``Unnamed: i``, a repeated name
-    ``name.1``, ``name.2``, ... (``pandas.io.parsers``' de-duplication)."""
+    """Header cells named as ``read_csv`` names them (``pandas.io.common.mangle_dupe_names``,
+    pandas 3.1): an empty cell is ``Unnamed: i``; a repeated name becomes ``name.1``,
+    ``name.2``, ... skipping names the header already has, named columns first."""
     names = [cell or f"Unnamed: {i}" for i, cell in enumerate(header)]
+    unnamed = [i for i, cell in enumerate(header) if not cell]
+    taken = set(names)
     counts: dict[str, int] = {}
-    for i, name in enumerate(names):
+    for i in [i for i in range(len(names)) if header[i]] + unnamed:
+        name = original = names[i]
         count = counts.get(name, 0)
         while count > 0:
-            counts[name] = count + 1
-            name = f"{name}.{count}"
-            count = counts.get(name, 0)
+            counts[original] = count + 1
+            name = f"{original}.{count}"
+            count = count + 1 if name in taken else counts.get(name, 0)
         names[i] = name
         counts[name] = count + 1
     return names
 
 
-def read_text_rows(path: Path, sep: str) -> tuple[list[str], list[list[str | None]]]:
+def read_text_rows(path: Path, sep: str) -> tuple[list[str], list[list[str]]]:
     """The column names and rows of a CSV/TSV file, every cell text; leading lines starting
-    with '#' and blank lines are skipped, a short row's missing cells are None, and a row with
+    with '#' and blank lines are skipped, a short row's missing cells are empty, and a row with
     more cells than the header is refused naming its row. Raises ``UnicodeDecodeError`` and
     ``ValueError`` (``csv.Error`` as one) for the caller to name the file."""
     csv.field_size_limit(FIELD_LIMIT)
@@ -72,7 +76,7 @@ def read_text_rows(path: Path, sep: str) -> tuple[list[str], list[list[str | Non
                 elif len(cells) > width:
                     raise InputError(path, comments + start, None, MORE_CELLS)
                 elif not _blank(cells):
-                    rows.append(cells + [None] * (width - len(cells)))
+                    rows.append(cells + [""] * (width - len(cells)))
                 start = reader.line_num + 1
         except csv.Error as error:
             raise ValueError(str(error)) from None
