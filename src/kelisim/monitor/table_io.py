@@ -25,9 +25,14 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+# one encoder for every call (json.dumps builds a new one whenever an option is given)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_plain)
+
+
 def to_json(value: object) -> str:
-    """JSON text of a rationale, list or record (numpy values become plain ones)."""
-    return json.dumps(value, ensure_ascii=False, default=_plain)
+    """JSON text of a rationale, list or record (numpy values become plain ones): what
+    ``json.dumps(value, ensure_ascii=False, default=...)`` gives."""
+    return _ENCODER.encode(value)
 
 
 def _column_names(header: list[str]) -> list[str]:
@@ -94,9 +99,10 @@ def write_rows(columns: list[str], rows: list[list], out: Path | None, output_fo
     import numpy as np
 
     if output_format == "csv":
+        kinds = (list, dict, tuple, np.ndarray)
         structured = [
-            i for i in range(len(columns))
-            if any(isinstance(row[i], list | dict | tuple | np.ndarray) for row in rows)
+            i for i, values in enumerate(zip(*rows, strict=True))
+            if any(map(isinstance, values, itertools.repeat(kinds)))
         ]
         if structured:
             rows = [list(row) for row in rows]
