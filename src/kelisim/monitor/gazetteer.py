@@ -218,12 +218,13 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
     codes: list[str] = []
     details: list[dict] = []
     for span, items in spans.items():
-        context = {c for other, found in first.items() if other != span and len(found) == 1
-                   for c in found}
-        areas = {a for c in context for a in (c, district_of(c), region_code(c)) if a}
         candidates = first[span]
+        if len(candidates) != 1:  # the places named elsewhere in the text decide
+            context = {c for other, found in first.items() if other != span and len(found) == 1
+                       for c in found}
         # An ordinary-word settlement without a head word counts when its area is named.
         if not candidates:
+            areas = {a for c in context for a in area_and_parents(c)}
             candidates = _narrow(sorted({m.entry.code for m in items
                                          if any(_inside(m.entry.code, a) for a in areas)}))
         if len(candidates) > 1:
