@@ -114,15 +114,18 @@ def read_rows(path: Path) -> tuple[list[str], list[list]]:
     (values as read, a missing one None); see :func:`read_table`."""
     from kelisim.monitor.table_io import read_text_rows
 
-    if path.suffix.lower() in JSON_SUFFIXES:
-        frame = read_table(path)
-        values = frame.astype(object).where(frame.notna(), None)
-        return [str(c) for c in frame.columns], [list(row) for row in
-                                                 values.itertuples(index=False, name=None)]
     if not path.is_file():
         raise InputError(path, None, None, "no such file")
+    suffix = path.suffix.lower()
     with _reading(path):
-        return read_text_rows(path, "\t" if path.suffix.lower() == ".tsv" else ",")
+        if suffix not in JSON_SUFFIXES:
+            return read_text_rows(path, "\t" if suffix == ".tsv" else ",")
+        import pandas as pd
+
+        frame = pd.read_json(path, lines=suffix != ".json", dtype=False)
+    values = frame.astype(object).where(frame.notna(), None)
+    return [str(c) for c in frame.columns], [list(row) for row in
+                                             values.itertuples(index=False, name=None)]
 
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -140,10 +143,10 @@ def _reading(path: Path):
         raise InputError(path, None, None, f"cannot read it as a table ({message})") from None
 
 
-def read_table(path: Path, text_only: bool = True):
-    """A CSV/TSV or JSON-lines file as a frame; leading lines starting with '#' (a file's
-    description, as in the bundled fixtures) are skipped. ``text_only`` keeps every cell as
-    text; otherwise pandas infers numbers and booleans (labels)."""
+def read_table(path: Path):
+    """A CSV/TSV or JSON-lines file as a frame, pandas inferring numbers and booleans (labels);
+    leading lines starting with '#' (a file's description, as in the bundled fixtures) are
+    skipped."""
     import pandas as pd
 
     from kelisim.core.tables import read_csv_cells
@@ -152,7 +155,7 @@ def read_table(path: Path, text_only: bool = True):
         raise InputError(path, None, None, "no such file")
     with _reading(path):
         if path.suffix.lower() in JSON_SUFFIXES:
-            return pd.read_json(path, lines=path.suffix.lower() != ".json", dtype=not text_only)
+            return pd.read_json(path, lines=path.suffix.lower() != ".json")
         with path.open(encoding="utf-8-sig") as handle:
             comments = 0
             for line in handle:
@@ -166,7 +169,6 @@ def read_table(path: Path, text_only: bool = True):
             sep="\t" if path.suffix.lower() == ".tsv" else ",",
             skiprows=comments,
             encoding="utf-8-sig",
-            **({"dtype": str, "keep_default_na": False} if text_only else {}),
         )
 
 

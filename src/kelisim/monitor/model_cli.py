@@ -14,7 +14,7 @@ _TARGET_HELP = "relevance (about interethnic relations) or hostility (tier 3 and
 def _read_labels(path: Path, text_column: str, label_column: str):
     from kelisim.monitor.cli import read_table, require_columns
 
-    frame = read_table(path, text_only=False)
+    frame = read_table(path)
     require_columns(
         frame.columns, path, {"--text-column": text_column, "--label-column": label_column}
     )
