@@ -78,9 +78,8 @@ def main() -> int:
 
     from kelisim.monitor.aggregate import add_baseline, daily_counts
     from kelisim.monitor.dedup import assign_stories, document_id
-    from kelisim.monitor.pipeline import clean_texts
     from kelisim.monitor.spikes import detect_spikes
-    from kelisim.monitor.text import detect_languages
+    from kelisim.monitor.text import clean_texts, detect_languages
 
     rng = np.random.default_rng(20240101)
     texts, origin = load_texts(args.docs, rng)

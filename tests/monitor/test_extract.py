@@ -111,3 +111,86 @@ def test_normalisation_and_transliteration():
     assert normalise_token("Солтүстiк") == "солтүстік"  # Latin i inside a Kazakh word
     assert normalise_token("Şymkent") == "shymkent"
     assert kk_to_latin("Қазақстан") == "qazaqstan"
+
+
+@pytest.fixture
+def lexicon_cache(tmp_path, monkeypatch):
+    """A home of its own for compiled lexicons; the process's lexicon is compiled afresh after."""
+    from kelisim.monitor import extract as extract_module
+
+    monkeypatch.setenv("KELISIM_HOME", str(tmp_path / "home"))
+    extract_module.load_lexicon.cache_clear()
+    yield tmp_path / "home" / "cache"
+    extract_module.load_lexicon.cache_clear()
+
+
+CACHE_TEXTS = [
+    ("Казахи и уйгуры в Алматы живут рядом.", "ru"),
+    ("Масанчи ауылында қазақтар мен дүнгендер тұрады.", "kk"),
+    ("Uyghurs and Kazakhs of Sortobe village met in Kordai district.", "en"),
+    ("Караганды облысындағы казактар", "kk"),
+]
+
+
+def _found(lexicon):
+    return [lexicon.find(text, language) for text, language in CACHE_TEXTS]
+
+
+def test_compiled_lexicon_is_cached_and_read_back_unchanged(lexicon_cache, monkeypatch):
+    from kelisim.monitor import extract as extract_module
+
+    compiled = load_lexicon()
+    [cached] = lexicon_cache.glob("lexicon-*.pickle")
+    extract_module.load_lexicon.cache_clear()
+
+    def no_compiling():
+        raise AssertionError("compiled again instead of read from the cache")
+
+    monkeypatch.setattr(extract_module, "_lexicon_rows", no_compiling)
+    read = load_lexicon()
+    assert read is not compiled
+    assert read.entries == compiled.entries and _found(read) == _found(compiled)
+    assert read._plain.__dict__ == compiled._plain.__dict__
+    assert read._folded.__dict__ == compiled._folded.__dict__
+    assert list(lexicon_cache.glob("lexicon-*.pickle")) == [cached]
+
+
+def test_compiled_lexicon_cache_follows_the_store_settlements(lexicon_cache):
+    from kelisim.monitor.gazetteer import locate, use_store_settlements
+
+    load_lexicon()
+    try:
+        # CONSTRUCTED code and name (a settlement of an imported workbook)
+        use_store_settlements([("314831100", "с.Жаңатестовка", "census2021")])
+        [place] = locate("В Жаңатестовке прошёл сход.", "ru")
+        assert place["settlement"] == "314831100"
+        assert len(list(lexicon_cache.glob("lexicon-*.pickle"))) == 2
+    finally:
+        use_store_settlements([])
+    assert locate("В Жаңатестовке прошёл сход.", "ru") == []
+
+
+@pytest.mark.parametrize("content", ["truncated", "foreign"])
+def test_unreadable_or_foreign_cache_file_is_compiled_again(lexicon_cache, content):
+    import os
+    import pickle
+
+    from kelisim.monitor import extract as extract_module
+
+    compiled = load_lexicon()
+    [cached] = lexicon_cache.glob("lexicon-*.pickle")
+    marker = lexicon_cache / "made-by-the-pickle"
+
+    class Foreign:
+        def __reduce__(self):
+            return os.mkdir, (str(marker),)
+
+    if content == "truncated":
+        cached.write_bytes(cached.read_bytes()[:1000])
+    else:  # a pickle calling a function outside the lexicon's types is never loaded
+        cached.write_bytes(pickle.dumps(Foreign()))
+    extract_module.load_lexicon.cache_clear()
+    again = load_lexicon()
+    assert not marker.exists()
+    assert again.entries == compiled.entries and _found(again) == _found(compiled)
+    assert pickle.loads(cached.read_bytes()).entries == compiled.entries  # written anew

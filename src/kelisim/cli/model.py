@@ -13,8 +13,10 @@ _TARGET_HELP = "relevance (about interethnic relations) or hostility (tier 3 and
 def _read_labels(path: Path, text_column: str, label_column: str):
     from kelisim.cli.monitor import read_table, require_columns
 
-    frame = read_table(path, text_only=False)
-    require_columns(frame, path, {"--text-column": text_column, "--label-column": label_column})
+    frame = read_table(path)
+    require_columns(
+        frame.columns, path, {"--text-column": text_column, "--label-column": label_column}
+    )
     return frame
 
 

@@ -6,11 +6,12 @@ The classify helper's ``kelisim.cli.model`` adds ``train`` and ``evaluate`` to
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
 
-from kelisim.cli.output import check_format, emit
+from kelisim.cli.output import check_format, write
 from kelisim.errors import ArgumentError, InputError, KelisimError
 
 monitor_app = typer.Typer(
@@ -25,25 +26,35 @@ OUTPUT_PREFIX = "kelisim_"
 
 
 def _write(frame, out: Path | None, output_format: str) -> None:
-    """Write a frame as CSV or JSON lines (lists and dicts as JSON) to a file or stdout."""
-    import numpy as np
+    """Write a frame as CSV or JSON lines (lists and dicts as JSON, times as ISO text, missing
+    values empty or null) to a file or stdout."""
     import pandas as pd
-
-    from kelisim.monitor.pipeline import to_json
 
     frame = frame.copy()
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
             frame[column] = frame[column].map(lambda t: None if pd.isna(t) else t.isoformat())
-    if output_format == "csv":
-        for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
-                frame[column] = frame[column].map(to_json)
-        text = frame.to_csv(index=False)
-    else:
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        text = "".join(to_json(record) + "\n" for record in records)
-    emit(text, out)
+    values = frame.astype(object).where(frame.notna(), None)
+    _write_rows([str(c) for c in frame.columns], [list(row) for row in
+                values.itertuples(index=False, name=None)], out, output_format)
+
+
+def _write_rows(columns: list[str], rows: list[list], out: Path | None, output_format: str):
+    """Write rows (``kelisim.monitor.table_io.write_rows``) to stdout, or whole to ``out``
+    through the one output helper (a file that cannot be written is an error naming --out)."""
+    import sys
+
+    from kelisim.monitor.table_io import write_rows
+
+    if out is None:
+        write_rows(columns, rows, sys.stdout, output_format)
+        return
+
+    def save(path) -> None:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            write_rows(columns, rows, handle, output_format)
+
+    write(out, save)
 
 
 @monitor_app.command()
@@ -66,14 +77,9 @@ def ingest(
     output_format: str = typer.Option("jsonl", "--format", help="csv or jsonl."),
 ) -> None:
     """Read sources into documents: redacted text, language, ids and stories."""
+    from kelisim.monitor.gazetteer import use_store_gazetteer
     from kelisim.monitor.ingest import ingest_sources
-    from kelisim.monitor.pipeline import (
-        model_label,
-        prepare_documents,
-        process_batch,
-        store_batch,
-        use_store_gazetteer,
-    )
+    from kelisim.monitor.pipeline import model_label, prepare_documents, process_batch, store_batch
 
     check_format(output_format, out, FORMATS)
     if hash_authors is not None and not hash_authors.strip():
@@ -97,19 +103,53 @@ def ingest(
     )
 
 
-def read_table(path: Path, text_only: bool = True):
-    """A CSV/TSV or JSON-lines file as a frame; leading lines starting with '#' (a file's
-    description, as in the bundled fixtures) are skipped. ``text_only`` keeps every cell as
-    text; otherwise pandas infers numbers and booleans (labels)."""
+def read_rows(path: Path) -> tuple[list[str], list[list]]:
+    """The column names and rows of a CSV/TSV file (every cell text) or of a JSON-lines file
+    (values as read, a missing one None); see :func:`read_table`."""
+    from kelisim.monitor.table_io import read_text_rows
+
+    if not path.is_file():
+        raise InputError(path, None, None, "no such file")
+    suffix = path.suffix.lower()
+    with _reading(path):
+        if suffix not in JSON_SUFFIXES:
+            return read_text_rows(path, "\t" if suffix == ".tsv" else ",")
+        import pandas as pd
+
+        frame = pd.read_json(path, lines=suffix != ".json", dtype=False)
+    values = frame.astype(object).where(frame.notna(), None)
+    return [str(c) for c in frame.columns], [list(row) for row in
+                                             values.itertuples(index=False, name=None)]
+
+
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+@contextlib.contextmanager
+def _reading(path: Path):
+    """Name the file in one sentence when it is not UTF-8 or not a table."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise InputError(path, None, None, "the file is not UTF-8 text; save it as UTF-8") from None
+    except ValueError as error:
+        message = " ".join(str(error).split())
+        raise InputError(path, None, None, f"cannot read it as a table ({message})") from None
+
+
+def read_table(path: Path):
+    """A CSV/TSV or JSON-lines file as a frame, pandas inferring numbers and booleans (labels);
+    leading lines starting with '#' (a file's description, as in the bundled fixtures) are
+    skipped."""
     import pandas as pd
 
     from kelisim.core.tables import read_csv_cells
 
     if not path.is_file():
         raise InputError(path, None, None, "no such file")
-    try:
-        if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-            return pd.read_json(path, lines=path.suffix.lower() != ".json", dtype=not text_only)
+    with _reading(path):
+        if path.suffix.lower() in JSON_SUFFIXES:
+            return pd.read_json(path, lines=path.suffix.lower() != ".json")
         with path.open(encoding="utf-8-sig") as handle:
             comments = 0
             for line in handle:
@@ -123,20 +163,15 @@ def read_table(path: Path, text_only: bool = True):
             sep="\t" if path.suffix.lower() == ".tsv" else ",",
             skiprows=comments,
             encoding="utf-8-sig",
-            **({"dtype": str, "keep_default_na": False} if text_only else {}),
         )
-    except UnicodeDecodeError:
-        raise InputError(path, None, None, "the file is not UTF-8 text; save it as UTF-8") from None
-    except ValueError as error:
-        message = " ".join(str(error).split())
-        raise InputError(path, None, None, f"cannot read it as a table ({message})") from None
 
 
-def require_columns(table, path: Path, columns: dict[str, str]) -> None:
-    """Raise naming the file and the option when a column (option -> name) is missing."""
+def require_columns(names, path: Path, columns: dict[str, str]) -> None:
+    """Raise naming the file and the option when a column (option -> name) is not among
+    ``names`` (a table's column names)."""
     for option, column in columns.items():
-        if column not in table.columns:
-            known = ", ".join(map(str, table.columns))
+        if column not in names:
+            known = ", ".join(map(str, names))
             raise InputError(path, 1, column, f"no such column for {option} (columns: {known})")
 
 
@@ -181,38 +216,36 @@ def classify(
     if engine is not None or is_dataset or scheduler is not None or workers is not None:
         _classify_dataset(input_path, text_column, model, out, engine, scheduler, workers, db)
         return
-    from kelisim.monitor.pipeline import classify_documents, clean_texts
-    from kelisim.monitor.text import detect_languages
+    from kelisim.monitor.classifier import classified_rows
+    from kelisim.monitor.heap import frozen_heap
+    from kelisim.monitor.text import clean_texts, detect_languages
 
     check_format(output_format, out, FORMATS)
-    table = read_table(input_path)
-    require_columns(table, input_path, {"--text-column": text_column})
-    if table.empty:
+    columns, rows = read_rows(input_path)
+    require_columns(columns, input_path, {"--text-column": text_column})
+    if not rows:
         raise InputError(input_path, 2, None, "no rows below the header; nothing to classify")
-    import pandas as pd
-
-    from kelisim.monitor.heap import frozen_heap
-
-    table = table.reset_index(drop=True)
     if db is not None:
         _match_store_settlements(db)
     with frozen_heap():
-        table[text_column] = clean_texts(table[text_column].fillna("").astype(str).tolist())
-        texts = table[text_column].tolist()
-        documents = pd.DataFrame({"text": texts, "language": detect_languages(texts)})
-        classified = classify_documents(documents, model_dir=model).drop(columns=["text"])
+        at = columns.index(text_column)
+        texts = clean_texts(["" if row[at] is None else str(row[at]) for row in rows])
+        languages = detect_languages(texts)
+        names, classified = classified_rows(texts, languages, model_dir=model)
+        for row, text, language, values in zip(rows, texts, languages, classified, strict=True):
+            row[at] = text
+            row.append(language)
+            row.extend(values)
         # the user's columns are kept as they are; an output column whose name is taken (a
         # labelled file's `relevant` or `tier`) is written as kelisim_<name>
-        classified.columns = [
-            f"{OUTPUT_PREFIX}{c}" if c in table.columns else c for c in classified.columns
-        ]
-        _write(pd.concat([table, classified], axis=1), out, output_format)
+        added = [f"{OUTPUT_PREFIX}{c}" if c in columns else c for c in ("language", *names)]
+        _write_rows([*columns, *added], rows, out, output_format)
 
 
 def _match_store_settlements(db: str | None) -> None:
     """Match the settlements of the store's imported workbooks in this process too."""
     from kelisim import store as kelisim_store
-    from kelisim.monitor.pipeline import use_store_gazetteer
+    from kelisim.monitor.gazetteer import use_store_gazetteer
 
     con = kelisim_store.connect(db)
     try:
@@ -369,7 +402,7 @@ def poll(
             raise ArgumentError(
                 "FEEDS", f"{feed!r} is not an http(s) address (files: kelisim monitor ingest)"
             )
-    from kelisim.monitor.pipeline import use_store_gazetteer
+    from kelisim.monitor.gazetteer import use_store_gazetteer
 
     con = kelisim_store.connect(db)
     failures: list[str] = []

@@ -18,12 +18,15 @@ import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from kelisim.core.groups import normalise_name, unknown_message
 from kelisim.errors import ArgumentError, InputError
+
+if TYPE_CHECKING:  # imported where tables are read: the KATO helpers need no pandas
+    import pandas as pd
 
 COUNTRY = "000000000"
 VERSIONS = ("2000", "2018", "2024")
@@ -208,6 +211,8 @@ def name_on(code: str, on: date, language: str = "en", version: str | None = Non
     """The name of ``code`` in force on ``on`` from the dated name table (``area_names.csv``:
     Astana 1998-2019, Nur-Sultan 2019-2022, Astana since 17.09.2022, ...), or None when the
     table has no row for that day (the area's name in ``areas.csv`` holds)."""
+    import pandas as pd
+
     day = on.isoformat()
     for row in _dated_rows(code, version).itertuples():
         if (pd.isna(row.valid_from) or row.valid_from <= day) and (
@@ -225,6 +230,8 @@ def names_on(on: date, language: str = "en") -> dict[tuple[str, str | None], str
 def _names_on(on: date, language: str) -> tuple[tuple[tuple[str, str | None], str], ...]:
     """:func:`names_on` of the bundled table, once per day and language (each dashboard page
     asks for the names of its year: about 15 ms each time on a quiet machine)."""
+    import pandas as pd
+
     found = {}
     for row in _dated_names().itertuples():
         version = None if pd.isna(row.boundary_version) else row.boundary_version
@@ -238,6 +245,8 @@ def name_history(code: str, language: str = "en", version: str | None = None
                  ) -> list[dict]:
     """The dated names of ``code``: name, valid_from, valid_to (ISO dates or None), source_id,
     oldest first; [] when its name never changed in the table."""
+    import pandas as pd
+
     rows = _dated_rows(code, version).sort_values("valid_from", na_position="first")
     return [{"name": getattr(r, f"name_{language}"),
              "valid_from": None if pd.isna(r.valid_from) else r.valid_from,
@@ -276,6 +285,8 @@ def convert_boundaries(
     that has no other source). The
     result's ``boundary_version`` is ``to_version``.
     """
+    import pandas as pd
+
     check_version(to_version)
     table = crosswalk() if table is None else table
     frame = frame.copy()

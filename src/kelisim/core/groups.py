@@ -10,10 +10,12 @@ from __future__ import annotations
 import difflib
 import re
 from functools import lru_cache
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kelisim.errors import ArgumentError
+
+if TYPE_CHECKING:  # the tables are read as frames by their callers
+    import pandas as pd
 
 TOTAL = "total"
 LANGUAGES = ("kk", "ru", "en")

@@ -31,13 +31,9 @@ from kelisim.monitor.aggregate import DAILY_INPUT_COLUMNS, daily_counts, merge_d
 from kelisim.monitor.dedup import document_id
 from kelisim.monitor.extract import lexicon_version
 from kelisim.monitor.ingest import TIME_COLUMNS, URL_COLUMNS, first_present, publication_times
-from kelisim.monitor.pipeline import (
-    CLASSIFICATION_COLUMNS,
-    classify_documents,
-    clean_texts,
-    to_json,
-)
-from kelisim.monitor.text import detect_languages
+from kelisim.monitor.pipeline import CLASSIFICATION_COLUMNS, classify_documents
+from kelisim.monitor.table_io import to_json
+from kelisim.monitor.text import clean_texts, detect_languages
 
 PART_ROWS = 50_000
 NULL_DAY = "__HIVE_DEFAULT_PARTITION__"  # the Hive name of a null partition, as DuckDB writes

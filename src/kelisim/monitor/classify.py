@@ -22,27 +22,20 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kelisim.errors import ArgumentError
+from kelisim.monitor.classifier import CLASSIFICATION_COLUMNS
 from kelisim.monitor.extract import load_lexicon
 from kelisim.monitor.frames import load_frames
 from kelisim.monitor.heap import frozen_heap
 from kelisim.monitor.model import predict_many
 from kelisim.monitor.rules import RULE_HOSTILITY, RULE_RELEVANCE, TIER_NAMES, apply_rules
 
-COLUMNS = (
-    "relevant",
-    "relevance_score",
-    "tier",
-    "hostility_score",
-    "counter_speech",
-    "groups",
-    "places",
-    "rationale",
-    "model",
-)
+if TYPE_CHECKING:  # the classify command writes rows without pandas
+    import pandas as pd
+
+COLUMNS = (*CLASSIFICATION_COLUMNS, "model")
 
 
 SHIPPED_MODEL_DIR = Path(__file__).with_name("shipped")
@@ -101,6 +94,25 @@ def classify_batch(
     >>> classify_batch(["Погода в Алматы хорошая."], ["ru"]).loc[0, "tier"]
     0
     """
+    import pandas as pd
+
+    rows = classify_rows(texts, languages, model_dir)
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(
+        {
+            "relevant": bool,
+            "relevance_score": float,
+            "tier": int,
+            "hostility_score": float,
+            "counter_speech": bool,
+        }
+    )
+
+
+def classify_rows(
+    texts: list[str], languages: list[str], model_dir: str | None = None
+) -> list[tuple]:
+    """``classify_batch`` as one tuple per text (values in the order of ``COLUMNS``: Python
+    booleans, floats, ints, lists and dicts), for callers that write rows without pandas."""
     if len(texts) != len(languages):
         raise ArgumentError("languages", "must have one language per text")
     models = load_models(str(model_dir) if model_dir else None)
@@ -113,11 +125,11 @@ def classify_batch(
             results += [apply_rules(t or "", lang) for t, lang in pairs]
             freeze()  # this chunk's results and memoised tokens join the frozen objects
         scores = predict_many(models, [t or "" for t in texts], list(languages), results)
-        return _frame(results, scores, models)
+        return _rows(results, scores, models)
 
 
-def _frame(results, scores: dict, models: dict) -> pd.DataFrame:
-    """The rows of ``classify_batch`` from the rules' results and the models' scores."""
+def _rows(results, scores: dict, models: dict) -> list[tuple]:
+    """The rows of ``classify_rows`` from the rules' results and the models' scores."""
     model_name = model_names(models)
     rows = []
     for i, result in enumerate(results):
@@ -170,12 +182,4 @@ def _frame(results, scores: dict, models: dict) -> pd.DataFrame:
                 model_name,
             )
         )
-    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(
-        {
-            "relevant": bool,
-            "relevance_score": float,
-            "tier": int,
-            "hostility_score": float,
-            "counter_speech": bool,
-        }
-    )
+    return rows

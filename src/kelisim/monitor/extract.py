@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import csv
 import functools
+import gc
 import hashlib
+import os
+import pickle
 import re
+import sys
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import NamedTuple
 
 LEXICON_DIR = Path(__file__).parent / "lexicon"
 
@@ -265,9 +270,10 @@ class Entry:
     key: str = ""  # the gazetteer row of a settlement
 
 
-@dataclass(frozen=True)
-class Mention:
-    """A matched entry: token span [start, end), character span, sentence number, text."""
+class Mention(NamedTuple):
+    """A matched entry: token span [start, end), character span, sentence number, text (a
+    named tuple: a batch makes hundreds of thousands, and a frozen dataclass took four times as
+    long to build)."""
 
     entry: Entry
     start: int
@@ -341,6 +347,9 @@ class _TokenIndex:
         return tuple(found)
 
 
+_MEMOS = ("_analyse_plain", "_analyse_folded", "_read_token")
+
+
 class Lexicon:
     """Groups, places and cues compiled for matching; build once with ``load_lexicon()``."""
 
@@ -364,9 +373,20 @@ class Lexicon:
                 self._add_row(latin)
         self._plain.finish()
         self._folded.finish()
+        self._memoise()
+
+    def _memoise(self) -> None:
+        """Fresh per-token memos (not part of the compiled lexicon a cache file holds)."""
         self._analyse_plain = functools.lru_cache(maxsize=1 << 18)(self._plain.analyse)
         self._analyse_folded = functools.lru_cache(maxsize=1 << 18)(self._folded.analyse)
         self._read_token = functools.lru_cache(maxsize=1 << 18)(self._read_token_once)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._memoise()
 
     def _read_token_once(self, raw: str, folded: bool) -> tuple[str, tuple[tuple[int, str], ...]]:
         """A raw token's normalised form and its units (memoised per raw token: word
@@ -438,9 +458,12 @@ class Lexicon:
             for unit, rest in units:
                 for entry_id in self._first.get(unit, ()):
                     entry = self.entries[entry_id]
-                    end = self._match_rest(entry, analysed, tokens, i)
-                    if end is None:
-                        continue
+                    if len(entry.units) == 1 and not entry.head:  # most entries: one word
+                        end = i + 1
+                    else:
+                        end = self._match_rest(entry, analysed, tokens, i)
+                        if end is None:
+                            continue
                     a, b = spans[i][0], spans[end - 1][1]
                     found.append(
                         Mention(
@@ -522,7 +545,93 @@ def _read_tsv(name: str) -> list[dict[str, str]]:
 @functools.cache
 def load_lexicon() -> Lexicon:
     """The bundled lexicons (groups.tsv, places.tsv, cues.tsv) and the settlements of
-    ``kelisim.monitor.gazetteer`` compiled into one ``Lexicon``."""
+    ``kelisim.monitor.gazetteer`` compiled into one ``Lexicon``; the compiled lexicon is kept in
+    KELISIM_HOME's ``cache`` folder under the digest of everything it is compiled from
+    (``_compiled_key``), so later processes read it instead of compiling it again."""
+    path = _compiled_path()
+    lexicon = _read_compiled(path) if path is not None else None
+    if lexicon is None:
+        lexicon = Lexicon(_lexicon_rows())
+        if path is not None:
+            _write_compiled(lexicon, path)
+    return lexicon
+
+
+COMPILED_PREFIX = "lexicon-"
+COMPILED_KEPT = 4  # compiled lexicons kept in the cache (one per store in use, say)
+
+
+def _compiled_key() -> str:
+    """SHA-256 of the lexicons' digest (files and settlements matched, bundled and the
+    store's), of the code that compiles them and of Python's version."""
+    from kelisim.monitor import gazetteer
+
+    digest = hashlib.sha256(_lexicon_digest().encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(Path(gazetteer.__file__).read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def _compiled_path() -> Path | None:
+    """Where the compiled lexicon of the current inputs is cached; None without a writable home."""
+    from kelisim.config import home_dir
+
+    try:
+        folder = home_dir() / "cache"
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return folder / f"{COMPILED_PREFIX}{_compiled_key()}.pickle"
+
+
+class _LexiconUnpickler(pickle.Unpickler):
+    """Reads only a compiled lexicon: no class or function outside this module's lexicon types
+    is ever loaded from a cache file (Python docs, pickle, "Restricting Globals")."""
+
+    ALLOWED = {("kelisim.monitor.extract", n) for n in ("Lexicon", "_TokenIndex", "Entry",
+                                                        "fold_kazakh")} | {
+        ("builtins", n) for n in ("str", "frozenset", "set")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a compiled lexicon")
+        return super().find_class(module, name)
+
+
+def _read_compiled(path: Path) -> Lexicon | None:
+    """The cached compiled lexicon, or None when there is none or it cannot be read."""
+    enabled = gc.isenabled()
+    gc.disable()  # ~40,000 objects, none garbage: the collector's passes would cost 4 times more
+    try:
+        with open(path, "rb") as handle:
+            lexicon = _LexiconUnpickler(handle).load()
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError, ValueError):
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+    return lexicon if isinstance(lexicon, Lexicon) else None
+
+
+def _write_compiled(lexicon: Lexicon, path: Path) -> None:
+    """Cache a compiled lexicon (written whole, then renamed: readers never see half a file),
+    keeping the ``COMPILED_KEPT`` newest; a cache that cannot be written is skipped."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "wb") as handle:
+            pickle.dump(lexicon, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+        older = sorted(path.parent.glob(f"{COMPILED_PREFIX}*.pickle"),
+                       key=lambda p: p.stat().st_mtime, reverse=True)[COMPILED_KEPT:]
+        for stale in older:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        partial.unlink(missing_ok=True)
+
+
+def _lexicon_rows() -> list[dict[str, str]]:
+    """The rows ``load_lexicon`` compiles: groups, places, settlements and cues."""
     rows = []
     for row in _read_tsv("groups.tsv"):
         rows.append(
@@ -566,7 +675,7 @@ def load_lexicon() -> Lexicon:
                 "source": row["source"],
             }
         )
-    return Lexicon(rows)
+    return rows
 
 
 LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv", "frames.tsv")
@@ -576,13 +685,18 @@ LEXICON_FILES = ("groups.tsv", "places.tsv", "cues.tsv", "frames.tsv")
 def lexicon_version() -> str:
     """The version of the lexicons: the first 12 hex digits of the SHA-256 of their files and
     of the settlements matched, so every score can name the exact lexicons that produced it."""
+    return _lexicon_digest()[:12]
+
+
+def _lexicon_digest() -> str:
+    """SHA-256 (hex) of the lexicon files and of the settlements matched."""
     from kelisim.monitor.gazetteer import settlements_digest
 
     digest = hashlib.sha256()
     for name in LEXICON_FILES:
         digest.update((LEXICON_DIR / name).read_bytes())
     digest.update(settlements_digest())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:

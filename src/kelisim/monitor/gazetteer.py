@@ -20,9 +20,13 @@ import csv
 import functools
 import hashlib
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from kelisim.core.areas import clean_settlement_name, kato_prefix, region_code
 from kelisim.monitor.extract import _CYRILLIC, Mention
+
+if TYPE_CHECKING:
+    import duckdb
 
 SETTLEMENTS_FILE = "settlements.csv"
 _RU_ADJECTIVE_ENDINGS = ("ое", "ая", "ий", "ый", "ие", "ой")
@@ -147,6 +151,15 @@ def use_store_settlements(rows: list[tuple[str, str, str]]) -> None:
     extract.lexicon_version.cache_clear()
 
 
+def use_store_gazetteer(con: duckdb.DuckDBPyConnection) -> int:
+    """Match the settlements of the store's imported workbooks too; returns how many."""
+    from kelisim.store.workbooks import settlement_names
+
+    rows = settlement_names(con)
+    use_store_settlements(rows)
+    return len(rows)
+
+
 def settlements_digest() -> bytes:
     """Bytes that change when the settlements matched change (part of the lexicon version)."""
     digest = hashlib.sha256()
@@ -194,12 +207,13 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
     codes: list[str] = []
     details: list[dict] = []
     for span, items in spans.items():
-        context = {c for other, found in first.items() if other != span and len(found) == 1
-                   for c in found}
-        areas = {a for c in context for a in (c, district_of(c), region_code(c)) if a}
         candidates = first[span]
+        if len(candidates) != 1:  # the places named elsewhere in the text decide
+            context = {c for other, found in first.items() if other != span and len(found) == 1
+                       for c in found}
         # An ordinary-word settlement without a head word counts when its area is named.
         if not candidates:
+            areas = {a for c in context for a in area_and_parents(c)}
             candidates = _narrow(sorted({m.entry.code for m in items
                                          if any(_inside(m.entry.code, a) for a in areas)}))
         if len(candidates) > 1:

@@ -33,13 +33,16 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from kelisim.errors import ArgumentError
 from kelisim.monitor.extract import GROUP_PLACEHOLDER, mask_groups
 from kelisim.monitor.rules import RULE_FEATURES, RuleResult, apply_rules, rule_features
+
+if TYPE_CHECKING:  # training reads frames; scoring (the classify command) needs no pandas
+    import pandas as pd
 
 TARGETS = ("relevance", "hostility")
 MODEL_FILE = "model.npz"
@@ -461,6 +464,8 @@ def _nb_scores(binary_fit, labels, binary_test, c: float, alpha: float = NB_ALPH
 
 def binary_labels(values: pd.Series, threshold: float = 0.5) -> np.ndarray:
     """Labels as 0/1: booleans and yes/no words as such, numbers as ``value >= threshold``."""
+    import pandas as pd
+
     words = {"true": 1, "yes": 1, "1": 1, "false": 0, "no": 0, "0": 0}
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         lowered = values.astype(str).str.strip().str.lower()

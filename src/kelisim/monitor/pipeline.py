@@ -8,19 +8,20 @@ documents, classifications and the alerts they raise in one transaction.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kelisim.errors import ArgumentError, KelisimError
+from kelisim.errors import ArgumentError
 from kelisim.monitor.aggregate import WINDOW_DAYS, add_baseline, daily_counts
+from kelisim.monitor.classifier import CLASSIFICATION_COLUMNS, classifier
 from kelisim.monitor.dedup import assign_stories, document_id, normalize_url
 from kelisim.monitor.extract import lexicon_version
 from kelisim.monitor.ingest import DOCUMENT_COLUMNS
-from kelisim.monitor.text import detect_languages, normalize_text, redact
+from kelisim.monitor.table_io import to_json
+from kelisim.monitor.text import clean_texts, detect_languages, normalize_text, redact
 from kelisim.store import monitor as monitor_store
 from kelisim.store import transaction
 
@@ -31,26 +32,6 @@ PREPARED_COLUMNS = (
     "doc_id", "source", "url", "published_at", "language", "title", "text", "story_id",
     "author_hash",
 )  # fmt: skip
-CLASSIFICATION_COLUMNS = (
-    "relevant", "relevance_score", "tier", "hostility_score", "counter_speech", "groups",
-    "places", "rationale",
-)  # fmt: skip
-
-
-def _plain(value: object) -> object:
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return value.tolist()
-    return str(value)
-
-
-def to_json(value: object) -> str:
-    """JSON text of a rationale, list or record (numpy values become plain ones)."""
-    return json.dumps(value, ensure_ascii=False, default=_plain)
-
-
-def clean_texts(texts: list[str]) -> list[str]:
-    """Normalised texts with personal data redacted (what may be stored or shown)."""
-    return [redact(normalize_text(text)) for text in texts]
 
 
 def prepare_documents(frame: pd.DataFrame) -> pd.DataFrame:
@@ -88,15 +69,7 @@ def classify_documents(
     frame: pd.DataFrame, model_dir: str | None = None, language_column: str = "language"
 ) -> pd.DataFrame:
     """The frame with the classification columns added (by the classify module)."""
-    try:
-        from kelisim.monitor.classify import classify_batch
-    except ModuleNotFoundError as error:
-        if error.name != "kelisim.monitor.classify":
-            raise
-        raise KelisimError(
-            "Classification is not installed in this build (kelisim.monitor.classify is missing)."
-        ) from error
-    result = classify_batch(
+    result = classifier().classify_batch(
         frame["text"].tolist(), frame[language_column].tolist(), model_dir=model_dir
     )
     # The classifier may name its model per row ('rules' or the model card's name).
@@ -213,11 +186,3 @@ def model_label(model_dir: str | None) -> str:
     return Path(model_dir).name if model_dir else "default"
 
 
-def use_store_gazetteer(con: duckdb.DuckDBPyConnection) -> int:
-    """Match the settlements of the store's imported workbooks too; returns how many."""
-    from kelisim.monitor.gazetteer import use_store_settlements
-    from kelisim.store.workbooks import settlement_names
-
-    rows = settlement_names(con)
-    use_store_settlements(rows)
-    return len(rows)

@@ -335,3 +335,8 @@ def detect_language(text: str) -> str:
 def detect_languages(texts: list[str]) -> list[str]:
     """The language of each text in a batch."""
     return [language_evidence(text).language for text in texts]
+
+
+def clean_texts(texts: list[str]) -> list[str]:
+    """Normalised texts with personal data redacted (what may be stored or shown)."""
+    return [redact(normalize_text(text)) for text in texts]

@@ -4,10 +4,14 @@ enclaves among settlements with the areas' point coverage (migration 005)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 
 from kelisim.store.frames import insert_frame
+
+if TYPE_CHECKING:  # frames come from the callers; the classify command reads names only
+    import pandas as pd
 
 TABLES = ("dataset_areas", "dataset_placed", "settlement_indices", "settlement_enclaves",
           "settlement_coverage")
