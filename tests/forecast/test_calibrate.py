@@ -56,6 +56,27 @@ def test_hindcast_never_sees_its_target(counts):
     assert np.array_equal(before, after)
 
 
+def test_calibration_to_2009_reads_no_schedule_after_2009(counts, monkeypatch):
+    """The 2009 calibration asks the WPP schedules of no year after 2009, and changing every
+    later census count (not only one group's) leaves it unchanged."""
+    asked = []
+    for name in ("fertility_for", "survival_for"):
+        schedule = getattr(calibrate, name)
+        monkeypatch.setattr(calibrate, name,
+                            lambda year, schedule=schedule: asked.append(year) or schedule(year))
+    fitted = calibrate.calibrate(counts, 2009)
+    assert asked and max(asked) <= 2009
+    changed = counts.copy()
+    later = [period for period in changed.index if period > 2009]
+    changed.loc[later, list(fitted.groups)] *= 1.7
+    refitted = calibrate.calibrate(changed, 2009)
+    assert np.array_equal(fitted.population, refitted.population)
+    assert np.array_equal(fitted.fertility_ratio, refitted.fertility_ratio)
+    assert fitted.migration.keys() == refitted.migration.keys()
+    assert all(np.array_equal(fitted.migration[key], refitted.migration[key])
+               for key in fitted.migration)
+
+
 def test_hindcasts_beat_both_baselines(counts):
     report = calibrate.hindcast(counts, draws=200, seed=3).set_index(["fit_until", "target"])
     assert (report["calibrated_pp"] < report["logratio_trend_pp"]).all()

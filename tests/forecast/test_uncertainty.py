@@ -75,3 +75,34 @@ def test_monte_carlo_seeded_and_centred():
     last = quantiles[:, -1]
     assert (last[0] < last[2]).all() and (last[2] < last[4]).all()
     assert np.allclose(last[2], mean[-1], rtol=0.05)
+
+
+def test_draws_reuse_shared_scalings_without_changing_results():
+    """A draw's rates reuse the engine's migrant counts, internal-flow matrix and switching
+    operator computed once on the base rates; the projection equals the one of a fresh copy
+    of the same drawn rates that computes them itself (constructed inputs)."""
+    from dataclasses import replace
+
+    from kelisim.forecast.engine import iterate
+    from kelisim.forecast.uncertainty import draw_rates
+
+    rng = np.random.default_rng(5)
+    population = rng.uniform(10, 100, (3, 20, 2, 6)).astype(np.float32)
+    destination = np.full((3, 3), 0.5, dtype=np.float32)
+    np.fill_diagonal(destination, 0.0)
+    base = [Rates(np.full((3, 20, 2, 7), 0.97, dtype=np.float32),
+                  np.full((3, 20, 6), 0.1, dtype=np.float32),
+                  out_migration=np.full((3, 20, 2, 6), 0.02, dtype=np.float32),
+                  destination=destination,
+                  international=rng.normal(0, 5, (3, 20, 2, 6)).astype(np.float32),
+                  switching=np.diag(np.full(19, 0.01), 1))] * 4
+    paths = RatePaths(np.full(4, 2.0), np.full(4, 0.2), np.full(4, 1.0), np.full(4, 0.002),
+                      20.0)
+    for seed in (1, 2):
+        drawn = draw_rates(base, paths, np.random.default_rng(seed), 1.0)
+        fresh = [replace(drawn[index]) for index in range(len(drawn))]  # empty caches
+        assert all(not rates.scaled for rates in fresh)
+        shared = list(iterate(population, drawn, len(drawn), 1.0))
+        alone = list(iterate(population, fresh, len(fresh), 1.0))
+        assert all(np.array_equal(a, b) for a, b in zip(shared, alone, strict=True))
+    assert {key[0] for key in base[0].scaled} >= {"international", "net_flow", "switching"}

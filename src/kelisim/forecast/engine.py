@@ -84,7 +84,8 @@ def _scaled(rates: Rates, name: str, fraction: float, dtype=None):
     """``fraction`` times one of the rates' arrays, computed once per Rates object.
 
     'international_outflow': whether any net count is negative; 'net_flow': the matrix
-    fraction (D' - I) [destination, origin] of the internal flows, contiguous, in ``dtype``.
+    fraction (D' - I) [destination, origin] of the internal flows, contiguous, in ``dtype``;
+    'switching': the switching operator in ``dtype`` (:func:`_switching_operator`).
     """
     key = (name, fraction, dtype)
     if key not in rates.scaled:
@@ -93,6 +94,8 @@ def _scaled(rates: Rates, name: str, fraction: float, dtype=None):
         elif name == "net_flow":
             net = fraction * (rates.destination.T - np.eye(len(rates.destination)))
             rates.scaled[key] = np.ascontiguousarray(net, dtype=dtype)
+        elif name == "switching":
+            rates.scaled[key] = _switching_operator(rates.switching, dtype)
         else:
             rates.scaled[key] = getattr(rates, name) * fraction
     return rates.scaled[key]
@@ -154,32 +157,50 @@ def _add_product(target: np.ndarray, matrix: np.ndarray, operand: np.ndarray) ->
         accumulated[...] = result
 
 
-def _switch(population: np.ndarray, switching: np.ndarray) -> np.ndarray:
-    """Persons move from row group to column group; the totals over groups are unchanged."""
-    areas, groups = population.shape[:2]
+def _switching_operator(switching: np.ndarray, dtype) -> tuple:
+    """How :func:`_switch` applies a switching matrix to a state of ``dtype``: ("pairs",
+    sources, targets, rates) one by one, ("sparse", incoming CSR matrix, kept shares) or
+    ("dense", transition matrix); built once per rates (the draws of a Monte Carlo run share it).
+    """
     rates = np.array(switching, dtype=float)
     np.fill_diagonal(rates, 0.0)
     sources, targets = np.nonzero(rates)
+    groups = len(rates)
     if len(sources) <= SPARSE_SWITCHING:
+        return "pairs", sources, targets, rates[sources, targets][None, :, None, None]
+    if len(sources) <= groups * groups // 8:
+        from scipy import sparse
+
+        incoming = sparse.csr_matrix(rates.T.astype(dtype))
+        return "sparse", incoming, (1.0 - rates.sum(axis=1)).astype(dtype)
+    return "dense", (rates + np.diag(1.0 - rates.sum(axis=1))).astype(dtype)
+
+
+def _switch(population: np.ndarray, switching: np.ndarray, operator: tuple | None = None
+            ) -> np.ndarray:
+    """Persons move from row group to column group; the totals over groups are unchanged.
+
+    ``operator``: the matrix prepared by :func:`_switching_operator` (built here if not given).
+    """
+    areas, groups = population.shape[:2]
+    kind, *parts = operator or _switching_operator(switching, population.dtype)
+    if kind == "pairs":
+        sources, targets, rates = parts
         switched = population.copy()
-        flows = population[:, sources] * rates[sources, targets][None, :, None, None]
+        flows = population[:, sources] * rates
         for k, (source, target) in enumerate(zip(sources, targets, strict=True)):
             switched[:, source] -= flows[:, k]
             switched[:, target] += flows[:, k]
         return switched
-    if len(sources) <= groups * groups // 8:
-        from scipy import sparse
-
-        incoming = sparse.csr_matrix(rates.T.astype(population.dtype))
-        kept = (1.0 - rates.sum(axis=1)).astype(population.dtype)
+    if kind == "sparse":
+        incoming, kept = parts
         switched = population * kept[None, :, None, None]
         for area in range(areas):
             switched[area] += (incoming @ population[area].reshape(groups, -1)).reshape(
                 population.shape[1:])
         return switched
-    transition = (rates + np.diag(1.0 - rates.sum(axis=1))).astype(population.dtype)
     flat = population.reshape(areas, groups, -1)
-    return np.matmul(transition.T, flat).reshape(population.shape)
+    return np.matmul(parts[0].T, flat).reshape(population.shape)
 
 
 def _survive(population: np.ndarray, survival: np.ndarray) -> np.ndarray:
@@ -225,8 +246,29 @@ def step(population: np.ndarray, rates: Rates, width: float) -> np.ndarray:
     else:
         end[..., 0] += rates.survival[..., 0] * newborn
     if rates.switching is not None:
-        end = _switch(end, rates.switching)
+        end = _switch(end, rates.switching, _scaled(rates, "switching", 1.0, end.dtype))
     return end
+
+
+#: The names of :func:`_scaled` entries that depend on none of the arrays a Monte Carlo draw
+#: replaces (survival, fertility, international_rate), so every draw can reuse them.
+SHARED_SCALINGS = ("international", "international_outflow", "net_flow", "switching")
+
+
+def shared_scalings(rates: Rates, dtype) -> dict:
+    """The :data:`SHARED_SCALINGS` entries of ``rates`` for a state of ``dtype``, computed once
+    and kept in ``rates.scaled``; a copy of ``rates`` with other survival, fertility or net
+    international rates takes them instead of computing them again at every step."""
+    for fraction in {fraction for fraction in TIMINGS[rates.timing] if fraction}:
+        if rates.international is not None:
+            _scaled(rates, "international", fraction)
+        if rates.destination is not None and np.ndim(rates.destination) == 2:
+            _scaled(rates, "net_flow", fraction, dtype)
+    if rates.international is not None:
+        _scaled(rates, "international_outflow", 1.0)
+    if rates.switching is not None:
+        _scaled(rates, "switching", 1.0, dtype)
+    return {key: value for key, value in rates.scaled.items() if key[0] in SHARED_SCALINGS}
 
 
 def iterate(

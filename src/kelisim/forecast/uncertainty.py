@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from kelisim.forecast.engine import Rates, iterate
+from kelisim.forecast.engine import Rates, iterate, shared_scalings
 from kelisim.forecast.outputs import QUANTILES, summary_cells
 
 Z80 = 1.2815515655446004
@@ -61,14 +61,17 @@ class PSquare:
                 self.first = []
             return
         q, n = self.heights, self.positions
-        repeated = np.tile(values, len(self.probabilities))
-        np.minimum(q[0], repeated, out=q[0])
-        np.maximum(q[4], repeated, out=q[4])
-        n[1:4] += repeated < q[1:4]  # markers above the new value move one position up
+        # Views [marker, quantile, cell] of the same arrays: the new values and the desired
+        # positions broadcast over quantiles and cells instead of being copied to each.
+        by_quantile = (5, len(self.probabilities), self.cells)
+        heights, positions = q.reshape(by_quantile), n.reshape(by_quantile)
+        np.minimum(heights[0], values, out=heights[0])
+        np.maximum(heights[4], values, out=heights[4])
+        positions[1:4] += values < heights[1:4]  # markers above the new value move one up
         n[4] += 1
         self.desired += self.increments
         for i in (1, 2, 3):
-            gap = np.repeat(self.desired[i], self.cells) - n[i]
+            gap = (self.desired[i][:, None] - positions[i]).reshape(-1)
             up = (gap >= 1) & (n[i + 1] - n[i] > 1)
             down = (gap <= -1) & (n[i - 1] - n[i] < -1)
             moving = np.flatnonzero(up | down)
@@ -136,9 +139,9 @@ class DrawnRates(Sequence):
         one = replace(rates, fertility=rates.fertility * self.fertility_factor[index],
                       survival=survival,
                       international_rate=base_rate + self.migration_shift[index])
-        # The counts of international migrants are not drawn: reuse their scaled copies.
-        one.scaled.update({key: value for key, value in rates.scaled.items()
-                           if key[0] in ("international", "international_outflow")})
+        # Migrant counts, internal flows and switching are not drawn: every draw reuses the
+        # arrays the engine derives from them (the draws run in the base rates' precision).
+        one.scaled.update(shared_scalings(rates, rates.fertility.dtype))
         return one
 
 
