@@ -55,8 +55,7 @@ from kelisim.measure.spatial import (  # noqa: E402
     spatial_indices,
 )
 from kelisim.measure.weights import SpatialWeights, kernel, weights_from_geometry  # noqa: E402
-from spatial_grids import jittered_grid  # noqa: E402 (constructed geometry shared with tests)
-from test_measure_spatial import PYSAL_CLASSES  # noqa: E402 (index -> PySAL class, as tested)
+from spatial_grids import PYSAL_CLASSES, jittered_grid  # noqa: E402 (shared with the tests)
 
 CELL = 2000.0
 ISSUE_PYSAL = {  # measured by the issue's author, not here

@@ -9,6 +9,21 @@ from pg_support import ThrowAwayServer, why_unavailable
 BACKENDS = ["duckdb", "postgresql"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _home_of_the_session(tmp_path_factory):
+    """No test writes to the user's own data folder (the classifier's lexicon cache lives in
+    KELISIM_HOME): a test that sets no home of its own gets the session's."""
+    import os
+
+    saved = os.environ.get("KELISIM_HOME")
+    os.environ["KELISIM_HOME"] = str(tmp_path_factory.mktemp("home"))
+    yield
+    if saved is None:
+        os.environ.pop("KELISIM_HOME", None)
+    else:
+        os.environ["KELISIM_HOME"] = saved
+
+
 @pytest.fixture
 def db_path(tmp_path, monkeypatch):
     """A fresh KELISIM_DB location (not yet created) for this test."""

@@ -46,3 +46,23 @@ def synthetic_counts(n: int, groups: int = 3, seed: int = 1) -> np.ndarray:
     return np.vstack(
         [rng.multinomial(s, w / w.sum()) for s, w in zip(sizes, weights, strict=True)]
     ).astype(float)
+
+
+# Each spatial index of kelisim and the class of PySAL segregation 2.5 it is checked against
+# (tests/measure/test_spatial.py, bench/bench_measure.py).
+PYSAL_CLASSES = {
+    "spatial_dissimilarity": "SpatialDissim",
+    "boundary_spatial_dissimilarity": "BoundarySpatialDissim",
+    "perimeter_area_spatial_dissimilarity": "PARDissim",
+    "spatial_proximity": "SpatialProximity",
+    "absolute_clustering": "AbsoluteClustering",
+    "relative_clustering": "RelativeClustering",
+    "distance_decay_isolation": "DistanceDecayIsolation",
+    "distance_decay_interaction": "DistanceDecayInteraction",
+    "delta": "Delta",
+    "absolute_concentration": "AbsoluteConcentration",
+    "relative_concentration": "RelativeConcentration",
+    "absolute_centralization": "AbsoluteCentralization",
+    "relative_centralization": "RelativeCentralization",
+    "spatial_proximity_profile": "SpatialProxProf",
+}

@@ -25,7 +25,7 @@ from kelisim.measure.spatial import (
     spatial_indices,
 )
 from kelisim.measure.weights import kernel, weights_from_geometry
-from spatial_grids import jittered_grid, synthetic_counts
+from spatial_grids import PYSAL_CLASSES, jittered_grid, synthetic_counts
 
 SIDE = 8
 N = SIDE * SIDE
@@ -34,22 +34,6 @@ COUNTS = synthetic_counts(N, 3)
 NAMES = ["a", "b", "c"]
 QUEEN = weights_from_geometry(POLYGONS, np.arange(N), "queen", unit="metre")
 
-PYSAL_CLASSES = {
-    "spatial_dissimilarity": "SpatialDissim",
-    "boundary_spatial_dissimilarity": "BoundarySpatialDissim",
-    "perimeter_area_spatial_dissimilarity": "PARDissim",
-    "spatial_proximity": "SpatialProximity",
-    "absolute_clustering": "AbsoluteClustering",
-    "relative_clustering": "RelativeClustering",
-    "distance_decay_isolation": "DistanceDecayIsolation",
-    "distance_decay_interaction": "DistanceDecayInteraction",
-    "delta": "Delta",
-    "absolute_concentration": "AbsoluteConcentration",
-    "relative_concentration": "RelativeConcentration",
-    "absolute_centralization": "AbsoluteCentralization",
-    "relative_centralization": "RelativeCentralization",
-    "spatial_proximity_profile": "SpatialProxProf",
-}
 
 
 def _values(table, group):
