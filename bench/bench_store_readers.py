@@ -53,6 +53,16 @@ HEADER = ("incident_id,date_start,region_code,place,event_type,interethnic,group
           "confidence\n")
 
 
+
+def report_latency(ms, errors) -> None:
+    """The read latencies (milliseconds) against the goal, and the first distinct errors."""
+    p95 = np.percentile(ms, 95)
+    print(f"read latency p50 {np.percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, "
+          f"max {ms.max():.1f} ms vs goal p95 < {GOAL_MS:.0f} ms "
+          f"({'met' if p95 < GOAL_MS else 'NOT met'}); errors: {len(errors)}")
+    for error in sorted(set(errors))[:3]:
+        print(f"  error: {error}")
+
 def write_incidents(env: dict, folder: Path, stop: threading.Event, done: list) -> None:
     """Import one CONSTRUCTED incident per CLI process until ``stop``; records (seconds,
     exit code, stderr) of each."""
@@ -185,12 +195,7 @@ def main(baseline: bool = False) -> None:
               f"imported incidents served by id, {once} listed exactly once ({extra} more)")
     for _, code, stderr in failed[:3]:
         print(f"  failed write (exit {code}): {stderr.splitlines()[-1] if stderr else ''}")
-    p95 = np.percentile(ms, 95)
-    print(f"read latency p50 {np.percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, "
-          f"max {ms.max():.1f} ms vs goal p95 < {GOAL_MS:.0f} ms "
-          f"({'met' if p95 < GOAL_MS else 'NOT met'}); errors: {len(errors)}")
-    for error in sorted(set(errors))[:3]:
-        print(f"  error: {error}")
+    report_latency(ms, errors)
 
 
 def main_postgresql() -> None:
@@ -270,12 +275,7 @@ def main_postgresql() -> None:
           f"({sum(audited.values())} audit entries)")
     for failure in failed[:3]:
         print(f"  failed write: {failure}")
-    p95 = np.percentile(ms, 95)
-    print(f"read latency p50 {np.percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, "
-          f"max {ms.max():.1f} ms vs goal p95 < {GOAL_MS:.0f} ms "
-          f"({'met' if p95 < GOAL_MS else 'NOT met'}); errors: {len(errors)}")
-    for error in sorted(set(errors))[:3]:
-        print(f"  error: {error}")
+    report_latency(ms, errors)
 
 
 if __name__ == "__main__":
