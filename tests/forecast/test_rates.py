@@ -52,6 +52,26 @@ def test_population_reader_builds_grid_and_refuses_bad_rows(tmp_path):
         assert (error.value.row, error.value.column) == (row, column)
 
 
+def test_input_tables_are_read_by_the_one_table_reader(tmp_path):
+    """Forecast inputs go through kelisim.datasets.io.read_table: a file that is not UTF-8 is
+    refused naming its row, an Excel workbook reads like its CSV, an unknown suffix is named."""
+    latin = tmp_path / "p.csv"
+    latin.write_bytes("area,group,sex,age,count\na1,g1,female,0,5\na\xe9,g1,male,5,3\n"
+                      .encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8") as error:
+        read_population(latin, 5)
+    assert error.value.row == 3
+    import pandas as pd
+
+    rows = pd.DataFrame({"area": ["a1", "a2"], "group": ["g1", "g2"], "sex": ["female", "male"],
+                         "age": [0, 5], "count": [5, 3]})
+    rows.to_excel(tmp_path / "p.xlsx", index=False)
+    grid, population = read_population(tmp_path / "p.xlsx", 5)
+    assert population.sum() == 8 and grid.areas == ("a1", "a2")
+    with pytest.raises(InputError, match="cannot tell the format"):
+        read_population(table(tmp_path, "p.dat", "area\n"), 5)
+
+
 def test_wildcards_specific_rows_override_and_missing_cells_refused(tmp_path):
     path = table(tmp_path, "r.csv", "area,group,value\nall,all,1.0\na2,g1,1.5\n")
     values = read_rates(path, GRID, "value", keys=("area", "group"))

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kelisim.errors import InputError
+from kelisim.errors import ArgumentError, InputError
 from kelisim.forecast.lifetable import survival_from_nLx
 
 SEXES = ("female", "male")
@@ -50,15 +50,15 @@ def read_table(path: str | Path, columns: dict[str, str]) -> pd.DataFrame:
 
     'optional' columns may be absent (filled with the wildcard 'all'); text cells are stripped.
     """
+    from kelisim.datasets.io import read_table as read_cells
+
     path = Path(path)
     if not path.exists():
         raise InputError(path, None, None, "file not found")
     try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(
-            path, dtype=str, keep_default_na=False
-        )
-    except (ValueError, OSError) as error:
-        raise InputError(path, None, None, f"cannot be read as a table ({error})") from error
+        frame = read_cells(path)  # the one reader of CSV, Excel and Parquet tables
+    except ArgumentError as error:  # a format it cannot tell, named against the spec's file
+        raise InputError(path, None, None, error.message) from None
     for column, kind in columns.items():
         if column not in frame.columns:
             if kind == "optional":
