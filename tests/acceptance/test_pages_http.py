@@ -197,6 +197,11 @@ def test_the_address_can_ask_for_a_language(client):
     for lang in LANGUAGES:
         reply = client.get(f"/incidents?year=2020&lang={lang}")
         assert f'<html lang="{lang}">' in reply.text and KORDAI[lang] in visible(reply.text)
+    # the language buttons of a page opened that way still switch it (and keep the filter)
+    client.cookies.delete("lang")
+    reply = client.get("/lang/kk?next=/incidents%3Fyear%3D2020%26lang%3Dru")
+    assert reply.url.path == "/incidents" and reply.url.query == b"year=2020"
+    assert '<html lang="kk">' in reply.text and KORDAI["kk"] in visible(reply.text)
 
 
 def test_forecast_controls(client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from importlib import resources
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -169,7 +169,12 @@ def logout(request: Request, con: Con, csrf_token: Annotated[str, Form()]):
 def switch_language(request: Request, code: str, next: str = "/"):
     if code not in LANGUAGES:
         raise HTTPException(404, "unknown language")
-    response = RedirectResponse(_local(next), status_code=303)
+    # the page comes back without a language asked in its address, which would override the
+    # choice just made (``?lang=ru`` wins over the cookie)
+    target = urlsplit(_local(next))
+    query = urlencode([(k, v) for k, v in parse_qsl(target.query, keep_blank_values=True)
+                       if k != "lang"])
+    response = RedirectResponse(urlunsplit(target._replace(query=query)), status_code=303)
     set_cookie(request, response, LANG_COOKIE, code, max_age=YEAR_SECONDS, samesite="lax")
     return response
 
