@@ -390,11 +390,24 @@ class Lexicon:
         self.__dict__.update(state)
         self._memoise()
 
-    def _read_token_once(self, raw: str, folded: bool) -> tuple[str, tuple[tuple[int, str], ...]]:
-        """A raw token's normalised form and its units (memoised per raw token: word
-        frequencies are Zipfian, so most tokens of a batch were read before)."""
+    def _read_token_once(self, raw: str, folded: bool) -> tuple[str, tuple, tuple]:
+        """A raw token's normalised form, its units, and the entries starting with them as
+        (entry, one word without a head word, identity, negative affix) in match order, where a
+        one-word entry whose identity an earlier one-word entry has is left out: it could only
+        repeat that match (memoised per raw token: word frequencies are Zipfian, so most tokens
+        of a batch were read before)."""
         token = normalise_token(raw)
-        return token, self._analyse(token, folded)
+        units = self._analyse(token, folded)
+        candidates = []
+        single_identities = set()
+        for unit, rest in units:
+            for entry, single, identity in self._first.get(unit, ()):
+                if single:
+                    if identity in single_identities:
+                        continue
+                    single_identities.add(identity)
+                candidates.append((entry, single, identity, rest.startswith(_KK_NEGATIVE_AFFIXES)))
+        return token, units, tuple(candidates)
 
     def _analyse(self, token: str, folded: bool) -> tuple[tuple[int, str], ...]:
         """Units of a token; a hyphenated word without a match of its own is read part by part."""
@@ -454,40 +467,36 @@ class Lexicon:
             return []
         folded = language == "kk"
         read = [self._read_token(m.group(), folded) for m in matches]
-        tokens = [token for token, _ in read]
-        analysed = [units for _, units in read]
+        tokens = [token for token, _, _ in read]
+        analysed = [units for _, units, _ in read]
         ends: list[int] | None = None
         found: list[Mention] = []
         seen: set[tuple] = set()
-        for i, units in enumerate(analysed):
-            for unit, rest in units:
-                for entry, single, identity in self._first.get(unit, ()):
-                    if single:  # most entries: one word
-                        end = i + 1
-                    else:
-                        end = self._match_rest(entry, analysed, tokens, i)
-                        if end is None:
-                            continue
-                    key = (identity, i, end)
-                    if key in seen:  # the same place or cue read again (another form or entry)
+        for i, (_, _, candidates) in enumerate(read):
+            for entry, single, identity, negative_affix in candidates:
+                if single:  # most entries: one word, each identity once (_read_token_once)
+                    end = i + 1
+                else:
+                    end = self._match_rest(entry, analysed, tokens, i)
+                    if end is None or (identity, i, end) in seen:
                         continue
-                    seen.add(key)
-                    if ends is None:
-                        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-                    a, b = matches[i].start(), matches[end - 1].end()
-                    found.append(
-                        Mention(
-                            entry,
-                            i,
-                            end,
-                            a,
-                            b,
-                            bisect_right(ends, a),
-                            text[a:b],
-                            negative_affix=rest.startswith(_KK_NEGATIVE_AFFIXES),
-                            headed=entry.label == "settlement" and _headed(tokens, i, end),
-                        )
+                    seen.add((identity, i, end))
+                if ends is None:
+                    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+                a, b = matches[i].start(), matches[end - 1].end()
+                found.append(
+                    Mention(
+                        entry,
+                        i,
+                        end,
+                        a,
+                        b,
+                        bisect_right(ends, a),
+                        text[a:b],
+                        negative_affix=negative_affix,
+                        headed=entry.label == "settlement" and _headed(tokens, i, end),
                     )
+                )
         return _longest(found)
 
     @staticmethod
