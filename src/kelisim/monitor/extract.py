@@ -356,7 +356,9 @@ class Lexicon:
     def __init__(self, rows: list[dict[str, str]]) -> None:
         self.entries: list[Entry] = []
         self._unit_ids: dict[tuple[str, str, str], int] = {}
-        self._first: dict[int, list[int]] = {}
+        # the entries by their first unit, each with what ``find`` asks of it: (entry, whether it
+        # is one word without a head word, the fields a match is told apart by)
+        self._first: dict[int, list[tuple[Entry, bool, tuple[str, str, str, str]]]] = {}
         self._plain = _TokenIndex(str)
         self._folded = _TokenIndex(fold_kazakh)
         for index in (self._plain, self._folded):
@@ -388,11 +390,24 @@ class Lexicon:
         self.__dict__.update(state)
         self._memoise()
 
-    def _read_token_once(self, raw: str, folded: bool) -> tuple[str, tuple[tuple[int, str], ...]]:
-        """A raw token's normalised form and its units (memoised per raw token: word
-        frequencies are Zipfian, so most tokens of a batch were read before)."""
+    def _read_token_once(self, raw: str, folded: bool) -> tuple[str, tuple, tuple]:
+        """A raw token's normalised form, its units, and the entries starting with them as
+        (entry, one word without a head word, identity, negative affix) in match order, where a
+        one-word entry whose identity an earlier one-word entry has is left out: it could only
+        repeat that match (memoised per raw token: word frequencies are Zipfian, so most tokens
+        of a batch were read before)."""
         token = normalise_token(raw)
-        return token, self._analyse(token, folded)
+        units = self._analyse(token, folded)
+        candidates = []
+        single_identities = set()
+        for unit, rest in units:
+            for entry, single, identity in self._first.get(unit, ()):
+                if single:
+                    if identity in single_identities:
+                        continue
+                    single_identities.add(identity)
+                candidates.append((entry, single, identity, rest.startswith(_KK_NEGATIVE_AFFIXES)))
+        return token, units, tuple(candidates)
 
     def _analyse(self, token: str, folded: bool) -> tuple[tuple[int, str], ...]:
         """Units of a token; a hyphenated word without a match of its own is read part by part."""
@@ -439,45 +454,49 @@ class Lexicon:
             context=row.get("context") == "yes",
             key=row.get("key", ""),
         )
-        self._first.setdefault(units[0], []).append(len(self.entries))
+        single = len(entry.units) == 1 and not entry.head
+        identity = (entry.kind, entry.code, entry.tier, entry.key)
+        self._first.setdefault(units[0], []).append((entry, single, identity))
         self.entries.append(entry)
 
     def find(self, text: str, language: str | None = None) -> list[Mention]:
-        """Every lexicon match in ``text``; overlapping group/place matches keep the longest."""
+        """Every lexicon match in ``text``, one per entry identity (kind, code, tier, key) and
+        token span, the first found; overlapping group/place matches keep the longest."""
         matches = tokenise(text)
         if not matches:
             return []
-        spans = [m.span() for m in matches]
         folded = language == "kk"
         read = [self._read_token(m.group(), folded) for m in matches]
-        tokens = [token for token, _ in read]
-        analysed = [units for _, units in read]
-        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        tokens = [token for token, _, _ in read]
+        analysed = [units for _, units, _ in read]
+        ends: list[int] | None = None
         found: list[Mention] = []
-        for i, units in enumerate(analysed):
-            for unit, rest in units:
-                for entry_id in self._first.get(unit, ()):
-                    entry = self.entries[entry_id]
-                    if len(entry.units) == 1 and not entry.head:  # most entries: one word
-                        end = i + 1
-                    else:
-                        end = self._match_rest(entry, analysed, tokens, i)
-                        if end is None:
-                            continue
-                    a, b = spans[i][0], spans[end - 1][1]
-                    found.append(
-                        Mention(
-                            entry,
-                            i,
-                            end,
-                            a,
-                            b,
-                            bisect_right(ends, a),
-                            text[a:b],
-                            negative_affix=rest.startswith(_KK_NEGATIVE_AFFIXES),
-                            headed=entry.label == "settlement" and _headed(tokens, i, end),
-                        )
+        seen: set[tuple] = set()
+        for i, (_, _, candidates) in enumerate(read):
+            for entry, single, identity, negative_affix in candidates:
+                if single:  # most entries: one word, each identity once (_read_token_once)
+                    end = i + 1
+                else:
+                    end = self._match_rest(entry, analysed, tokens, i)
+                    if end is None or (identity, i, end) in seen:
+                        continue
+                    seen.add((identity, i, end))
+                if ends is None:
+                    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+                a, b = matches[i].start(), matches[end - 1].end()
+                found.append(
+                    Mention(
+                        entry,
+                        i,
+                        end,
+                        a,
+                        b,
+                        bisect_right(ends, a),
+                        text[a:b],
+                        negative_affix=negative_affix,
+                        headed=entry.label == "settlement" and _headed(tokens, i, end),
                     )
+                )
         return _longest(found)
 
     @staticmethod
@@ -515,25 +534,22 @@ def _headed(tokens: list[str], start: int, end: int) -> bool:
 
 
 def _longest(found: list[Mention]) -> list[Mention]:
-    """Drop group/place matches covered by a longer match of the same kind; dedupe the rest."""
-    kept: list[Mention] = []
-    seen: set[tuple] = set()
+    """Drop group/place matches covered by a longer match of the same kind."""
     spans: dict[str, set[tuple[int, int]]] = {}
     for m in found:
         if m.entry.kind in ("group", "place"):
             spans.setdefault(m.entry.kind, set()).add((m.start, m.end))
-    for m in found:
-        key = (m.entry.kind, m.entry.code, m.entry.tier, m.entry.key, m.start, m.end)
-        if key in seen:
-            continue
-        if m.entry.kind in ("group", "place") and any(
+    widest = {kind: max(e - s for s, e in kind_spans) for kind, kind_spans in spans.items()}
+    return [
+        m
+        for m in found
+        if m.entry.kind not in spans
+        or m.end - m.start == widest[m.entry.kind]  # nothing of its kind is longer
+        or not any(
             s <= m.start and m.end <= e and (e - s) > (m.end - m.start)
             for s, e in spans[m.entry.kind]
-        ):
-            continue
-        seen.add(key)
-        kept.append(m)
-    return kept
+        )
+    ]
 
 
 def _read_tsv(name: str) -> list[dict[str, str]]:

@@ -170,17 +170,20 @@ def settlements_digest() -> bytes:
     return digest.digest()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _place_info(code: str) -> dict[str, str | None]:
+    """A place's code, settlement, district and region (memoised: callers copy, never change it)."""
     district = district_of(code)
     deeper = district is not None and code != district and code[4:] != "00000"
     return {"code": code, "settlement": code if deeper else None, "district": district,
             "region": region_code(code) if code[:2] != "00" else None}
 
 
-def _narrow(codes: list[str]) -> list[str]:
+@functools.lru_cache(maxsize=1 << 16)
+def _narrow(codes: tuple[str, ...]) -> tuple[str, ...]:
     """Drop a code that contains another candidate (a district named like its own village)."""
     containers = {a for c in codes for a in area_and_parents(c)[1:] if a != c}
-    return [c for c in codes if c not in containers]
+    return tuple(c for c in codes if c not in containers)
 
 
 def _inside(code: str, area: str) -> bool:
@@ -203,7 +206,7 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
     first: dict[tuple[int, int], list[str]] = {}
     for span, items in spans.items():
         kept = [m for m in items if not m.entry.context or m.headed]
-        first[span] = _narrow(sorted({m.entry.code for m in kept}))
+        first[span] = _narrow(tuple(sorted({m.entry.code for m in kept})))
     codes: list[str] = []
     details: list[dict] = []
     for span, items in spans.items():
@@ -214,10 +217,11 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
         # An ordinary-word settlement without a head word counts when its area is named.
         if not candidates:
             areas = {a for c in context for a in area_and_parents(c)}
-            candidates = _narrow(sorted({m.entry.code for m in items
-                                         if any(_inside(m.entry.code, a) for a in areas)}))
+            candidates = _narrow(tuple(sorted({m.entry.code for m in items
+                                               if any(_inside(m.entry.code, a) for a in areas)})))
         if len(candidates) > 1:
-            near = [c for c in candidates if any(_inside(c, a) for a in context)]
+            near = tuple(c for c in candidates if any(_inside(c, a) for a in context)
+                         ) if context else ()  # a shared name alone in its text: all its places
             candidates = near or candidates
             resolved_by_context = bool(near)
         else:
@@ -229,7 +233,7 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
             info = _place_info(candidates[0])
             key = next((m.entry.key for m in items if m.entry.code == candidates[0]
                         and m.entry.key), None)
-            details.append({**info, "key": key, "text": text, "candidates": candidates,
+            details.append({**info, "key": key, "text": text, "candidates": list(candidates),
                             "confidence": 0.9 if resolved_by_context else 1.0})
             counted = candidates[0]
         else:
@@ -242,7 +246,7 @@ def resolve_places(mentions: list[Mention]) -> tuple[list[str], list[dict]]:
             shared = _place_info(counted) if counted else {"district": None, "region": None}
             details.append({"code": counted, "settlement": None, "district": shared["district"],
                             "region": shared["region"], "key": None, "text": text,
-                            "candidates": candidates,
+                            "candidates": list(candidates),
                             "confidence": round(1 / len(candidates), 3)})
         if counted and counted not in codes:
             codes.append(counted)
