@@ -271,10 +271,7 @@ def test_pages_use_the_workbook(dashboard):
 def test_two_censuses_show_the_change(tmp_path):
     """A second workbook (a user's recipe: the 2021 layout with period 2009) adds a column
     per census and their change to the settlement-level table of Zhambyl."""
-    import duckdb
 
-    from kelisim.web import auth
-    from web_support import PASSWORD, client_for
 
     source = Path(__file__).parents[2] / "src/kelisim/datasets/layouts/bns-census-2021.toml"
     recipe = tmp_path / "census2009.toml"
@@ -286,13 +283,7 @@ def test_two_censuses_show_the_change(tmp_path):
         path = write_workbook(tmp_path / f"{name}.xlsx", seed=seed)
         code, out, err = kelisim(db, "data", "import", path, "--name", name, "--layout", layout)
         assert code == 0, err
-    con = duckdb.connect(str(db))
-    auth.add_user(con, "ann", PASSWORD, "analyst")
-    con.close()
-    with client_for(db) as client:
-        client.get("/login")
-        client.post("/login", data={"username": "ann", "password": PASSWORD,
-                                    "csrf_token": client.cookies["kelisim_csrf"]})
+    with _analyst(db) as client:
         page = client.get("/area/310000000").text
     table = page[page.index('id="settlement-indices"'):]
     table = table[:table.index("</table>")]
@@ -412,10 +403,7 @@ def test_enclaves_among_settlements_from_a_points_file(enclave_store):
 
 
 def test_settlement_picture_in_the_cli_and_on_the_page(enclave_store):
-    import duckdb
 
-    from kelisim.web import auth
-    from web_support import PASSWORD, client_for
 
     db, _ = enclave_store
     code, out, err = kelisim(db, "data", "settlements", "310000000")
@@ -431,16 +419,10 @@ def test_settlement_picture_in_the_cli_and_on_the_page(enclave_store):
     assert (dungan[0]["before"], dungan[0]["after"]) == (2009, 2021)
     code, out, err = kelisim(db, "data", "settlements", "310000000", "--format", "csv")
     assert code == 2 and "unknown format 'csv'" in err and "Traceback" not in err
-    con = duckdb.connect(str(db))
-    auth.add_user(con, "ann", PASSWORD, "analyst")
-    con.close()
     said = {"en": "3 of 52 settlements have no coordinates and are left out",
             "ru": "у 3 из 52 населённых пунктов нет координат, они не учтены",
             "kk": "52 елді мекеннің 3 координаттары жоқ, олар есепке алынбады"}
-    with client_for(db) as client:
-        client.get("/login")
-        client.post("/login", data={"username": "ann", "password": PASSWORD,
-                                    "csrf_token": client.cookies["kelisim_csrf"]})
+    with _analyst(db) as client:
         for lang, sentence in said.items():
             client.cookies.set("lang", lang)
             page = client.get("/area/310000000").text
