@@ -192,6 +192,22 @@ def test_bundled_incidents_read_in_the_page_language(client, lang):
             assert KORDAI[other] not in text, (path, other)
 
 
+# The settlements the Kordai incident's place names, as links under its place (gazetteer names,
+# settlements.csv): in the page's language, never the register's Latin spelling on kk/ru pages.
+KORDAI_SETTLEMENTS = {"en": ["Masanchi", "Sortobe"], "ru": ["Масанчи", "Сортобе"],
+                      "kk": ["Масаншы", "Сортөбе"]}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_incident_settlement_links_read_in_the_page_language(client, lang):
+    body = get_page(client, "/incidents?year=2020", lang)
+    links = re.findall(r'<a href="/area/\d+" title="[^"]*">([^<]+)</a>', body)
+    for name in KORDAI_SETTLEMENTS[lang]:
+        assert name in links, (lang, links)
+    if lang != "en":
+        assert not {"Masanchi", "Sortobe"} & set(links), links
+
+
 def test_the_address_can_ask_for_a_language(client):
     client.cookies.set("lang", "en")
     for lang in LANGUAGES:

@@ -292,6 +292,18 @@ def score_mentions(rows: list[dict[str, str]]) -> dict[str, dict[str, int]]:
 
 
 def settlements_named(text: str) -> list[dict]:
-    """The settlements a text names (an incident's place field: "Masanchi; Sortobe"), each
-    with its gazetteer key, code, district and region."""
-    return [d for d in locate(text) if d["key"]]
+    """The settlements a text names (an incident's place field: "Masanchi; Sortobe"), once
+    each, with its gazetteer key, code, district, region and ``names`` (kk, ru, en: the
+    bundled table's, else the name as written)."""
+    bundled = {row["settlement_id"]: row for row in bundled_settlements()}
+    named, seen = [], set()
+    for detail in locate(text):
+        key = detail["key"]
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        row = bundled.get(key)
+        names = ({lang: row[f"name_{lang}"] for lang in ("kk", "ru", "en")} if row
+                 else dict.fromkeys(("kk", "ru", "en"), detail["text"]))
+        named.append({**detail, "names": names})
+    return named
