@@ -225,7 +225,7 @@ def test_cli_summary_comparison_and_geojson(files, monkeypatch, capsys, tmp_path
         monkeypatch, capsys, before, "--geometry", geometry, "--compare", after, "--format", "json"
     )
     assert code == 0 and any(row["status"] == "grown" for row in json.loads(out))
-    target = tmp_path / "out" / "enclaves.geojson"
+    target = tmp_path / "enclaves.geojson"
     code, _, _ = run_cli(
         monkeypatch, capsys, before, "--geometry", geometry, "--format", "geojson", "--out", target
     )

@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         from kelisim.forecast.pipeline import choose_spec, run_spec, store_projection
 
         if out is not None:  # a bad file name fails before the work
-            check_format(file_format(out), out, make_folder=True)
+            check_format(file_format(out), out)
         table = run_spec(choose_spec(spec, bundled), draws=draws, seed=seed, workers=workers,
                          only=scenario, detail=detail, progress=progress)
         if out is not None:
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         from kelisim.forecast.pipeline import choose_spec, compare_scenarios, run_spec
 
         if out is not None:  # a bad file name fails before the work
-            check_format(file_format(out), out, make_folder=True)
+            check_format(file_format(out), out)
         projected = run_spec(choose_spec(spec, bundled), draws=0, progress=progress)
         table = compare_scenarios(projected, period)
         if out is not None:
@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         from kelisim.forecast.pipeline import store_projection, trend_command
 
         if out is not None:  # a bad file name fails before the work
-            check_format(file_format(out), out, make_folder=True)
+            check_format(file_format(out), out)
         table, projection, report = trend_command(counts, horizon, hindcast, seed,
                                                   parse_periods(periods), db)
         if out is not None:
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
         from kelisim.forecast.pipeline import regions_command
 
         if out is not None:  # a bad file name fails before the work
-            check_format(file_format(out), out, make_folder=True)
+            check_format(file_format(out), out)
         table, report = regions_command(counts, until, horizon, migration, db)
         if out is not None:
             render(table, file_format(out), out=out)

@@ -26,18 +26,17 @@ def out_option():
 
 
 def check_format(output_format: str, out: Path | None = None,
-                 allowed: tuple[str, ...] = FORMATS, make_folder: bool = False) -> None:
+                 allowed: tuple[str, ...] = FORMATS) -> None:
     """Before any work is done, refuse an unknown ``--format``, Parquet without ``--out`` and
-    an ``--out`` whose folder does not exist (or, with ``make_folder``, create that folder)."""
+    an ``--out`` whose folder does not exist (every command alike: a mistyped folder is
+    reported, never created)."""
     if output_format not in allowed:
         raise ArgumentError("--format", f"unknown format '{output_format}'; use "
                             f"{', '.join(allowed)}")
     if output_format == "parquet" and out is None:
         raise ArgumentError("--out", "Parquet is a binary file: give --out FILE.parquet")
     folder = None if out is None else Path(out).parent
-    if folder is not None and make_folder:
-        folder.mkdir(parents=True, exist_ok=True)
-    elif folder is not None and not folder.is_dir():
+    if folder is not None and not folder.is_dir():
         raise ArgumentError("--out", f"there is no folder {folder} to write {Path(out).name} in")
 
 

@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         from kelisim.measure.enclaves import compare_enclaves, enclaves_geojson, find_enclaves
         from kelisim.measure.weights import read_area_geometry, weights_from_geometry
 
-        check_format(output_format, out, FORMATS, make_folder=True)
+        check_format(output_format, out, FORMATS)
         if local and output_format == "geojson":
             raise ArgumentError("--local", "the local table has no GeoJSON form; use csv or json")
         _, counts, ids, names = read_counts(input_path, area, group, count)
