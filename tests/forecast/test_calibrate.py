@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast_support import wpp_changed_after
 from kelisim.core.curated import read_curated
 from kelisim.forecast import calibrate
 from kelisim.forecast.bundled import bundled_spec
@@ -78,21 +79,6 @@ def test_calibration_to_2009_reads_no_schedule_after_2009(counts, monkeypatch):
                for key in fitted.migration)
 
 
-def _wpp_changed_after(year: int):
-    """The WPP schedules with every value dated after ``year`` changed: annual TFR of later
-    years x 1.5, death rates of later five-year periods x 2, their fertility pattern moved five
-    years older (a period is dated by its first year: 2005-2010 is applied to 2009)."""
-    mx, asfr, tfr = calibrate.wpp_schedules()
-    mx, asfr, tfr = mx.copy(), asfr.copy(), tfr.copy()
-    later = mx["period"].str[:4].astype(int) > year
-    mx.loc[later, ["mxF", "mxM"]] *= 2.0
-    later = asfr["period"].str[:4].astype(int) > year
-    for _, rows in asfr[later].groupby("period"):
-        asfr.loc[rows.index, "pasfr"] = np.roll(rows["pasfr"].to_numpy(), 1)
-    tfr[tfr.index > year] *= 1.5
-    return lambda: (mx, asfr, tfr)
-
-
 @pytest.mark.parametrize("origin", [1999, 2009])
 def test_hindcast_uses_no_schedule_dated_after_its_origin(counts, monkeypatch, origin):
     """Changing every WPP value dated after the origin census leaves the hindcasts from that
@@ -107,19 +93,9 @@ def test_hindcast_uses_no_schedule_dated_after_its_origin(counts, monkeypatch, o
         return calibrate.advance(fitted.population, fitted.when, 2021.67 - fitted.when,
                                  fitted.fertility_ratio, lambda _: fitted.last_migration)
 
-    def fresh():
-        calibrate.survival_for.cache_clear()
-        calibrate.fertility_for.cache_clear()
-
-    fresh()
     before, realised = hindcasts_from(origin), realised_2021()
-    monkeypatch.setattr(calibrate, "wpp_schedules", _wpp_changed_after(origin))
-    fresh()
-    try:
+    with wpp_changed_after(monkeypatch, origin):
         after, changed = hindcasts_from(origin), realised_2021()
-    finally:
-        monkeypatch.undo()
-        fresh()
     assert not np.allclose(changed, realised)  # the change reaches any schedule used after
     pd.testing.assert_frame_equal(after, before)
 
