@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast_support import wpp_changed_after
 from kelisim.errors import InputError
 from kelisim.forecast import calibrate
 from kelisim.forecast.pipeline import regions_command
@@ -84,6 +85,24 @@ def test_cli_regions_hindcast_beats_constant_shares(regions, tmp_path):
     table = pd.read_csv(tmp_path / "out.csv", dtype={"area": str})
     assert set(table["period"]) == {2021, 2031} and len(table) == 2 * 80
     assert np.allclose(table.groupby(["area", "period"])["share"].sum(), 1.0)
+
+
+def test_regions_hindcast_uses_no_schedule_dated_after_its_origin(regions, tmp_path,
+                                                                  monkeypatch):
+    """`forecast regions --until 2009` scores 2021 on the WPP schedules of 2009 held: changing
+    every WPP value dated after 2009 leaves its table and report as they were, while the same
+    change moves a regional forecast run on the realised schedules."""
+    counts, _, _, _ = regions
+    counts.to_csv(tmp_path / "counts.csv", index=False)
+    fitted = calibrate.calibrate_regions(counts, 2009)
+    before = regions_command(str(tmp_path / "counts.csv"), 2009, [])
+    realised = calibrate.forecast_regions(fitted, 2021.67)
+    with wpp_changed_after(monkeypatch, 2009):
+        after = regions_command(str(tmp_path / "counts.csv"), 2009, [])
+        changed = calibrate.forecast_regions(fitted, 2021.67)
+    assert not np.allclose(changed, realised)
+    pd.testing.assert_frame_equal(after[0], before[0])
+    assert after[1] == before[1]
 
 
 def test_regions_refuse_a_bad_migration_file(regions, tmp_path):

@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
             total, young = final[index].sum(), final[index, 0]
             typer.echo(f"  {area}: total {total:,.0f}, aged 0-4 {young:,.0f}")
         typer.echo("Hindcasts of the calibrated group projection (mean absolute error of the "
-                   "ten largest groups' shares, census_national):")
+                   "ten largest groups' shares, census_national; national WPP schedules of "
+                   "the origin year held after it):")
         for row in hindcast().itertuples():
             typer.echo(f"  hindcast {row.fit_until} -> {row.target}: calibrated "
                        f"{row.calibrated_pp:.2f} pp, constant shares {row.constant_shares_pp:.2f}"

@@ -362,7 +362,8 @@ def regions_command(source: str, until: int | None, horizon: list[int],
     horizon = sorted(set(horizon) | set(later)) or [until + 10]
     rows = []
     for period in horizon:
-        projected = calibrate.forecast_regions(fitted, calibrate._when(period))
+        projected = calibrate.forecast_regions(fitted, calibrate._when(period),
+                                               schedules_until=until if later else None)
         shares = projected / projected.sum(axis=1, keepdims=True)
         rows += [{"area": area, "group": group, "period": period, "count": projected[a, g],
                   "share": shares[a, g]}
