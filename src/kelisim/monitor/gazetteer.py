@@ -23,6 +23,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from kelisim.core.areas import clean_settlement_name, kato_prefix, region_code
+from kelisim.core.groups import LANGUAGES
 from kelisim.monitor.extract import _CYRILLIC, Mention
 
 if TYPE_CHECKING:
@@ -303,7 +304,7 @@ def settlements_named(text: str) -> list[dict]:
             continue
         seen.add(key)
         row = bundled.get(key)
-        names = ({lang: row[f"name_{lang}"] for lang in ("kk", "ru", "en")} if row
-                 else dict.fromkeys(("kk", "ru", "en"), detail["text"]))
+        names = ({lang: row[f"name_{lang}"] for lang in LANGUAGES} if row
+                 else dict.fromkeys(LANGUAGES, detail["text"]))
         named.append({**detail, "names": names})
     return named
