@@ -46,6 +46,25 @@ def test_sessions_roles_and_disable(any_db):
     assert auth.login(con, "ann", "long-password") is None
 
 
+def test_the_dashboard_never_disables_the_last_enabled_admin(any_db):
+    """An admin who disabled the only admin account (themselves) on the admin page lost the
+    admin pages until someone used the CLI (found by a new user's walk). The CLI still may."""
+    con = store.connect(any_db)
+    auth.add_user(con, "root", "long-password", "admin")
+    auth.add_user(con, "ann", "long-password", "analyst")
+    with pytest.raises(ArgumentError, match="'root' is the only enabled admin"):
+        auth.set_disabled(con, "root", keep_one_admin=True)
+    auth.add_user(con, "boss", "long-password", "admin")
+    auth.set_disabled(con, "root", keep_one_admin=True)
+    with pytest.raises(ArgumentError, match="'boss' is the only enabled admin"):
+        auth.set_disabled(con, "boss", keep_one_admin=True)
+    auth.set_disabled(con, "ann", keep_one_admin=True)
+    assert {u["username"]: u["disabled"] for u in auth.list_users(con)} == {
+        "ann": True, "boss": False, "root": True}
+    auth.set_disabled(con, "boss")  # the CLI's way: an account may need stopping at once
+    assert not any(u["role"] == "admin" and not u["disabled"] for u in auth.list_users(con))
+
+
 def test_users_cli(any_db):
     db = any_db
     runner = CliRunner()

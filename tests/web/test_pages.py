@@ -155,6 +155,10 @@ def test_admin_page_writes(admin):
     assert reply.status_code == 200
     assert "pat" in admin.get("/admin").text
     admin.post("/admin/users/pat/disable", data={"csrf_token": csrf})
+    # ada is the only admin: disabling her would leave nobody to manage accounts here
+    refused = admin.post("/admin/users/ada/disable", data={"csrf_token": csrf})
+    assert refused.status_code == 422 and "the only enabled admin" in refused.text
+    assert admin.get("/admin").status_code == 200
     admin.post("/admin/settings", data={"csrf_token": csrf, "anonymous_read": "on"})
     text = admin.get("/admin").text
     assert "settings.update" in text and "user.disable" in text

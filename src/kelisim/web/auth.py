@@ -149,11 +149,19 @@ def list_users(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return accounts.users(con)
 
 
-def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool = True) -> None:
-    """Disable (or re-enable) an account and end its sessions."""
+def set_disabled(con: duckdb.DuckDBPyConnection, username: str, disabled: bool = True,
+                 keep_one_admin: bool = False) -> None:
+    """Disable (or re-enable) an account and end its sessions. With ``keep_one_admin`` (the
+    dashboard and the API) the last enabled admin is not disabled: nobody could then manage
+    accounts there. The CLI, which needs no account, may disable any (a stolen one, say)."""
     account = _account(con, username)
     if account is None:
         raise ArgumentError("username", f"no user {normalise_username(username)!r}")
+    admins = {u["username"] for u in accounts.users(con)
+              if u["role"] == "admin" and not u["disabled"]}
+    if keep_one_admin and disabled and admins == {account[0]}:
+        raise ArgumentError("username", f"{account[0]!r} is the only enabled admin; add "
+                            "another admin before disabling this one")
     accounts.set_disabled(con, account[0], disabled)
 
 

@@ -399,7 +399,7 @@ def add_user(con: Con, admin: Admin, user: models.UserIn):
 @router.post("/users/{username}/disable", status_code=204, tags=["admin"])
 def disable_user(con: Con, admin: Admin, username: str):
     with store.transaction(con):
-        auth.set_disabled(con, username)
+        auth.set_disabled(con, username, keep_one_admin=True)
         auth.audit(con, admin.username, "user.disable", username, {})
     return Response(status_code=204)
 

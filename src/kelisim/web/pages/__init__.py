@@ -616,7 +616,7 @@ def admin_disable_user(
 ):
     admin_user = _page_writer(request, user, "admin", csrf_token)
     with store.transaction(con):
-        auth.set_disabled(con, username)
+        auth.set_disabled(con, username, keep_one_admin=True)
         auth.audit(con, admin_user.username, "user.disable", username, {})
     return RedirectResponse("/admin", status_code=303)
 
