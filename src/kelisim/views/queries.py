@@ -357,11 +357,14 @@ def segregation(
     con: duckdb.DuckDBPyConnection, parent: str, period: int, boundaries: str = "2024",
     dataset: str | None = None,
 ) -> list[dict]:
-    """Rows index, group, value of segregation across the areas under ``parent``.
+    """Rows index, group, value of segregation across the areas under ``parent``: the
+    per-group indices (one row per group) and the multigroup ones (group ''), not the
+    diversity of the whole (that is the diversity indicator's).
 
     Uses ``kelisim.measure.segregation_table``; [] without sub-area data.
     """
     from kelisim.measure import segregation_table
+    from kelisim.measure.aspatial import MULTIGROUP_INDICES, PER_GROUP_INDICES
 
     children = population_store.child_codes(con, parent, boundaries)
     frame = (_complete_long_frame(composition(con, period=period, areas_in=children,
@@ -371,7 +374,7 @@ def segregation(
     if frame is None or frame["area"].nunique() < 2:
         return []
     try:
-        result = segregation_table(frame)
+        result = segregation_table(frame, indices=[*MULTIGROUP_INDICES, *PER_GROUP_INDICES])
     except KelisimError:
         return []
     return [
@@ -413,19 +416,15 @@ def indicator_values(
         rows = diversity(con, period, regions, boundaries, dataset)
         names, chosen = _choose_index(rows, index)
         return {r["area"]: r["value"] for r in rows if r["index"] == chosen}, names, chosen
-    if indicator == "segregation":
+    if indicator == "segregation":  # of the chosen group, else of all groups together
         rows = [
             {**r, "area": code}
             for code in regions
             for r in segregation(con, code, period, boundaries, dataset)
-            if group in (None, r["group"])
+            if r["group"] == (group or "")
         ]
         names, chosen = _choose_index(rows, index)
-        values: dict[str, float] = {}
-        for r in rows:
-            if r["index"] == chosen:
-                values.setdefault(r["area"], r["value"])
-        return values, names, chosen
+        return {r["area"]: r["value"] for r in rows if r["index"] == chosen}, names, chosen
     return monitor_store.tension_by_area(con, period, regions), [], None
 
 

@@ -1,0 +1,39 @@
+"""views/queries.py: the overview map's indicators."""
+
+from __future__ import annotations
+
+from cli_support import run_in_store
+from kelisim import store
+from kelisim.views import queries
+
+ZHAMBYL = "310000000"
+# CONSTRUCTED counts of three Zhambyl districts (2018 borders), one dataset
+DISTRICTS = ("area_code,group,period,count\n"
+             "311000000,kazakh,2021,700\n311000000,russian,2021,300\n"
+             "313600000,kazakh,2021,900\n313600000,russian,2021,100\n"
+             "314000000,kazakh,2021,500\n314000000,russian,2021,500\n")
+
+
+def test_the_segregation_map_shows_segregation_indices(tmp_path):
+    """A new user's walk: the segregation map showed fractionalization (a diversity index)
+    under the segregation label. It shows the multigroup dissimilarity without a group, the
+    group's dissimilarity with one, and offers only segregation indices."""
+    table = tmp_path / "districts.csv"
+    table.write_text(DISTRICTS, encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    code, _, err = run_in_store(db, "data", "import", table, "--name", "zh")
+    assert code == 0, err
+    con = store.connect(db)
+    values, names, chosen = queries.indicator_values(con, "segregation", 2021, None, None,
+                                                     "2018", "zh")
+    assert chosen == "multi_dissimilarity" and "fractionalization" not in names
+    assert all(name.startswith("multi_") or name == "mutual_information" for name in names)
+    # index of dissimilarity by hand: kazakh shares 700/2100, 900/2100, 500/2100 against
+    # russian 300/900, 100/900, 500/900; D = 1/2 * sum |a_i - b_i|
+    kazakh, russian = [700, 900, 500], [300, 100, 500]
+    by_hand = sum(abs(k / 2100 - r / 900) for k, r in zip(kazakh, russian, strict=True)) / 2
+    assert abs(values[ZHAMBYL] - by_hand) < 1e-12
+    values, names, chosen = queries.indicator_values(con, "segregation", 2021, "russian",
+                                                     None, "2018", "zh")
+    assert chosen == "dissimilarity" and "fractionalization" not in names
+    assert abs(values[ZHAMBYL] - by_hand) < 1e-12  # two groups: each group's D is the same
