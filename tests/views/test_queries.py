@@ -37,3 +37,21 @@ def test_the_segregation_map_shows_segregation_indices(tmp_path):
                                                      None, "2018", "zh")
     assert chosen == "dissimilarity" and "fractionalization" not in names
     assert abs(values[ZHAMBYL] - by_hand) < 1e-12  # two groups: each group's D is the same
+
+
+def test_group_selectors_follow_each_alphabet(tmp_path):
+    """A new user's walk: Kazakh group names were in code-point order ('Бұхара еврейлері'
+    first, 'Қырым татарлары', 'ұйғырлар', 'әзербайжандар' after 'якуттар')."""
+    from kelisim.core.groups import KAZAKH_ALPHABET
+    from kelisim.datasets import open_store
+
+    con = open_store(str(tmp_path / "k.duckdb"))
+    for lang in ("kk", "ru"):
+        names = [g["name"] for g in queries.groups(con, lang) if g["kind"] == "group"]
+        assert all(name[:1].isupper() for name in names), lang
+        ranks = [KAZAKH_ALPHABET.index(name[0].lower()) for name in names]
+        assert ranks == sorted(ranks) and names[0][0] == "А", (lang, names[:3])
+    kazakh = [g["name"] for g in queries.groups(con, "kk")]
+    assert kazakh.index("Әзербайжандар") < kazakh.index("Бұхара еврейлері")
+    assert kazakh.index("Қазақтар") < kazakh.index("Лактар")
+    assert kazakh.index("Украиндар") < kazakh.index("Ұйғырлар") < kazakh.index("Финдер")

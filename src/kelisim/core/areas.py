@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kelisim.core.groups import normalise_name, unknown_message
+from kelisim.core.groups import alphabetical_key, normalise_name, unknown_message
 from kelisim.errors import ArgumentError, InputError
 
 if TYPE_CHECKING:  # imported where tables are read: the KATO helpers need no pandas
@@ -126,10 +126,10 @@ def _name_key(name: str) -> str:
     return f"{key} city" if city else key
 
 
-def name_sort_key(name: str) -> str:
-    """Sort key of an area name that ignores a leading unit word ('г. Астана' files under
-    'А', 'область Абай' under 'А', 'район Есиль' under 'Е')."""
-    return re.sub(r"^(г\.\s*|область |район (имени )?)", "", str(name)).casefold()
+def name_sort_key(name: str) -> tuple[int, ...]:
+    """Sort key of an area name in its alphabet's order that ignores a leading unit word
+    ('г. Астана' files under 'А', 'область Абай' under 'А', 'район Есиль' under 'Е')."""
+    return alphabetical_key(re.sub(r"^(г\.\s*|область |район (имени )?)", "", str(name)))
 
 
 @lru_cache(maxsize=4)

@@ -19,6 +19,16 @@ if TYPE_CHECKING:  # the tables are read as frames by their callers
 
 TOTAL = "total"
 LANGUAGES = ("kk", "ru", "en")
+# The Kazakh Cyrillic alphabet in its order; the Russian one is the same sequence without
+# Ә Ғ Қ Ң Ө Ұ Ү Һ І, so one order serves both (Unicode puts the Kazakh letters after Я).
+KAZAKH_ALPHABET = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя"
+_ALPHABET_RANK = {letter: 0x400 + rank for rank, letter in enumerate(KAZAKH_ALPHABET)}
+
+
+def alphabetical_key(text: str) -> tuple[int, ...]:
+    """Sort key that files Kazakh and Russian words in their alphabets' order (Ә after А,
+    Қ after К, Ұ and Ү after У), ignoring case; Latin letters sort before Cyrillic."""
+    return tuple(_ALPHABET_RANK.get(c, ord(c)) for c in str(text).casefold())
 
 
 # Latin letters that look like Cyrillic ones (Unicode confusables, UTS #39): official tables

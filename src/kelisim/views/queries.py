@@ -16,7 +16,7 @@ from datetime import date
 import duckdb
 
 from kelisim.core.areas import COUNTRY, check_version  # noqa: F401 (COUNTRY: the pages' default)
-from kelisim.core.groups import LANGUAGES
+from kelisim.core.groups import LANGUAGES, alphabetical_key
 from kelisim.datasets import population_frame
 from kelisim.errors import KelisimError
 from kelisim.store import incidents as incidents_store
@@ -40,7 +40,6 @@ from kelisim.store.monitor import (  # noqa: F401 (the pages', API's and briefs'
 )
 from kelisim.store.population import (  # noqa: F401 (the pages', API's and briefs' views)
     area_exists,
-    groups,
     region_codes,
 )
 from kelisim.store.population import ethnic_datasets as population_datasets  # noqa: F401
@@ -456,6 +455,14 @@ def _with_settlements(row: dict) -> dict:
     from kelisim.monitor.gazetteer import settlements_named
 
     return {**row, "settlements": settlements_named(row["place"]) if row.get("place") else []}
+
+def groups(con: duckdb.DuckDBPyConnection, lang: str) -> list[dict]:
+    """The groups a selector offers: group_code, kind, name (its first letter a capital, as
+    an item of a list), by kind and then in the alphabet's order of ``lang``."""
+    rows = [{**row, "name": row["name"][:1].upper() + row["name"][1:]}
+            for row in population_store.groups(con, lang)]
+    return sorted(rows, key=lambda row: (row["kind"], alphabetical_key(row["name"])))
+
 
 def partial_groups(rows: list[dict], period: int | None = None) -> list[str]:
     """The groups published for an area in ``period`` (default: its latest year with groups)
