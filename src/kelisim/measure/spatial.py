@@ -363,7 +363,9 @@ def decay_product(
             np.maximum(gap, 0.0, out=gap)
             near = index + np.flatnonzero(np.hypot(gap[:, 0], gap[:, 1]) <= radius)
             # the tile itself first (near[0] == index): its own points sit on the first diagonal
-            candidates = np.concatenate([members[k] for k in near])
+            candidates = (near[:, None] * _TILE + np.arange(_TILE)).ravel()
+            if candidates[-1] >= n:  # the last tile is short
+                candidates = candidates[candidates < n]
             block = slice(rows[0], rows[-1] + 1)
             for first in range(0, candidates.size, columns_per_chunk):
                 chunk = candidates[first : first + columns_per_chunk]
