@@ -31,8 +31,15 @@ def _constructed_rows(con) -> None:
             "INSERT INTO documents (doc_id, source, url, published_at, language, title, text) "
             "VALUES (?, 'constructed-feed', NULL, ?, ?, ?, ?)",
             [doc_id, start + timedelta(hours=7 * i), ("kk", "ru", "en")[i % 3], title, text])
-        rationale = {"hits": [{"rule": "constructed_rule", "tier": 2 + i % 3,
-                               "phrase": "market dispute"}]}
+        # the shape monitor/classify.py writes, with rules of the real rule set
+        start_at = text.index("market dispute")
+        rationale = {"tier_name": "tension", "hits": [
+            {"rule": "tension_conflict", "tier": 2 + i % 3, "phrase": "market dispute",
+             "span": [start_at, start_at + len("market dispute")]},
+            {"rule": "reported:hostility_blame", "tier": 2, "phrase": "between neighbours",
+             "span": [0, 0]}],
+            "model_scores": {"relevance": {"score": 0.8125, "threshold": 0.45}},
+            "places": [{"code": ZHAMBYL, "text": "Taraz", "candidates": [ZHAMBYL]}]}
         con.execute(
             "INSERT INTO classifications (doc_id, relevant, relevance_score, tier, "
             "hostility_score, groups, places, rationale, model) VALUES "

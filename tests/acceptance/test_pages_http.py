@@ -141,6 +141,12 @@ def test_monitor_filters_and_paging(client):
     assert not re.search(r"\b[0-9a-f]{32}\b", text)  # items are titled, never by their hash
     assert "Constructed post 43 about a market dispute" in text  # untitled: first words
     assert "казахи, дунгане" in text and "dungan" not in text  # group names in Russian
+    # every item's rationale reads in Russian: rules by their labels, never their codes
+    assert "«market dispute» — Конфликт" in text
+    assert "«between neighbours» — Обвинение (в чужой речи)" in text
+    assert re.search(r"Модель: по теме\s+0,812 \(порог 0,450\)", text)
+    assert re.search(r"Территории\s+«Taraz» → Жамбылская область", text)
+    assert not re.search(r"\b(tier_name|model_scores|tension_conflict|hits|span)\b", text)
     assert body.count('class="item ') == 20
     second = get_page(client, re.search(r'href="([^"]+)" rel="next"', body).group(1).replace(
         "&amp;", "&"), "ru")

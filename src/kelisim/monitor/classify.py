@@ -142,7 +142,7 @@ def _rows(results, scores: dict, models: dict) -> list[tuple]:
         if "relevance" in scores:
             model = models["relevance"]
             score = float(scores["relevance"][i])
-            model_scores["relevance"] = {"score": score, "threshold": model.threshold}
+            model_scores["relevance"] = {"score": score, "threshold": round(model.threshold, 6)}
             relevance = combined(model, relevance, score)
             rule_floor = 1 if model.rule_weight > 0 else 2
             relevant = relevance >= cut(model, RULE_RELEVANCE[1]) or tier >= rule_floor
@@ -154,8 +154,8 @@ def _rows(results, scores: dict, models: dict) -> list[tuple]:
             score = float(scores["hostility"][i])
             model_scores["hostility"] = {
                 "score": score,
-                "threshold": model.threshold,
-                "lift_threshold": model.lift_threshold,
+                "threshold": round(model.threshold, 6),
+                "lift_threshold": round(model.lift_threshold, 6),
             }
             hostility = combined(model, hostility, score)
             lifts = hostility >= cut(model, RULE_HOSTILITY[3]) and score >= model.lift_threshold

@@ -90,7 +90,9 @@ def incident_text(lang: str) -> Callable[[dict, str], str]:
     return told
 
 
-TERM_KINDS = ("indicator", "index", "metric", "scenario")
+TERM_KINDS = ("indicator", "index", "metric", "scenario", "tier", "rule")
+# what monitor/rules.py puts before a rule's code when the phrase does not count in full
+RULE_QUALIFIERS = ("negated", "reported", "countered", "grievance")
 
 
 @cache
@@ -114,6 +116,28 @@ class Terms:
         row = term_table().get((kind, str(code)))
         return row[f"label_{self.lang}"] if row else str(code or "")
 
+    def rule(self, code: str) -> str:
+        """A monitor rule of a rationale ('reported:hostility_blame'): the rule's label, and
+        its qualifiers in brackets ("Blame (reported)")."""
+        qualifiers, rule = _rule_parts(code)
+        label = self.label("rule", rule)
+        if not qualifiers:
+            return label
+        return f"{label} ({', '.join(self.label('rule', q) for q in qualifiers)})"
+
+    def define_rule(self, code: str) -> str:
+        """The definition of a rationale's rule, without its qualifiers."""
+        return self.define("rule", _rule_parts(code)[1])
+
     def define(self, kind: str, code: str | None) -> str:
         row = term_table().get((kind, str(code)))
         return row[f"definition_{self.lang}"] if row else ""
+
+
+def _rule_parts(code: str) -> tuple[list[str], str]:
+    """('reported:frame:expulsion') -> (['reported'], 'frame:expulsion')."""
+    parts = str(code).split(":")
+    qualifiers = []
+    while len(parts) > 1 and parts[0] in RULE_QUALIFIERS:
+        qualifiers.append(parts.pop(0))
+    return qualifiers, ":".join(parts)
