@@ -220,7 +220,8 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
         did = staggered_did(panel, "area_code", "period", "first_treated", "value",
                             control=spec.control, method=spec.estimation,
                             bootstrap=spec.bootstrap, seed=spec.seed)
-        result.update(estimates=did.estimates, assumptions=did.assumption_codes,
+        result.update(estimates=_calendar_labels(did.estimates, panel, spec.period),
+                      assumptions=did.assumption_codes,
                       pretrend=did.pretrend_p_value, mde=did.minimum_detectable_effect,
                       headline=did.overall(), did=did, sensitivity=did.sensitivity)
     result["assumptions"] = {language: assumption_texts(result["assumptions"], language)
@@ -233,6 +234,21 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
         for language in LANGUAGES
     }
     return result
+
+
+def _calendar_labels(estimates: pd.DataFrame, panel: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The estimates with ``group`` and ``time`` as the periods they number: years (2021),
+    quarters (2021Q1) or months (2021-03), not the estimator's 1, 2, 3 ..."""
+    starts = panel.drop_duplicates("period").set_index("period")["period_start"]
+    labels = {number: day.to_period(period[0].upper()) for number, day in starts.items()}
+    labels = {number: (label.year if period == "year" else str(label))
+              for number, label in labels.items()}
+    labelled = estimates.copy()
+    for column in ("group", "time"):
+        labelled[column] = pd.array([None if pd.isna(value) else labels[int(value)]
+                                     for value in estimates[column]],
+                                    dtype="Int64" if period == "year" else object)
+    return labelled
 
 
 def sensitivity_sentence(sensitivity: dict) -> str:
