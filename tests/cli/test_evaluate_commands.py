@@ -276,3 +276,21 @@ def test_yearly_spec_shows_years_and_explains_rows_without_an_interval(tmp_path,
     assert code == 0, err
     assert (f"{len(blank)} rows have no standard error or interval: in the periods they "
             "compare the outcome did not vary") in out
+
+
+@pytest.mark.parametrize("scale", [100_000.0, 0.00001])
+def test_evaluate_did_notes_never_print_scientific_notation(tmp_path, monkeypatch, capsys,
+                                                            scale):
+    """The notes under the table wrote the smallest detectable effect with `.3g` (1.23e+05
+    for an outcome in persons): every figure is written out."""
+    import re
+
+    panel, _ = staggered_panel(7, areas=10, months=24, cohorts=2)
+    path = tmp_path / "scaled.csv"
+    panel.drop(columns="true_effect").assign(outcome=panel["outcome"] * scale).to_csv(
+        path, index=False)
+    code, out, err = run_main(monkeypatch, capsys, "evaluate", "did", str(path), "--unit",
+                              "area", "--time", "month", "--first-treated", "first_treated",
+                              "--outcome", "outcome", "--bootstrap", "0")
+    assert code == 0, err
+    assert not re.search(r"\d[eE][+-]?\d", out), out

@@ -185,6 +185,7 @@ def evaluate_command(
 
 def _print_notes(pretrend: float | None, mde: float | None, assumptions: list[str],
                  sensitivity: dict | None, estimates) -> None:
+    from kelisim.core.numbers import format_value
     from kelisim.evaluate.spec import sensitivity_sentence
 
     if "lower" in estimates:
@@ -199,7 +200,7 @@ def _print_notes(pretrend: float | None, mde: float | None, assumptions: list[st
     if sensitivity is not None:
         typer.echo(sensitivity_sentence(sensitivity))
     if mde is not None:
-        typer.echo(f"minimum detectable effect (80% power, 5% level): {mde:.3g}")
+        typer.echo(f"minimum detectable effect (80% power, 5% level): {format_value(mde)}")
     typer.echo("assumptions:")
     for line in assumptions:
         typer.echo(f"  - {line}")

@@ -253,10 +253,12 @@ def _calendar_labels(estimates: pd.DataFrame, panel: pd.DataFrame, period: str) 
 
 def sensitivity_sentence(sensitivity: dict) -> str:
     """The Rambachan-Roth robust interval in one sentence."""
-    return (f"sensitivity: if trends after the start diverge by up to {sensitivity['m']:g} times "
-            f"the largest divergence before it, the average effect lies in "
-            f"{sensitivity['lower']:.3g} to {sensitivity['upper']:.3g} (95%, Rambachan & Roth "
-            "2023).")
+    from kelisim.core.numbers import format_value
+
+    return (f"sensitivity: if trends after the start diverge by up to {sensitivity['m']:g} "
+            f"times the largest divergence before it, the "
+            f"average effect lies in {format_value(sensitivity['lower'])} to "
+            f"{format_value(sensitivity['upper'])} (95%, Rambachan & Roth 2023).")
 
 
 def report_markdown(result: dict) -> str:
