@@ -23,6 +23,8 @@ def test_run_main_job_prints_the_summary(db_path, capsys):
     first = capsys.readouterr().out
     assert "Built the kelisim database" in first
     assert "Kazakhs" in first and "70.4" in first and "2021" in first
+    # persons grouped as every CLI table groups them (kelisim.core.numbers.format_count)
+    assert "13,497,891" in first and "13 497 891" not in first
     assert "Stored the bundled projections" in first  # so the dashboard's forecasts show
     run_main_job()
     second = capsys.readouterr().out

@@ -46,6 +46,7 @@ def run_main_job() -> None:
     from kelisim import store
     from kelisim.config import database_location
     from kelisim.core.groups import default_registry
+    from kelisim.core.numbers import format_count
     from kelisim.datasets import build_database, population_frame
     from kelisim.store import projections
 
@@ -81,7 +82,7 @@ def run_main_job() -> None:
         shares.add_column(f"{start[2:]}→{end[2:]}", justify="right")
     for name, row in zip(names, summary.to_dict("records"), strict=True):
         last = row["group"] == REMAINDER
-        counts.add_row(name, *[f"{row[f'count_{y}']:,.0f}".replace(",", " ") for y in CENSUSES],
+        counts.add_row(name, *[format_count(row[f"count_{y}"]) for y in CENSUSES],
                        end_section=last)
         changes = [f"{round(row[c], 1) + 0.0:+.1f}" if row["group"] != "total" else ""
                    for c in pairs]

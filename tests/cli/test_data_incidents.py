@@ -111,3 +111,12 @@ def test_incidents_list_and_import(db_path, tmp_path):
     assert result.exit_code == 0 and "imported 1 incidents" in result.output
     result = runner.invoke(app, ["incidents", "list", "--since", "2023-01-01"])
     assert "T-9" in result.output
+
+
+def test_table_persons_are_grouped_as_every_cli_table_groups_them(db_path):
+    """`data show` wrote "13 497 891" while `forecast run` wrote "1,313,967": every CLI table
+    groups persons with kelisim.core.numbers.format_count (English, commas)."""
+    result = runner.invoke(app, ["data", "show", "census_national", "--period", "2021",
+                                 "--group", "Kazakhs"])
+    assert result.exit_code == 0, result.output
+    assert "13,497,891" in result.output and "13 497 891" not in result.output

@@ -218,3 +218,79 @@ def test_a_region_treated_before_the_outcome_begins_is_left_out(tmp_path, db_pat
     con.close()
     assert (did.n_units, did.n_treated_units) == (19, 6)
     assert did.overall()["lower"] < TRUE_EFFECT < did.overall()["upper"]
+
+
+def _yearly_trust_file(folder: Path) -> tuple[Path, Path]:
+    """CONSTRUCTED: a yearly indicator 2011-2025 for every region, 0 everywhere until 2015 (no
+    variation to measure uncertainty from), councils from 2021 in three regions and from 2023
+    in three others, with a true effect of +2."""
+    import numpy as np
+
+    from kelisim.core.areas import areas
+
+    regions = sorted(areas("2024").query("level == 'region'")["area_code"])
+    starts = {region: 2021 if i < 3 else 2023 for i, region in enumerate(regions[:6])}
+    rng = np.random.default_rng(11)
+    rows = []
+    for region in regions:
+        base = rng.normal(50, 5)
+        for year in range(2011, 2026):
+            value = 0.0 if year <= 2015 else round(
+                base + 0.1 * year - 201 + TRUE_EFFECT * (year >= starts.get(region, 9999))
+                + rng.normal(0, 0.3), 3)
+            rows.append(("trust", region, str(year), value))
+    indicator = folder / "yearly.csv"
+    pd.DataFrame(rows, columns=["indicator", "area", "period", "value"]).to_csv(indicator,
+                                                                                 index=False)
+    councils = folder / "yearly_councils.csv"
+    councils.write_text("activity_id,type,area,date_start,source\n" + "".join(
+        f"PC-Y{i},public_council,{region},{year}-03-01,https://example.org/y{i}\n"
+        for i, (region, year) in enumerate(starts.items())), encoding="utf-8")
+    return indicator, councils
+
+
+def test_yearly_spec_shows_years_and_explains_rows_without_an_interval(tmp_path, db_path,
+                                                                        monkeypatch, capsys):
+    """period = "year" printed period numbers (group 11 and 13, time 2..15) and rows of
+    estimate 0 with a blank standard error and interval, unexplained: groups and times are
+    years, and the table says why some rows have no interval."""
+    indicator, councils = _yearly_trust_file(tmp_path)
+    assert run_main(monkeypatch, capsys, "activities", "import", str(councils))[0] == 0
+    from kelisim.datasets import open_store
+    from kelisim.evaluate.register import import_indicators
+
+    con = open_store()
+    import_indicators(con, indicator)
+    con.close()
+    spec = tmp_path / "spec.toml"
+    spec.write_text('outcome = "indicator:trust"\nactivity_type = "public_council"\n'
+                    'period = "year"\nestimation = "reg"\nbootstrap = 99\n', encoding="utf-8")
+    code, out, err = run_main(monkeypatch, capsys, "evaluate", str(spec), "--format", "csv")
+    assert code == 0, err
+    frame = pd.read_csv(io.StringIO(out))
+    assert set(frame["group"].dropna()) == {2021, 2023}
+    assert frame["time"].dropna().min() == 2012 and frame["time"].dropna().max() == 2025
+    blank = frame[frame["lower"].isna()]
+    assert len(blank) > 0 and (blank["time"].dropna() <= 2015).all()
+    code, out, err = run_main(monkeypatch, capsys, "evaluate", str(spec))
+    assert code == 0, err
+    assert (f"{len(blank)} rows have no standard error or interval: in the periods they "
+            "compare the outcome did not vary") in out
+
+
+@pytest.mark.parametrize("scale", [100_000.0, 0.00001])
+def test_evaluate_did_notes_never_print_scientific_notation(tmp_path, monkeypatch, capsys,
+                                                            scale):
+    """The notes under the table wrote the smallest detectable effect with `.3g` (1.23e+05
+    for an outcome in persons): every figure is written out."""
+    import re
+
+    panel, _ = staggered_panel(7, areas=10, months=24, cohorts=2)
+    path = tmp_path / "scaled.csv"
+    panel.drop(columns="true_effect").assign(outcome=panel["outcome"] * scale).to_csv(
+        path, index=False)
+    code, out, err = run_main(monkeypatch, capsys, "evaluate", "did", str(path), "--unit",
+                              "area", "--time", "month", "--first-treated", "first_treated",
+                              "--outcome", "outcome", "--bootstrap", "0")
+    assert code == 0, err
+    assert not re.search(r"\d[eE][+-]?\d", out), out

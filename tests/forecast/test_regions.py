@@ -138,3 +138,23 @@ def test_the_bundled_partial_regional_figures_say_what_to_load(db_path, monkeypa
     assert err.startswith("error: regional_partial: not every group is counted in every area")
     assert "Uyghurs not in" in err and "in no area" in err
     assert "import a complete area x group table" in err and "periods:" not in err
+
+
+def test_cli_regions_prints_the_forecast_formatted(regions, tmp_path, monkeypatch, capsys):
+    """`forecast regions ... --until 2009 --horizon 2031` printed only the calibration and the
+    hindcast score: the forecast itself is printed, whole persons grouped, shares in per cent."""
+    import re
+
+    from cli_support import run_main
+
+    counts, od, _, _ = regions
+    counts.to_csv(tmp_path / "counts.csv", index=False)
+    od.to_csv(tmp_path / "od.csv", index=False)
+    code, out, err = run_main(monkeypatch, capsys, "forecast", "regions",
+                              str(tmp_path / "counts.csv"), "--until", "2009", "--migration",
+                              str(tmp_path / "od.csv"), "--horizon", "2031")
+    assert code == 0, err
+    rows = re.findall(r"^ *(\d{9}) +(\w+) +(2021|2031) +([\d,]+) +([\d.]+%)$", out,
+                      flags=re.MULTILINE)
+    assert len(rows) == 2 * 80, out
+    assert any("," in count for *_, count, _ in rows)

@@ -262,3 +262,21 @@ def test_misspelt_spec_key_is_one_error_through_the_cli(example):
     assert "Traceback" not in message and message.count("\n") == 0, message
     assert message.endswith("spec.toml, column scenarios[1].chnages: unknown key 'chnages', "
                             "did you mean 'changes'?")
+
+
+@pytest.mark.parametrize("count", ["1e300", "3000000000000"])
+def test_implausible_population_count_is_one_sentence(example, monkeypatch, capsys, count):
+    """A count above limits.MAX_PERSONS is refused as `data import` refuses it (it used to end
+    in a decimal.InvalidOperation traceback, or project trillions of persons)."""
+    from cli_support import run_main
+
+    lines = (example / "population.csv").read_text().splitlines()
+    lines[3] = lines[3].rsplit(",", 1)[0] + "," + count
+    write(example / "population.csv", "\n".join(lines) + "\n")
+    code, out, err = run_main(monkeypatch, capsys, "forecast", "run",
+                              str(example / "spec.toml"))
+    assert code != 0 and out == ""
+    message = err.strip()
+    assert "Traceback" not in message and message.count("\n") == 0, message
+    assert "population.csv, row 4, column count" in message
+    assert message.endswith("is more than 10,000,000,000 persons, which is not plausible.")

@@ -108,3 +108,34 @@ def test_a_table_of_one_period_names_the_table_not_an_option(tmp_path, monkeypat
         assert code == 2 and out == ""
         assert err == (f"error: {path}: a forecast needs counts in at least two periods, and "
                        "this table has them in 2021 only.\n")
+
+
+def test_trend_hindcast_report_reads_plainly(tmp_path, monkeypatch, capsys):
+    """A new user's findings on the bundled census series: no 'NaN' coverage cells; Koreans,
+    Azerbaijanis and Turks (counted at every census from 1926) kept although the
+    reconstructed 1897 census lists fewer groups; shares in per cent as `forecast run` shows
+    them; every printed 95% interval contains its point."""
+    import re
+
+    from cli_support import run_main
+    from kelisim.datasets import build_database
+    from kelisim.store import connect
+
+    location = str(tmp_path / "store.duckdb")
+    con = connect(location)
+    build_database(con)
+    con.close()
+    code, out, err = run_main(monkeypatch, capsys, "forecast", "trend", "census_national",
+                              "--horizon", "2030", "--horizon", "2040", "--hindcast",
+                              "--db", location)
+    assert code == 0, err
+    assert "NaN" not in out and "nan" not in out
+    assert "periods used: 1926, 1939" in out
+    left_out = next(line for line in out.splitlines() if "left out" in line)
+    assert not {"korean", "azerbaijani", "turkish"} & set(re.findall(r"\w+", left_out))
+    shares = re.findall(r"^\S+ (\w+) (\d{4}): share ([\d.]+)% \(95% ([\d.]+)%-([\d.]+)%\)$",
+                        out, flags=re.MULTILINE)
+    assert {"korean", "tatar"} <= {group for group, *_ in shares}
+    for group, period, point, low, high in shares:
+        assert float(low) <= float(point) <= float(high), (group, period)
+        assert float(low) < float(high), (group, period)

@@ -29,3 +29,13 @@ def test_validate_command_prints_each_check_and_2001_regions():
     assert output.exit_code == 0, output.output
     assert output.output.count("ok  ") == 14
     assert "slovenia: total" in output.output and "aged 0-4" in output.output
+
+
+def test_validate_command_never_prints_scientific_notation():
+    """A new user found "largest difference 2.33e-10": every figure is written out."""
+    import re
+
+    output = CliRunner().invoke(app, ["forecast", "validate"]).output
+    assert not re.search(r"\d[eE][+-]?\d", output), output
+    assert "(largest difference 0.000000000233)" in output
+    assert "(computed 4449569.73, published 4449569.73)" in output

@@ -10,6 +10,21 @@ from evaluate_support import council_activities_file, trust_indicator_file
 from web_support import bearer, client_for, seed_store
 
 
+def flat_indicator_file(folder):
+    """CONSTRUCTED: an indicator that is 0 in every region and month (as incidents are where
+    none happened): no estimate has a spread to measure."""
+    import pandas as pd
+
+    from kelisim.core.areas import areas
+
+    regions = sorted(areas("2024").query("level == 'region'")["area_code"])
+    months = [m.strftime("%Y-%m") for m in pd.date_range("2020-01-01", periods=36, freq="MS")]
+    path = folder / "flat.csv"
+    pd.DataFrame([("flat", region, month, 0.0) for region in regions for month in months],
+                 columns=["indicator", "area", "period", "value"]).to_csv(path, index=False)
+    return path
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     folder = tmp_path_factory.mktemp("evaluate-web")
@@ -19,6 +34,7 @@ def client(tmp_path_factory):
 
     con = store.connect(path)
     import_indicators(con, trust_indicator_file(folder))
+    import_indicators(con, flat_indicator_file(folder))
     import_activities(con, council_activities_file(folder))
     con.close()
     with client_for(path, {"anonymous_read": True}) as c:
@@ -121,3 +137,21 @@ def test_brief_lists_the_areas_activities(client):
     page = client.get("/brief/550000000", headers={"accept-language": "en"}).text
     assert 'id="brief-activities"' in page and "Constructed organiser" in page
     assert "Language course" in page
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", "the outcome did not vary between areas"),
+    ("ru", "исход не менялся между районами"),
+    ("kk", "нәтиже аудандар арасында өзгермеді"),
+])
+def test_evaluation_page_says_why_there_is_no_interval(client, lang, words):
+    """An outcome without variation read "95% интервал от до включает отсутствие изменений",
+    "0 –" and a blank smallest detectable effect: the page says why, in its language."""
+    import re
+
+    page = client.get("/evaluate", params={"activity_type": "public_council",
+                                           "outcome": "indicator:flat", "lang": lang}).text
+    for section in ("conclusion", "overall", "power"):
+        text = re.search(rf'id="{section}".*?</(section|table|p)>', page, re.S).group(0)
+        assert words in text, (section, text)
+    assert not re.search(r"\d\s*–\s*<", page) and " от  до " not in page

@@ -163,7 +163,7 @@ def evaluate_command(
         render(estimates, output_format, title="Callaway-Sant'Anna estimates", out=out)
         if output_format == "table":
             _print_notes(result.pretrend_p_value, result.minimum_detectable_effect,
-                         result.assumptions, result.sensitivity)
+                         result.assumptions, result.sensitivity, estimates)
         return
     from kelisim.datasets import open_store
     from kelisim.evaluate.spec import read_spec, report_markdown, run_spec
@@ -175,7 +175,7 @@ def evaluate_command(
            title=spec.title, out=out)
     if output_format == "table":
         _print_notes(result["pretrend"], result["mde"], result["assumptions"]["en"],
-                     result.get("sensitivity"))
+                     result.get("sensitivity"), estimates)
         typer.echo(result["conclusions"]["en"])
     destination = report or (Path(spec.report) if spec.report else None)
     if destination is not None:
@@ -184,15 +184,23 @@ def evaluate_command(
 
 
 def _print_notes(pretrend: float | None, mde: float | None, assumptions: list[str],
-                 sensitivity: dict | None = None) -> None:
+                 sensitivity: dict | None, estimates) -> None:
+    from kelisim.core.numbers import format_value
     from kelisim.evaluate.spec import sensitivity_sentence
 
+    if "lower" in estimates:
+        blank = int((estimates["estimate"].notna() & estimates["lower"].isna()).sum())
+        if blank:
+            typer.echo(f"{blank} {'row has' if blank == 1 else 'rows have'} no standard "
+                       "error or interval: in the periods they compare the outcome did not "
+                       "vary between areas (e.g. no incidents anywhere), so there is no "
+                       "spread to measure uncertainty from")
     if pretrend is not None:
         typer.echo(f"pre-trend test p-value: {pretrend:.3f}")
     if sensitivity is not None:
         typer.echo(sensitivity_sentence(sensitivity))
     if mde is not None:
-        typer.echo(f"minimum detectable effect (80% power, 5% level): {mde:.3g}")
+        typer.echo(f"minimum detectable effect (80% power, 5% level): {format_value(mde)}")
     typer.echo("assumptions:")
     for line in assumptions:
         typer.echo(f"  - {line}")

@@ -146,6 +146,8 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             render(table, file_format(out), out=out)
         typer.echo(report)
+        typer.echo("\nforecast (persons, and shares of each area's persons):")
+        typer.echo(table.to_string(index=False, formatters=_formatters(table)))
 
     app.add_typer(forecast, name="forecast")
 

@@ -129,8 +129,10 @@ def _missing(value) -> bool:
 
 
 def _cell(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value):,}".replace(",", " ") if abs(value) >= 10_000 else str(int(value))
+    from kelisim.core.numbers import format_count
+
+    if isinstance(value, float) and value.is_integer():  # below 10,000: codes and years
+        return format_count(value) if abs(value) >= 10_000 else str(int(value))
     if not isinstance(value, (str, int, float)) and hasattr(value, "__iter__"):
         return ", ".join(map(str, value))
     return str(value)

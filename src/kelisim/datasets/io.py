@@ -236,11 +236,7 @@ def validate_population(
             count = None
         else:
             count = _integer(text, path, row, column, "count")
-            if count < 0:
-                raise InputError(path, row, column, f"negative count {text}")
-            if count > MAX_PERSONS:
-                raise InputError(path, row, column, f"count {text} is more than "
-                                 f"{MAX_PERSONS:,} persons, which is not plausible")
+            check_count(count, text, path, row, column)
         for key, value in (("area_code", area), ("group_code", code), ("period", period),
                            ("count", count), ("share", share), ("boundary_version", version)):
             out[key].append(value)
@@ -251,6 +247,16 @@ def validate_population(
     _check_duplicates(clean, path)
     _check_totals(clean, path)
     return clean
+
+
+def check_count(count: float, text: str, path, row, column) -> None:
+    """Refuse a negative count or one above ``limits.MAX_PERSONS`` (more persons than the
+    world holds): every reader of population counts calls this one check."""
+    if count < 0:
+        raise InputError(path, row, column, f"negative count {text}")
+    if count > MAX_PERSONS:
+        raise InputError(path, row, column, f"count {text} is more than "
+                         f"{MAX_PERSONS:,} persons, which is not plausible")
 
 
 def _integer(value, path, row, column, what) -> int:

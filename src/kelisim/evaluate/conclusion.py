@@ -45,7 +45,9 @@ def conclusion(
     values = {key: format_value(number, language) for key, number in (
         ("estimate", estimate), ("lower", lower), ("upper", upper), ("lower_abs", abs(upper)),
         ("upper_abs", abs(lower)))}
-    if math.isnan(lower) or math.isnan(upper) or lower <= 0 <= upper:
+    if math.isnan(lower) or math.isnan(upper):
+        sentences = [words["no_interval"]]
+    elif lower <= 0 <= upper:
         sentences = [words["unclear"].format(**values)]
     else:
         sentences = [words["up" if lower > 0 else "down"].format(**values)]

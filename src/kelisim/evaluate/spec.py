@@ -220,7 +220,8 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
         did = staggered_did(panel, "area_code", "period", "first_treated", "value",
                             control=spec.control, method=spec.estimation,
                             bootstrap=spec.bootstrap, seed=spec.seed)
-        result.update(estimates=did.estimates, assumptions=did.assumption_codes,
+        result.update(estimates=_calendar_labels(did.estimates, panel, spec.period),
+                      assumptions=did.assumption_codes,
                       pretrend=did.pretrend_p_value, mde=did.minimum_detectable_effect,
                       headline=did.overall(), did=did, sensitivity=did.sensitivity)
     result["assumptions"] = {language: assumption_texts(result["assumptions"], language)
@@ -235,12 +236,29 @@ def run_spec(con: duckdb.DuckDBPyConnection, spec: Spec) -> dict:
     return result
 
 
+def _calendar_labels(estimates: pd.DataFrame, panel: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The estimates with ``group`` and ``time`` as the periods they number: years (2021),
+    quarters (2021Q1) or months (2021-03), not the estimator's 1, 2, 3 ..."""
+    starts = panel.drop_duplicates("period").set_index("period")["period_start"]
+    labels = {number: day.to_period(period[0].upper()) for number, day in starts.items()}
+    labels = {number: (label.year if period == "year" else str(label))
+              for number, label in labels.items()}
+    labelled = estimates.copy()
+    for column in ("group", "time"):
+        labelled[column] = pd.array([None if pd.isna(value) else labels[int(value)]
+                                     for value in estimates[column]],
+                                    dtype="Int64" if period == "year" else object)
+    return labelled
+
+
 def sensitivity_sentence(sensitivity: dict) -> str:
     """The Rambachan-Roth robust interval in one sentence."""
-    return (f"sensitivity: if trends after the start diverge by up to {sensitivity['m']:g} times "
-            f"the largest divergence before it, the average effect lies in "
-            f"{sensitivity['lower']:.3g} to {sensitivity['upper']:.3g} (95%, Rambachan & Roth "
-            "2023).")
+    from kelisim.core.numbers import format_value
+
+    return (f"sensitivity: if trends after the start diverge by up to {sensitivity['m']:g} "
+            f"times the largest divergence before it, the "
+            f"average effect lies in {format_value(sensitivity['lower'])} to "
+            f"{format_value(sensitivity['upper'])} (95%, Rambachan & Roth 2023).")
 
 
 def report_markdown(result: dict) -> str:

@@ -161,12 +161,23 @@ def dataset_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     rows = counted_rows(frame)
     counted = rows.groupby("period")["group"].nunique()
     rows = rows[rows["period"].isin(counted[counted >= 2].index)]
+    rows = rows[rows["period"] >= _first_full_period(rows)]
     periods = rows.groupby("group")["period"].nunique()
     everywhere = periods[periods == rows["period"].nunique()].index
     left_out = sorted(set(rows["group"]) - set(everywhere))
     kept = rows[rows["group"].isin(everywhere)]
     return (kept[["area", "group", "period", "count"]].sort_values(["area", "period", "group"])
             .reset_index(drop=True), left_out)
+
+
+def _first_full_period(rows: pd.DataFrame) -> int:
+    """The first period of the series once leading periods that lack a group every later
+    period counts are dropped: an early census listing fewer groups (the reconstructed 1897
+    one) costs its own period, not the groups it lacks."""
+    groups = rows.groupby("period")["group"].agg(set).sort_index()
+    while len(groups) > 2 and not set.intersection(*groups.iloc[1:]) <= groups.iloc[0]:
+        groups = groups.iloc[1:]
+    return groups.index[0]
 
 
 def counted_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -287,7 +298,16 @@ def trend_command(source: str, horizon: list[int], hindcast: bool, seed: int,
 
     Returns the share table, its rows for the ``projections`` table and the printed report.
     """
-    from kelisim.forecast.trend import forecast_shares, hindcast_report, projected_totals
+    from kelisim.core.numbers import format_share
+    from kelisim.forecast.trend import (
+        PROBABILITIES,
+        forecast_shares,
+        hindcast_report,
+        projected_totals,
+    )
+
+    def percent(share: float) -> str:
+        return format_share(share, decimals=2)
 
     counts, left_out = trend_counts(source, periods, location)
     observed = sorted(set(counts["period"]))
@@ -297,16 +317,21 @@ def trend_command(source: str, horizon: list[int], hindcast: bool, seed: int,
                             f"{observed[-1]}")
     rng = np.random.default_rng(seed)
     table = forecast_shares(counts, horizon, rng)
+    _contain_point(table, "share", PROBABILITIES)
     projection = trend_projection(table, projected_totals(counts, horizon),
                                   f"trend_{Path(source).stem}")
-    lines = [f"{row.area} {row.group} {row.period}: share {row.share:.4f} "
-             f"(95% {row.lower95:.4f}-{row.upper95:.4f})" for row in table.itertuples()]
+    lines = [f"periods used: {', '.join(map(str, observed))}"]
     if left_out:
-        lines.insert(0, f"groups not counted in every period, left out: {', '.join(left_out)}")
+        lines.append(f"groups not counted in every period, left out: {', '.join(left_out)}")
+    lines += [f"{row.area} {row.group} {row.period}: share {percent(row.share)} "
+              f"(95% {percent(row.lower95)}-{percent(row.upper95)})"
+              for row in table.itertuples()]
     if hindcast:
         report = hindcast_report(counts, np.random.default_rng(seed))
-        lines += ["", "hindcast (mean absolute error of shares, percentage points):",
-                  report.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+        lines += ["", "hindcast (mean absolute error of shares, percentage points; coverage "
+                  "is the fraction of observed shares inside the interval, left empty for "
+                  "the baselines, which have no interval):",
+                  report.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3f}")]
     return table, projection, "\n".join(lines)
 
 

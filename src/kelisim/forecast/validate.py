@@ -40,13 +40,19 @@ def _table(name: str) -> pd.DataFrame:
         return pd.read_csv(handle)
 
 
+def _figure(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits, written out: never scientific notation."""
+    return np.format_float_positional(value, precision=digits, fractional=False, trim="-")
+
+
 def _one_region(values) -> np.ndarray:
     return np.asarray(values, dtype=float)[None, None, None, :]
 
 
 def _exact(case: str, name: str, computed, expected) -> Check:
     difference = np.abs(np.round(np.asarray(computed)) - np.asarray(expected)).max()
-    return Check(case, name, bool(difference == 0), f"largest difference {difference:g}")
+    return Check(case, name, bool(difference == 0),
+                 f"largest difference {_figure(difference)}")
 
 
 def _close(case: str, name: str, computed: float, expected: float, tolerance: float) -> Check:
@@ -54,7 +60,8 @@ def _close(case: str, name: str, computed: float, expected: float, tolerance: fl
         case,
         name,
         bool(abs(computed - expected) <= tolerance),
-        f"computed {computed:.9g}, published {expected:.9g}",
+        f"computed {_figure(computed, 9)}, published "
+        f"{_figure(expected, 9)}",
     )
 
 
@@ -137,10 +144,11 @@ def yugoslavia_case(steps: int = 8) -> TwoRegionResult:
     decrement = _life_table_decrements(person_years)
     checks = [
         Check(case, "generalised Leslie matrix = engine (multiregional survival)",
-              bool(agreement < 1e-6 * run[-1].max()), f"largest difference {agreement:.3g}"),
+              bool(agreement < 1e-6 * run[-1].max()),
+              f"largest difference {_figure(agreement)}"),
         Check(case, "internal migration nets to zero: column sums of M_x equal d_x",
               bool(np.allclose(column_sums, deaths.T)),
-              f"largest difference {np.abs(column_sums - deaths.T).max():.3g}"),
+              f"largest difference {_figure(np.abs(column_sums - deaths.T).max())}"),
         Check(case, "life-table decrements are deaths only: 1'(l_x - l_x+h) = d'L_x",
               bool(np.allclose(decrement, np.einsum("jx,xjr->xr", deaths, person_years))),
               "all ages and radix regions"),
@@ -175,7 +183,8 @@ def _switching_check(case: str, population, rates: Rates, steps: int, expected) 
     run = project(split, two_groups, steps, WIDTH)[-1].sum(axis=(1, 2))
     difference = np.abs(run - expected).max()
     return Check(case, "identity switching conserves persons (two constructed groups)",
-                 bool(difference < 1e-6 * expected.max()), f"largest difference {difference:.3g}")
+                 bool(difference < 1e-6 * expected.max()),
+                 f"largest difference {_figure(difference)}")
 
 
 def run_all() -> tuple[list[Check], TwoRegionResult]:

@@ -4,6 +4,7 @@ validation is the importer's (kelisim.evaluate.register), one sentence per error
 
 from __future__ import annotations
 
+import math
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -180,7 +181,8 @@ def evaluation_data(
     return {
         "estimates": _records(result["estimates"]),
         "pretrend_p_value": result["pretrend"],
-        "minimum_detectable_effect": result["mde"],
+        "minimum_detectable_effect": (result["mde"] if result["mde"] is not None
+                                      and math.isfinite(result["mde"]) else None),
         "sensitivity": result.get("sensitivity"),
         "assumptions": result["assumptions"],
         "conclusions": result["conclusions"],
