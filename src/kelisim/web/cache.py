@@ -197,7 +197,7 @@ class ReadCache:
             if usable and now - entry.read_at < self.seconds / 2:
                 return entry.value
             version = self._version()
-            if usable and entry.version == version:
+            if usable and entry.version == version and entry.expires == math.inf:
                 entry.read_at = now  # current: reused for another seconds / 2
                 return entry.value
             holding = getattr(con, "acquired", True)
