@@ -241,6 +241,37 @@ def test_others_get_the_previous_answer_while_one_recomputes_for_at_most_cache_s
     assert calls == [1, 2]
 
 
+def test_a_session_is_looked_up_again_before_it_expires_while_the_others_still_get_it():
+    from kelisim.web.cache import ReadCache
+
+    version, clock = _Version(), _Clock()
+    cache = ReadCache(10, version, now=clock)
+    release, calls = threading.Event(), []
+
+    def compute():
+        calls.append(len(calls) + 1)
+        if len(calls) == 2:
+            assert release.wait(10)
+        return len(calls)
+
+    async def scenario():
+        start = clock.now
+        assert await cache.get("user", compute, _Cursor(), clock=True) == 1
+        clock.now = start + 5  # half its lifetime, no write: one request looks it up again
+        again = asyncio.ensure_future(cache.get("user", compute, _Cursor(), clock=True))
+        await asyncio.sleep(0.1)
+        assert await cache.get("user", compute, _Cursor(), clock=True) == 1  # at once
+        clock.now = start + 10  # expired: wait for the new lookup
+        late = asyncio.ensure_future(cache.get("user", compute, _Cursor(), clock=True))
+        await asyncio.sleep(0.1)
+        assert not late.done()
+        release.set()
+        assert await again == 2 and await late == 2
+
+    asyncio.run(scenario())
+    assert calls == [1, 2]
+
+
 def test_a_write_mark_asks_for_data_read_after_it():
     from kelisim.web.cache import ReadCache, write_mark
 
