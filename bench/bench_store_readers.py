@@ -92,9 +92,16 @@ def own_cpu() -> tuple[float, float]:
     return mine.ru_utime + mine.ru_stime, children.ru_utime + children.ru_stime
 
 
-def report_cpu(reads: int, server: float, before: tuple[float, float]) -> None:
-    """CPU seconds of the server per read, and of the writers and the load generator."""
+def cpu_since(server_pid: int, server_before: float, before: tuple[float, float]
+              ) -> tuple[float, float, float]:
+    """CPU seconds of the server, the load generator and the writers since the ``before``
+    figures (taken when the load started)."""
     client, writers = (now - then for now, then in zip(own_cpu(), before, strict=True))
+    return tree_cpu(server_pid) - server_before, client, writers
+
+
+def report_cpu(reads: int, server: float, client: float, writers: float) -> None:
+    """CPU seconds of the server per read, and of the writers and the load generator."""
     print(f"CPU during the load: server {server:.1f} s ({server / reads * 1000:.2f} ms per "
           f"read), writers {writers:.1f} s, load generator {client:.1f} s")
 
@@ -214,8 +221,7 @@ def main(baseline: bool = False) -> None:
             stop.set()
             if not baseline:
                 writer.join()
-            server_cpu = tree_cpu(server.pid) - server_before
-            cpu = (server_cpu, cpu_before)
+            cpu = cpu_since(server.pid, server_before, cpu_before)
             time.sleep(CACHE_SECONDS)  # another process's writes show within cache_seconds
             with httpx.Client(base_url=base, timeout=60,
                               headers={"Authorization": f"Bearer {token}"}) as one:
@@ -290,7 +296,7 @@ def main_postgresql() -> None:
                 stop.set()
                 for writer in writers:
                     writer.join()
-                cpu = (tree_cpu(web.pid) - server_before, cpu_before)
+                cpu = cpu_since(web.pid, server_before, cpu_before)
             finally:
                 web.terminate()
                 web.wait(timeout=60)

@@ -241,6 +241,40 @@ def test_others_get_the_previous_answer_while_one_recomputes_for_at_most_cache_s
     assert calls == [1, 2]
 
 
+def test_past_cache_seconds_the_previous_answer_is_served_while_the_refresh_waits_for_the_file():
+    """A CLI command holding the DuckDB file: nobody can read its new data before it lets
+    go, so the previous answer is served meanwhile rather than every request waiting."""
+    from kelisim.web.cache import ReadCache
+
+    version, clock = _Version(), _Clock()
+    cache = ReadCache(10, version, now=clock)
+    free = threading.Event()
+
+    class Held(_Cursor):
+        async def acquire(self) -> None:
+            while not free.is_set():
+                await asyncio.sleep(0.01)
+            self.acquired = True
+
+    def compute():
+        return f"value {version.value}"
+
+    async def scenario():
+        start = clock.now
+        assert await cache.get("k", compute, _Cursor()) == "value 1"
+        version.value = 2  # the command's commit; it still holds the file
+        clock.now = start + 5
+        refresh = asyncio.ensure_future(cache.get("k", compute, Held()))
+        await asyncio.sleep(0.05)
+        clock.now = start + 60
+        assert await cache.get("k", compute, _Cursor()) == "value 1"
+        free.set()
+        assert await refresh == "value 2"
+        assert await cache.get("k", compute, _Cursor()) == "value 2"
+
+    asyncio.run(scenario())
+
+
 def test_a_session_is_looked_up_again_before_it_expires_while_the_others_still_get_it():
     from kelisim.web.cache import ReadCache
 

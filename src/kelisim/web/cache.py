@@ -11,9 +11,11 @@ RFC 5861, with ``seconds`` = ``cache_seconds``):
   is read: unchanged, the answer is current again for as long;
 - changed, one request computes the answer again (single flight, in a worker thread, never on
   the event loop) while the others get the previous answer, for at most ``seconds`` after its
-  data were last known current; past that they wait for the new one. So a write by another
-  process (an ingest job, a CLI import) shows within ``seconds``, and each answer is computed
-  at most once per ``seconds / 2`` whatever the rate of writes;
+  data were last known current; past that they wait for the new one, unless it is still
+  waiting for the store (a CLI command holding the DuckDB file, whose new data nobody can read
+  before it lets go). So a write by another process (an ingest job, a CLI import) shows
+  within ``seconds`` (or as soon as the writer releases the file), and each answer is
+  computed at most once per ``seconds / 2`` whatever the rate of writes;
 - a user's own write through the dashboard shows on their next read: the reply to a write
   carries a signed mark (:func:`write_mark`, the ``kelisim_wrote`` cookie, and the server
   process remembers it per credential), and a request with a mark is answered only from data
@@ -204,8 +206,9 @@ class ReadCache:
             running = self._computing.get(key)
             if running is None or running.started < not_before:
                 break  # this request computes (the others meanwhile get ``entry``)
-            if usable and now - entry.read_at < self.seconds:
-                return entry.value  # stale while another request revalidates it
+            if usable and (now - entry.read_at < self.seconds or running.version is None):
+                return entry.value  # stale while another request revalidates it (past
+                # seconds only while it waits for a file another process holds)
             if running.version != version and (holding or running.version is not None):
                 break
             try:
