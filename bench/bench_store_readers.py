@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -62,6 +63,7 @@ from bench_web import (  # noqa: E402
 from pg_support import ThrowAwayServer, why_unavailable  # noqa: E402
 
 CLIENTS, SECONDS, GOAL_MS = 50, 30.0, 200.0
+routes: list[str] = []  # the route of each read of the last load, in order
 PG_SECONDS, PG_WORKERS, POSTS_PER_INGEST = 60.0, 4, 50
 KELISIM = Path(sys.executable).parent / "kelisim"
 HEADER = ("incident_id,date_start,region_code,place,event_type,interethnic,groups,sources,"
@@ -107,8 +109,12 @@ def report_cpu(reads: int, server: float, client: float, writers: float) -> None
 
 
 def report_latency(ms, errors) -> None:
-    """The read latencies (milliseconds) against the goal, and the first distinct errors."""
+    """The read latencies (milliseconds) against the goal, the routes of the slowest 5 %,
+    and the first distinct errors."""
     p95 = np.percentile(ms, 95)
+    slowest = Counter(route for route, value in zip(routes, ms, strict=True) if value > p95)
+    print("slowest 5 % by route: " + ", ".join(f"{route} {count}"
+                                               for route, count in slowest.most_common(4)))
     print(f"read latency p50 {np.percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, "
           f"max {ms.max():.1f} ms vs goal p95 < {GOAL_MS:.0f} ms "
           f"({'met' if p95 < GOAL_MS else 'NOT met'}); errors: {len(errors)}")
@@ -171,6 +177,7 @@ async def read(base: str, token: str, seconds: float = SECONDS
                ) -> tuple[list[float], list[str]]:
     """CLIENTS keep-alive clients reading the API routes for ``seconds``."""
     latencies: list[float] = []
+    routes.clear()
     errors: list[str] = []
     deadline = time.perf_counter() + seconds
     host, port = base.removeprefix("http://").split(":")
@@ -189,6 +196,7 @@ async def read(base: str, token: str, seconds: float = SECONDS
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, int(port))
                 latencies.append(time.perf_counter() - started)
+                routes.append(API_ROUTES[(number + i) % len(API_ROUTES)])
                 i += 1
         finally:
             writer.close()

@@ -176,6 +176,10 @@ class ReadCache:
         self._lock = threading.Lock()
         self._files = _SharedFiles(folder) if folder is not None and seconds > 0 else None
 
+    def version(self) -> Any:
+        """The store's data version as entries and shared files hold it (JSON's form)."""
+        return json.loads(json.dumps(self._version()))
+
     def _usable(self, entry: _Entry | None, now: float, not_before: float) -> bool:
         return entry is not None and entry.read_at >= not_before and now < entry.expires
 
@@ -195,10 +199,14 @@ class ReadCache:
         while True:
             now = self._now()
             entry = self._entries.get(key)
+            if entry is None and self._files is not None and not clock:
+                entry = self._files.read(key)  # another process's: a new process serves it
+                if entry is not None:
+                    self._keep(key, entry)
             usable = self._usable(entry, now, not_before)
             if usable and now - entry.read_at < self.seconds / 2:
                 return entry.value
-            version = self._version()
+            version = self.version()
             if usable and entry.version == version and entry.expires == math.inf:
                 entry.read_at = now  # current: reused for another seconds / 2
                 return entry.value
@@ -244,19 +252,17 @@ class ReadCache:
             return await run_in_threadpool(self._compute_here, key, compute, mine, clock)
         async with self._files.locked(key):  # another process may be computing it
             shared = self._files.read(key)
-            version = self._version()
             if shared is not None and shared.read_at >= not_before:
-                if shared.version == _portable(version):  # current
-                    shared.version, shared.read_at = version, mine.started
-                if shared.version == version or (
+                if shared.version == self.version():  # current
+                    shared.read_at = mine.started
+                if shared.read_at == mine.started or (
                         mine.started - shared.read_at < self.seconds / 2):
                     self._keep(key, shared)
                     return shared.value
             await con.acquire()
             value = await run_in_threadpool(self._compute_here, key, compute, mine, clock)
             if isinstance(value, bytes):
-                self._files.write(key, _Entry(_portable(mine.version), mine.started,
-                                              math.inf, value))
+                self._files.write(key, _Entry(mine.version, mine.started, math.inf, value))
             return value
 
     def _compute_here(self, key: Hashable, compute: Callable[[], Any], mine: _Computation,
@@ -265,7 +271,7 @@ class ReadCache:
         reads (while this process holds the DuckDB file no other process writes, so a
         version read before the wait would only make the next request compute again),
         then the value."""
-        version = mine.version = self._version()
+        version = mine.version = self.version()
         value = compute()
         if self.seconds > 0:
             expires = mine.started + self.seconds if clock else math.inf
@@ -301,7 +307,3 @@ class ReadCache:
         with self._lock:
             self._entries = {k: e for k, e in self._entries.items() if e.expires == math.inf}
 
-
-def _portable(version: Hashable) -> Any:
-    """A data version as the shared files hold it (JSON: tuples become lists)."""
-    return json.loads(json.dumps(version))
