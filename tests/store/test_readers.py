@@ -366,6 +366,19 @@ def test_server_processes_share_answers_and_compute_each_once(tmp_path):
     assert calls == [1, 2]
 
 
+def test_the_shared_answers_stay_bounded_on_disk(tmp_path, monkeypatch):
+    """Distinct URLs are unbounded (any query string): past MAX_FILES the files start
+    afresh."""
+    from kelisim.web import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MAX_FILES", 10)
+    cache = cache_module.ReadCache(10, _Version(), tmp_path, now=_Clock())
+    for number in range(40):
+        assert asyncio.run(cache.get(("/api/monitor", f"limit={number}"),
+                                     lambda: b"answer", _Cursor())) == b"answer"
+        assert len(list(tmp_path.iterdir())) <= 10
+
+
 def test_requests_join_a_computation_still_waiting_for_the_file_not_an_older_one():
     """A CLI import changes the version twice (its log, then its checkpoint) while the file is
     held: requests that saw either version share one computation, which reads the newest;

@@ -54,6 +54,7 @@ from typing import Any
 
 WROTE_COOKIE = "kelisim_wrote"
 LOCK_POLL_SECONDS = 0.01
+MAX_FILES = 8192  # shared answers and their locks, in all
 
 
 def _no_version() -> None:
@@ -148,6 +149,7 @@ class _SharedFiles:
             return None
 
     def write(self, key: Hashable, entry: _Entry) -> None:
+        self._prune()
         head = json.dumps({"version": entry.version, "read_at": entry.read_at}).encode()
         try:
             fd, name = tempfile.mkstemp(dir=self.folder)
@@ -160,6 +162,19 @@ class _SharedFiles:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(name)
+
+
+    def _prune(self) -> None:
+        """Beyond MAX_FILES (answers and their locks), start afresh: distinct URLs are
+        unbounded, the disk is not (a lock removed while held costs one more computation)."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        if len(names) >= MAX_FILES:
+            for name in names:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.folder / name)
 
 
 class ReadCache:
