@@ -19,8 +19,14 @@ folder; the script says so and stops when they are missing), served by `kelisim 
 batches of 50 CONSTRUCTED posts (new URLs) again and again, and an analyst creates incidents
 through the API, one a second (each a user's write, audited). Afterwards every write must be
 stored exactly once: each ingested document once, each created incident once with exactly one
-``incident.create`` entry in the audit log. Each worker has its own read cache, and every
-write (of any process) renews the data version, so each write costs four recomputations.
+``incident.create`` entry in the audit log. The workers share their answers (the read
+cache's files in KELISIM_HOME), and an answer is computed again at most once per
+cache_seconds / 2 whatever the rate of writes (kelisim.web.cache).
+
+Besides the latency it prints the CPU seconds of the server (all its processes) per read, of
+the writers and of the load generator during the load: on a shared machine the latency
+depends on the other jobs' load, the CPU seconds much less. After the load it waits
+cache_seconds (another process's writes show within it) before checking the listing.
 
     .venv/bin/python bench/bench_store_readers.py
     .venv/bin/python bench/bench_store_readers.py --baseline   # the same reads, no writes
@@ -31,11 +37,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -43,10 +51,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(1, str(Path(__file__).parents[1] / "tests"))
-from bench_web import API_ROUTES, PASSWORD, _free_port, _get, _login, _store  # noqa: E402
+from bench_web import (  # noqa: E402
+    API_ROUTES,
+    CACHE_SECONDS,
+    PASSWORD,
+    _free_port,
+    _get,
+    _login,
+    _store,
+)
 from pg_support import ThrowAwayServer, why_unavailable  # noqa: E402
 
 CLIENTS, SECONDS, GOAL_MS = 50, 30.0, 200.0
+routes: list[str] = []  # the route of each read of the last load, in order
 PG_SECONDS, PG_WORKERS, POSTS_PER_INGEST = 60.0, 4, 50
 KELISIM = Path(sys.executable).parent / "kelisim"
 HEADER = ("incident_id,date_start,region_code,place,event_type,interethnic,groups,sources,"
@@ -54,9 +71,50 @@ HEADER = ("incident_id,date_start,region_code,place,event_type,interethnic,group
 
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a live process and its live descendants (the server
+    and its workers), from /proc."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += tree_cpu(int(child))
+    except OSError:
+        pass
+    return total
+
+
+def own_cpu() -> tuple[float, float]:
+    """CPU seconds of this process (the load generator) and of its finished children (the
+    CLI writers)."""
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime, children.ru_utime + children.ru_stime
+
+
+def cpu_since(server_pid: int, server_before: float, before: tuple[float, float]
+              ) -> tuple[float, float, float]:
+    """CPU seconds of the server, the load generator and the writers since the ``before``
+    figures (taken when the load started)."""
+    client, writers = (now - then for now, then in zip(own_cpu(), before, strict=True))
+    return tree_cpu(server_pid) - server_before, client, writers
+
+
+def report_cpu(reads: int, server: float, client: float, writers: float) -> None:
+    """CPU seconds of the server per read, and of the writers and the load generator."""
+    print(f"CPU during the load: server {server:.1f} s ({server / reads * 1000:.2f} ms per "
+          f"read), writers {writers:.1f} s, load generator {client:.1f} s")
+
+
 def report_latency(ms, errors) -> None:
-    """The read latencies (milliseconds) against the goal, and the first distinct errors."""
+    """The read latencies (milliseconds) against the goal, the routes of the slowest 5 %,
+    and the first distinct errors."""
     p95 = np.percentile(ms, 95)
+    slowest = Counter(route for route, value in zip(routes, ms, strict=True) if value > p95)
+    print("slowest 5 % by route: " + ", ".join(f"{route} {count}"
+                                               for route, count in slowest.most_common(4)))
     print(f"read latency p50 {np.percentile(ms, 50):.1f} ms, p95 {p95:.1f} ms, "
           f"max {ms.max():.1f} ms vs goal p95 < {GOAL_MS:.0f} ms "
           f"({'met' if p95 < GOAL_MS else 'NOT met'}); errors: {len(errors)}")
@@ -119,6 +177,7 @@ async def read(base: str, token: str, seconds: float = SECONDS
                ) -> tuple[list[float], list[str]]:
     """CLIENTS keep-alive clients reading the API routes for ``seconds``."""
     latencies: list[float] = []
+    routes.clear()
     errors: list[str] = []
     deadline = time.perf_counter() + seconds
     host, port = base.removeprefix("http://").split(":")
@@ -137,6 +196,7 @@ async def read(base: str, token: str, seconds: float = SECONDS
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, int(port))
                 latencies.append(time.perf_counter() - started)
+                routes.append(API_ROUTES[(number + i) % len(API_ROUTES)])
                 i += 1
         finally:
             writer.close()
@@ -162,16 +222,19 @@ def main(baseline: bool = False) -> None:
                     one.get(route).raise_for_status()
             stop, writes = threading.Event(), []
             writer = threading.Thread(target=write_incidents, args=(env, folder, stop, writes))
+            cpu_before, server_before = own_cpu(), tree_cpu(server.pid)
             if not baseline:
                 writer.start()
             latencies, errors = asyncio.run(read(base, token))
             stop.set()
             if not baseline:
                 writer.join()
+            cpu = cpu_since(server.pid, server_before, cpu_before)
+            time.sleep(CACHE_SECONDS)  # another process's writes show within cache_seconds
             with httpx.Client(base_url=base, timeout=60,
                               headers={"Authorization": f"Bearer {token}"}) as one:
-                # at once (the read cache follows the data version): the listing, cached
-                # during the load, must hold every imported incident exactly once
+                # the listing, cached during the load, must hold every imported incident
+                # exactly once
                 listed = [row["incident_id"] for row in one.get(
                     "/api/incidents?area=750000000&year=2024").json()]
                 replies = [one.get(f"/api/incidents/BENCH-{n}")
@@ -195,6 +258,7 @@ def main(baseline: bool = False) -> None:
               f"imported incidents served by id, {once} listed exactly once ({extra} more)")
     for _, code, stderr in failed[:3]:
         print(f"  failed write (exit {code}): {stderr.splitlines()[-1] if stderr else ''}")
+    report_cpu(len(ms), *cpu)
     report_latency(ms, errors)
 
 
@@ -233,12 +297,14 @@ def main_postgresql() -> None:
                     threading.Thread(target=ingest_posts, args=(env, folder, stop, ingests)),
                     threading.Thread(target=create_incidents, args=(base, analyst, stop,
                                                                     creates))]
+                cpu_before, server_before = own_cpu(), tree_cpu(web.pid)
                 for writer in writers:
                     writer.start()
                 latencies, errors = asyncio.run(read(base, token, PG_SECONDS))
                 stop.set()
                 for writer in writers:
                     writer.join()
+                cpu = cpu_since(web.pid, server_before, cpu_before)
             finally:
                 web.terminate()
                 web.wait(timeout=60)
@@ -275,6 +341,7 @@ def main_postgresql() -> None:
           f"({sum(audited.values())} audit entries)")
     for failure in failed[:3]:
         print(f"  failed write: {failure}")
+    report_cpu(len(ms), *cpu)
     report_latency(ms, errors)
 
 

@@ -218,8 +218,10 @@ class SharedStore:
 
     async def enter(self, write: bool) -> duckdb.DuckDBPyConnection:
         """For a request on the event loop: a cursor of the window (read-write when
-        ``write``), waiting with ``asyncio.sleep`` between attempts so that no worker thread
-        is held while another process has the file; give it back with :meth:`leave`."""
+        ``write``), each attempt in a worker thread (opening the file, or being refused it,
+        takes milliseconds the event loop would otherwise stand still for), waiting with
+        ``asyncio.sleep`` between attempts so that no worker thread is held while another
+        process has the file; give it back with :meth:`leave`."""
         import asyncio
 
         deadline = time.monotonic() + self.timeout
@@ -228,8 +230,8 @@ class SharedStore:
                 self._writers_waiting += 1
         try:
             while True:
-                try:
-                    return self._enter(write, 0.0)
+                try:  # opening the file takes a while: in a thread, not on the event loop
+                    return await asyncio.to_thread(self._enter, write, 0.0)
                 except StoreBusy:
                     if time.monotonic() >= deadline:
                         raise

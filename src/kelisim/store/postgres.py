@@ -255,7 +255,9 @@ class PostgresShared:
 
     def version(self) -> str:
         """The data version: the server's current snapshot (``xmin:xmax:in-progress``), which
-        every write transaction of any process changes when it starts and when it ends."""
+        every write transaction of any process changes when it starts and when it ends, with
+        the database's oid and the server's start time (a database made anew, or another
+        server, never repeats a version the web cache's shared files may hold)."""
         import psycopg
 
         with self._version_lock:
@@ -272,7 +274,10 @@ class PostgresShared:
     def _snapshot(self) -> str:
         if self._version_con is None or self._version_con.closed:
             self._version_con = open_raw(self.path)
-        return self._version_con.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+        return self._version_con.execute(
+            "SELECT pg_current_snapshot()::text || ' ' || d.oid || ' ' || "
+            "pg_postmaster_start_time() FROM pg_database d "
+            "WHERE d.datname = current_database()").fetchone()[0]
 
     def close(self) -> None:
         with self._version_lock:

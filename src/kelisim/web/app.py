@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
 from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
@@ -15,11 +18,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kelisim import store
-from kelisim.config import secure_cookies
+from kelisim.config import home_dir, secure_cookies
 from kelisim.errors import KelisimError
 from kelisim.limits import MAX_UPLOAD_BYTES
 from kelisim.store.access import StoreBusy, shared_store
-from kelisim.web.deps import SESSION_COOKIE, LoginRequired, request_language
+from kelisim.web.cache import WROTE_COOKIE, write_mark
+from kelisim.web.deps import SESSION_COOKIE, LoginRequired, request_credential, request_language
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -119,8 +123,11 @@ class BodyLimit:
         await self.app(scope, counted_receive, send)
 
 
-class ClearCacheOnWrite:
-    """ASGI middleware: any request other than GET/HEAD empties the read cache before replying."""
+class MarkOwnWrites:
+    """ASGI middleware: the reply to any request other than GET/HEAD marks the writer's
+    credential (kelisim.web.cache): this process remembers the write and sends the signed
+    ``kelisim_wrote`` cookie for the other server processes, so that the writer's next read
+    shows it; this process also looks sessions and the anonymous-read switch up again."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -129,14 +136,23 @@ class ClearCacheOnWrite:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        cache = scope["app"].state.cache
+        state = scope["app"].state
+        credential = request_credential(Request(scope))
 
-        async def send_after_clearing(message):
+        async def send_marked(message):
             if message["type"] == "http.response.start":
-                cache.clear()
+                state.cache.forget_clocked()
+                if credential:
+                    moment = time.time()
+                    state.cache.mark_write(credential, moment)
+                    cookie = (f"{WROTE_COOKIE}={write_mark(credential, moment)}; Path=/; "
+                              f"Max-Age={math.ceil(state.cache.seconds) + 1}; HttpOnly; "
+                              f"SameSite=Lax{'; Secure' if state.secure_cookies else ''}")
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (b"set-cookie", cookie.encode())]}
             await send(message)
 
-        await self.app(scope, receive, send_after_clearing)
+        await self.app(scope, receive, send_marked)
 
 
 def _validation_message(error: RequestValidationError) -> str:
@@ -197,12 +213,23 @@ def error_page(request: Request, status: int, detail: str = "", field: str | Non
                   detail=detail, status=status)
 
 
+def shared_cache_folder(location: str) -> Path | None:
+    """The folder where the server processes of the store at ``location`` share answers
+    (``KELISIM_HOME/web-cache/<digest of location>``); None when it cannot be made."""
+    folder = home_dir() / "web-cache" / hashlib.sha256(location.encode()).hexdigest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return folder
+
+
 def create_app(db_path: str | Path | None = None, settings: dict | None = None) -> FastAPI:
     """The dashboard over the store at ``db_path`` (default: KELISIM_DB or the user's file).
 
     ``settings`` may set ``anonymous_read`` (bool) at start-up, ``cache_seconds`` (how
-    long a session's user is reused, default 5; read results last until the store's data
-    version changes, see kelisim.web.cache; 0 turns the cache off),
+    long an answer may lag other processes' writes and a session's user be reused, default
+    5; see kelisim.web.cache; 0 turns the cache off),
     ``secure_cookies`` (default: KELISIM_SECURE_COOKIES), ``max_upload_bytes`` and
     ``login_limits`` (the fields of :class:`kelisim.web.throttle.Limits`).
 
@@ -234,7 +261,8 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     finally:
         con.close()
     app.state.store = shared_store(path)
-    app.state.cache = ReadCache(settings.get("cache_seconds", 5.0), app.state.store.version)
+    app.state.cache = ReadCache(settings.get("cache_seconds", 5.0), app.state.store.version,
+                                shared_cache_folder(path))
     app.state.secure_cookies = bool(settings.get("secure_cookies", secure_cookies()))
     app.state.throttle = LoginThrottle(Limits(**settings.get("login_limits", {})))
 
@@ -311,7 +339,7 @@ def create_app(db_path: str | Path | None = None, settings: dict | None = None) 
     app.include_router(evaluate_api_router)
     app.include_router(page_router)
     app.include_router(evaluate_page_router)
-    app.add_middleware(ClearCacheOnWrite)
+    app.add_middleware(MarkOwnWrites)
     app.add_middleware(BodyLimit, limit=settings.get("max_upload_bytes", MAX_UPLOAD_BYTES))
     app.add_middleware(DropEmptyQueryValues)
     app.add_middleware(SecurityHeaders, hsts=app.state.secure_cookies)

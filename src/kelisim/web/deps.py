@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kelisim.views import queries
 from kelisim.views.i18n import pick_language
 from kelisim.web import auth
+from kelisim.web.cache import WROTE_COOKIE
 
 SESSION_COOKIE = "kelisim_session"
 CSRF_COOKIE = "kelisim_csrf"
@@ -54,20 +55,33 @@ def _bearer(request: Request) -> str | None:
 _bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /api/auth/token.")
 
 
+def request_credential(request: Request) -> str | None:
+    """The bearer token, else the session cookie, of a request."""
+    return _bearer(request) or request.cookies.get(SESSION_COOKIE)
+
+
+def own_write(request: Request) -> float:
+    """The time of the requester's last write through the dashboard (0 if none lately): its
+    reads are answered from data read after it (kelisim.web.cache)."""
+    return request.app.state.cache.written_at(request_credential(request),
+                                              request.cookies.get(WROTE_COOKIE))
+
+
 async def current_user(
     request: Request,
     con: duckdb.DuckDBPyConnection = Depends(get_con),
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer_scheme),
 ) -> auth.User | None:
-    """The user of the bearer token or session cookie (looked up once per data version and
-    at most every ``cache_seconds``)."""
+    """The user of the bearer token or session cookie (looked up at most every
+    ``cache_seconds``, and at once after a write through this server process)."""
     token = (credentials.credentials if credentials else None) or request.cookies.get(
         SESSION_COOKIE
     )
     if not token:
         return None
     return await request.app.state.cache.get(  # sessions expire: reused cache_seconds
-        ("user", token), lambda: auth.user_for_token(con, token), con, clock=True)
+        ("user", token), lambda: auth.user_for_token(con, token), con, clock=True,
+        not_before=own_write(request))
 
 
 def request_language(request: Request) -> str:
@@ -91,7 +105,7 @@ async def reader(
 ) -> auth.User | None:
     """Allow reading to users, and to anonymous visitors when the admin allows it."""
     if user is None and not await request.app.state.cache.get(
-        "anonymous_read", lambda: auth.anonymous_read(con), con
+        "anonymous_read", lambda: auth.anonymous_read(con), con, clock=True
     ):
         if request.url.path.startswith("/api/"):
             raise HTTPException(401, "Log in or send a bearer token to read this.")

@@ -16,7 +16,15 @@ from kelisim.core.areas import period_date
 from kelisim.views import queries
 from kelisim.web import auth
 from kelisim.web.api import models
-from kelisim.web.deps import Con, Reader, client_address, language, require_area, writer
+from kelisim.web.deps import (
+    Con,
+    Reader,
+    client_address,
+    language,
+    own_write,
+    require_area,
+    writer,
+)
 from kelisim.web.throttle import LoginThrottled, throttled_login
 
 router = APIRouter(prefix="/api")
@@ -44,8 +52,8 @@ async def cached_json(request: Request, con, model, lang: str, compute) -> Respo
     key = (request.url.path, request.url.query, lang)
     adapter = _adapter(model)
     body = await request.app.state.cache.get(
-        key, lambda: adapter.dump_json(adapter.validate_python(compute())), con
-    )
+        key, lambda: adapter.dump_json(adapter.validate_python(compute())), con,
+        not_before=own_write(request))
     return Response(body, media_type="application/json")
 
 
