@@ -236,6 +236,44 @@ def test_quarrel_counter_speech_is_relevant_and_low():
         assert frame_hits(result, "counter_quarrel"), text
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "frame"),
+    [
+        # the modal after its infinitive
+        ("Курды опять тут. Гнать их нужно, и поскорее.", "ru", "call_expulsion"),
+        # an infinitive opening a sentence is a command, "!" or not
+        ("Уйгуры заняли весь рынок. Выселить их к чертям.", "ru", "call_expulsion"),
+        # "пусть" reaches a coordinated verb
+        ("Пусть армяне берут семьи и возвращаются к себе.", "ru", "expulsion"),
+        # an English participle after "be" after a modal
+        ("Those Tajiks should be resettled somewhere far away.", "en", "call_expulsion"),
+    ],
+)
+def test_call_forms_beyond_the_modal_before_the_verb(text, language, frame):
+    result = apply_rules(text, language)
+    assert result.tier == 5, text
+    assert frame_hits(result, frame), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Nobody in this town wants to expel the Kazakhs.", "en"),
+        ("Nobody is going to kick the Uzbeks out of the city.", "en"),
+    ],
+)
+def test_a_negated_subject_negates_its_clause(text, language):
+    result = apply_rules(text, language)
+    assert result.tier == 1 and result.counter_speech, text
+
+
+def test_single_quotation_marks_quote_a_hostile_phrase():
+    result = apply_rules("Her post 'Kurds are parasites' got three hundred likes.", "en")
+    assert result.tier == 2
+    assert any(hit["rule"] == "reported:frame:dehumanisation" for hit in result.hits)
+    assert apply_rules("The Kurds' houses are parasites' nests.", "en").tier == 4
+
+
 def test_russian_forms_file_is_pymorphy3_output_for_the_current_lemmas():
     lemmas = load_frames().stems_of["ru"]
     assert ru_forms(lemmas) == generate_ru_forms(lemmas), (

@@ -200,6 +200,9 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…;\n]+")
 _QUOTED = re.compile(r"[«\"“„]([^«»\"“”„]{1,400})[»\"”“]")
+# single quotation marks ('...', ‘...’) only where no letter touches them from outside, so the
+# apostrophes of "blogger's", "don't" neither open nor close a quotation
+_SINGLE_QUOTED = re.compile(r"(?<![\w'‘’])['‘]([^\n]{1,400}?)['’](?![\w'‘’])")
 
 
 @functools.lru_cache(maxsize=4)
@@ -716,8 +719,11 @@ def _lexicon_digest() -> str:
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans inside quotation marks (« », " ", “ ”, „ “)."""
-    return [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    """Character spans inside quotation marks (« », " ", “ ”, „ “, ' ', ‘ ’)."""
+    spans = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    if "'" in text or "‘" in text:
+        spans += [(m.start(1), m.end(1)) for m in _SINGLE_QUOTED.finditer(text)]
+    return spans
 
 
 GROUP_PLACEHOLDER = "xgroupx"  # one token for every group name (see ``mask_groups``)

@@ -60,7 +60,12 @@ FRAMES_FILE = "frames.tsv"
 _KAZAKH_LETTER = re.compile("[әғқңөұүһі]")
 SLOT_GAP = 3  # words allowed between two consecutive slots of a pattern
 MODAL_WINDOW = 3  # a modal this many words before an infinitive makes it a call
+MODAL_AFTER = 2  # Russian: a modal this many words after an infinitive too ("Бить их надо")
+JUSSIVE_WINDOW = 6  # Russian "пусть" reaches a third person this far ("пусть X собирают ... и катятся")
 NEGATION_WINDOW = 3  # a negation this many words before the predicate (ru, en) negates it
+# a negated subject ("nobody", "никто", "ешкім"; cue code ``negation_clause``) negates its whole
+# clause: "Nobody is going to expel Russians"
+CLAUSE_NEGATION_WINDOW = 6
 KK_NEGATION_AFTER = 2  # Kazakh: емес / жоқ / болмайды up to two words after the predicate
 PREDICATE_TIERS = {"3", "4", "5", "c"}
 _KK_AUXILIARIES = ("жібер", "таста", "сал", "шық", "кет")
@@ -550,20 +555,54 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
             return "call"
         if "infinitive" in moods and ("m" in before or (any_call and "m1" in before)):
             return "call"
-        if "infinitive" in moods and _exclaimed_opening(clauses, position, lang):
-            return "call"  # an exclaimed infinitive opening a clause: "Выгнать всех!"
+        if "infinitive" in moods and "m" in _modals_after(words, clauses, position, lexicon):
+            return "call"  # the modal after its infinitive: "Бить их надо"
+        if "infinitive" in moods and (
+            _exclaimed_opening(clauses, position, lang) or _opens_sentence(clauses, position)
+        ):
+            # an infinitive opening a sentence, or a clause of an exclaimed one, is a command
+            # (the infinitive of command: "Гнать их в шею.", "Выгнать всех!")
+            return "call"
         if "third" in moods and any(
             words[j].text in ("пусть", "пускай")
-            for j in range(max(0, position - MODAL_WINDOW), position)
+            for j in range(max(0, position - JUSSIVE_WINDOW), position)
+            if clauses.sentences[j] == clauses.sentences[position]
         ):
             return "call"
         return None
+    if not moods and _passive_after_modal(words, clauses, position, lexicon, lang):
+        return "call"  # "they must be resettled", "need to be hunted down"
     if "base" in moods:
         if position - _negative_imperative(words, position) in clauses.starts:
             return "call"  # "Kill them", and "Do not beat them" (negated by the negation rule)
         if "m" in before or (any_call and "m1" in before):
             return "call"
     return None
+
+
+def _opens_sentence(clauses: Clauses, position: int) -> bool:
+    return position == 0 or clauses.sentences[position - 1] != clauses.sentences[position]
+
+
+def _modals_after(words, clauses: Clauses, position: int, lexicon: FrameLexicon) -> list:
+    sentence = clauses.sentences[position]
+    return [
+        lexicon.modal_key(words[j], "ru")
+        for j in range(position + 1, min(len(words), position + 1 + MODAL_AFTER))
+        if clauses.sentences[j] == sentence
+    ]
+
+
+def _passive_after_modal(words, clauses: Clauses, position, lexicon: FrameLexicon, lang) -> bool:
+    """An English participle after "be" after a modal: "must be resettled"."""
+    if lang != "en" or position < 2 or words[position - 1].text != "be":
+        return False
+    sentence = clauses.sentences[position]
+    return any(
+        lexicon.modal_key(words[j], "en") == "m"
+        for j in range(max(0, position - 1 - MODAL_WINDOW), position - 1)
+        if clauses.sentences[j] == sentence
+    )
 
 
 def _exclaimed_opening(clauses: Clauses, position: int, lang: str) -> bool:
@@ -602,7 +641,11 @@ def _with_targets(text, found, words, matches, sentences, mentions, kazakh) -> l
     """Attach a target to every predicate match; matches without one are dropped."""
     groups = [m for m in mentions if m.entry.kind == "group"]
     places = [m for m in mentions if m.entry.kind == "place"]
-    negations = [m.start for m in mentions if m.entry.kind == "cue" and m.entry.tier == "n"]
+    negations = [
+        (m.start, CLAUSE_NEGATION_WINDOW if m.entry.code == "negation_clause" else NEGATION_WINDOW)
+        for m in mentions
+        if m.entry.kind == "cue" and m.entry.tier == "n"
+    ]
     markers: dict[int, list[tuple[str, int, int]]] = {}  # sentence -> (kind, first, last token)
     for pattern, positions, _call_negated in found:
         if pattern.tier in ("t", "p", "d"):
@@ -648,7 +691,11 @@ def _with_targets(text, found, words, matches, sentences, mentions, kazakh) -> l
 
 
 def _negated(
-    pattern: Pattern, positions: list[int], words: list[Word], negations: list[int], kazakh: bool
+    pattern: Pattern,
+    positions: list[int],
+    words: list[Word],
+    negations: list[tuple[int, int]],
+    kazakh: bool,
 ) -> bool:
     """A negation after the predicate in Kazakh, before it in Russian and English; a Russian or
     English pattern in a Kazakh document takes either (a loanword: "паразит емес")."""
@@ -659,8 +706,8 @@ def _negated(
     if pattern.lang in ("kk", "kl"):
         return after
     first = min(positions)
-    before = any(first - NEGATION_WINDOW <= n < first for n in negations) or any(
-        first - NEGATION_WINDOW <= n < p for p in positions for n in negations if n > first
+    before = any(first - window <= n < first for n, window in negations) or any(
+        first - NEGATION_WINDOW <= n < p for p in positions for n, _ in negations if n > first
     )
     return before or (kazakh and after)
 

@@ -28,7 +28,7 @@ from kelisim.monitor.extract import (
     quoted_spans,
     weak_mention,
 )
-from kelisim.monitor.frames import FrameHit, find_frames
+from kelisim.monitor.frames import CLAUSE_NEGATION_WINDOW, FrameHit, find_frames
 from kelisim.monitor.gazetteer import resolve_places
 
 TIER_NAMES = {
@@ -80,9 +80,15 @@ def _negated(cue: Mention, negations: list[Mention], language: str | None) -> bo
     if cue.entry.lang in ("kk", "kk_latn"):
         return cue.negative_affix or after
     before = any(
-        0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations
+        0 < cue.start - n.start <= negation_window(n.entry.code) and n.end <= cue.start
+        for n in negations
     )
     return before or (language == "kk" and after)
+
+
+def negation_window(code: str) -> int:
+    """Words a negation reaches forward (Russian, English): a negated subject its clause."""
+    return CLAUSE_NEGATION_WINDOW if code == "negation_clause" else NEGATION_WINDOW
 
 
 def _severity_cues(cues: list[Mention]) -> list[Mention]:
