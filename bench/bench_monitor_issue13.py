@@ -32,8 +32,12 @@ GOALS = {"severe caught": 0.85, "calm flagged": 0.02, "relevance F1": 0.90}
 
 def read_set(language: str) -> pd.DataFrame:
     frame = pd.read_csv(
-        DATA / f"issue13_dev_{language}.tsv", sep="\t", comment=None, skiprows=1,
-        quoting=3, keep_default_na=False,
+        DATA / f"issue13_dev_{language}.tsv",
+        sep="\t",
+        comment=None,
+        skiprows=1,
+        quoting=3,
+        keep_default_na=False,
     )
     frame["half"] = ["tune" if i % 2 == 0 else "check" for i in range(len(frame))]
     frame["lang"] = language
@@ -71,8 +75,10 @@ def main() -> int:
     for language, part in data.groupby("lang", sort=False):
         rows.append({"lang": language, "half": "both", **figures(part)})
     table = pd.DataFrame(rows)
-    print(f"CONSTRUCTED issue-13 dev sets, model {args.model or 'shipped (default)'}; goals: "
-          "severe caught >= 0.85, calm flagged <= 0.02, relevance F1 >= 0.90")
+    print(
+        f"CONSTRUCTED issue-13 dev sets, model {args.model or 'shipped (default)'}; goals: "
+        "severe caught >= 0.85, calm flagged <= 0.02, relevance F1 >= 0.90"
+    )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.misses:
         tune = data[data["half"] == "tune"]

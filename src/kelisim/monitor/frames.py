@@ -61,7 +61,7 @@ _KAZAKH_LETTER = re.compile("[әғқңөұүһі]")
 SLOT_GAP = 3  # words allowed between two consecutive slots of a pattern
 MODAL_WINDOW = 3  # a modal this many words before an infinitive makes it a call
 MODAL_AFTER = 2  # Russian: a modal this many words after an infinitive too ("Бить их надо")
-JUSSIVE_WINDOW = 6  # Russian "пусть" reaches a third person this far ("пусть X собирают ... и катятся")
+JUSSIVE_WINDOW = 6  # Russian "пусть" reaches a third person this far, over coordinated verbs
 NEGATION_WINDOW = 3  # a negation this many words before the predicate (ru, en) negates it
 # a negated subject ("nobody", "никто", "ешкім"; cue code ``negation_clause``) negates its whole
 # clause: "Nobody is going to expel Russians"
@@ -258,8 +258,11 @@ class FrameLexicon:
                 forms.update({word, fold_kazakh(word)})
             else:  # prefixes, Kazakh stems, English bases
                 prefixes.update({word, fold_kazakh(word)})
-        forms.update(form for form, lemmas in self.ru_forms.items()
-                     if any(lemma in ru_lemmas for lemma, _ in lemmas))
+        forms.update(
+            form
+            for form, lemmas in self.ru_forms.items()
+            if any(lemma in ru_lemmas for lemma, _ in lemmas)
+        )
         return frozenset(forms), tuple(sorted(prefixes))
 
     def _may_hit_alone(self, matches) -> bool:
@@ -539,9 +542,12 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
                 aux_moods = _aux_moods(aux, stem_key, lexicon)
                 if KK_IMPERATIVE in aux_moods or (any_call and KK_HORTATIVE in aux_moods):
                     return "aux"
-                if KK_INFINITIVE in aux_moods and any(  # "қуып шығу керек"
-                    lexicon.modal_key(w, "kk" if lang != "kl" else "kl")
-                    for w in words[position + 2 : position + 4]
+                if (
+                    KK_INFINITIVE in aux_moods
+                    and any(  # "қуып шығу керек"
+                        lexicon.modal_key(w, "kk" if lang != "kl" else "kl")
+                        for w in words[position + 2 : position + 4]
+                    )
                 ):
                     return "aux"
         return None
