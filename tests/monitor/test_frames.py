@@ -247,6 +247,10 @@ def test_quarrel_counter_speech_is_relevant_and_low():
         ("Пусть армяне берут семьи и возвращаются к себе.", "ru", "expulsion"),
         # an English participle after "be" after a modal
         ("Those Tajiks should be resettled somewhere far away.", "en", "call_expulsion"),
+        # a pronoun resolved to an outgroup noun of an earlier sentence
+        ("Мигранты заняли весь двор. Выгнать их надо.", "ru", "call_expulsion"),
+        # a Kazakh converb with the auxiliary шығар ("out") in a call form
+        ("Қытайлар келді. Оларды ығыстырып шығарамыз.", "kk", "call_expulsion"),
     ],
 )
 def test_call_forms_beyond_the_modal_before_the_verb(text, language, frame):

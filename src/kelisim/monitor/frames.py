@@ -68,7 +68,7 @@ NEGATION_WINDOW = 3  # a negation this many words before the predicate (ru, en) 
 CLAUSE_NEGATION_WINDOW = 6
 KK_NEGATION_AFTER = 2  # Kazakh: емес / жоқ / болмайды up to two words after the predicate
 PREDICATE_TIERS = {"3", "4", "5", "c"}
-_KK_AUXILIARIES = ("жібер", "таста", "сал", "шық", "кет")
+_KK_AUXILIARIES = ("жібер", "таста", "сал", "шық", "шығар", "кет")
 _NEGATION_SLOTS = {
     "нельзя",
     "не",
@@ -752,6 +752,8 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
         if earlier:
             g = earlier[-1]
             return g.entry.code, _slice(matches, first, last), phrase_span
+        if _outgroup_before(markers, sentence, first):  # "Мигранты опять тут. Гнать их надо."
+            return "outgroup", _slice(matches, first, last), phrase_span
         earlier_places = [p for p in places if p.char_start < phrase_span[0]]
         if earlier_places:
             return (
@@ -774,6 +776,16 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
         g = before[-1]
         return g.entry.code, g.text, (g.char_start, g.char_end)
     return None
+
+
+def _outgroup_before(markers, sentence: int, first: int) -> bool:
+    """Whether an outgroup noun ("мигранты", "newcomers") stands before token ``first``."""
+    return any(
+        kind == "t" and start < first
+        for number, found in markers.items()
+        if number <= sentence
+        for kind, start, _ in found
+    )
 
 
 # Calls may target what a group owns ("wreck the Armenian shops", "өзбек дүкендерін өртейік");
