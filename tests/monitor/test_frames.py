@@ -278,6 +278,22 @@ def test_single_quotation_marks_quote_a_hostile_phrase():
     assert apply_rules("The Kurds' houses are parasites' nests.", "en").tier == 4
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # a quarrel turned into a war between peoples, not only into an "ethnic conflict"
+        ("Don't blow a parking row up into a war between Uzbeks and Tajiks.", "en"),
+        ("Не превращайте эту драку в войну с дунганами.", "ru"),
+        ("Көршілердің ұрысын ұйғырлармен соғысқа айналдырмаңдар.", "kk"),
+        # a condemned quotation
+        ("Пост «курды — паразиты» осудили все депутаты.", "ru"),
+    ],
+)
+def test_warnings_and_condemnations_are_counter_speech(text, language):
+    result = apply_rules(text, language)
+    assert result.tier == 1 and result.counter_speech, text
+
+
 def test_russian_forms_file_is_pymorphy3_output_for_the_current_lemmas():
     lemmas = load_frames().stems_of["ru"]
     assert ru_forms(lemmas) == generate_ru_forms(lemmas), (
