@@ -294,6 +294,35 @@ def test_warnings_and_condemnations_are_counter_speech(text, language):
     assert result.tier == 1 and result.counter_speech, text
 
 
+def test_a_bare_rejection_answers_the_sentence_before():
+    for text, language in [
+        ("Говорят, что курды — воры? Это ложь.", "ru"),
+        ("Somebody wrote that Tajiks are parasites; that is a lie.", "en"),
+        ("Біреулер өзбектер ұры дейді. Бұл өтірік.", "kk"),
+    ]:
+        result = apply_rules(text, language)
+        assert result.tier <= 2 and result.counter_speech, text
+    # a rejection that does not open with an anaphor answers nothing
+    kept = apply_rules("Уйгуры — воры. Гнать их. Стыдно, что власти молчат.", "ru")
+    assert kept.tier == 5
+
+
+def test_a_kazakh_quarrel_is_not_a_thief():
+    """ұрыс (quarrel) + suffixes also reads as ұры (thief) + сы + н; the longer word wins."""
+    for text in [
+        "Көршілердің ұрысын ұйғырлармен байланыстырмаңдар.",
+        "Коршилердин урысын уйгырлармен байланыстырмандар.",
+    ]:
+        assert apply_rules(text, "kk").tier < 3, text
+    assert apply_rules("Ұйғырлар ұры, бәрі бірдей.", "kk").tier == 3
+
+
+def test_rumours_are_reported_speech():
+    result = apply_rules("Ходят слухи, что таджики хотят нас выжить из города.", "ru")
+    assert result.tier == 2
+    assert any(hit["rule"] == "reported:frame:mirror" for hit in result.hits)
+
+
 def test_russian_forms_file_is_pymorphy3_output_for_the_current_lemmas():
     lemmas = load_frames().stems_of["ru"]
     assert ru_forms(lemmas) == generate_ru_forms(lemmas), (

@@ -315,6 +315,8 @@ class FrameLexicon:
             for kind, found in readings:
                 for variant, mood in found:
                     stem = self.canonical.get(variant, variant)
+                    if _homograph(text, stem, kind):
+                        continue
                     keys.add(f"{kind}:{stem}")
                     moods[f"{kind}:{stem}"] = moods.get(f"{kind}:{stem}", frozenset()) | {mood}
         else:
@@ -325,6 +327,8 @@ class FrameLexicon:
                         moods["en:" + base] = frozenset({"base"})
             for variant, mood in kk_readings(text, self.stems_of["kl"], self.heads["kl"], "latin"):
                 stem = self.canonical.get(variant, variant)
+                if _homograph(text, stem, "kl"):
+                    continue
                 keys.add("kl:" + stem)
                 moods["kl:" + stem] = moods.get("kl:" + stem, frozenset()) | {mood}
         first = sorted({index for key in keys for index in self.first.get(key, ())})
@@ -425,6 +429,27 @@ class FrameLexicon:
             if tier:
                 return tier
         return None
+
+
+# Everyday Kazakh words that start with a predicate stem and read as it with a suffix chain:
+# "ұрысын" is "the quarrel" (ұрыс) far more often than "his thief" (ұры + сы + н), and a
+# quarrel is what counter-speech talks about. The longer word wins.
+_KK_HOMOGRAPHS = {"ұры": "ұрыс"}
+_HOMOGRAPH_FORMS = {
+    (kind, to_script(stem)): to_script(word)
+    for stem, word in _KK_HOMOGRAPHS.items()
+    for kind, to_script in (
+        ("kk", lambda w: w),
+        ("kf", fold_kazakh),
+        ("kl", lambda w: normalise_token(kk_to_latin(w))),
+    )
+}
+
+
+def _homograph(text: str, stem: str, kind: str) -> bool:
+    """Whether ``text`` is an everyday word of ``_KK_HOMOGRAPHS`` rather than ``stem``."""
+    word = _HOMOGRAPH_FORMS.get((kind, stem))
+    return word is not None and (fold_kazakh(text) if kind == "kf" else text).startswith(word)
 
 
 # The verbs of calls, said of "us", are accusation in a mirror ("выгонят нас", "massacre us",
