@@ -101,8 +101,9 @@ def test_shipped_model_lifts_a_pronoun_target_the_rules_leave_calm():
 
 def test_counter_speech_is_not_lifted_by_the_shipped_model():
     """The hostility model scores the hostility a rejection names; a document the rules read as
-    counter-speech keeps the rules' tier (constructed sentence)."""
-    text = "Уйгуры — обычные люди, хватит их демонизировать."
+    counter-speech keeps the rules' tier (constructed sentence; the assertion on the score keeps the
+    test honest if a rebuilt model stops scoring it that high)."""
+    text = "Хватит обобщать: не все таджики воры и бандиты."
     result = classify_batch([text], ["ru"])
     hostility = result.loc[0, "rationale"]["model_scores"]["hostility"]
     assert hostility["score"] >= hostility["lift_threshold"]  # the model alone would lift it
