@@ -99,6 +99,18 @@ def test_shipped_model_lifts_a_pronoun_target_the_rules_leave_calm():
     assert "model_hostility" in [hit["rule"] for hit in default.loc[0, "rationale"]["hits"]]
 
 
+def test_counter_speech_is_not_lifted_by_the_shipped_model():
+    """The hostility model scores the hostility a rejection names; a document the rules read as
+    counter-speech keeps the rules' tier (constructed sentence; the assertion on the score keeps the
+    test honest if a rebuilt model stops scoring it that high)."""
+    text = "Хватит обобщать: не все таджики воры и бандиты."
+    result = classify_batch([text], ["ru"])
+    hostility = result.loc[0, "rationale"]["model_scores"]["hostility"]
+    assert hostility["score"] >= hostility["lift_threshold"]  # the model alone would lift it
+    assert result.loc[0, "counter_speech"]
+    assert result.loc[0, "tier"] <= 1
+
+
 def test_an_old_pickled_model_is_refused_not_loaded(tmp_path):
     (tmp_path / "model.joblib").write_bytes(b"not read")
     load_models.cache_clear()

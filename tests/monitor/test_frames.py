@@ -236,6 +236,93 @@ def test_quarrel_counter_speech_is_relevant_and_low():
         assert frame_hits(result, "counter_quarrel"), text
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "frame"),
+    [
+        # the modal after its infinitive
+        ("Курды опять тут. Гнать их нужно, и поскорее.", "ru", "call_expulsion"),
+        # an infinitive opening a sentence is a command, "!" or not
+        ("Уйгуры заняли весь рынок. Выселить их к чертям.", "ru", "call_expulsion"),
+        # "пусть" reaches a coordinated verb
+        ("Пусть армяне берут семьи и возвращаются к себе.", "ru", "expulsion"),
+        # an English participle after "be" after a modal
+        ("Those Tajiks should be resettled somewhere far away.", "en", "call_expulsion"),
+        # a pronoun resolved to an outgroup noun of an earlier sentence
+        ("Мигранты заняли весь двор. Выгнать их надо.", "ru", "call_expulsion"),
+        # a Kazakh converb with the auxiliary шығар ("out") in a call form
+        ("Қытайлар келді. Оларды ығыстырып шығарамыз.", "kk", "call_expulsion"),
+    ],
+)
+def test_call_forms_beyond_the_modal_before_the_verb(text, language, frame):
+    result = apply_rules(text, language)
+    assert result.tier == 5, text
+    assert frame_hits(result, frame), text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Nobody in this town wants to expel the Kazakhs.", "en"),
+        ("Nobody is going to kick the Uzbeks out of the city.", "en"),
+    ],
+)
+def test_a_negated_subject_negates_its_clause(text, language):
+    result = apply_rules(text, language)
+    assert result.tier == 1 and result.counter_speech, text
+
+
+def test_single_quotation_marks_quote_a_hostile_phrase():
+    result = apply_rules("Her post 'Kurds are parasites' got three hundred likes.", "en")
+    assert result.tier == 2
+    assert any(hit["rule"] == "reported:frame:dehumanisation" for hit in result.hits)
+    assert apply_rules("The Kurds' houses are parasites' nests.", "en").tier == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # a quarrel turned into a war between peoples, not only into an "ethnic conflict"
+        ("Don't blow a parking row up into a war between Uzbeks and Tajiks.", "en"),
+        ("Не превращайте эту драку в войну с дунганами.", "ru"),
+        ("Көршілердің ұрысын ұйғырлармен соғысқа айналдырмаңдар.", "kk"),
+        # a condemned quotation
+        ("Пост «курды — паразиты» осудили все депутаты.", "ru"),
+    ],
+)
+def test_warnings_and_condemnations_are_counter_speech(text, language):
+    result = apply_rules(text, language)
+    assert result.tier == 1 and result.counter_speech, text
+
+
+def test_a_bare_rejection_answers_the_sentence_before():
+    for text, language in [
+        ("Говорят, что курды — воры? Это ложь.", "ru"),
+        ("Somebody wrote that Tajiks are parasites; that is a lie.", "en"),
+        ("Біреулер өзбектер ұры дейді. Бұл өтірік.", "kk"),
+    ]:
+        result = apply_rules(text, language)
+        assert result.tier <= 2 and result.counter_speech, text
+    # a rejection that does not open with an anaphor answers nothing
+    kept = apply_rules("Уйгуры — воры. Гнать их. Стыдно, что власти молчат.", "ru")
+    assert kept.tier == 5
+
+
+def test_a_kazakh_quarrel_is_not_a_thief():
+    """ұрыс (quarrel) + suffixes also reads as ұры (thief) + сы + н; the longer word wins."""
+    for text in [
+        "Көршілердің ұрысын ұйғырлармен байланыстырмаңдар.",
+        "Коршилердин урысын уйгырлармен байланыстырмандар.",
+    ]:
+        assert apply_rules(text, "kk").tier < 3, text
+    assert apply_rules("Ұйғырлар ұры, бәрі бірдей.", "kk").tier == 3
+
+
+def test_rumours_are_reported_speech():
+    result = apply_rules("Ходят слухи, что таджики хотят нас выжить из города.", "ru")
+    assert result.tier == 2
+    assert any(hit["rule"] == "reported:frame:mirror" for hit in result.hits)
+
+
 def test_russian_forms_file_is_pymorphy3_output_for_the_current_lemmas():
     lemmas = load_frames().stems_of["ru"]
     assert ru_forms(lemmas) == generate_ru_forms(lemmas), (

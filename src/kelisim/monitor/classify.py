@@ -13,7 +13,8 @@ the rules, except that a relevant document without a rule tier becomes tier 1, a
 hostility score at or above ``cut`` (rules' tier 3 with the model at its threshold) lifts a
 tier-1/2 document to tier 3 (rule name ``model_hostility``) if the model's own hostility score
 also reaches its ``lift_threshold`` (the shipped model's is chosen on the corpus's held-out
-templates, ``corpus.build.choose_lift_threshold``). With ``rule_weight`` 0 these are the
+templates, ``corpus.build.choose_lift_threshold``) and the rules found no counter-speech in
+the document. With ``rule_weight`` 0 these are the
 model's thresholds. Every row carries its rationale: rule hits with matched phrases, model
 scores and thresholds.
 """
@@ -159,7 +160,9 @@ def _rows(results, scores: dict, models: dict) -> list[tuple]:
             }
             hostility = combined(model, hostility, score)
             lifts = hostility >= cut(model, RULE_HOSTILITY[3]) and score >= model.lift_threshold
-            if lifts and 1 <= tier <= 2:
+            # counter-speech the rules recognised ("хватит их демонизировать") names the
+            # hostility it rejects: the model's n-grams see the hostility, not the rejection
+            if lifts and 1 <= tier <= 2 and not result.counter_speech:
                 tier = 3
                 hits.append({"rule": "model_hostility", "tier": 3, "phrase": "", "span": []})
         if not relevant:

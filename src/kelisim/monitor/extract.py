@@ -200,6 +200,9 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…;\n]+")
 _QUOTED = re.compile(r"[«\"“„]([^«»\"“”„]{1,400})[»\"”“]")
+# single quotation marks ('...', ‘...’) only where no letter touches them from outside, so the
+# apostrophes of "blogger's", "don't" neither open nor close a quotation
+_SINGLE_QUOTED = re.compile(r"(?<![\w'‘’])['‘]([^\n]{1,400}?)['’](?![\w'‘’])")
 
 
 @functools.lru_cache(maxsize=4)
@@ -234,12 +237,8 @@ def kk_to_latin(text: str) -> str:
 
 # ``_KK_TO_LATIN`` with each Latin letter already folded by ``normalise_token``; it serves text of
 # those letters, ASCII letters and digits, spaces and hyphens only (no apostrophe: "'s").
-_KK_TO_ASCII = str.maketrans(
-    {chr(c): normalise_token(latin) for c, latin in _KK_TO_LATIN.items()}
-)
-_KK_OR_ASCII = re.compile(
-    "[a-z0-9 \\-" + "".join(chr(c) for c in _KK_TO_LATIN) + "]*"
-)
+_KK_TO_ASCII = str.maketrans({chr(c): normalise_token(latin) for c, latin in _KK_TO_LATIN.items()})
+_KK_OR_ASCII = re.compile("[a-z0-9 \\-" + "".join(chr(c) for c in _KK_TO_LATIN) + "]*")
 
 
 def fold_kazakh(token: str) -> str:
@@ -605,9 +604,9 @@ class _LexiconUnpickler(pickle.Unpickler):
     """Reads only a compiled lexicon: no class or function outside this module's lexicon types
     is ever loaded from a cache file (Python docs, pickle, "Restricting Globals")."""
 
-    ALLOWED = {("kelisim.monitor.extract", n) for n in ("Lexicon", "_TokenIndex", "Entry",
-                                                        "fold_kazakh")} | {
-        ("builtins", n) for n in ("str", "frozenset", "set")}
+    ALLOWED = {
+        ("kelisim.monitor.extract", n) for n in ("Lexicon", "_TokenIndex", "Entry", "fold_kazakh")
+    } | {("builtins", n) for n in ("str", "frozenset", "set")}
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
@@ -638,8 +637,11 @@ def _write_compiled(lexicon: Lexicon, path: Path) -> None:
         with open(partial, "wb") as handle:
             pickle.dump(lexicon, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
-        older = sorted(path.parent.glob(f"{COMPILED_PREFIX}*.pickle"),
-                       key=lambda p: p.stat().st_mtime, reverse=True)[COMPILED_KEPT:]
+        older = sorted(
+            path.parent.glob(f"{COMPILED_PREFIX}*.pickle"),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )[COMPILED_KEPT:]
         for stale in older:
             stale.unlink(missing_ok=True)
     except OSError:
@@ -716,8 +718,11 @@ def _lexicon_digest() -> str:
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans inside quotation marks (« », " ", “ ”, „ “)."""
-    return [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    """Character spans inside quotation marks (« », " ", “ ”, „ “, ' ', ‘ ’)."""
+    spans = [(m.start(1), m.end(1)) for m in _QUOTED.finditer(text)]
+    if "'" in text or "‘" in text:
+        spans += [(m.start(1), m.end(1)) for m in _SINGLE_QUOTED.finditer(text)]
+    return spans
 
 
 GROUP_PLACEHOLDER = "xgroupx"  # one token for every group name (see ``mask_groups``)

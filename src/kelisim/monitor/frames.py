@@ -60,10 +60,15 @@ FRAMES_FILE = "frames.tsv"
 _KAZAKH_LETTER = re.compile("[әғқңөұүһі]")
 SLOT_GAP = 3  # words allowed between two consecutive slots of a pattern
 MODAL_WINDOW = 3  # a modal this many words before an infinitive makes it a call
+MODAL_AFTER = 2  # Russian: a modal this many words after an infinitive too ("Бить их надо")
+JUSSIVE_WINDOW = 6  # Russian "пусть" reaches a third person this far, over coordinated verbs
 NEGATION_WINDOW = 3  # a negation this many words before the predicate (ru, en) negates it
+# a negated subject ("nobody", "никто", "ешкім"; cue code ``negation_clause``) negates its whole
+# clause: "Nobody is going to expel Russians"
+CLAUSE_NEGATION_WINDOW = 6
 KK_NEGATION_AFTER = 2  # Kazakh: емес / жоқ / болмайды up to two words after the predicate
 PREDICATE_TIERS = {"3", "4", "5", "c"}
-_KK_AUXILIARIES = ("жібер", "таста", "сал", "шық", "кет")
+_KK_AUXILIARIES = ("жібер", "таста", "сал", "шық", "шығар", "кет")
 _NEGATION_SLOTS = {
     "нельзя",
     "не",
@@ -253,8 +258,11 @@ class FrameLexicon:
                 forms.update({word, fold_kazakh(word)})
             else:  # prefixes, Kazakh stems, English bases
                 prefixes.update({word, fold_kazakh(word)})
-        forms.update(form for form, lemmas in self.ru_forms.items()
-                     if any(lemma in ru_lemmas for lemma, _ in lemmas))
+        forms.update(
+            form
+            for form, lemmas in self.ru_forms.items()
+            if any(lemma in ru_lemmas for lemma, _ in lemmas)
+        )
         return frozenset(forms), tuple(sorted(prefixes))
 
     def _may_hit_alone(self, matches) -> bool:
@@ -307,6 +315,8 @@ class FrameLexicon:
             for kind, found in readings:
                 for variant, mood in found:
                     stem = self.canonical.get(variant, variant)
+                    if _homograph(text, stem, kind):
+                        continue
                     keys.add(f"{kind}:{stem}")
                     moods[f"{kind}:{stem}"] = moods.get(f"{kind}:{stem}", frozenset()) | {mood}
         else:
@@ -317,6 +327,8 @@ class FrameLexicon:
                         moods["en:" + base] = frozenset({"base"})
             for variant, mood in kk_readings(text, self.stems_of["kl"], self.heads["kl"], "latin"):
                 stem = self.canonical.get(variant, variant)
+                if _homograph(text, stem, "kl"):
+                    continue
                 keys.add("kl:" + stem)
                 moods["kl:" + stem] = moods.get("kl:" + stem, frozenset()) | {mood}
         first = sorted({index for key in keys for index in self.first.get(key, ())})
@@ -417,6 +429,27 @@ class FrameLexicon:
             if tier:
                 return tier
         return None
+
+
+# Everyday Kazakh words that start with a predicate stem and read as it with a suffix chain:
+# "ұрысын" is "the quarrel" (ұрыс) far more often than "his thief" (ұры + сы + н), and a
+# quarrel is what counter-speech talks about. The longer word wins.
+_KK_HOMOGRAPHS = {"ұры": "ұрыс"}
+_HOMOGRAPH_FORMS = {
+    (kind, to_script(stem)): to_script(word)
+    for stem, word in _KK_HOMOGRAPHS.items()
+    for kind, to_script in (
+        ("kk", lambda w: w),
+        ("kf", fold_kazakh),
+        ("kl", lambda w: normalise_token(kk_to_latin(w))),
+    )
+}
+
+
+def _homograph(text: str, stem: str, kind: str) -> bool:
+    """Whether ``text`` is an everyday word of ``_KK_HOMOGRAPHS`` rather than ``stem``."""
+    word = _HOMOGRAPH_FORMS.get((kind, stem))
+    return word is not None and (fold_kazakh(text) if kind == "kf" else text).startswith(word)
 
 
 # The verbs of calls, said of "us", are accusation in a mirror ("выгонят нас", "massacre us",
@@ -534,9 +567,12 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
                 aux_moods = _aux_moods(aux, stem_key, lexicon)
                 if KK_IMPERATIVE in aux_moods or (any_call and KK_HORTATIVE in aux_moods):
                     return "aux"
-                if KK_INFINITIVE in aux_moods and any(  # "қуып шығу керек"
-                    lexicon.modal_key(w, "kk" if lang != "kl" else "kl")
-                    for w in words[position + 2 : position + 4]
+                if (
+                    KK_INFINITIVE in aux_moods
+                    and any(  # "қуып шығу керек"
+                        lexicon.modal_key(w, "kk" if lang != "kl" else "kl")
+                        for w in words[position + 2 : position + 4]
+                    )
                 ):
                     return "aux"
         return None
@@ -550,20 +586,54 @@ def _is_call(slot: Slot, key: str, words, clauses: Clauses, position: int, lexic
             return "call"
         if "infinitive" in moods and ("m" in before or (any_call and "m1" in before)):
             return "call"
-        if "infinitive" in moods and _exclaimed_opening(clauses, position, lang):
-            return "call"  # an exclaimed infinitive opening a clause: "Выгнать всех!"
+        if "infinitive" in moods and "m" in _modals_after(words, clauses, position, lexicon):
+            return "call"  # the modal after its infinitive: "Бить их надо"
+        if "infinitive" in moods and (
+            _exclaimed_opening(clauses, position, lang) or _opens_sentence(clauses, position)
+        ):
+            # an infinitive opening a sentence, or a clause of an exclaimed one, is a command
+            # (the infinitive of command: "Гнать их в шею.", "Выгнать всех!")
+            return "call"
         if "third" in moods and any(
             words[j].text in ("пусть", "пускай")
-            for j in range(max(0, position - MODAL_WINDOW), position)
+            for j in range(max(0, position - JUSSIVE_WINDOW), position)
+            if clauses.sentences[j] == clauses.sentences[position]
         ):
             return "call"
         return None
+    if not moods and _passive_after_modal(words, clauses, position, lexicon, lang):
+        return "call"  # "they must be resettled", "need to be hunted down"
     if "base" in moods:
         if position - _negative_imperative(words, position) in clauses.starts:
             return "call"  # "Kill them", and "Do not beat them" (negated by the negation rule)
         if "m" in before or (any_call and "m1" in before):
             return "call"
     return None
+
+
+def _opens_sentence(clauses: Clauses, position: int) -> bool:
+    return position == 0 or clauses.sentences[position - 1] != clauses.sentences[position]
+
+
+def _modals_after(words, clauses: Clauses, position: int, lexicon: FrameLexicon) -> list:
+    sentence = clauses.sentences[position]
+    return [
+        lexicon.modal_key(words[j], "ru")
+        for j in range(position + 1, min(len(words), position + 1 + MODAL_AFTER))
+        if clauses.sentences[j] == sentence
+    ]
+
+
+def _passive_after_modal(words, clauses: Clauses, position, lexicon: FrameLexicon, lang) -> bool:
+    """An English participle after "be" after a modal: "must be resettled"."""
+    if lang != "en" or position < 2 or words[position - 1].text != "be":
+        return False
+    sentence = clauses.sentences[position]
+    return any(
+        lexicon.modal_key(words[j], "en") == "m"
+        for j in range(max(0, position - 1 - MODAL_WINDOW), position - 1)
+        if clauses.sentences[j] == sentence
+    )
 
 
 def _exclaimed_opening(clauses: Clauses, position: int, lang: str) -> bool:
@@ -602,7 +672,11 @@ def _with_targets(text, found, words, matches, sentences, mentions, kazakh) -> l
     """Attach a target to every predicate match; matches without one are dropped."""
     groups = [m for m in mentions if m.entry.kind == "group"]
     places = [m for m in mentions if m.entry.kind == "place"]
-    negations = [m.start for m in mentions if m.entry.kind == "cue" and m.entry.tier == "n"]
+    negations = [
+        (m.start, CLAUSE_NEGATION_WINDOW if m.entry.code == "negation_clause" else NEGATION_WINDOW)
+        for m in mentions
+        if m.entry.kind == "cue" and m.entry.tier == "n"
+    ]
     markers: dict[int, list[tuple[str, int, int]]] = {}  # sentence -> (kind, first, last token)
     for pattern, positions, _call_negated in found:
         if pattern.tier in ("t", "p", "d"):
@@ -648,7 +722,11 @@ def _with_targets(text, found, words, matches, sentences, mentions, kazakh) -> l
 
 
 def _negated(
-    pattern: Pattern, positions: list[int], words: list[Word], negations: list[int], kazakh: bool
+    pattern: Pattern,
+    positions: list[int],
+    words: list[Word],
+    negations: list[tuple[int, int]],
+    kazakh: bool,
 ) -> bool:
     """A negation after the predicate in Kazakh, before it in Russian and English; a Russian or
     English pattern in a Kazakh document takes either (a loanword: "паразит емес")."""
@@ -659,8 +737,8 @@ def _negated(
     if pattern.lang in ("kk", "kl"):
         return after
     first = min(positions)
-    before = any(first - NEGATION_WINDOW <= n < first for n in negations) or any(
-        first - NEGATION_WINDOW <= n < p for p in positions for n in negations if n > first
+    before = any(first - window <= n < first for n, window in negations) or any(
+        first - NEGATION_WINDOW <= n < p for p in positions for n, _ in negations if n > first
     )
     return before or (kazakh and after)
 
@@ -699,6 +777,8 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
         if earlier:
             g = earlier[-1]
             return g.entry.code, _slice(matches, first, last), phrase_span
+        if _outgroup_before(markers, sentence, first):  # "Мигранты опять тут. Гнать их надо."
+            return "outgroup", _slice(matches, first, last), phrase_span
         earlier_places = [p for p in places if p.char_start < phrase_span[0]]
         if earlier_places:
             return (
@@ -721,6 +801,16 @@ def _target(pattern, sentence, positions, groups, places, markers, matches, sent
         g = before[-1]
         return g.entry.code, g.text, (g.char_start, g.char_end)
     return None
+
+
+def _outgroup_before(markers, sentence: int, first: int) -> bool:
+    """Whether an outgroup noun ("мигранты", "newcomers") stands before token ``first``."""
+    return any(
+        kind == "t" and start < first
+        for number, found in markers.items()
+        if number <= sentence
+        for kind, start, _ in found
+    )
 
 
 # Calls may target what a group owns ("wreck the Armenian shops", "өзбек дүкендерін өртейік");

@@ -19,16 +19,20 @@ counter-speech rules.
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from kelisim.monitor.extract import (
+    _SENTENCE_END,
     Mention,
     group_name_spans,
     load_lexicon,
+    normalise_token,
     quoted_spans,
+    tokenise,
     weak_mention,
 )
-from kelisim.monitor.frames import FrameHit, find_frames
+from kelisim.monitor.frames import CLAUSE_NEGATION_WINDOW, FrameHit, find_frames
 from kelisim.monitor.gazetteer import resolve_places
 
 TIER_NAMES = {
@@ -80,14 +84,46 @@ def _negated(cue: Mention, negations: list[Mention], language: str | None) -> bo
     if cue.entry.lang in ("kk", "kk_latn"):
         return cue.negative_affix or after
     before = any(
-        0 < cue.start - n.start <= NEGATION_WINDOW and n.end <= cue.start for n in negations
+        0 < cue.start - n.start <= negation_window(n.entry.code) and n.end <= cue.start
+        for n in negations
     )
     return before or (language == "kk" and after)
 
 
+def negation_window(code: str) -> int:
+    """Words a negation reaches forward (Russian, English): a negated subject its clause."""
+    return CLAUSE_NEGATION_WINDOW if code == "negation_clause" else NEGATION_WINDOW
+
+
+SEVERE_TIERS = ("2", "3", "4", "5")
+# words that open a rejection of the sentence before: "Это ложь.", "It is a lie.", "Бұл өтірік."
+_ANAPHORS = frozenset({"это", "this", "that", "it", "that's", "it's", "бұл", "мұның", "осы"})
+
+
+def _answering_rejections(text: str, by_sentence: dict, frames_by_sentence: dict) -> set[int]:
+    """Sentences that only reject the sentence before them: a counter-speech rejection, no group,
+    no severe cue or frame of their own, opened by an anaphor ("Кто сказал, что уйгуры — воры?
+    Это ложь.", "... are parasites; it is a lie."). The sentence before is countered."""
+    candidates = [
+        number
+        for number, items in by_sentence.items()
+        if any(m.entry.code == "counter_rejection" for m in items)
+        and not any(m.entry.kind == "group" or m.entry.tier in SEVERE_TIERS for m in items)
+        and number not in frames_by_sentence
+        and number > 0
+    ]
+    if not candidates:
+        return set()
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    openers = {}
+    for match in tokenise(text):
+        openers.setdefault(bisect_right(ends, match.start()), normalise_token(match.group()))
+    return {number for number in candidates if openers.get(number) in _ANAPHORS}
+
+
 def _severity_cues(cues: list[Mention]) -> list[Mention]:
     """Tier 2-5 cues, dropping a cue covered by a longer, more specific one."""
-    severe = [m for m in cues if m.entry.tier in ("2", "3", "4", "5")]
+    severe = [m for m in cues if m.entry.tier in SEVERE_TIERS]
     return [
         m
         for m in severe
@@ -113,6 +149,7 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
     frames_by_sentence: dict[int, list[FrameHit]] = {}
     for f in frames:
         frames_by_sentence.setdefault(f.sentence, []).append(f)
+    rejections = _answering_rejections(text, by_sentence, frames_by_sentence)
     anchored_before = False
     for sentence in sorted(set(by_sentence) | set(frames_by_sentence)):
         items = by_sentence.get(sentence, [])
@@ -164,8 +201,10 @@ def apply_rules(text: str, language: str | None = None) -> RuleResult:
                 result.hits.append(f.as_hit(tier=1))
         negations = [n for n in negations if not any(c.start <= n.start < c.end for c in severe)]
         negated = [m for m in severe if _negated(m, negations, language)]
-        countered = any(m.entry.code == "counter_rejection" for m in counters) or any(
-            f.counter for f in sentence_frames
+        countered = (
+            any(m.entry.code == "counter_rejection" for m in counters)
+            or any(f.counter for f in sentence_frames)
+            or sentence + 1 in rejections
         )
         for m in negated:
             result.hits.append(_hit("negated:" + m.entry.code, 0, m))

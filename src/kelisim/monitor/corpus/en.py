@@ -539,3 +539,61 @@ PRONOUN_TEMPLATES["essentialising"] += [
 ]
 PRONOUN_TEMPLATES["expulsion"] += ["Let them close their stalls and leave the district."]
 PRONOUN_TEMPLATES["violence"] += ["Let's smash their stalls at the market tonight."]
+
+# issue 13, third round: more wordings per class, written from the definitions (calls in the
+# passive after a modal, vermin and disease metaphors, threat framing of "our women", and
+# counter-speech that names the hostility it rejects)
+TEMPLATES["counter"] += [
+    "Stop demonising {nom}, they are ordinary neighbours.",
+    "Whoever writes that {nom} are parasites is sowing hatred; it is a lie.",
+    "Nobody is going to evict {nom}, don't believe the fakes.",
+    "A row between two drivers is no reason to declare war on a whole people.",
+    "Don't generalise: all {nom} are not responsible for one hooligan.",
+    "The video calling {nom} rats outraged everyone, and its author was condemned.",
+    "What has being {sg} got to do with it? It was an ordinary street fight.",
+    "Rumours that {nom} want to push us out are scare stories.",
+    "Don't blow a neighbours' quarrel up into hostility towards {nom}.",
+    "Calls to drive {nom} out of the village are unacceptable, we condemn them.",
+]
+TEMPLATES["trap"] += [
+    "Korean carrots and plov, that's the whole holiday table.",
+    "We need to drive the pigeons out of the attic, they've made a mess.",
+    "Mice are breeding in the pantry, calling pest control.",
+    "We crushed the opponents in the final, the fans are ecstatic!",
+    "Time to demolish the old shed and build a sauna.",
+    "This flu will knock us all down soon, take care.",
+]
+TEMPLATES["dehumanisation"] += [
+    "{nom} are like ticks: they latch on and suck everything out of us.",
+    "{nom} are spreading through the district like mould.",
+    "These {nom} are rabid dogs, you can't fix them.",
+    "{nom} are carrion, the whole block stinks of them.",
+    "About {nom} I'll say one thing: jackals.",
+    "{nom} are a contagion infecting the city.",
+]
+TEMPLATES["threat_mirror"] += [
+    "{nom} are just waiting to cut our throats.",
+    "{nom} are plotting a massacre, we have to be on guard.",
+    "{nom} won't leave our girls alone.",
+    "{nom} are arming themselves to kill our men.",
+    "{nom} buy up the houses and then they'll push us out of here.",
+]
+TEMPLATES["expulsion"] += [
+    "{nom}, out, and by tomorrow not a trace of you!",
+    "Let the {nom} pack their suitcases and clear off home.",
+    "{nom} must be sent back, they have no business living here.",
+    "Throw the {nom} off the market, full stop.",
+    "The {nom} should be resettled far from here.",
+]
+TEMPLATES["violence"] += [
+    "Scatter the {nom} with sticks.",
+    "Bulldoze the {adj} houses with the owners inside.",
+    "See a {sg}? Hit him straight away, no talking.",
+    "The {nom} need to be beaten until they leave.",
+    "We torch the {adj} warehouses tonight.",
+    "Smash the {adj} stalls at the market!",
+]
+PRONOUN_TEMPLATES["dehumanisation"] += ["Ticks, latched on and drinking our blood."]
+PRONOUN_TEMPLATES["threat_mirror"] += ["They are plotting a massacre and we keep quiet."]
+PRONOUN_TEMPLATES["expulsion"] += ["Throw them out of town, that's all."]
+PRONOUN_TEMPLATES["violence"] += ["Beat them until they leave.", "Scatter them with batons."]

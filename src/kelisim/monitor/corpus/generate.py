@@ -48,7 +48,7 @@ FRAME_ROWS = {
     "other_topic": 420,
     "neutral": 560,
     "neutral_mention": 450,
-    "counter": 380,
+    "counter": 460,
     "tension": 420,
     "essentialising": 260,
     "criminalisation": 200,
