@@ -231,7 +231,7 @@ def test_default_recipe_ranks_held_out_constructed_rows():
     )
     model = monitor_model.train(train_rows, "text", "relevant", "relevance")
     grid = model.card["cross_validation"]["average_precision_by_setting"]
-    assert len(grid) == 32  # 2 NB C x 2 NB alpha x 2 TF-IDF C x 2 rule scales x 2 weights
+    assert len(grid) == 48  # 2 NB C x 2 NB alpha x 2 TF-IDF C x 2 rule scales x 3 weights
     metrics = monitor_model.evaluate(model, held_out, "text", "relevant")
     assert metrics["average_precision"] > 0.95  # observed 0.985; prevalence is 0.8
 

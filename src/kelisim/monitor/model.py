@@ -59,7 +59,7 @@ NB_ALPHA = 1.0
 DEFAULT_NB_ALPHAS = (0.5, 1.0)
 DEFAULT_NB_CS = (0.1, 0.3)
 DEFAULT_TFIDF_CS = (4.0, 16.0)
-DEFAULT_NB_WEIGHTS = (0.5, 0.7)
+DEFAULT_NB_WEIGHTS = (0.0, 0.25, 0.5)  # 0: the delta TF-IDF view alone
 DEFAULT_RULE_SCALES = (1.0, 3.0)  # weight of the rule features in the TF-IDF view
 
 
