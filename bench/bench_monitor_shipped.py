@@ -128,7 +128,11 @@ def russian_trained() -> None:
     train = train[~train["text"].isin(set(valid["text"]))].reset_index(drop=True)
     train = train.assign(language="ru")
     print(f"3. Russian trained on {CROWDSOURCE.name} minus validation texts ({len(train)} rows)")
+    started = resource.getrusage(resource.RUSAGE_SELF)
     fitted = monitor_model.train(train, "text", "racism", "relevance")
+    ended = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (ended.ru_utime - started.ru_utime) + (ended.ru_stime - started.ru_stime)
+    print(f"   training took {cpu:.0f} CPU seconds (user + sys)")
     metrics = monitor_model.evaluate(fitted, valid, "text", "racism")
     cv = fitted.card["cross_validation"]["average_precision"]
     print(

@@ -167,12 +167,37 @@ def test_stem_prefixes_cut_words_to_five_letters():
 
 
 def test_score_is_the_weighted_average_of_the_two_views(fitted, labelled):
+    """NB view: binary counts x NB ratio; TF-IDF view: TF-IDF x the NB ratio at alpha 1 of the
+    training rows (delta TF-IDF, Martineau & Finin 2009)."""
     texts, langs = labelled["text"].tolist()[:8], labelled["language"].tolist()[:8]
+    binary_all, _ = fitted.views(labelled["text"].tolist(), labelled["language"].tolist())
+    labels = labelled["relevant"].astype(int).to_numpy()
+    np.testing.assert_allclose(
+        fitted.tfidf_ratio, monitor_model.nb_log_ratio(binary_all, labels, alpha=1.0)
+    )
     binary, tfidf = fitted.views(texts, langs)
+    nb = fitted.nb_classifier.predict_proba(binary.multiply(fitted.nb_ratio).tocsr())[:, 1]
+    weighted = tfidf.multiply(fitted.tfidf_ratio).tocsr()
+    plain = fitted.tfidf_classifier.predict_proba(weighted)[:, 1]
+    expected = fitted.nb_weight * nb + (1 - fitted.nb_weight) * plain
+    np.testing.assert_allclose(fitted.predict_proba(texts, langs), expected)
+
+
+def test_models_saved_without_the_tfidf_ratio_score_plain_tfidf(fitted, labelled, tmp_path):
+    """A model folder written before the delta TF-IDF weighting has no ``tfidf_ratio``: its
+    TF-IDF view is scored unweighted, as it was trained."""
+    monitor_model.save(fitted, tmp_path)
+    with np.load(tmp_path / monitor_model.MODEL_FILE) as arrays:
+        older = {name: arrays[name] for name in arrays.files if name != "tfidf_ratio"}
+    np.savez_compressed(tmp_path / monitor_model.MODEL_FILE, **older)
+    loaded = monitor_model.load(tmp_path)
+    assert loaded.tfidf_ratio is None
+    texts, langs = labelled["text"].tolist()[:8], labelled["language"].tolist()[:8]
+    binary, tfidf = loaded.views(texts, langs)
     nb = fitted.nb_classifier.predict_proba(binary.multiply(fitted.nb_ratio).tocsr())[:, 1]
     plain = fitted.tfidf_classifier.predict_proba(tfidf)[:, 1]
     expected = fitted.nb_weight * nb + (1 - fitted.nb_weight) * plain
-    np.testing.assert_allclose(fitted.predict_proba(texts, langs), expected)
+    np.testing.assert_allclose(loaded.predict_proba(texts, langs), expected)
 
 
 def test_training_is_deterministic(fitted, labelled):
@@ -206,7 +231,7 @@ def test_default_recipe_ranks_held_out_constructed_rows():
     )
     model = monitor_model.train(train_rows, "text", "relevant", "relevance")
     grid = model.card["cross_validation"]["average_precision_by_setting"]
-    assert len(grid) == 32  # 2 NB C x 2 NB alpha x 2 TF-IDF C x 2 rule scales x 2 weights
+    assert len(grid) == 48  # 2 NB C x 2 NB alpha x 2 TF-IDF C x 2 rule scales x 3 weights
     metrics = monitor_model.evaluate(model, held_out, "text", "relevant")
     assert metrics["average_precision"] > 0.95  # observed 0.985; prevalence is 0.8
 

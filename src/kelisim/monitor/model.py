@@ -14,7 +14,10 @@ both with ``min_df=2``, plus the rule summary of ``rules.rule_features``.
   regression (NB-LR, the logistic variant of NBSVM: Wang & Manning 2012, "Baselines and Bigrams",
   ACL, section 2.3).
 - TF-IDF view: sublinear TF-IDF (Salton & Buckley 1988), words down-weighted by ``WORD_WEIGHT``,
-  then an L2 logistic regression.
+  each column times the NB log-count ratio (``NB_ALPHA``) of the training rows (delta TF-IDF:
+  Martineau & Finin 2009, "Delta TFIDF: An Improved Feature Space for Sentiment Analysis",
+  ICWSM), then an L2 logistic regression. Models saved before this weighting (no
+  ``tfidf_ratio``) score the plain TF-IDF.
 
 The score is ``nb_weight * p_nb + (1 - nb_weight) * p_tfidf``. Both C values and ``nb_weight`` are
 chosen by stratified cross-validated average precision on the training rows only (the log-count
@@ -56,7 +59,7 @@ NB_ALPHA = 1.0
 DEFAULT_NB_ALPHAS = (0.5, 1.0)
 DEFAULT_NB_CS = (0.1, 0.3)
 DEFAULT_TFIDF_CS = (4.0, 16.0)
-DEFAULT_NB_WEIGHTS = (0.5, 0.7)
+DEFAULT_NB_WEIGHTS = (0.0, 0.25, 0.5)  # 0: the delta TF-IDF view alone
 DEFAULT_RULE_SCALES = (1.0, 3.0)  # weight of the rule features in the TF-IDF view
 
 
@@ -70,8 +73,9 @@ def recipe(
         f"group names replaced by '{GROUP_PLACEHOLDER}'; counts: char_wb 1-5-grams and word "
         f"1-2-grams over tokens cut to {STEM_LENGTH} letters "
         f"(min_df 2){rules}; NB view: binary counts x NB log-count ratio (alpha {nb_alpha}) -> "
-        f"logistic regression; TF-IDF view: sublinear TF-IDF (words x{WORD_WEIGHT}{scaled}) -> "
-        "logistic regression; score = nb_weight * NB + (1 - nb_weight) * TF-IDF"
+        f"logistic regression; TF-IDF view: sublinear TF-IDF (words x{WORD_WEIGHT}{scaled}) x NB "
+        f"log-count ratio (alpha {NB_ALPHA}) -> logistic regression; "
+        "score = nb_weight * NB + (1 - nb_weight) * TF-IDF"
     )
 
 
@@ -339,6 +343,8 @@ class MonitorModel:
         self.nb_ratio: np.ndarray | None = None
         self.nb_classifier = None
         self.tfidf_classifier = None
+        # NB log-count ratio weighting the TF-IDF view's columns (None: models saved before it)
+        self.tfidf_ratio: np.ndarray | None = None
         self.nb_weight = 0.5
         # weight of the rules' score in classify_batch's combined scores: 0 for a model trained
         # on the user's own data (its score decides), 0.5 for the shipped out-of-domain models
@@ -420,6 +426,8 @@ class MonitorModel:
     def score_views(self, binary, tfidf) -> np.ndarray:
         """``predict_proba`` from the matrices of ``views``."""
         nb = positive_scores(self.nb_classifier, binary.multiply(self.nb_ratio).tocsr())
+        if self.tfidf_ratio is not None:
+            tfidf = tfidf.multiply(self.tfidf_ratio).tocsr()
         plain = positive_scores(self.tfidf_classifier, tfidf)
         return self.nb_weight * nb + (1 - self.nb_weight) * plain
 
@@ -561,9 +569,11 @@ def train(
             nb_oof[(c, alpha)][test_idx] = _nb_scores(
                 binary[fit_idx], labels[fit_idx], binary[test_idx], c, alpha
             )
+        ratio = nb_log_ratio(binary[fit_idx], labels[fit_idx])
         for c, scale in tfidf_grid:
-            fitted = _classifier(c).fit(scaled[scale][fit_idx], labels[fit_idx])
-            tfidf_oof[(c, scale)][test_idx] = positive_scores(fitted, scaled[scale][test_idx])
+            weighted = scaled[scale].multiply(ratio).tocsr()
+            fitted = _classifier(c).fit(weighted[fit_idx], labels[fit_idx])
+            tfidf_oof[(c, scale)][test_idx] = positive_scores(fitted, weighted[test_idx])
     cv_ap, oof = {}, {}
     for nb_key, tfidf_key, weight in itertools.product(nb_grid, tfidf_grid, nb_weights):
         scores = weight * nb_oof[nb_key] + (1 - weight) * tfidf_oof[tfidf_key]
@@ -572,7 +582,9 @@ def train(
     best = max(cv_ap, key=cv_ap.get)
     nb_c, nb_alpha, tfidf_c, model.rule_scale, model.nb_weight = best
     model.nb_ratio, model.nb_classifier = _fit_nb(binary, labels, nb_c, nb_alpha)
-    model.tfidf_classifier = _classifier(tfidf_c).fit(scaled[model.rule_scale], labels)
+    model.tfidf_ratio = nb_log_ratio(binary, labels)
+    weighted = scaled[model.rule_scale].multiply(model.tfidf_ratio).tocsr()
+    model.tfidf_classifier = _classifier(tfidf_c).fit(weighted, labels)
     grid = np.round(np.linspace(0.05, 0.95, 19), 2)  # 0.45, never 0.44999999999999996
     f1s = [f1_score(labels, oof[best] >= t) for t in grid]
     model.threshold = float(grid[int(np.argmax(f1s))])
@@ -589,7 +601,7 @@ def train(
         },
         "features": recipe(rule_names, nb_alpha, model.rule_scale),
         "classifier": {
-            "type": "average of NB-LR and TF-IDF-LR (liblinear, L2)",
+            "type": "average of NB-LR and delta-TF-IDF-LR (liblinear, L2)",
             "nb_C": nb_c,
             "nb_alpha": nb_alpha,
             "tfidf_C": tfidf_c,
@@ -689,6 +701,7 @@ def save(model: MonitorModel, out_dir: str | Path) -> Path:
         nb_intercept=model.nb_classifier.intercept_,
         tfidf_coef=model.tfidf_classifier.coef_,
         tfidf_intercept=model.tfidf_classifier.intercept_,
+        **({} if model.tfidf_ratio is None else {"tfidf_ratio": model.tfidf_ratio}),
     )
     vocabulary = {
         "format": MODEL_FORMAT,
@@ -751,6 +764,8 @@ def load(model_dir: str | Path) -> MonitorModel:
         model.tfidf_classifier = Fitted(
             coef_=arrays["tfidf_coef"], intercept_=arrays["tfidf_intercept"]
         )
+        if "tfidf_ratio" in arrays.files:  # older models score the plain TF-IDF
+            model.tfidf_ratio = arrays["tfidf_ratio"]
     card = folder / CARD_FILE
     model.card = (
         json.loads(card.read_text()) if card.exists() else {"name": f"model-{model.target}"}
