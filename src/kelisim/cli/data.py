@@ -240,11 +240,13 @@ def export_command(
     boundaries: str = typer.Option(None, "--boundaries", help="Export in these borders."),
 ) -> None:
     """Export a dataset to CSV, Excel or Parquet (chosen by the file suffix)."""
+    from kelisim.cli.output import check_folder, write
     from kelisim.datasets import open_store, population_frame
     from kelisim.datasets.io import export_population, file_format
 
     file_format(file)
+    check_folder(file, "FILE")
     con = open_store(read_only=True)
     frame = population_frame(con, name, boundaries=boundaries)
-    written = export_population(frame, file, layout)
+    written = write(file, lambda path: export_population(frame, path, layout), "FILE")
     typer.echo(f"wrote {written} rows to {file}")

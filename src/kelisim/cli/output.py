@@ -35,9 +35,15 @@ def check_format(output_format: str, out: Path | None = None,
                             f"{', '.join(allowed)}")
     if output_format == "parquet" and out is None:
         raise ArgumentError("--out", "Parquet is a binary file: give --out FILE.parquet")
-    folder = None if out is None else Path(out).parent
-    if folder is not None and not folder.is_dir():
-        raise ArgumentError("--out", f"there is no folder {folder} to write {Path(out).name} in")
+    if out is not None:
+        check_folder(out)
+
+
+def check_folder(out: Path, argument: str = "--out") -> None:
+    """Refuse a file to write whose folder does not exist, naming ``argument``."""
+    folder = Path(out).parent
+    if not folder.is_dir():
+        raise ArgumentError(argument, f"there is no folder {folder} to write {Path(out).name} in")
 
 
 def file_format(out: Path) -> str:
@@ -71,21 +77,25 @@ def emit(text: str, out: Path | None = None) -> None:
         write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
 
 
-def write(out: Path, save) -> None:
-    """Call ``save(path)`` on a temporary file beside ``out``, then rename it into place: a
-    reader never sees half a file, and a failure leaves the old file as it was."""
+def write(out: Path, save, argument: str = "--out"):
+    """Call ``save(path)`` on a temporary file beside ``out`` (with its suffix), then rename it
+    into place: a reader never sees half a file, and a failure leaves the old file as it was.
+    Returns what ``save`` returns."""
     out = Path(out)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    check_folder(out, argument)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.",
+                                         suffix=out.suffix)
     os.close(handle)
     try:
-        save(temporary)
+        result = save(temporary)
         os.replace(temporary, out)
     except OSError as error:
         os.unlink(temporary)
-        raise ArgumentError("--out", f"cannot write {out} ({error.strerror})") from None
+        raise ArgumentError(argument, f"cannot write {out} ({error.strerror})") from None
     except BaseException:
         os.unlink(temporary)
         raise
+    return result
 
 
 def rich_table(frame, title: str | None = None):
