@@ -2,6 +2,8 @@
 one sentence naming the file, row and column or the argument, a non-zero exit, no traceback,
 and the store unchanged. Through the real entry point (kelisim.cli.main)."""
 
+import pytest
+
 from cli_support import run_main
 
 
@@ -21,3 +23,28 @@ def test_export_into_a_missing_folder_is_one_sentence(db_path, monkeypatch, caps
     line = one_sentence(err)
     assert f"there is no folder {missing.parent} to write out.parquet in" in line
     assert not missing.parent.exists()
+
+
+def squares_geojson(folder, names, side=1000.0):
+    """Equal squares in a row, one per area name, in UTM metres (EPSG:32642)."""
+    import geopandas
+    import shapely
+
+    squares = [shapely.box(side * i, 0.0, side * (i + 1), side) for i in range(len(names))]
+    path = folder / "areas.geojson"
+    geopandas.GeoDataFrame({"area": names}, geometry=squares, crs="EPSG:32642").to_file(path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["measure", "enclaves"])
+@pytest.mark.parametrize("value", ["1e300", "100000000000000000000"])
+def test_implausible_counts_are_refused_like_data_import(value, command, monkeypatch, capsys,
+                                                         tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text(f"area,group,count\na1,x,10\na1,y,5\na2,x,{value}\na2,y,7\n")
+    extra = ["--geometry", str(squares_geojson(tmp_path, ["a1", "a2"]))] \
+        if command == "enclaves" else []
+    code, out, err = run_main(monkeypatch, capsys, command, str(counts), *extra)
+    assert code != 0 and "inf" not in out
+    assert one_sentence(err) == (f"error: {counts}, row 4, column count: count {value} is more "
+                                 "than 10,000,000,000 persons, which is not plausible.")
