@@ -48,3 +48,21 @@ def test_implausible_counts_are_refused_like_data_import(value, command, monkeyp
     assert code != 0 and "inf" not in out
     assert one_sentence(err) == (f"error: {counts}, row 4, column count: count {value} is more "
                                  "than 10,000,000,000 persons, which is not plausible.")
+
+
+@pytest.mark.parametrize("name, content", [
+    ("ragged", b"area,group,count\na1,x,10,5\na2,x,3\n"),
+    ("ragged_later", b"area,group,count\na1,x,10\na2,x,3,4\n"),
+    ("cp1251", "area,group,count\nЖ,x,10\n".encode("cp1251")),
+    ("empty", b""),
+], ids=["ragged", "ragged_later", "cp1251", "empty"])
+def test_measure_reads_a_bad_file_like_data_import(name, content, db_path, monkeypatch, capsys,
+                                                   tmp_path):
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(content)
+    code, _, err = run_main(monkeypatch, capsys, "data", "import", str(path))
+    assert code != 0
+    expected = one_sentence(err)
+    for command in (["measure"], ["enclaves", "--geometry", "areas.geojson"]):
+        code, _, err = run_main(monkeypatch, capsys, command[0], str(path), *command[1:])
+        assert code != 0 and one_sentence(err) == expected

@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def enclaves(
-        input_path: str = typer.Argument(..., metavar="INPUT", help="Tidy CSV/Parquet of counts."),
+        input_path: str = typer.Argument(
+            ..., metavar="INPUT", help="Tidy CSV, Excel or Parquet counts."
+        ),
         area: str = typer.Option("area", "--area", help="Column with area ids."),
         group: str = typer.Option("group", "--group", help="Column with group codes."),
         count: str = typer.Option("count", "--count", help="Column with counts."),
