@@ -2,6 +2,9 @@
 one sentence naming the file, row and column or the argument, a non-zero exit, no traceback,
 and the store unchanged. Through the real entry point (kelisim.cli.main)."""
 
+import io
+
+import pandas as pd
 import pytest
 
 from cli_support import run_main
@@ -66,3 +69,19 @@ def test_measure_reads_a_bad_file_like_data_import(name, content, db_path, monke
     for command in (["measure"], ["enclaves", "--geometry", "areas.geojson"]):
         code, _, err = run_main(monkeypatch, capsys, command[0], str(path), *command[1:])
         assert code != 0 and one_sentence(err) == expected
+
+
+def test_concentration_on_equal_areas_says_why_it_is_blank(monkeypatch, capsys, tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text("area,group,count\na1,x,30\na1,y,10\na2,x,10\na2,y,50\na3,x,5\na3,y,5\n")
+    geometry = squares_geojson(tmp_path, ["a1", "a2", "a3"])
+    code, out, err = run_main(monkeypatch, capsys, "measure", str(counts), "--geometry",
+                              str(geometry), "--weights", "queen", "--index",
+                              "absolute_concentration,relative_concentration", "--format", "csv")
+    assert code == 0
+    assert "RuntimeWarning" not in err and ".py" not in err
+    assert err.strip().splitlines() == [
+        "warning: absolute and relative concentration are undefined (left blank) when every "
+        "area has the same area."]
+    values = pd.read_csv(io.StringIO(out))["value"]
+    assert len(values) == 4 and values.isna().all()
