@@ -3,6 +3,8 @@ one sentence naming the file, row and column or the argument, a non-zero exit, n
 and the store unchanged. Through the real entry point (kelisim.cli.main)."""
 
 import io
+import json
+import re
 
 import pandas as pd
 import pytest
@@ -85,3 +87,40 @@ def test_concentration_on_equal_areas_says_why_it_is_blank(monkeypatch, capsys, 
         "area has the same area."]
     values = pd.read_csv(io.StringIO(out))["value"]
     assert len(values) == 4 and values.isna().all()
+
+
+UNIFORM = "area,group,count\n" + "".join(f"a{i},x,{10 + i}\na{i},y,{7 + 2 * i}\n"
+                                         for i in range(4))
+
+
+def test_enclaves_local_table_shows_few_digits(monkeypatch, capsys, tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text(UNIFORM)
+    geometry = squares_geojson(tmp_path, [f"a{i}" for i in range(4)])
+    code, out, _ = run_main(monkeypatch, capsys, "enclaves", str(counts), "--geometry",
+                            str(geometry), "--local", "--permutations", "99")
+    assert code == 0
+    numbers = re.findall(r"\d+\.\d+", out)
+    assert numbers and all(len(n.replace(".", "").lstrip("0")) <= 6 for n in numbers), out
+    code, csv_out, _ = run_main(monkeypatch, capsys, "enclaves", str(counts), "--geometry",
+                                str(geometry), "--local", "--permutations", "99",
+                                "--format", "csv")
+    shares = pd.read_csv(io.StringIO(csv_out))["share"]
+    assert shares.iloc[0] == 10 / 17  # csv keeps full precision
+
+
+@pytest.mark.parametrize("output_format", ["table", "geojson"])
+def test_no_enclaves_says_why(output_format, monkeypatch, capsys, tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text(UNIFORM)
+    geometry = squares_geojson(tmp_path, [f"a{i}" for i in range(4)])
+    code, out, err = run_main(monkeypatch, capsys, "enclaves", str(counts), "--geometry",
+                              str(geometry), "--permutations", "99", "--fdr", "0.01",
+                              "--format", output_format)
+    assert code == 0
+    why = ("no enclaves: no area is significantly over-concentrated at the false discovery "
+           "rate 0.01 (--fdr).")
+    if output_format == "table":
+        assert out.strip() == why
+    else:
+        assert json.loads(out)["features"] == [] and err.strip() == why
