@@ -124,3 +124,14 @@ def test_no_enclaves_says_why(output_format, monkeypatch, capsys, tmp_path):
         assert out.strip() == why
     else:
         assert json.loads(out)["features"] == [] and err.strip() == why
+
+
+def test_a_store_path_in_a_missing_folder_is_refused(monkeypatch, capsys, tmp_path):
+    missing = tmp_path / "nowhere" / "k.duckdb"
+    monkeypatch.setenv("KELISIM_DB", str(missing))
+    code, _, err = run_main(monkeypatch, capsys, "data", "list")
+    assert code != 0
+    assert one_sentence(err) == (f"error: KELISIM_DB: there is no folder {missing.parent} for "
+                                 f"the store {missing.name}; create it or set KELISIM_DB to a "
+                                 "path in an existing folder.")
+    assert not missing.parent.exists()
