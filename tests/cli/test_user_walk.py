@@ -135,3 +135,13 @@ def test_a_store_path_in_a_missing_folder_is_refused(monkeypatch, capsys, tmp_pa
                                  f"the store {missing.name}; create it or set KELISIM_DB to a "
                                  "path in an existing folder.")
     assert not missing.parent.exists()
+
+
+def test_incident_csv_without_incident_id_names_the_missing_column(db_path, monkeypatch,
+                                                                   capsys, tmp_path):
+    path = tmp_path / "incidents.csv"
+    path.write_text("date_start,place,fatalities\n2020-02-05,Masanchi,11\n")
+    code, _, err = run_main(monkeypatch, capsys, "incidents", "import", str(path))
+    assert code != 0
+    assert one_sentence(err) == (f"error: {path}, row 1, column incident_id: missing column "
+                                 "'incident_id' for a kelisim file.")
