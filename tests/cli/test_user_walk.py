@@ -145,3 +145,26 @@ def test_incident_csv_without_incident_id_names_the_missing_column(db_path, monk
     assert code != 0
     assert one_sentence(err) == (f"error: {path}, row 1, column incident_id: missing column "
                                  "'incident_id' for a kelisim file.")
+
+
+def test_show_a_period_the_dataset_lacks(db_path, monkeypatch, capsys):
+    code, out, err = run_main(monkeypatch, capsys, "data", "show", "census_national",
+                              "--period", "2099")
+    assert code != 0 and out == ""
+    assert one_sentence(err) == (
+        "error: --period: dataset 'census_national' has no period 2099; its periods are 1897, "
+        "1926, 1939, 1959, 1970, 1979, 1989, 1999, 2009, 2021, 2023-2025.")
+
+
+def test_show_gives_shares_in_csv_and_evenly_in_the_table(db_path, monkeypatch, capsys):
+    code, out, _ = run_main(monkeypatch, capsys, "data", "show", "census_national", "--period",
+                            "1959", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(out))
+    assert code == 0 and frame.columns.tolist() == ["area_code", "group", "period", "count",
+                                                    "share", "source_id"]
+    assert frame.set_index("group").loc["kazakh", "share"] == 0.3
+    code, out, _ = run_main(monkeypatch, capsys, "data", "show", "census_national", "--period",
+                            "1959")
+    shares = re.findall(r"\s(\d+\.\d+%)\s", out)
+    assert "30.00%" in shares and "0.80%" in shares
+    assert {len(s.split(".")[1]) for s in shares} == {3}  # two decimals and the % sign
