@@ -134,8 +134,10 @@ def print_table(table) -> None:
 
 
 SIGNIFICANT_DIGITS = 6
-"""Digits a table shows of a column's largest number; every number of a column gets as many
-decimals (0.0200000 next to 0.0110000). CSV, JSON and Parquet keep full precision."""
+"""Digits a table shows of a column's smallest number, in at most MAX_DECIMALS decimals; every
+number of a column gets as many decimals (0.020000 next to 0.011000). CSV, JSON and Parquet
+keep full precision."""
+MAX_DECIMALS = 6
 
 
 def table_cells(frame) -> list[list[str]]:
@@ -154,8 +156,9 @@ def _float_column(values) -> list[str]:
     finite = np.abs(numbers[np.isfinite(numbers)])
     decimals = 0
     if (finite % 1 != 0).any():
-        largest = finite.max()
-        decimals = max(0, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(largest)))
+        smallest = finite[finite > 0].min()
+        decimals = min(MAX_DECIMALS,
+                       max(0, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(smallest))))
     return ["" if math.isnan(v) else str(v) if math.isinf(v)
             else f"{v:,.{decimals}f}".replace(",", " ") if abs(v) >= 10_000
             else f"{v:.{decimals}f}" for v in numbers]
