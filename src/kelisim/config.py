@@ -41,7 +41,7 @@ def checkout_dir() -> Path | None:
 def database_location() -> str:
     """Where the store lives: KELISIM_DB if set, else kelisim.duckdb in the checkout (or, for
     an installed package, in the home directory), a postgresql:// URL as it is; a URL of
-    another scheme is refused with one sentence."""
+    another scheme, or a path in a folder that does not exist, is refused with one sentence."""
     from kelisim.errors import ArgumentError
 
     value = os.environ.get("KELISIM_DB", "").strip()
@@ -56,6 +56,11 @@ def database_location() -> str:
         raise ArgumentError("KELISIM_DB", f"'{shown}' is a URL of scheme "
                             f"'{scheme.group(1)}', which kelisim does not support; set it to "
                             "the path of a .duckdb file or a postgresql:// URL")
+    folder = Path(value).parent
+    if value != ":memory:" and not folder.is_dir():  # a mistyped folder is never created
+        raise ArgumentError("KELISIM_DB", f"there is no folder {folder} for the store "
+                            f"{Path(value).name}; create it or set KELISIM_DB to a path in an "
+                            "existing folder")
     return value
 
 

@@ -8,6 +8,8 @@ does not bound them); whole-number limits keep values inside the store's INTEGER
 
 from __future__ import annotations
 
+import math
+
 MAX_UPLOAD_BYTES = 20_000_000
 """Largest request body the web server reads (uploads, forms, JSON); larger ones get 413."""
 
@@ -41,6 +43,30 @@ MAX_TEXT = {
 
 MAX_LIST = {"groups": 20, "sources": 20}
 """Most entries of a list field."""
+
+
+def parse_count(value, path, row, column, whole: bool = True) -> float:
+    """A count of persons from one cell of a file: a finite number, not negative, at most
+    MAX_PERSONS, and whole unless ``whole`` is False; otherwise an InputError naming the cell.
+    Every reader of counts (data import, measure, enclaves) checks them here."""
+    from kelisim.errors import InputError
+
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if text == "":
+        raise InputError(path, row, column, "missing count")
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputError(path, row, column, f"count '{value}' is not a number") from None
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        kind = "a whole number" if whole else "a finite number"
+        raise InputError(path, row, column, f"count '{value}' is not {kind}")
+    if number < 0:
+        raise InputError(path, row, column, f"negative count {text}")
+    if number > MAX_PERSONS:
+        raise InputError(path, row, column, f"count {text} is more than {MAX_PERSONS:,} "
+                         "persons, which is not plausible")
+    return number
 
 
 def json_depth(value: object) -> int:

@@ -17,6 +17,7 @@ BATCH = Path(__file__).with_name("cli_batch.py")
 def fresh_env(tmp_path):
     """Environment of a new user: an empty store and home in tmp_path."""
     env = dict(os.environ)
+    (tmp_path / "store").mkdir()  # a KELISIM_DB folder that does not exist is refused
     env["KELISIM_DB"] = str(tmp_path / "store" / "kelisim.duckdb")
     env["KELISIM_HOME"] = str(tmp_path / "home")
     env.pop("COLUMNS", None)

@@ -216,6 +216,7 @@ def _env(folder, store):
     import os
 
     env = dict(os.environ)
+    store.mkdir(exist_ok=True)  # a KELISIM_DB folder that does not exist is refused
     env["KELISIM_DB"] = str(store / "kelisim.duckdb")
     env["KELISIM_HOME"] = str(folder / "home")
     return env

@@ -146,7 +146,8 @@ def test_readme_commands_in_order(tmp_path, fresh_env, any_db):
     assert "…" not in data_list
     census = pd.read_csv(pd.io.common.StringIO(census_csv), dtype={"area_code": str})
     assert set(census["period"]) == {1989, 2021}
-    assert census.columns.tolist() == ["area_code", "group", "period", "count", "source_id"]
+    assert census.columns.tolist() == ["area_code", "group", "period", "count", "share",
+                                       "source_id"]
     kazakhs_2021 = census[(census["group"] == "kazakh") & (census["period"] == 2021)]["count"]
     assert kazakhs_2021.iloc[0] == 13_497_891  # BNS 2021 census, the bundled figure
     assert "Zhambyl" in regions or "Jambyl" in regions  # names beside the KATO codes

@@ -30,8 +30,9 @@ def test_data_list_and_show_csv(db_path):
                                  "--group", "Kazakhs", "--group", "total", "--format", "csv"])
     assert result.exit_code == 0
     lines = result.output.strip().splitlines()
-    assert lines[0] == "area_code,group,period,count,source_id"
-    assert lines[1:] == ["000000000,kazakh,2021,13497891,S1", "000000000,total,2021,19186015,S5"]
+    assert lines[0] == "area_code,group,period,count,share,source_id"
+    assert lines[1:] == ["000000000,kazakh,2021,13497891,,S1",
+                         "000000000,total,2021,19186015,,S5"]
 
 
 def test_show_in_2018_borders_json_and_table(db_path):
@@ -41,7 +42,7 @@ def test_show_in_2018_borders_json_and_table(db_path):
     assert result.exit_code == 0, result.output
     # 2018 borders: East Kazakhstan + Abai at the start of 2022 (732,966 + 611,888)
     assert json.loads(result.output) == [{"area_code": "630000000", "group": "total",
-                                          "period": 2022, "count": 1344854,
+                                          "period": 2022, "count": 1344854, "share": None,
                                           "source_id": "KAZPOP"}]
     result = runner.invoke(app, ["data", "show", "regions_annual", "--period", "2000-2001"])
     assert result.exit_code == 0 and "2000" in result.output
@@ -58,7 +59,7 @@ def test_import_export_round_trip(db_path, tmp_path):
     result = runner.invoke(app, ["data", "import", str(out), "--name", "again"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["data", "show", "again", "--format", "csv"])
-    assert "110000000,kazakh,2021,100,file:mine" in result.output
+    assert "110000000,kazakh,2021,100,,file:mine" in result.output
 
 
 def test_bad_row_exits_2_with_one_sentence_and_database_unchanged(db_path, tmp_path,

@@ -606,3 +606,22 @@ def test_bundled_towns_give_settlement_points():
     assert located["lat"].round(5).tolist()[:2] == [43.34116, 43.58928]
     assert located["source"].tolist()[:2] == ["gazetteer", "gazetteer"]
     assert pd.isna(located["lat"].iloc[2])  # Zhetybay is not in the Zhanaozen district
+
+
+def test_a_mistyped_recipe_key_is_refused(tmp_path):
+    """A recipe key kelisim does not know (header_rowz) is refused naming the file and the key,
+    with the key meant, before the workbook is read; so is one in a section ([columns])."""
+    source = Path(__file__).parents[2] / "src/kelisim/datasets/layouts/bns-census-2021.toml"
+    text = source.read_text(encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    workbook = write_workbook(tmp_path / "w.xlsx", seed=1)
+    for name, broken, key, meant in (
+            ("top", text.replace("header_rows =", "header_rowz ="), "header_rowz", "header_rows"),
+            ("section", text.replace("[columns]\n", "[columns]\ncodee = 2\n"), "columns.codee",
+             "code")):
+        recipe = tmp_path / f"{name}.toml"
+        recipe.write_text(broken, encoding="utf-8")
+        code, _, err = kelisim(db, "data", "import", workbook, "--layout", recipe)
+        assert code != 0 and "Traceback" not in err
+        assert err.strip() == (f"error: {recipe}, column {key}: unknown key "
+                               f"'{key.split('.')[-1]}', did you mean '{meant}'?")

@@ -159,9 +159,14 @@ def run(
 
 def main() -> None:
     """Entry point: run the app; a KelisimError is one line on stderr, a usage error is the
-    usage line and one error line, both with exit status 2 and never a traceback."""
+    usage line and one error line, both with exit status 2 and never a traceback; a warning is
+    one line 'warning: ...' without the source line a library warns from."""
+    import warnings
+
     try:
-        result = app(standalone_mode=False, prog_name="kelisim")
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            result = app(standalone_mode=False, prog_name="kelisim")
     except KelisimError as error:
         # one line, even when the message quotes a library's multi-line text
         message = flag_message(error, sys.argv[1:]) if isinstance(error, ArgumentError) else error
@@ -174,6 +179,12 @@ def main() -> None:
         sys.exit(show_usage_error(error))
     if isinstance(result, int) and result:
         sys.exit(result)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as the one sentence 'warning: MESSAGE.' on stderr (as
+    warnings.showwarning)."""
+    typer.echo(f"warning: {' '.join(str(message).split()).rstrip('.')}.", err=True)
 
 
 def progress(step: str) -> None:

@@ -39,11 +39,22 @@ def parse_periods(values: list[str] | None) -> list[int] | None:
     return years
 
 
+def year_ranges(years) -> str:
+    """Years as a user types them to --period: '1897, 1926, 2023-2025'."""
+    spans: list[list[int]] = []
+    for year in sorted(set(years)):
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def tidy_rows(frame):
-    """The tidy CSV columns: area_code, group, period, count, source_id (counts as integers
-    where whole)."""
+    """The tidy CSV columns: area_code, group, period, count, share, source_id (counts as
+    integers where whole; the published share where there is one)."""
     out = frame.rename(columns={"area": "area_code"})[
-        ["area_code", "group", "period", "count", "source_id"]].copy()
+        ["area_code", "group", "period", "count", "share", "source_id"]].copy()
     counts = out["count"]
     if (counts.dropna() % 1 == 0).all():
         out["count"] = counts.round().astype("Int64")
@@ -73,9 +84,10 @@ def show_command(
     output_format: str = format_option(),
     out: Path | None = out_option(),
 ) -> None:
-    """Show a dataset; csv prints tidy rows area_code,group,period,count,source_id."""
+    """Show a dataset; csv prints tidy rows area_code,group,period,count,share,source_id."""
     from kelisim.core.areas import LATEST, check_version, lookup_area
     from kelisim.core.groups import default_registry
+    from kelisim.core.numbers import format_share
     from kelisim.datasets import open_store, population_frame
 
     if boundaries is not None:
@@ -84,14 +96,23 @@ def show_command(
     groups = [registry.lookup(g, allow_total=True) for g in group] if group else None
     areas = [lookup_area(a, boundaries or LATEST) for a in area] if area else None
     con = open_store(read_only=True)
-    frame = population_frame(con, name, periods=parse_periods(period), areas=areas,
-                             groups=groups, boundaries=boundaries)
+    periods = parse_periods(period)
+    frame = population_frame(con, name, periods=periods, areas=areas, groups=groups,
+                             boundaries=boundaries)
+    if frame.empty and periods:
+        from kelisim.errors import ArgumentError
+
+        known = set(population_frame(con, name)["period"])
+        if not known & set(periods):
+            raise ArgumentError("--period", f"dataset '{name}' has no period "
+                                f"{year_ranges(periods)}; its periods are {year_ranges(known)}")
     if output_format == "table":
         shown = frame[["area", "group", "period", "count", "share", "source_id",
                        "boundary_version"]].copy()
         shown.insert(1, "area_name", area_names(shown["area"], shown["boundary_version"]))
         # counts split across new borders are estimates: whole persons, not raw floats
         shown["count"] = shown["count"].astype(float).round()
+        shown["share"] = [format_share(v, decimals=2) for v in shown["share"]]
         render(shown, "table", title=name, out=out)
     else:
         render(tidy_rows(frame), output_format, out=out)
@@ -240,11 +261,13 @@ def export_command(
     boundaries: str = typer.Option(None, "--boundaries", help="Export in these borders."),
 ) -> None:
     """Export a dataset to CSV, Excel or Parquet (chosen by the file suffix)."""
+    from kelisim.cli.output import check_folder, write
     from kelisim.datasets import open_store, population_frame
     from kelisim.datasets.io import export_population, file_format
 
     file_format(file)
+    check_folder(file, "FILE")
     con = open_store(read_only=True)
     frame = population_frame(con, name, boundaries=boundaries)
-    written = export_population(frame, file, layout)
+    written = write(file, lambda path: export_population(frame, path, layout), "FILE")
     typer.echo(f"wrote {written} rows to {file}")

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 def measure(
     input_path: Path = typer.Argument(
-        ..., metavar="INPUT", help="CSV or Parquet file with one row per area and group."
+        ..., metavar="INPUT", help="CSV, Excel or Parquet file with one row per area and group."
     ),
     area: str = typer.Option("area", "--area", help="Column with the area id."),
     group: str = typer.Option("group", "--group", help="Column with the group code."),
@@ -108,25 +108,20 @@ def measure(
 
 
 def read_counts(path: str | Path, area: str, group: str, count: str):
-    """Read a tidy CSV/Parquet counts file for ``kelisim measure`` and ``kelisim enclaves``.
+    """Read a tidy CSV/Excel/Parquet counts file for ``kelisim measure`` and ``kelisim enclaves``
+    with the reader of ``data import`` (:func:`kelisim.datasets.io.read_table`), so a bad file
+    is reported in the same words.
 
     Returns (frame, counts[area, group], area ids, group names); every row is checked by
     :func:`kelisim.measure.aspatial.counts_from_long`, which raises the InputErrors.
     """
-    import pandas as pd
-
+    from kelisim.datasets.io import read_table
     from kelisim.measure.aspatial import counts_from_long
 
     path = Path(path)
     if not path.exists():
         raise InputError(path, None, None, "file not found")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, OSError) as error:
-        raise InputError(path, None, None, f"cannot be read: {error}") from error
+    frame = read_table(path)
     if frame.empty:
         raise InputError(path, 2, None, "no rows of counts below the header")
     counts, areas, groups = counts_from_long(frame, area, group, count, path=str(path))

@@ -35,9 +35,15 @@ def check_format(output_format: str, out: Path | None = None,
                             f"{', '.join(allowed)}")
     if output_format == "parquet" and out is None:
         raise ArgumentError("--out", "Parquet is a binary file: give --out FILE.parquet")
-    folder = None if out is None else Path(out).parent
-    if folder is not None and not folder.is_dir():
-        raise ArgumentError("--out", f"there is no folder {folder} to write {Path(out).name} in")
+    if out is not None:
+        check_folder(out)
+
+
+def check_folder(out: Path, argument: str = "--out") -> None:
+    """Refuse a file to write whose folder does not exist, naming ``argument``."""
+    folder = Path(out).parent
+    if not folder.is_dir():
+        raise ArgumentError(argument, f"there is no folder {folder} to write {Path(out).name} in")
 
 
 def file_format(out: Path) -> str:
@@ -57,7 +63,10 @@ def render(frame, output_format: str, title: str | None = None, out: Path | None
         emit(frame.to_json(orient="records", force_ascii=False, date_format="iso",
                            double_precision=15) + "\n", out)
     elif out is not None:
-        emit(frame.to_string(index=False) + "\n", out)
+        import pandas as pd
+
+        text = pd.DataFrame(table_cells(frame), columns=frame.columns, dtype=str)
+        emit(text.to_string(index=False) + "\n", out)
     else:
         print_table(rich_table(frame, title))
 
@@ -71,21 +80,25 @@ def emit(text: str, out: Path | None = None) -> None:
         write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
 
 
-def write(out: Path, save) -> None:
-    """Call ``save(path)`` on a temporary file beside ``out``, then rename it into place: a
-    reader never sees half a file, and a failure leaves the old file as it was."""
+def write(out: Path, save, argument: str = "--out"):
+    """Call ``save(path)`` on a temporary file beside ``out`` (with its suffix), then rename it
+    into place: a reader never sees half a file, and a failure leaves the old file as it was.
+    Returns what ``save`` returns."""
     out = Path(out)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    check_folder(out, argument)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.",
+                                         suffix=out.suffix)
     os.close(handle)
     try:
-        save(temporary)
+        result = save(temporary)
         os.replace(temporary, out)
     except OSError as error:
         os.unlink(temporary)
-        raise ArgumentError("--out", f"cannot write {out} ({error.strerror})") from None
+        raise ArgumentError(argument, f"cannot write {out} ({error.strerror})") from None
     except BaseException:
         os.unlink(temporary)
         raise
+    return result
 
 
 def rich_table(frame, title: str | None = None):
@@ -95,8 +108,7 @@ def rich_table(frame, title: str | None = None):
     from rich.table import Table
 
     table = Table(title=title, box=SIMPLE_HEAD, show_edge=False)
-    cells = [["" if _missing(v) else _cell(v) for v in row]
-             for row in frame.itertuples(index=False)]
+    cells = table_cells(frame)
     for position, column in enumerate(frame.columns):
         numeric = frame[column].dtype.kind in "iuf"
         # the first column names what a user types next (a dataset, an incident id):
@@ -119,6 +131,37 @@ def print_table(table) -> None:
     if not console.is_terminal:
         console = Console(width=100_000)  # a table takes its natural width, never more
     console.print(table)
+
+
+SIGNIFICANT_DIGITS = 6
+"""Digits a table shows of a column's smallest number, in at most MAX_DECIMALS decimals; every
+number of a column gets as many decimals (0.020000 next to 0.011000). CSV, JSON and Parquet
+keep full precision."""
+MAX_DECIMALS = 6
+
+
+def table_cells(frame) -> list[list[str]]:
+    """The cells of a frame as a table shows them, row by row (see SIGNIFICANT_DIGITS)."""
+    columns = [_float_column(frame[c]) if frame[c].dtype.kind == "f"
+               else ["" if _missing(v) else _cell(v) for v in frame[c]] for c in frame.columns]
+    return [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+
+def _float_column(values) -> list[str]:
+    import math
+
+    import numpy as np
+
+    numbers = values.to_numpy(dtype=float)
+    finite = np.abs(numbers[np.isfinite(numbers)])
+    decimals = 0
+    if (finite % 1 != 0).any():
+        smallest = finite[finite > 0].min()
+        decimals = min(MAX_DECIMALS,
+                       max(0, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(smallest))))
+    return ["" if math.isnan(v) else str(v) if math.isinf(v)
+            else f"{v:,.{decimals}f}".replace(",", " ") if abs(v) >= 10_000
+            else f"{v:.{decimals}f}" for v in numbers]
 
 
 def _missing(value) -> bool:

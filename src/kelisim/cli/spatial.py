@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def enclaves(
-        input_path: str = typer.Argument(..., metavar="INPUT", help="Tidy CSV/Parquet of counts."),
+        input_path: str = typer.Argument(
+            ..., metavar="INPUT", help="Tidy CSV, Excel or Parquet counts."
+        ),
         area: str = typer.Option("area", "--area", help="Column with area ids."),
         group: str = typer.Option("group", "--group", help="Column with group codes."),
         count: str = typer.Option("count", "--count", help="Column with counts."),
@@ -79,6 +81,12 @@ def register(app: typer.Typer) -> None:
             comparison = compare_enclaves(
                 found.members, result.members, found.summary, result.summary
             )
+        if result.summary.empty and not local:
+            why = why_no_enclaves(result.local, fdr, min_areas)
+            if output_format == "table" and (comparison is None or comparison.empty):
+                emit(why + "\n", out)
+                return
+            typer.echo(why, err=True)
         if output_format == "geojson":
             summary = result.summary
             if comparison is not None:
@@ -88,7 +96,14 @@ def register(app: typer.Typer) -> None:
                  + "\n", out)
             return
         frame = result.local if local else comparison if comparison is not None else result.summary
-        if output_format == "table" and frame.empty:
-            emit("(no enclaves)\n", out)
-        else:
-            render(frame, output_format, out=out)
+        render(frame, output_format, out=out)
+
+
+def why_no_enclaves(local, fdr: float, min_areas: int) -> str:
+    """One line saying why no enclave was found: no area significant at the FDR level, or no
+    cluster of significant areas as large as --min-areas."""
+    if not local["over_concentrated"].any():
+        return (f"no enclaves: no area is significantly over-concentrated at the false "
+                f"discovery rate {fdr:g} (--fdr).")
+    return (f"no enclaves: no cluster of significantly over-concentrated areas has "
+            f"{min_areas} areas or more (--min-areas).")

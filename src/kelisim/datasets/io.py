@@ -19,7 +19,7 @@ import pandas as pd
 from kelisim.core.areas import VERSIONS, area_name, areas, resolve_area, suggest_area
 from kelisim.core.groups import TOTAL, default_registry, unknown_message
 from kelisim.errors import ArgumentError, InputError
-from kelisim.limits import MAX_PERSONS, MAX_WORKBOOK_BYTES, MAX_WORKBOOK_CELLS
+from kelisim.limits import MAX_WORKBOOK_BYTES, MAX_WORKBOOK_CELLS, parse_count
 
 PERIOD_RANGE = (1800, 2100)
 FORMATS = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet",
@@ -235,8 +235,7 @@ def validate_population(
         if text == "" and share is not None:
             count = None
         else:
-            count = _integer(text, path, row, column, "count")
-            check_count(count, text, path, row, column)
+            count = int(parse_count(text, path, row, column))
         for key, value in (("area_code", area), ("group_code", code), ("period", period),
                            ("count", count), ("share", share), ("boundary_version", version)):
             out[key].append(value)
@@ -247,16 +246,6 @@ def validate_population(
     _check_duplicates(clean, path)
     _check_totals(clean, path)
     return clean
-
-
-def check_count(count: float, text: str, path, row, column) -> None:
-    """Refuse a negative count or one above ``limits.MAX_PERSONS`` (more persons than the
-    world holds): every reader of population counts calls this one check."""
-    if count < 0:
-        raise InputError(path, row, column, f"negative count {text}")
-    if count > MAX_PERSONS:
-        raise InputError(path, row, column, f"count {text} is more than "
-                         f"{MAX_PERSONS:,} persons, which is not plausible")
 
 
 def _integer(value, path, row, column, what) -> int:

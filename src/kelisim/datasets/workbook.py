@@ -30,6 +30,7 @@ from kelisim.core.areas import (
     resolve_area,
 )
 from kelisim.core.groups import default_registry, normalise_name, unknown_message
+from kelisim.core.keys import check_keys
 from kelisim.errors import ArgumentError, InputError
 
 LEVEL_NAMES = {0: "country", 1: "region", 2: "district"}
@@ -85,6 +86,16 @@ def recipe_names() -> list[str]:
     return sorted(f.name[:-5] for f in folder.iterdir() if f.name.endswith(".toml"))
 
 
+RECIPE_KEYS = {
+    "": ("name", "title", "source", "sheets", "period", "boundaries", "header_first_cell",
+         "header_rows", "numbers_row", "areas_on", "zero", "keep_subheader", "total_rows",
+         "columns", "group_names", "area_names", "checks", "reference_date", "recognise"),
+    "columns": ("level", "code", "name", "total"),
+    "checks": ("sums", "national"),
+}
+"""The keys a layout recipe may have, at the top and in its [columns] and [checks] tables."""
+
+
 def load_recipe(name_or_path: str | Path) -> Recipe:
     """A shipped recipe by name (``bns-census-2021``) or a TOML file of the user's."""
     path = Path(name_or_path)
@@ -100,6 +111,12 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
                             f"{', '.join(recipe_names())}, long, wide or a recipe .toml file")
     try:
         data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ArgumentError("layout", f"recipe {shown} is not valid ({error!r})") from None
+    check_keys(shown, data, RECIPE_KEYS[""], "")
+    for section in ("columns", "checks"):
+        check_keys(shown, data.get(section, {}), RECIPE_KEYS[section], section)
+    try:
         columns, checks = data.get("columns", {}), data.get("checks", {})
         return Recipe(
             name=data["name"], title=data.get("title", data["name"]),
@@ -122,7 +139,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
             reference_date=data.get("reference_date"),
             recognise=bool(data.get("recognise", True)),
         )
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise ArgumentError("layout", f"recipe {shown} is not valid ({error!r})") from None
 
 

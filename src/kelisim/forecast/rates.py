@@ -22,7 +22,7 @@ import pandas as pd
 
 from kelisim.errors import ArgumentError, InputError
 from kelisim.forecast.lifetable import survival_from_nLx
-from kelisim.limits import MAX_PERSONS
+from kelisim.limits import MAX_PERSONS, parse_count
 
 SEXES = ("female", "male")
 WILDCARD = "all"
@@ -127,13 +127,11 @@ def read_population(path, width: int) -> tuple[Grid, np.ndarray]:
 def population_array(path, frame: pd.DataFrame, width: int) -> tuple[Grid, np.ndarray]:
     """Checked population rows (area, group, sex, age, count) -> grid and array [A, G, 2, X];
     ``path`` names the rows' origin in errors."""
-    from kelisim.datasets.io import check_count
-
     check_range(path, frame, "count", low=0)
     implausible = np.flatnonzero(frame["count"].to_numpy(float) > MAX_PERSONS)
     if implausible.size:  # refused in the words of `data import`
         row, value = int(implausible[0]), float(frame["count"].iloc[implausible[0]])
-        check_count(value, f"{value:.15g}", path, row + 2, "count")
+        parse_count(f"{value:.15g}", path, row + 2, "count")
     check_codes(path, frame, "sex", SEXES, "sex (use female or male)")
     bad_age = (frame["age"] % width != 0) | (frame["age"] < 0)
     if bad_age.any():

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kelisim.core.keys import check_keys
 from kelisim.errors import InputError
 from kelisim.forecast import rates as tables
 from kelisim.forecast.calibrate import StartInputs, fertility_for, start_inputs, survival_for
@@ -119,19 +120,6 @@ def _require(path: Path, table: dict, key: str, kind, where: str):
         expected = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise InputError(path, None, f"{where}.{key}", f"expected {expected}")
     return value
-
-
-def check_keys(path: Path, table, allowed, where: str) -> None:
-    """Refuse a key of ``table`` not in ``allowed``, suggesting the closest known key."""
-    if not isinstance(table, dict):
-        raise InputError(path, None, where or None, "expected a table of keys")
-    for key in table:
-        if key in allowed:
-            continue
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(allowed)}"
-        name = f"{where}.{key}" if where else key
-        raise InputError(path, None, name, f"unknown key {key!r}, {hint}")
 
 
 def load_spec(path: str | Path) -> Spec:

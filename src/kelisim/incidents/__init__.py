@@ -34,6 +34,8 @@ UCDP_GED_COLUMNS = (
 UCDP_VIOLENCE = {"1": "state-based conflict", "2": "non-state conflict", "3": "one-sided violence"}
 ACLED_REQUIRED = ("event_date", "event_type", "latitude", "longitude", "fatalities")
 KELISIM_REQUIRED = ("incident_id", "date_start")
+REQUIRED = {"kelisim": KELISIM_REQUIRED, "acled": ACLED_REQUIRED,
+            "ucdp": ("id", "date_start", "type_of_violence", "latitude", "longitude", "best")}
 FORMATS = ("auto", "kelisim", "acled", "ucdp")
 # The file's own column for an incident field, where it differs.
 SOURCE_COLUMNS = {
@@ -92,6 +94,11 @@ def read_incidents(
     probe = pd.read_csv(StringIO(text), dtype=str, nrows=1, header=None, keep_default_na=False)
     header = list(probe.iloc[0]) if len(probe) else list(first)
     kind = detect_format(header) if format == "auto" else format
+    if kind == "unknown":  # the format whose columns it has most of names what is missing
+        names = {str(h).strip().lower() for h in header}
+        closest = max(REQUIRED, key=lambda k: (len(names & set(REQUIRED[k])),
+                                               -len(set(REQUIRED[k]) - names)))
+        kind = closest if names & set(REQUIRED[closest]) else kind
     has_header = not (kind == "ucdp" and header and str(header[0]).strip().isdigit())
     if kind == "unknown":
         raise InputError(path, 1, None, "unrecognised incident file; expected our CSV "
@@ -109,9 +116,7 @@ def read_incidents(
         frame.columns = list(UCDP_GED_COLUMNS)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     frame["row"] = np.arange(len(frame)) + first_row
-    required = {"kelisim": KELISIM_REQUIRED, "acled": ACLED_REQUIRED,
-                "ucdp": ("id", "date_start", "type_of_violence", "latitude", "longitude", "best")}
-    for column in required[kind]:
+    for column in REQUIRED[kind]:
         if column not in frame:
             raise InputError(path, 1, column, f"missing column '{column}' for a {kind} file")
     convert = {"kelisim": _from_kelisim, "acled": _from_acled, "ucdp": _from_ucdp}[kind]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import ArgumentError, InputError
+from kelisim.limits import parse_count
 from kelisim.measure import diversity
 
 # Groups handled per pass in the per-group kernels: bounds temporary memory to ~32 * N floats.
@@ -640,15 +641,9 @@ def counts_from_long(
             raise InputError(
                 path, 1, column, f"no column {column!r}; columns are {list(frame.columns)}"
             )
-    values = pd.to_numeric(frame[count], errors="coerce")
-    bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(path, row + 2, count, f"count {frame[count].iloc[row]!r} is not a number")
-    negative = values.to_numpy() < 0
-    if negative.any():
-        row = int(np.flatnonzero(negative)[0])
-        raise InputError(path, row + 2, count, f"negative count {values.iloc[row]}")
+    values = pd.Series([parse_count(value, path, row, count, whole=False)
+                        for row, value in enumerate(frame[count], start=2)], index=frame.index,
+                       dtype=float)
     keys = frame[[area, group]].astype(str)
     duplicated = keys.duplicated().to_numpy()
     if duplicated.any():

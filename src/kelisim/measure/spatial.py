@@ -499,11 +499,18 @@ def area_indices(counts: np.ndarray, totals: np.ndarray, area: np.ndarray) -> di
     large = (cum_ta[n] - cum_ta[n2]) / t2
     x_area = _safe_divide(area @ counts, x_total)
     y_area = _safe_divide(area @ rest, y_total)
-    return {
-        "delta": delta,
-        "absolute_concentration": 1.0 - (x_area - small) / (large - small),
-        "relative_concentration": (x_area / y_area - 1.0) / (small / large - 1.0),
-    }
+    undefined = large == small  # the compared smallest and largest areas have the same size
+    if undefined.any():
+        why = ("every area has the same area" if np.ptp(area) == 0 else
+               "the smallest and the largest areas holding the group have the same mean area")
+        warnings.warn(f"absolute and relative concentration are undefined (left blank) when "
+                      f"{why}", RuntimeWarning, stacklevel=2)
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN where undefined, said above
+        return {
+            "delta": delta,
+            "absolute_concentration": 1.0 - (x_area - small) / (large - small),
+            "relative_concentration": (x_area / y_area - 1.0) / (small / large - 1.0),
+        }
 
 
 def resolve_center(center, coords: np.ndarray, totals: np.ndarray) -> np.ndarray:
