@@ -160,7 +160,7 @@ def _float_column(values) -> list[str]:
         decimals = min(MAX_DECIMALS,
                        max(0, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(smallest))))
     return ["" if math.isnan(v) else str(v) if math.isinf(v)
-            else f"{v:,.{decimals}f}".replace(",", " ") if abs(v) >= 10_000
+            else f"{v:,.{decimals}f}" if abs(v) >= 10_000  # grouped as format_count
             else f"{v:.{decimals}f}" for v in numbers]
 
 
