@@ -1,6 +1,7 @@
-"""Shared fixtures: every test gets its own store file and home directory; the store, API and
-end-to-end tests that take ``any_db`` run once on each backend (DuckDB, then PostgreSQL on a
-throw-away server started once per session, see pg_support.py)."""
+"""Shared fixtures: every test that opens a store runs once on each backend (DuckDB, then
+PostgreSQL on a throw-away server started once per session, see pg_support.py): a test takes
+``any_db`` (a fresh store of its own), a module-scoped fixture takes ``params=BACKENDS`` and
+:func:`new_store`. Pure kernel tests open no store and run once."""
 
 import pytest
 
@@ -24,15 +25,6 @@ def _home_of_the_session(tmp_path_factory):
         os.environ["KELISIM_HOME"] = saved
 
 
-@pytest.fixture
-def db_path(tmp_path, monkeypatch):
-    """A fresh KELISIM_DB location (not yet created) for this test."""
-    path = tmp_path / "kelisim.duckdb"
-    monkeypatch.setenv("KELISIM_DB", str(path))
-    monkeypatch.setenv("KELISIM_HOME", str(tmp_path / "home"))
-    return path
-
-
 @pytest.fixture(scope="session")
 def pg_server():
     """A throw-away PostgreSQL server for the session (skipped, with the reason, when the
@@ -45,12 +37,12 @@ def pg_server():
     server.remove()
 
 
-def new_store(backend: str, request, folder) -> str:
+def new_store(backend: str, request, folder, template: str | None = None) -> str:
     """A fresh store location of ``backend``: a DuckDB path in ``folder`` or the URL of a new
-    PostgreSQL database."""
+    PostgreSQL database (a copy of the database ``template`` when given)."""
     if backend == "duckdb":
         return str(folder / "kelisim.duckdb")
-    return request.getfixturevalue("pg_server").new_database()
+    return request.getfixturevalue("pg_server").new_database(template)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -313,7 +313,7 @@ def _one_sentence(err: str) -> bool:
 
 @pytest.mark.parametrize(("field", "value", "named"), BAD_VALUES, ids=IDS)
 def test_cli_incident_import_refuses_with_one_sentence(
-    db_path, tmp_path, monkeypatch, capsys, field, value, named
+    any_db, tmp_path, monkeypatch, capsys, field, value, named
 ):
     from kelisim import store
 
@@ -321,7 +321,7 @@ def test_cli_incident_import_refuses_with_one_sentence(
     file.write_text(_incident_csv(field, value), encoding="utf-8")
     code, _, err = run_main(monkeypatch, capsys, "incidents", "import", str(file))
     assert code != 0 and _one_sentence(err) and "row 2" in err, err[:300]
-    assert store.connect(db_path).execute("SELECT count(*) FROM incidents "
+    assert store.connect(any_db).execute("SELECT count(*) FROM incidents "
                                           "WHERE incident_id = 'bad-1'").fetchone() == (0,)
 
 
