@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import BACKENDS, new_store
+from kelisim import store
 from web_support import bearer, client_for, seed_store
 
 INCIDENT = {"date_start": "2024-04-02", "region_code": "550000000", "place": "Constructed",
@@ -41,8 +42,8 @@ def test_reads_need_login_unless_allowed(client, headers, route):
     assert client.get(route, headers=headers["vic"]).status_code == 200
 
 
-def test_anonymous_read_when_admin_allows(tmp_path):
-    with client_for(seed_store(tmp_path / "k.duckdb"), {"anonymous_read": True}) as c:
+def test_anonymous_read_when_admin_allows(any_db):
+    with client_for(seed_store(any_db), {"anonymous_read": True}) as c:
         assert c.get("/api/overview").status_code == 200
         assert c.post("/api/incidents", json=INCIDENT).status_code == 401
 
@@ -251,14 +252,13 @@ def test_wrong_password_is_refused(client):
     assert reply.status_code == 401
 
 
-def test_diversity_map_uses_complete_compositions_only(tmp_path):
-    import duckdb
-
-    path = seed_store(tmp_path / "k.duckdb")
-    with duckdb.connect(str(path)) as con:  # constructed: one group of 5,000 published
-        con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
-                    "VALUES ('test', '390000000', 'total', 2021, 5000), "
-                    "('test', '390000000', 'ukrainian', 2021, 400)")
+def test_diversity_map_uses_complete_compositions_only(any_db):
+    path = seed_store(any_db)
+    con = store.connect(path)  # constructed: one group of 5,000 published
+    con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
+                "VALUES ('test', '390000000', 'total', 2021, 5000), "
+                "('test', '390000000', 'ukrainian', 2021, 400)")
+    con.close()
     with client_for(path) as c:
         data = c.get("/api/overview?indicator=diversity&index=fractionalization",
                      headers=bearer(c, "vic")).json()
