@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import BACKENDS, new_store
 from kelisim import store
 from kelisim.datasets import build_database
 from web_support import ACCOUNTS, PASSWORD, bearer, client_for
@@ -15,11 +16,11 @@ from web_support import ACCOUNTS, PASSWORD, bearer, client_for
 EAST, ABAI, TURKISTAN, SHYMKENT = "630000000", "100000000", "610000000", "790000000"
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def bundled(request, tmp_path_factory):
     from kelisim.web import auth
 
-    path = tmp_path_factory.mktemp("bundled") / "k.duckdb"
+    path = new_store(request.param, request, tmp_path_factory.mktemp("bundled"))
     con = store.connect(path)
     build_database(con)
     auth.add_user(con, "vic", PASSWORD, ACCOUNTS["vic"])

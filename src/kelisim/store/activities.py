@@ -44,8 +44,9 @@ def existing_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
 
 
 def next_activity_id(con: duckdb.DuckDBPyConnection, year: int) -> str:
-    count = con.execute("SELECT count(*) FROM activities WHERE activity_id LIKE ?",
-                        [f"ACT-{year}-%"]).fetchone()[0]
+    # fetchall: a result left unread would stop DuckDB from scanning the frame inserted next
+    [(count,)] = con.execute("SELECT count(*) FROM activities WHERE activity_id LIKE ?",
+                             [f"ACT-{year}-%"]).fetchall()
     return f"ACT-{year}-{count + 1:04d}"
 
 
