@@ -267,3 +267,21 @@ def test_diversity_map_uses_complete_compositions_only(any_db):
     # kelisim.measure's fractionalization, 1 - sum of squared shares, computed by hand
     assert values["550000000"] == pytest.approx(1 - 0.5**2 - 0.4**2 - 0.1**2)
     assert "390000000" not in values  # 8% of the population published: no index shown
+
+
+def test_incidents_in_a_bounding_box(client, headers):
+    """The map's box: the same rows on DuckDB and PostgreSQL (with PostGIS where present)."""
+    near = client.post("/api/incidents", json={**INCIDENT, "lat": 52.3, "lon": 76.9},
+                       headers=headers["ann"]).json()["incident_id"]
+    far = client.post("/api/incidents", json={**INCIDENT, "lat": 43.2, "lon": 76.9},
+                      headers=headers["ann"]).json()["incident_id"]
+    reply = client.get("/api/incidents?bbox=76.5,52,77.5,52.5", headers=headers["vic"])
+    assert reply.status_code == 200, reply.text
+    shown = [i["incident_id"] for i in reply.json()]
+    assert near in shown and far not in shown
+    assert all(76.5 <= i["lon"] <= 77.5 and 52 <= i["lat"] <= 52.5 for i in reply.json())
+    for bad in ("1,2,3", "77.5,52,76.5,52.5", "0,-91,1,0", "a,b,c,d"):
+        refused = client.get(f"/api/incidents?bbox={bad}", headers=headers["vic"])
+        assert refused.status_code == 422, bad
+    refused = client.get("/api/incidents?bbox=77.5,52,76.5,52.5", headers=headers["vic"])
+    assert refused.json()["detail"].startswith("bbox: west,south,east,north must be degrees")
