@@ -59,11 +59,11 @@ def test_postgis_answers_the_box_as_the_portable_path_does(any_db, monkeypatch):
     con.close()
 
 
-def test_without_postgis_the_migration_is_not_applied(any_db, monkeypatch):
+def test_without_postgis_the_migration_is_not_applied(empty_db, monkeypatch):
     from kelisim.store import postgres
 
     monkeypatch.setattr(postgres, "postgis_usable", lambda con: False)
-    con = _constructed(any_db)
+    con = _constructed(empty_db)
     applied = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
     assert "055_points.postgis.sql" not in applied and not has_geometry(con)
     assert _in_box(con) == INSIDE
