@@ -304,8 +304,7 @@ def test_a_dead_feed_is_one_line_and_the_others_are_stored(feed, any_db):
     assert len(done.stderr.splitlines()) == 1, done.stderr  # one sentence, not two lines
 
 
-def test_a_dead_feed_alone_is_one_error_sentence(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("KELISIM_DB", str(tmp_path / "store.duckdb"))
+def test_a_dead_feed_alone_is_one_error_sentence(any_db, monkeypatch, capsys):
     dead = "http://127.0.0.1:9/nothing.xml"
     code, out, err = run_main(monkeypatch, capsys, "monitor", "poll", dead)
     assert code == 2 and out == ""
