@@ -44,15 +44,23 @@ chromium:
 	  else echo "note: /usr/bin/chromium is missing and not root: browser tests will be skipped"; fi; \
 	fi
 
-# The store tests also run on a throw-away PostgreSQL server (tests/pg_support.py) started from
-# Debian's binaries. Installed here when missing and running as root; otherwise those tests skip
-# with a message. Only the binaries are used: the package's own cluster is not needed.
+# The tests of every store also run on a throw-away PostgreSQL server (tests/pg_support.py)
+# started from Debian's binaries, with PostGIS (optional: its tests skip without it). Installed
+# here when missing and running as root; otherwise those tests skip with a message. Only the
+# binaries are used: the package's own cluster is not needed.
 postgresql:
 	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) \
 	      || echo "note: installing postgresql failed: PostgreSQL tests will be skipped"; \
 	  else echo "note: PostgreSQL is missing and not root: PostgreSQL tests will be skipped"; fi; \
+	fi
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+	    && ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      postgresql-postgis) || echo "note: installing PostGIS failed: its tests will be skipped"; \
+	  else echo "note: PostGIS is missing and not root: its tests will be skipped"; fi; \
 	fi
 
 # Re-resolve the pinned set after changing dependencies in pyproject.toml.

@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from kelisim.store.postgres import is_url
+
 
 def run_main(monkeypatch, capsys, *args) -> tuple[int | str | None, str, str]:
     """Run ``kelisim ARGS`` through kelisim.cli.main; return (exit code, stdout, stderr)."""
@@ -23,14 +25,15 @@ def run_main(monkeypatch, capsys, *args) -> tuple[int | str | None, str, str]:
     return code, out.out, out.err
 
 
-def run_in_store(db_path, *args) -> tuple[int | str | None, str, str]:
+def run_in_store(location, *args) -> tuple[int | str | None, str, str]:
     """Run ``kelisim ARGS`` through the real entry point (kelisim.cli.main) on the store at
-    ``db_path``, in this process; (exit code, stdout, stderr)."""
+    ``location``, in this process; (exit code, stdout, stderr)."""
     from kelisim.cli import main
 
     saved = {k: os.environ.get(k) for k in ("KELISIM_DB", "KELISIM_HOME")}
-    os.environ["KELISIM_DB"] = str(db_path)
-    os.environ["KELISIM_HOME"] = str(Path(db_path).parent / "home")
+    os.environ["KELISIM_DB"] = str(location)
+    if not is_url(str(location)):  # a PostgreSQL store keeps the test's home (conftest.any_db)
+        os.environ["KELISIM_HOME"] = str(Path(location).parent / "home")
     out, err = io.StringIO(), io.StringIO()
     old_argv, code = sys.argv, 0
     sys.argv = ["kelisim", *map(str, args)]

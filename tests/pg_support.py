@@ -39,6 +39,11 @@ def why_unavailable() -> str | None:
     return None
 
 
+def database_name(location: str) -> str:
+    """The database's name in a URL of :meth:`ThrowAwayServer.url` (or a bare name)."""
+    return location.split("?")[0].rsplit("/", 1)[-1]
+
+
 class ThrowAwayServer:
     """A PostgreSQL cluster in a temporary folder, for one test session or bench run."""
 
@@ -71,13 +76,16 @@ class ThrowAwayServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@/{database}?host={self.folder}"
 
-    def new_database(self) -> str:
-        """A URL of a new, empty database."""
+    def new_database(self, template: str | None = None) -> str:
+        """A URL of a new database: empty, or a copy of the database ``template`` (a name or
+        a URL of this server; nobody may be connected to it), which is far quicker than
+        building the same contents again."""
         import psycopg
 
         name = f"kelisim_{os.getpid()}_{next(self._numbers)}"
+        copied = f' TEMPLATE "{database_name(template)}"' if template else ""
         with psycopg.connect(self.url(), autocommit=True) as con:
-            con.execute(f'CREATE DATABASE "{name}"')
+            con.execute(f'CREATE DATABASE "{name}"{copied}')
         return self.url(name)
 
     def stop(self, mode: str = "immediate") -> None:

@@ -1,9 +1,9 @@
 """The main job: census summary of 1989-2021."""
 
-import duckdb
 import pandas as pd
 import pytest
 
+from kelisim import store
 from kelisim.main_job import REMAINDER, census_summary, run_main_job
 
 
@@ -18,7 +18,7 @@ def test_census_summary_on_a_constructed_table():
     assert out.loc[REMAINDER, "count_2"] == 10 and out.loc["total", "share_2"] == 1
 
 
-def test_run_main_job_prints_the_summary(db_path, capsys):
+def test_run_main_job_prints_the_summary(any_db, capsys):
     run_main_job()
     first = capsys.readouterr().out
     assert "Built the kelisim database" in first
@@ -29,11 +29,14 @@ def test_run_main_job_prints_the_summary(db_path, capsys):
     run_main_job()
     second = capsys.readouterr().out
     assert "Built" not in second and "Stored" not in second
-    with duckdb.connect(str(db_path)) as con:
+    con = store.connect(any_db)
+    try:
         runs = {r[0] for r in con.execute("SELECT DISTINCT run_name FROM projections").fetchall()}
         unbounded = con.execute(
             "SELECT count(*) FROM projections WHERE run_name = 'kazakhstan_national' "
             "AND age = 'total' AND period > 2025 AND (lower95 IS NULL OR share_lower95 IS NULL)"
         ).fetchone()[0]
+    finally:
+        con.close()
     assert runs == {"kazakhstan_national", "trend_census_national", "hindcast_kazakhstan"}
     assert unbounded == 0  # the pages show the bundled group shares with intervals (issue 12)

@@ -14,32 +14,18 @@ import io
 import json
 import sys
 import traceback
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/: the helpers shared with pytest
 
-def store_snapshot() -> dict:
-    """A digest of every table of the store (KELISIM_DB): compared before and after a command
-    that must change nothing."""
-    from kelisim import store
-
-    con = store.connect()
-    try:
-        tables = [row[0] for row in con.execute("SHOW TABLES").fetchall()]
-        return {
-            table: con.execute(
-                f'SELECT count(*), md5(coalesce(string_agg(CAST(t AS VARCHAR), \'|\' '
-                f'ORDER BY CAST(t AS VARCHAR)), \'\')) FROM "{table}" t'
-            ).fetchone()
-            for table in tables
-        }
-    finally:
-        con.close()
+from store_support import table_digest  # noqa: E402
 
 
 def run(argv: list[str], stdin: str = "") -> dict:
     from kelisim.cli import main
 
     if argv == ["__snapshot__"]:
-        return {"code": 0, "stdout": json.dumps(store_snapshot(), default=str), "stderr": ""}
+        return {"code": 0, "stdout": json.dumps(table_digest(), default=str), "stderr": ""}
 
     out, err = io.StringIO(), io.StringIO()
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr

@@ -12,11 +12,13 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from conftest import new_store
+
 PASSWORD = "constructed-pw-1"
 ACCOUNTS = {"ada": "admin", "ann": "analyst", "vic": "viewer"}
 ZHAMBYL = "310000000"
 CONSTRUCTED_ITEMS = 45  # monitor items: three pages of 20
-_BUILT: dict[str, Path] = {}
+_BUILT: dict[str, Path | str] = {}  # backend: the store built once per session
 
 
 def _constructed_rows(con) -> None:
@@ -73,18 +75,18 @@ def _build(path: Path | str) -> None:
     store_projection(run_spec(bundled_spec("kazakhstan_national"), draws=2, seed=1), path)
 
 
-def bundled_store(tmp_path_factory, location: str | None = None) -> Path | str:
-    """A copy of the session's store (built once: about 10 s) for one test module, or the
-    same contents built in the (empty) database ``location`` (a PostgreSQL URL)."""
-    if location is not None:
-        _build(location)
-        return location
-    if "path" not in _BUILT:
-        path = tmp_path_factory.mktemp("bundled") / "kelisim.duckdb"
-        _build(path)
-        _BUILT["path"] = path
+def bundled_store(request, tmp_path_factory, backend: str = "duckdb") -> Path | str:
+    """A copy of the session's store of ``backend`` (built once per session: about 10 s) for
+    one test module: a DuckDB file copied, or a PostgreSQL database made with the built one
+    as its template (conftest.new_store)."""
+    if backend not in _BUILT:
+        built = new_store(backend, request, tmp_path_factory.mktemp("bundled"))
+        _build(built)
+        _BUILT[backend] = built
+    if backend != "duckdb":
+        return new_store(backend, request, None, template=_BUILT[backend])
     copy = tmp_path_factory.mktemp("store") / "kelisim.duckdb"
-    shutil.copy(_BUILT["path"], copy)
+    shutil.copy(_BUILT[backend], copy)
     return copy
 
 

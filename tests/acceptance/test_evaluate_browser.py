@@ -12,6 +12,7 @@ import re
 import pytest
 
 from browser_support import running_server, screenshot, skip_without_chromium
+from conftest import BACKENDS
 from evaluate_support import TRUE_EFFECT, council_activities_file, trust_indicator_file
 from kelisim.core.numbers import format_value
 from kelisim.evaluate.conclusion import assumption_texts
@@ -28,13 +29,13 @@ COUNCILS = "public_council"
 page = browser_pages.page  # the logged-in Chromium tab, over this module's server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
     skip_without_chromium()
     from kelisim import store
     from kelisim.evaluate.register import import_activities, import_indicators
 
-    path = bundled_store(tmp_path_factory)
+    path = bundled_store(request, tmp_path_factory, request.param)
     folder = tmp_path_factory.mktemp("evaluation-data")
     con = store.connect(path)
     import_indicators(con, trust_indicator_file(folder))

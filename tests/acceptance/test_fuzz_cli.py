@@ -14,6 +14,8 @@ import random
 
 import pytest
 
+from conftest import BACKENDS, new_store
+
 from .conftest import kelisim_batch
 
 POPULATION_HEADER = "area,group,period,count\n"
@@ -148,15 +150,15 @@ ARGUMENT_ERRORS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def fuzz_run(tmp_path_factory):
-    """Every bad case in one batch on one fresh store, with a digest of the store after each."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def fuzz_run(request, tmp_path_factory):
+    """Every bad case in one batch on one fresh store of each backend, with a digest of the
+    store after each."""
     import geopandas
     import shapely
 
     folder = tmp_path_factory.mktemp("fuzz")
-    store = folder / "store"
-    env = _env(folder, store)
+    env = _env(folder, new_store(request.param, request, folder / "store"))
     geopandas.GeoDataFrame(
         {"area": ["a1", "a2"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
         crs="EPSG:32642").to_file(folder / "good.geojson")
@@ -212,12 +214,11 @@ def fuzz_run(tmp_path_factory):
     return checks
 
 
-def _env(folder, store):
+def _env(folder, location):
     import os
 
     env = dict(os.environ)
-    store.mkdir(exist_ok=True)  # a KELISIM_DB folder that does not exist is refused
-    env["KELISIM_DB"] = str(store / "kelisim.duckdb")
+    env["KELISIM_DB"] = location
     env["KELISIM_HOME"] = str(folder / "home")
     return env
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from browser_support import chromium, running_server, screenshot, skip_without_chromium
+from conftest import BACKENDS
 from kelisim.views.i18n import Terms, catalogue
 
 from .pages_support import (
@@ -27,10 +28,10 @@ KK = catalogue("kk")
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
     skip_without_chromium()
-    with running_server(bundled_store(tmp_path_factory)) as url:
+    with running_server(bundled_store(request, tmp_path_factory, request.param)) as url:
         yield url
 
 

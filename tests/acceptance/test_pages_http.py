@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from browser_support import running_server
-from conftest import BACKENDS, new_store
+from conftest import BACKENDS
 from kelisim.views.i18n import LANGUAGES, Terms, catalogue
 
 from .pages_support import (
@@ -40,9 +40,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(request, tmp_path_factory):
     """The dashboard over the bundled store of each backend in turn."""
-    location = (None if request.param == "duckdb"
-                else new_store(request.param, request, tmp_path_factory.mktemp("pg")))
-    with running_server(bundled_store(tmp_path_factory, location)) as url:
+    with running_server(bundled_store(request, tmp_path_factory, request.param)) as url:
         yield url
 
 
@@ -284,12 +282,12 @@ def test_errors_are_pages_in_the_visitors_language(client, path, lang, status, h
         assert visible(body).count(catalogue(lang)["overview"]) >= 2  # the way back
 
 
-def test_a_server_failure_is_a_page_too(tmp_path):
+def test_a_server_failure_is_a_page_too(any_db):
     from fastapi.testclient import TestClient
 
     from kelisim.web import create_app
 
-    app = create_app(tmp_path / "k.duckdb", {"anonymous_read": True})
+    app = create_app(any_db, {"anonymous_read": True})
 
     @app.get("/broken")
     def broken():
@@ -342,11 +340,11 @@ def test_make_run_takes_a_port_and_says_what_it_does():
     assert "make run PORT=8001" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
-def test_group_names_come_from_the_registry_when_the_store_has_none(tmp_path):
+def test_group_names_come_from_the_registry_when_the_store_has_none(any_db):
     from kelisim import store
     from kelisim.views import queries
 
-    con = store.connect(tmp_path / "k.duckdb")  # an empty store: no group rows yet
+    con = store.connect(any_db)  # an empty store: no group rows yet
     assert con.execute("SELECT count(*) FROM groups").fetchone()[0] == 0
     assert queries.group_names(con, "kk")["dungan"] == "дүнгендер"
     assert queries.group_names(con, "ru")["kazakh"] == "казахи"

@@ -87,9 +87,9 @@ def duncan_dissimilarity(frame: pd.DataFrame, group: str) -> float:
     return 0.5 * float(np.abs(share - rest / rest.sum()).sum())
 
 
-def test_readme_commands_in_order(tmp_path, fresh_env, any_db):
-    """The README's commands in order, on each backend (conftest.any_db)."""
-    fresh_env["KELISIM_DB"] = any_db
+def test_readme_commands_in_order(tmp_path, fresh_env, empty_db):
+    """The README's commands in order, on a new store of each backend (conftest.empty_db)."""
+    fresh_env["KELISIM_DB"] = empty_db
     write_inputs(tmp_path)
     examples = ROOT / "docs" / "examples" / "forecast"
     commands = [

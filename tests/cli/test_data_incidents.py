@@ -3,7 +3,6 @@
 Input files are constructed by the tests.
 """
 
-import hashlib
 import json
 
 import pytest
@@ -11,6 +10,7 @@ from typer.testing import CliRunner
 
 from cli_support import run_main
 from kelisim.cli import app
+from store_support import store_state
 
 runner = CliRunner()
 
@@ -23,7 +23,7 @@ def test_help_everywhere(args):
     assert "Usage" in result.output
 
 
-def test_data_list_and_show_csv(db_path):
+def test_data_list_and_show_csv(any_db):
     result = runner.invoke(app, ["data", "list", "--format", "csv"])
     assert result.exit_code == 0 and "regions_annual" in result.output
     result = runner.invoke(app, ["data", "show", "census_national", "--period", "2021",
@@ -35,7 +35,7 @@ def test_data_list_and_show_csv(db_path):
                          "000000000,total,2021,19186015,,S5"]
 
 
-def test_show_in_2018_borders_json_and_table(db_path):
+def test_show_in_2018_borders_json_and_table(any_db):
     result = runner.invoke(app, ["data", "show", "regions_annual", "--period", "2022",
                                  "--area", "East Kazakhstan", "--boundaries", "2018",
                                  "--format", "json"])
@@ -48,7 +48,7 @@ def test_show_in_2018_borders_json_and_table(db_path):
     assert result.exit_code == 0 and "2000" in result.output
 
 
-def test_import_export_round_trip(db_path, tmp_path):
+def test_import_export_round_trip(any_db, tmp_path):
     source = tmp_path / "mine.csv"
     source.write_text("area,period,kazakh,russian,total\n110000000,2021,100,50,200\n",
                       encoding="utf-8")
@@ -62,12 +62,12 @@ def test_import_export_round_trip(db_path, tmp_path):
     assert "110000000,kazakh,2021,100,,file:mine" in result.output
 
 
-def test_bad_row_exits_2_with_one_sentence_and_database_unchanged(db_path, tmp_path,
+def test_bad_row_exits_2_with_one_sentence_and_database_unchanged(any_db, tmp_path,
                                                                    monkeypatch, capsys):
     good = tmp_path / "good.csv"
     good.write_text("area,group,period,count\n110000000,kazakh,2021,3\n", encoding="utf-8")
     assert run_main(monkeypatch, capsys, "data", "import", str(good))[0] == 0
-    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    before = store_state(any_db)
     bad = tmp_path / "bad.csv"
     bad.write_text("area,group,period,count\n110000000,kazakh,2021,3\n"
                    "110000000,uzbek,2021,-4\n", encoding="utf-8")
@@ -75,10 +75,10 @@ def test_bad_row_exits_2_with_one_sentence_and_database_unchanged(db_path, tmp_p
                               "--replace")
     assert code == 2
     assert err == f"error: {bad}, row 3, column count: negative count -4.\n"
-    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert store_state(any_db) == before
 
 
-def test_unknown_names_exit_2(db_path, monkeypatch, capsys):
+def test_unknown_names_exit_2(any_db, monkeypatch, capsys):
     code, _, err = run_main(monkeypatch, capsys, "data", "show", "census_national",
                             "--group", "kazak")
     assert code == 2 and "did you mean kazakh" in err
@@ -102,7 +102,7 @@ def test_a_mistyped_command_or_option_gets_one_clean_suggestion(monkeypatch, cap
     assert lines[1] == line
 
 
-def test_incidents_list_and_import(db_path, tmp_path):
+def test_incidents_list_and_import(any_db, tmp_path):
     result = runner.invoke(app, ["incidents", "list", "--region", "Zhambyl", "--format", "csv"])
     assert result.exit_code == 0
     assert "KZ-2020-02-KORDAY" in result.output and "kazakh;dungan" in result.output

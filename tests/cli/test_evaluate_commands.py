@@ -3,7 +3,6 @@ two checks through a subprocess of .venv/bin/kelisim). Input files are construct
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 from cli_support import run_main
 from evaluate_support import TRUE_EFFECT, council_activities_file, trust_indicator_file
 from kelisim.evaluate.simulate import staggered_panel
+from store_support import store_state
 
 KELISIM = Path(sys.executable).parent / "kelisim"
 
@@ -70,7 +70,7 @@ def test_evaluate_did_json_is_records(panel_file, monkeypatch, capsys):
                                      "std_error", "lower", "upper"]
 
 
-def test_spec_unknown_key_names_it_with_a_suggestion(tmp_path, db_path, monkeypatch, capsys):
+def test_spec_unknown_key_names_it_with_a_suggestion(tmp_path, any_db, monkeypatch, capsys):
     spec = tmp_path / "spec.toml"
     spec.write_text('outcome = "tension"\nactivty_type = "public_council"\n', encoding="utf-8")
     code, _, err = run_main(monkeypatch, capsys, "evaluate", str(spec))
@@ -85,7 +85,7 @@ def _activities_csv(path: Path, rows: list[str]) -> Path:
     return path
 
 
-def test_import_list_and_all_or_nothing(tmp_path, db_path, monkeypatch, capsys):
+def test_import_list_and_all_or_nothing(tmp_path, any_db, monkeypatch, capsys):
     good = _activities_csv(tmp_path / "acts.csv", [
         "PC-1,public_council,Mangystau,2021-02-01,,Kazakhs;Russians,40,https://example.org/1",
         "PC-2,Общественный совет,470000000,2021-06-01,2021-06-02,,25,report p. 3",
@@ -97,7 +97,7 @@ def test_import_list_and_all_or_nothing(tmp_path, db_path, monkeypatch, capsys):
     listed = pd.read_csv(io.StringIO(out))
     assert list(listed["activity_id"]) == ["PC-2", "PC-1"]
     assert listed.loc[1, "groups"] == "kazakh;russian"
-    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    before = store_state(any_db)
     bad = _activities_csv(tmp_path / "bad.csv", [
         "PC-3,public_council,Mangystau,2022-02-01,,,10,https://example.org/3",
         "PC-4,public_councel,Mangystau,2022-03-01,,,10,https://example.org/4",
@@ -106,7 +106,7 @@ def test_import_list_and_all_or_nothing(tmp_path, db_path, monkeypatch, capsys):
     assert code == 2
     assert err == ("error: bad.csv, row 3, column type: unknown activity type 'public_councel'; "
                    "did you mean public_council?\n")
-    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert store_state(any_db) == before
 
 
 @pytest.mark.parametrize(("row", "message"), [
@@ -117,13 +117,13 @@ def test_import_list_and_all_or_nothing(tmp_path, db_path, monkeypatch, capsys):
     ("X,public_council,Mangystau,2021-01-01,,,-3,s", "column participants: '-3' must be"),
     ("X,public_council,Mangystau,2021-01-01,,,3,", "column source: missing source"),
 ])
-def test_each_bad_cell_is_named(tmp_path, db_path, monkeypatch, capsys, row, message):
+def test_each_bad_cell_is_named(tmp_path, any_db, monkeypatch, capsys, row, message):
     bad = _activities_csv(tmp_path / "bad.csv", [row])
     code, _, err = run_main(monkeypatch, capsys, "activities", "import", str(bad))
     assert code == 2 and err.startswith(f"error: bad.csv, row 2, {message}"), err
 
 
-def test_excel_import_and_add(tmp_path, db_path, monkeypatch, capsys):
+def test_excel_import_and_add(tmp_path, any_db, monkeypatch, capsys):
     workbook = tmp_path / "acts.xlsx"
     pd.DataFrame({"type": ["Мәдени фестиваль"], "area": ["country"],
                   "date_start": ["2023-09-01"], "source": ["https://example.org/f"]}) \
@@ -139,7 +139,7 @@ def test_excel_import_and_add(tmp_path, db_path, monkeypatch, capsys):
     assert code == 0 and "youth_camp,Жастар лагері,Молодёжный лагерь,Youth camp,False" in out
 
 
-def test_bundled_rows_cite_sources(db_path, monkeypatch, capsys):
+def test_bundled_rows_cite_sources(any_db, monkeypatch, capsys):
     code, out, _ = run_main(monkeypatch, capsys, "activities", "list", "--format", "csv")
     listed = pd.read_csv(io.StringIO(out))
     bundled = listed[listed["origin"] == "bundled"]
@@ -147,7 +147,7 @@ def test_bundled_rows_cite_sources(db_path, monkeypatch, capsys):
     assert bundled["source"].str.startswith("https://").all()
 
 
-def test_spec_runs_from_the_store_and_writes_the_report(tmp_path, db_path, monkeypatch, capsys):
+def test_spec_runs_from_the_store_and_writes_the_report(tmp_path, any_db, monkeypatch, capsys):
     """An indicator imported by area and month, public councils adopted at different dates in
     six regions: the spec estimates the constructed effect (+2) and writes the report."""
     from kelisim.datasets import open_store
@@ -178,7 +178,7 @@ def test_spec_runs_from_the_store_and_writes_the_report(tmp_path, db_path, monke
     ("its", 'activity_ids = ["APK-2022-XXXI"]\n', "level_change"),
     ("synth", 'activity_type = "public_council"\n', "synthetic_control"),
 ])
-def test_spec_its_and_synth(tmp_path, db_path, monkeypatch, capsys, method, extra, estimand):
+def test_spec_its_and_synth(tmp_path, any_db, monkeypatch, capsys, method, extra, estimand):
     from kelisim.datasets import open_store
     from kelisim.evaluate.register import import_activities, import_indicators
 
@@ -197,7 +197,7 @@ def test_spec_its_and_synth(tmp_path, db_path, monkeypatch, capsys, method, extr
         assert frame["estimate"].iloc[0] == pytest.approx(TRUE_EFFECT, abs=1.0)
 
 
-def test_a_region_treated_before_the_outcome_begins_is_left_out(tmp_path, db_path):
+def test_a_region_treated_before_the_outcome_begins_is_left_out(tmp_path, any_db):
     """A council dated 2019, before the indicator's first month (2020-01), leaves its region with
     no period before the start to compare with: it is left out (as R did leaves out units
     treated before the data begin), not dated to 2020-01; the six others still give +2."""

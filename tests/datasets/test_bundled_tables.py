@@ -25,8 +25,8 @@ def test_every_group_in_the_data_is_registered():
         assert set(read_curated(name)["group_code"]) <= codes
 
 
-def test_build_is_idempotent_and_keeps_imports(db_path):
-    con = store.connect(db_path)
+def test_build_is_idempotent_and_keeps_imports(any_db):
+    con = store.connect(any_db)
     assert build_database(con) is True
     assert build_database(con) is False
     counts = con.execute("SELECT count(*) FROM population").fetchone()[0]
@@ -38,8 +38,8 @@ def test_build_is_idempotent_and_keeps_imports(db_path):
     assert con.execute("SELECT count(*) FROM incidents").fetchone()[0] == 12
 
 
-def test_store_keeps_where_kazakh_names_come_from(db_path):
-    con = open_store(db_path)
+def test_store_keeps_where_kazakh_names_come_from(any_db):
+    con = open_store(any_db)
     row = con.execute("SELECT name_kk, name_kk_source FROM groups WHERE group_code = 'korean'")
     assert row.fetchone() == ("кәрістер", "BNS_2023_KK")
     districts = con.execute("SELECT count(*) FROM area_crosswalk WHERE from_version = '2018' "
@@ -48,13 +48,13 @@ def test_store_keeps_where_kazakh_names_come_from(db_path):
     assert districts.fetchone()[0] >= 216
 
 
-def test_list_datasets(db_path):
-    names = list(list_datasets(open_store(db_path))["name"])
+def test_list_datasets(any_db):
+    names = list(list_datasets(open_store(any_db))["name"])
     assert names == ["census_national", "regional_partial", "regions_annual"]
 
 
-def test_census_2021_facts(db_path):
-    frame = population_frame(open_store(db_path), "census_national", periods=[2021])
+def test_census_2021_facts(any_db):
+    frame = population_frame(open_store(any_db), "census_national", periods=[2021])
     counts = frame.set_index("group")["count"]
     # 2021 census: total 19,186,015 (Astana Times, S5); Kazakhs 13,497,891 (70.4%)
     assert counts["total"] == 19186015
@@ -63,18 +63,18 @@ def test_census_2021_facts(db_path):
     assert listed <= counts["total"]
 
 
-def test_national_total_equals_sum_of_regions_every_year(db_path):
+def test_national_total_equals_sum_of_regions_every_year(any_db):
     """regions_annual: the BNS country row equals the sum of the regions in every year
     2000-2023 (the years where the sources disagree are in census_national; see
     docs/data-model.md)."""
-    frame = population_frame(open_store(db_path), "regions_annual")
+    frame = population_frame(open_store(any_db), "regions_annual")
     for period, part in frame.groupby("period"):
         country = part.loc[part["area"] == "000000000", "count"].iloc[0]
         assert part.loc[part["area"] != "000000000", "count"].sum() == country, period
 
 
-def test_population_frame_filters_and_borders(db_path):
-    con = open_store(db_path)
+def test_population_frame_filters_and_borders(any_db):
+    con = open_store(any_db)
     frame = population_frame(con, "regions_annual", periods=[2023], areas=["190000000"],
                              boundaries="2018")
     # Almaty Region in 2018 borders = Almaty Region + Zhetysu (BNS 2023: 1,505,968 + 698,729)
@@ -85,11 +85,11 @@ def test_population_frame_filters_and_borders(db_path):
         population_frame(con, "xyz")
 
 
-def test_composition_of_an_imported_dataset(db_path, tmp_path):
+def test_composition_of_an_imported_dataset(any_db, tmp_path):
     from kelisim.datasets import composition
     from kelisim.datasets.io import import_population
 
-    con = open_store(db_path)
+    con = open_store(any_db)
     path = tmp_path / "districts.csv"  # constructed table
     path.write_text("area,period,kazakh,dungan,total\n314800000,2021,60,40,100\n"
                     "311000000,2021,90,10,100\n", encoding="utf-8")

@@ -3,7 +3,6 @@
 All input files here are constructed by the tests.
 """
 
-import hashlib
 
 import pandas as pd
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from kelisim.datasets import open_store, population_frame
 from kelisim.datasets.io import export_population, import_population, read_population
 from kelisim.errors import ArgumentError, InputError
+from store_support import store_state
 
 GOOD = (
     "area_code,group,period,count\n"
@@ -99,25 +99,21 @@ def test_unknown_suffix_and_missing_file(tmp_path):
         read_population(tmp_path / "absent.csv")
 
 
-def _sha(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_bad_import_leaves_database_byte_for_byte_unchanged(tmp_path, db_path):
-    con = open_store(db_path)
+def test_bad_import_leaves_database_byte_for_byte_unchanged(tmp_path, any_db):
+    con = open_store(any_db)
     import_population(con, write(tmp_path, GOOD, "first.csv"), name="first")
     con.close()
-    before = _sha(db_path)
+    before = store_state(any_db)
     bad = write(tmp_path, GOOD + "150000000,russian,2021,-1\n", "bad.csv")
-    con = open_store(db_path)
+    con = open_store(any_db)
     with pytest.raises(InputError, match="row 6, column count"):
         import_population(con, bad, name="first", replace=True)
     con.close()
-    assert _sha(db_path) == before
+    assert store_state(any_db) == before
 
 
-def test_failure_inside_the_transaction_rolls_back(tmp_path, db_path):
-    con = open_store(db_path)
+def test_failure_inside_the_transaction_rolls_back(tmp_path, any_db):
+    con = open_store(any_db)
     rows = read_population(write(tmp_path, GOOD))
     calls = []
 
@@ -132,8 +128,8 @@ def test_failure_inside_the_transaction_rolls_back(tmp_path, db_path):
     assert con.execute("SELECT count(*) FROM datasets WHERE name='boom'").fetchone()[0] == 0
 
 
-def test_names_are_protected(tmp_path, db_path):
-    con = open_store(db_path)
+def test_names_are_protected(tmp_path, any_db):
+    con = open_store(any_db)
     path = write(tmp_path, GOOD)
     with pytest.raises(ArgumentError, match="bundled"):
         import_population(con, path, name="census_national")
@@ -146,8 +142,8 @@ def test_names_are_protected(tmp_path, db_path):
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "parquet"])
 @pytest.mark.parametrize("layout", ["long", "wide"])
-def test_round_trip_import_export_import(tmp_path, db_path, suffix, layout):
-    con = open_store(db_path)
+def test_round_trip_import_export_import(tmp_path, any_db, suffix, layout):
+    con = open_store(any_db)
     import_population(con, write(tmp_path, GOOD), name="one")
     first = population_frame(con, "one")
     out = tmp_path / f"out.{suffix}"
@@ -158,8 +154,8 @@ def test_round_trip_import_export_import(tmp_path, db_path, suffix, layout):
     pd.testing.assert_frame_equal(first[keys], second[keys])
 
 
-def test_export_bundled_dataset_round_trips(tmp_path, db_path):
-    con = open_store(db_path)
+def test_export_bundled_dataset_round_trips(tmp_path, any_db):
+    con = open_store(any_db)
     first = population_frame(con, "census_national")
     out = tmp_path / "census.csv"
     export_population(first, out)

@@ -19,17 +19,19 @@ import numpy as np
 import pytest
 
 from cli_support import run_in_store as kelisim
+from conftest import BACKENDS, new_store
+from kelisim import store
 from workbook_fixtures import SMALL_HEADERS, expected_totals, full_size_structure, write_workbook
 
 KELISIM = str(Path(sys.executable).parent / "kelisim")
 
 
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def imported(request, tmp_path_factory):
     """A store with the constructed three-region workbook imported as census2021."""
     folder = tmp_path_factory.mktemp("workbook")
     path = write_workbook(folder / "census2021.xlsx")
-    db = folder / "k.duckdb"
+    db = new_store(request.param, request, folder)
     env = {**os.environ, "KELISIM_DB": str(db), "KELISIM_HOME": str(folder / "home")}
     done = subprocess.run([KELISIM, "data", "import", str(path), "--name", "census2021"],
                           capture_output=True, text=True, env=env, timeout=120)  # installed CLI
@@ -51,11 +53,9 @@ def test_import_prints_what_it_read(imported):
 
 
 def test_every_level_stored_as_published(imported):
-    import duckdb
-
     db, _ = imported
     expected = expected_totals()
-    con = duckdb.connect(str(db), read_only=True)
+    con = store.connect(db, read_only=True)
     rows = dict(con.execute(
         "SELECT area_code, count FROM population WHERE dataset = 'census2021' "
         "AND group_code = 'german'").fetchall())  # the 'Hемцы' column (Latin H)
@@ -97,12 +97,10 @@ def test_placed_exactly_on_2024_boundaries(imported, monkeypatch):
 def test_settlement_level_indices_add_up(imported):
     """M and H among the settlements of Zhambyl: total = between districts + within; the
     total equals M computed directly on the settlement table (measure.information)."""
-    import duckdb
-
     from kelisim.measure.information import mutual_information
 
     db, _ = imported
-    con = duckdb.connect(str(db), read_only=True)
+    con = store.connect(db, read_only=True)
     rows = {(i, c): v for i, c, v in con.execute(
         'SELECT "index", component, value FROM settlement_indices WHERE area_code = '
         "'310000000' AND boundary_version = '2024'").fetchall()}
@@ -135,23 +133,23 @@ def test_broken_workbook_is_one_error_and_nothing_written(tmp_path, break_, wher
     assert not db.exists()  # checked completely before the store is opened
 
 
-def test_national_figures_checked_when_every_region_is_there(tmp_path):
+def test_national_figures_checked_when_every_region_is_there(tmp_path, any_db):
     """A workbook of all 17 regions whose country row is not the 2021 census is refused."""
     path = write_workbook(tmp_path / "all.xlsx", structure=full_size_structure(400),
                           headers=SMALL_HEADERS)
-    code, _, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--layout",
+    code, _, err = kelisim(any_db, "data", "import", path, "--layout",
                            "bns-census-2021")
     assert code != 0
     assert "column E (Казахи): the country's kazakh count is" in err
     assert "not the published 13 497 891" in err
 
 
-def test_layout_option_and_unknown_layout(tmp_path):
+def test_layout_option_and_unknown_layout(tmp_path, any_db):
     path = write_workbook(tmp_path / "renamed.xlsx", sheets=("Лист1", "Лист2"))
-    code, _, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--layout",
+    code, _, err = kelisim(any_db, "data", "import", path, "--layout",
                            "bns-census-2021")
     assert code != 0 and "no sheet '2.1'" in err and "has changed" in err
-    code, _, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--layout", "bns")
+    code, _, err = kelisim(any_db, "data", "import", path, "--layout", "bns")
     assert code != 0 and "--layout: unknown layout 'bns'" in err
 
 
@@ -191,17 +189,15 @@ def write_regions_wide(path):
     return regions
 
 
-def test_recipe_regions_wide(tmp_path):
-    import duckdb
-
+def test_recipe_regions_wide(tmp_path, any_db):
     path = tmp_path / "wide.xlsx"
     regions = write_regions_wide(path)
-    db = tmp_path / "k.duckdb"
+    db = any_db
     code, out, err = kelisim(db, "data", "import", path, "--layout", "bns-regions-wide",
                              "--name", "wide2009")
     assert code == 0, err
     assert out.splitlines()[0] == "read sheets 1: 1 country, 3 regions"
-    con = duckdb.connect(str(db), read_only=True)
+    con = store.connect(db, read_only=True)
     rows = dict(con.execute("SELECT area_code, count FROM population WHERE dataset = "
                             "'wide2009' AND group_code = 'german'").fetchall())
     con.close()
@@ -210,29 +206,27 @@ def test_recipe_regions_wide(tmp_path):
     assert sum(v[2] for v in regions.values()) == 17_345
 
 
-def test_russian_and_kazakh_column_names_in_tidy_tables(tmp_path):
+def test_russian_and_kazakh_column_names_in_tidy_tables(tmp_path, any_db):
     path = tmp_path / "tidy.csv"
     path.write_text("облыс,ұлты,год,численность\nЖамбылская область,уйгуры,2021,1000\n"
                     "310000000,казахи,2021,900000\n", encoding="utf-8")
-    code, out, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--name", "tidy")
+    code, out, err = kelisim(any_db, "data", "import", path, "--name", "tidy")
     assert code == 0, err
     assert "imported 2 rows as 'tidy'" in out
     path.write_text("область,национальность,жыл,саны\n310000000,уйгуры,2021,1000\n",
                     encoding="utf-8")
-    code, out, err = kelisim(tmp_path / "k.duckdb", "data", "import", path, "--name", "tidy2")
+    code, out, err = kelisim(any_db, "data", "import", path, "--name", "tidy2")
     assert code == 0, err
 
 
 @pytest.fixture(scope="module")
 def dashboard(imported):
     """The dashboard over the store with the imported workbook, logged in as an analyst."""
-    import duckdb
-
     from kelisim.web import auth
     from web_support import PASSWORD, client_for
 
     db, _ = imported
-    con = duckdb.connect(str(db))
+    con = store.connect(db)
     auth.add_user(con, "ann", PASSWORD, "analyst")
     con.close()
     with client_for(db) as client:
@@ -268,7 +262,7 @@ def test_pages_use_the_workbook(dashboard):
     assert "partial: only Uyghurs" in dashboard.get("/brief/150000000").text
 
 
-def test_two_censuses_show_the_change(tmp_path):
+def test_two_censuses_show_the_change(tmp_path, any_db):
     """A second workbook (a user's recipe: the 2021 layout with period 2009) adds a column
     per census and their change to the settlement-level table of Zhambyl."""
 
@@ -278,7 +272,7 @@ def test_two_censuses_show_the_change(tmp_path):
     recipe.write_text(source.read_text(encoding="utf-8").replace("period = 2021", "period = 2009")
                       .replace('name = "bns-census-2021"', 'name = "census-2009-constructed"'),
                       encoding="utf-8")
-    db = tmp_path / "k.duckdb"
+    db = any_db
     for name, seed, layout in (("c2009", 2, recipe), ("c2021", 1, "bns-census-2021")):
         path = write_workbook(tmp_path / f"{name}.xlsx", seed=seed)
         code, out, err = kelisim(db, "data", "import", path, "--name", name, "--layout", layout)
@@ -290,7 +284,7 @@ def test_two_censuses_show_the_change(tmp_path):
     assert ">2009<" in table and ">2021<" in table and "Change" in table
 
 
-def test_recipe_with_areas_in_columns(tmp_path):
+def test_recipe_with_areas_in_columns(tmp_path, any_db):
     """CONSTRUCTED: groups in rows, named regions in columns (the 2009 census volume's
     'national composition by region' orientation), read with areas_on = "columns"."""
     import openpyxl
@@ -308,7 +302,7 @@ def test_recipe_with_areas_in_columns(tmp_path):
                       'boundaries = "2000"\nheader_first_cell = "Национальность"\n'
                       'areas_on = "columns"\ntotal_rows = ["Республика Казахстан"]\n'
                       '[columns]\nname = 1\ntotal = ["всего"]\n', encoding="utf-8")
-    db = tmp_path / "k.duckdb"
+    db = any_db
     code, _, err = kelisim(db, "data", "import", tmp_path / "cols.xlsx", "--layout", recipe)
     assert code != 0 and "sheet 1, row 4, column D (Hемцы): count '4OO' is not a number" in err
     ws["D4"] = 400
@@ -344,8 +338,8 @@ def _planted(block):
     return {code: {DUNGAN: 1500 if code in block else 0} for code in GRID}
 
 
-@pytest.fixture(scope="module")
-def enclave_store(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def enclave_store(request, tmp_path_factory):
     """Two constructed censuses of the grid (2009 by a user's recipe, 2021), with points."""
     folder = tmp_path_factory.mktemp("enclaves")
     source = Path(__file__).parents[2] / "src/kelisim/datasets/layouts/bns-census-2021.toml"
@@ -354,7 +348,7 @@ def enclave_store(tmp_path_factory):
                       .replace('name = "bns-census-2021"', 'name = "census-2009-constructed"'),
                       encoding="utf-8")
     points = _grid_points(folder / "points.csv", "999999999,50.0,70.0\n")
-    db = folder / "k.duckdb"
+    db = new_store(request.param, request, folder)
     outputs = {}
     for name, seed, layout, block in (("c2009", 2, recipe, BLOCK_2009),
                                       ("c2021", 1, "bns-census-2021", BLOCK_2021)):
@@ -368,15 +362,13 @@ def enclave_store(tmp_path_factory):
 
 
 def test_enclaves_among_settlements_from_a_points_file(enclave_store):
-    import duckdb
-
     from kelisim.measure.settlements import settlement_enclaves
 
     db, outputs = enclave_store
     assert re.search(r"enclaves among settlements \(knn:6\): \d+ enclaves? of \d+ groups?; 3 of "
                      r"52 settlements have no coordinates and are left out \(the points file "
                      r"gave 49 of its 50 points\)", outputs["c2021"])
-    con = duckdb.connect(str(db))
+    con = store.connect(db)
     stored = con.execute("SELECT area_code, group_code, enclave, district_code, region_code "
                          "FROM settlement_enclaves WHERE dataset = 'c2021'").df()
     located = dict(con.execute("SELECT area_code, lat IS NOT NULL FROM dataset_areas WHERE "
@@ -437,9 +429,9 @@ def test_settlement_picture_in_the_cli_and_on_the_page(enclave_store):
         assert said["en"] in brief and 'id="enclave-table"' in brief and "dungan-1" in brief
 
 
-def test_bad_points_file_is_one_sentence_and_nothing_written(tmp_path):
+def test_bad_points_file_is_one_sentence_and_nothing_written(tmp_path, any_db):
     workbook = write_workbook(tmp_path / "census.xlsx")
-    db = tmp_path / "k.duckdb"
+    db = any_db
     for text, says in (
         ("KATO,lat,lon\n314831100,43.1,74.7\n314831200,143.1,74.8\n",
          "row 3, column lat: '143.1' is not a latitude in degrees (-90 to 90)"),
@@ -459,9 +451,7 @@ def test_bad_points_file_is_one_sentence_and_nothing_written(tmp_path):
     tidy.write_text("area,group,period,count\n310000000,kazakh,2021,900000\n", encoding="utf-8")
     code, _, err = kelisim(db, "data", "import", tidy, "--points", points)
     assert code == 2 and "settlement points go with an official workbook" in err
-    import duckdb
-
-    con = duckdb.connect(str(db))
+    con = store.connect(db)
     assert con.execute("SELECT count(*) FROM dataset_areas").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM datasets WHERE name = 'tidy'").fetchone()[0] == 0
     con.close()
@@ -496,13 +486,13 @@ def _views(client, groups) -> dict[tuple[str, int], int]:
     return shown
 
 
-def test_fresh_store_opens_on_the_fullest_map_and_says_partial(tmp_path):
+def test_fresh_store_opens_on_the_fullest_map_and_says_partial(tmp_path, any_db):
     """`make run` on a fresh store (bundled data only): no group has figures for every region,
     so the map opens on the view that colours the most regions (the latest of equals), and a
     region with only Uyghurs says so plainly."""
     from kelisim.datasets import open_store
 
-    db = tmp_path / "k.duckdb"
+    db = any_db
     con = open_store(db)  # the groups with any figure for a region, read from the store
     groups = [g for (g,) in con.execute(
         "SELECT DISTINCT group_code FROM population WHERE area_code LIKE '%0000000' AND "
@@ -519,7 +509,7 @@ def test_fresh_store_opens_on_the_fullest_map_and_says_partial(tmp_path):
                 client.get(f"/area/{code}").text
 
 
-def test_complete_workbook_opens_the_map_on_2021_kazakhs(tmp_path):
+def test_complete_workbook_opens_the_map_on_2021_kazakhs(tmp_path, any_db):
     """CONSTRUCTED: a workbook of every 2018 region and district (one settlement or more
     each) with the published national Kazakhs and Russians: the map opens on 2021 and the
     Kazakhs, every region of 2024 coloured, and no region page says 'partial'."""
@@ -527,7 +517,7 @@ def test_complete_workbook_opens_the_map_on_2021_kazakhs(tmp_path):
     national = {headers.index("Казахи"): 13_497_891, headers.index("Русские"): 2_981_946}
     structure = full_size_structure(260, seed=3)
     path = write_workbook(tmp_path / "census.xlsx", structure, headers, national=national)
-    db = tmp_path / "k.duckdb"
+    db = any_db
     code, _, err = kelisim(db, "data", "import", path, "--name", "census2021")
     assert code == 0, err
     with _analyst(db) as client:
@@ -542,7 +532,7 @@ def test_complete_workbook_opens_the_map_on_2021_kazakhs(tmp_path):
             assert 'id="partial-composition"' not in client.get(f"/area/{region}").text
 
 
-def test_split_district_placed_exactly_by_its_named_parts(tmp_path):
+def test_split_district_placed_exactly_by_its_named_parts(tmp_path, any_db):
     """CONSTRUCTED: Tselinograd district as in 2021 with the village of Kosshy (a city of
     its own since, district_parts.csv citing the decree) and two other villages: on the 2024
     boundaries Kosshy city holds exactly Kosshy's persons and Tselinograd exactly the rest,
@@ -552,7 +542,7 @@ def test_split_district_placed_exactly_by_its_named_parts(tmp_path):
     structure = [("110000000", "Акмолинская область", [
         ("116600000", "Целиноградский район", ["116650100", "116630100", "116630200"])])]
     path = write_workbook(tmp_path / "akmola.xlsx", structure)
-    db = tmp_path / "k.duckdb"
+    db = any_db
     code, out, err = kelisim(db, "data", "import", path, "--name", "akmola")
     assert code == 0, err
     assert "placed on the 2024 boundaries: 3 of 3 settlements exactly\n" in out

@@ -54,8 +54,8 @@ def test_unknown_bundled_spec_is_refused():
         bundled_spec("atlantis")
 
 
-def test_cli_stores_bundled_scenarios(tmp_path):
-    location = str(tmp_path / "store.duckdb")
+def test_cli_stores_bundled_scenarios(any_db):
+    location = any_db
     result = CliRunner().invoke(app, ["forecast", "run", "--bundled", "kazakhstan_national",
                                       "--draws", "4", "--store", "--db", location])
     assert result.exit_code == 0, result.output

@@ -130,7 +130,7 @@ def test_a_partial_table_is_refused_naming_what_is_missing(regions, tmp_path, mo
     assert "import a complete area x group table" in err
 
 
-def test_the_bundled_partial_regional_figures_say_what_to_load(db_path, monkeypatch, capsys):
+def test_the_bundled_partial_regional_figures_say_what_to_load(any_db, monkeypatch, capsys):
     from cli_support import run_main
 
     code, out, err = run_main(monkeypatch, capsys, "forecast", "regions", "regional_partial")

@@ -5,11 +5,11 @@ column before any projection is computed."""
 import shutil
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from kelisim import store
 from kelisim.cli import app
 from kelisim.errors import InputError
 from kelisim.forecast import scenarios
@@ -108,29 +108,31 @@ def test_unknown_area_in_spec_is_refused(example):
     assert error.value.column == "scenarios[2].changes[0].destination"
 
 
-def test_cli_run_writes_table_and_store_compare_prints(example, tmp_path):
-    database = tmp_path / "store.duckdb"
+def test_cli_run_writes_table_and_store_compare_prints(example, tmp_path, any_db):
+    database = any_db
     out = tmp_path / "out.csv"
     runner = CliRunner()
     result = runner.invoke(app, ["forecast", "run", str(example / "spec.toml"), "--draws", "5",
                                  "--out", str(out), "--store", "--db", str(database)])
     assert result.exit_code == 0, result.output
     assert out.exists() and "lower95" in out.read_text().splitlines()[0]
-    with duckdb.connect(str(database)) as con:
-        rows = con.execute("SELECT count(*), count(lower95) FROM projections").fetchone()
+    con = store.connect(database)
+    rows = con.execute("SELECT count(*), count(lower95) FROM projections").fetchone()
+    con.close()
     assert rows == (315, 315)
     compared = runner.invoke(app, ["forecast", "compare", str(example / "spec.toml")])
     assert compared.exit_code == 0 and "share_resettlement" in compared.output
     assert "fractionalization" in compared.output  # measure indices of projected compositions
 
 
-def test_cli_run_says_what_it_is_doing_on_stderr(example, tmp_path, monkeypatch, capsys):
+def test_cli_run_says_what_it_is_doing_on_stderr(example, tmp_path, monkeypatch, capsys,
+                                                 any_db):
     import sys
 
     from cli_support import run_main
 
     args = ["forecast", "run", str(example / "spec.toml"), "--draws", "5", "--out",
-            str(tmp_path / "out.csv"), "--store", "--db", str(tmp_path / "store.duckdb")]
+            str(tmp_path / "out.csv"), "--store", "--db", any_db]
     code, out, err = run_main(monkeypatch, capsys, *args)
     assert code == 0 and err == ""  # a log or a script: stderr keeps only errors
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a person at a terminal

@@ -48,12 +48,12 @@ def test_trend_command_prints_hindcast():
     assert "naive_last_shares" in result.output and "kazakh 2031" in result.output
 
 
-def test_trend_from_bundled_dataset_stores_projections(tmp_path):
+def test_trend_from_bundled_dataset_stores_projections(any_db):
     """The bundled census_national series through the store (built by build_database)."""
     from kelisim.datasets import build_database
     from kelisim.store import connect
 
-    location = str(tmp_path / "store.duckdb")
+    location = any_db
     con = connect(location)
     build_database(con)
     con.close()

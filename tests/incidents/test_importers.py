@@ -123,8 +123,8 @@ def test_not_utf8(tmp_path):
         read_incidents(path)
 
 
-def test_import_upserts_and_lists(tmp_path, db_path):
-    con = open_store(db_path)
+def test_import_upserts_and_lists(tmp_path, any_db):
+    con = open_store(any_db)
     path = tmp_path / "ours.csv"
     path.write_text(OURS, encoding="utf-8")
     assert import_incidents(con, path) == 1

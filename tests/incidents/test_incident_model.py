@@ -8,6 +8,7 @@ import html
 
 import pytest
 
+from conftest import BACKENDS, new_store
 from kelisim.errors import InputError
 from kelisim.incidents import read_incidents
 from kelisim.incidents.model import IncidentInvalid, check_incident
@@ -40,9 +41,10 @@ def _api_body(values: dict) -> dict:
     return {**body, "groups": values["groups"].split(";")}
 
 
-@pytest.fixture(scope="module")
-def analyst(tmp_path_factory):
-    with client_for(seed_store(tmp_path_factory.mktemp("incidents") / "k.duckdb")) as client:
+@pytest.fixture(scope="module", params=BACKENDS)
+def analyst(request, tmp_path_factory):
+    location = new_store(request.param, request, tmp_path_factory.mktemp("incidents"))
+    with client_for(seed_store(location)) as client:
         client.get("/login")
         client.post("/login", data={"username": "ann", "password": PASSWORD,
                                     "csrf_token": client.cookies["kelisim_csrf"]})

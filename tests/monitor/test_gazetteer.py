@@ -160,7 +160,7 @@ def test_incident_register_links_incidents_to_settlements():
     assert _with_settlements({"place": None})["settlements"] == []
 
 
-def test_imported_workbook_settlements_join_the_gazetteer(tmp_path):
+def test_imported_workbook_settlements_join_the_gazetteer(tmp_path, any_db):
     """The constructed workbook of tests/workbook_fixtures.py (15 settlements) through the CLI."""
     import os
     import subprocess
@@ -171,14 +171,14 @@ def test_imported_workbook_settlements_join_the_gazetteer(tmp_path):
     from workbook_fixtures import write_workbook
 
     path = write_workbook(tmp_path / "census2021.xlsx")
-    env = {**os.environ, "KELISIM_DB": str(tmp_path / "k.duckdb"),
+    env = {**os.environ, "KELISIM_DB": any_db,
            "KELISIM_HOME": str(tmp_path / "home")}
     kelisim = str(Path(sys.executable).parent / "kelisim")
     done = subprocess.run([kelisim, "data", "import", str(path), "--name", "census2021"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "15 settlements added to the gazetteer" in done.stdout
-    con = kelisim_store.connect(str(tmp_path / "k.duckdb"))
+    con = kelisim_store.connect(any_db)
     try:
         rows = settlement_names(con)
     finally:

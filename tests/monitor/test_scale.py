@@ -293,8 +293,8 @@ def test_polling_remembers_each_feed_so_restarts_neither_lose_nor_repeat(feed, a
     assert state.etag == '"v4"' and str(state.last_published_at) == "2024-03-03 10:00:00"
 
 
-def test_a_dead_feed_is_one_line_and_the_others_are_stored(feed, tmp_path):
-    env = {**os.environ, "KELISIM_DB": str(tmp_path / "store.duckdb")}
+def test_a_dead_feed_is_one_line_and_the_others_are_stored(feed, any_db):
+    env = {**os.environ, "KELISIM_DB": any_db}
     dead = "http://127.0.0.1:9/nothing.xml"
     done = run("monitor", "poll", dead, feed.url, env=env)
     assert done.returncode == 2
@@ -304,8 +304,7 @@ def test_a_dead_feed_is_one_line_and_the_others_are_stored(feed, tmp_path):
     assert len(done.stderr.splitlines()) == 1, done.stderr  # one sentence, not two lines
 
 
-def test_a_dead_feed_alone_is_one_error_sentence(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("KELISIM_DB", str(tmp_path / "store.duckdb"))
+def test_a_dead_feed_alone_is_one_error_sentence(any_db, monkeypatch, capsys):
     dead = "http://127.0.0.1:9/nothing.xml"
     code, out, err = run_main(monkeypatch, capsys, "monitor", "poll", dead)
     assert code == 2 and out == ""
@@ -313,11 +312,11 @@ def test_a_dead_feed_alone_is_one_error_sentence(tmp_path, monkeypatch, capsys):
     assert len(err.splitlines()) == 1 and "see above" not in err
 
 
-def test_a_worker_killed_while_polling_is_run_again_and_stores_each_item_once(feed, tmp_path):
+def test_a_worker_killed_while_polling_is_run_again_and_stores_each_item_once(feed, any_db):
     from kelisim.monitor.distributed import dask_client, poll_on_dask
     from kelisim.monitor.feeds import store_poll
 
-    con = store.connect(tmp_path / "store.duckdb")
+    con = store.connect(any_db)
     with dask_client(workers=1) as client:
         pid = next(iter(client.run(os.getpid).values()))
         # The worker dies while its poll task waits for the feed's answer.

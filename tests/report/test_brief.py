@@ -14,8 +14,8 @@ from web_support import seed_store
 
 
 @pytest.fixture()
-def con(tmp_path):
-    connection = store.connect(seed_store(tmp_path / "k.duckdb"))
+def con(any_db):
+    connection = store.connect(seed_store(any_db))
     yield connection
     connection.close()
 
@@ -30,8 +30,8 @@ def test_brief_data_and_html(con):
     assert '<link rel="stylesheet" href="/brief.css">' in brief_html(con, "550000000", 2021, "en")
 
 
-def test_brief_cli_html_and_bad_arguments(tmp_path):
-    db = str(seed_store(tmp_path / "k.duckdb"))
+def test_brief_cli_html_and_bad_arguments(tmp_path, any_db):
+    db = str(seed_store(any_db))
     out = tmp_path / "brief.html"
     runner = CliRunner()
     result = runner.invoke(app, ["brief", "550000000", "-o", str(out), "--db", db])

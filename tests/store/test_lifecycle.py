@@ -12,42 +12,36 @@ from kelisim import store
 BUNDLED_INCIDENTS = Path(__file__).resolve().parents[2] / "src/kelisim/datasets/data/incidents.csv"
 
 
-@pytest.fixture
-def db_path(any_db):
-    """Every test here runs on each backend (conftest.any_db)."""
-    return any_db
-
-
 def _table(path: Path) -> Path:
     path.write_text("area_code,group,period,count\n750000000,kazakh,2031,100\n"
                     "750000000,russian,2031,50\n750000000,total,2031,150\n", encoding="utf-8")
     return path
 
 
-def _counts(db_path, sql: str, *params):
-    con = store.connect(db_path, read_only=True)
+def _counts(any_db, sql: str, *params):
+    con = store.connect(any_db, read_only=True)
     try:
         return con.execute(sql, list(params)).fetchall()
     finally:
         con.close()
 
 
-def test_data_delete_removes_the_dataset_and_audits(db_path, tmp_path, monkeypatch, capsys):
+def test_data_delete_removes_the_dataset_and_audits(any_db, tmp_path, monkeypatch, capsys):
     assert run_main(monkeypatch, capsys, "data", "import", str(_table(tmp_path / "tiny.csv")),
                     "--name", "tiny_2031")[0] == 0
     code, out, err = run_main(monkeypatch, capsys, "data", "delete", "tiny_2031")
     assert code == 0 and out.strip() == "deleted dataset 'tiny_2031': 3 rows", err
-    assert _counts(db_path, "SELECT count(*) FROM population WHERE dataset = 'tiny_2031'") \
+    assert _counts(any_db, "SELECT count(*) FROM population WHERE dataset = 'tiny_2031'") \
         == [(0,)]
-    assert _counts(db_path, "SELECT count(*) FROM datasets WHERE name = 'tiny_2031'") == [(0,)]
-    assert _counts(db_path, "SELECT who, action, object, CAST(detail AS JSON)->>'rows' "
+    assert _counts(any_db, "SELECT count(*) FROM datasets WHERE name = 'tiny_2031'") == [(0,)]
+    assert _counts(any_db, "SELECT who, action, object, CAST(detail AS JSON)->>'rows' "
                             "FROM audit_log") == [
         ("cli", "dataset.delete", "tiny_2031", "3")]
-    assert _counts(db_path, "SELECT count(*) FROM population WHERE dataset = "
+    assert _counts(any_db, "SELECT count(*) FROM population WHERE dataset = "
                             "'census_national'")[0][0] > 0  # the rest is untouched
 
 
-def test_unknown_and_bundled_names_are_one_sentence(db_path, tmp_path, monkeypatch, capsys):
+def test_unknown_and_bundled_names_are_one_sentence(any_db, tmp_path, monkeypatch, capsys):
     run_main(monkeypatch, capsys, "data", "import", str(_table(tmp_path / "tiny.csv")),
              "--name", "tiny_2031")
     code, out, err = run_main(monkeypatch, capsys, "data", "delete", "tiny_2013")
@@ -62,10 +56,10 @@ def test_unknown_and_bundled_names_are_one_sentence(db_path, tmp_path, monkeypat
     assert code != 0 and "no incident batch named 'nothing'" in err
     code, out, err = run_main(monkeypatch, capsys, "monitor", "delete", "nothing")
     assert code != 0 and "no monitor source named 'nothing'" in err
-    assert _counts(db_path, "SELECT count(*) FROM audit_log") == [(0,)]  # nothing written
+    assert _counts(any_db, "SELECT count(*) FROM audit_log") == [(0,)]  # nothing written
 
 
-def test_incident_batch_delete(db_path, tmp_path, monkeypatch, capsys):
+def test_incident_batch_delete(any_db, tmp_path, monkeypatch, capsys):
     lines = BUNDLED_INCIDENTS.read_text(encoding="utf-8").splitlines(keepends=True)
     header, first, second = lines[0], lines[1], lines[2]
     (tmp_path / "acled_2006.csv").write_text(header + first.replace("KZ-2006-10-TENGIZ",
@@ -84,15 +78,15 @@ def test_incident_batch_delete(db_path, tmp_path, monkeypatch, capsys):
     assert code != 0 and "did you mean 'acled_2006'?" in err
     code, out, err = run_main(monkeypatch, capsys, "incidents", "delete", "acled_2006")
     assert code == 0 and "deleted batch 'acled_2006': 1 incidents" in out
-    ids = {row[0] for row in _counts(db_path, "SELECT incident_id FROM incidents")}
+    ids = {row[0] for row in _counts(any_db, "SELECT incident_id FROM incidents")}
     assert "KZ-TEST-1" not in ids and "KZ-TEST-2" in ids and "KZ-2006-10-TENGIZ" in ids
-    assert _counts(db_path, "SELECT action, object FROM audit_log") == [
+    assert _counts(any_db, "SELECT action, object FROM audit_log") == [
         ("incidents.delete_batch", "acled_2006")]
 
 
-def test_monitor_source_delete_recomputes_alerts_in_one_transaction(db_path, monkeypatch,
+def test_monitor_source_delete_recomputes_alerts_in_one_transaction(any_db, monkeypatch,
                                                                     capsys):
-    con = store.connect(db_path)
+    con = store.connect(any_db)
     con.execute("INSERT INTO documents (doc_id, source, published_at, text) VALUES "
                 "('a1', 'feed_a', '2024-03-01', 'constructed'), "
                 "('a2', 'feed_a', '2024-03-02', 'constructed'), "
@@ -111,15 +105,15 @@ def test_monitor_source_delete_recomputes_alerts_in_one_transaction(db_path, mon
     assert code == 0, err
     assert out.strip() == "deleted source 'feed_a': 2 documents; 0 alerts remain on the 2 days " \
                           "they covered"
-    assert _counts(db_path, "SELECT doc_id FROM documents") == [("b1",)]
-    assert _counts(db_path, "SELECT doc_id FROM classifications") == [("b1",)]
-    assert _counts(db_path, "SELECT count(*) FROM alerts") == [(0,)]  # its alert went with it
-    assert _counts(db_path, "SELECT action, object, CAST(detail AS JSON)->>'documents' "
+    assert _counts(any_db, "SELECT doc_id FROM documents") == [("b1",)]
+    assert _counts(any_db, "SELECT doc_id FROM classifications") == [("b1",)]
+    assert _counts(any_db, "SELECT count(*) FROM alerts") == [(0,)]  # its alert went with it
+    assert _counts(any_db, "SELECT action, object, CAST(detail AS JSON)->>'documents' "
                             "FROM audit_log") == [
         ("monitor.delete_source", "feed_a", "2")]
 
 
-def test_a_failed_deletion_changes_nothing(db_path, tmp_path, monkeypatch):
+def test_a_failed_deletion_changes_nothing(any_db, tmp_path, monkeypatch):
     from kelisim.datasets import open_store
     from kelisim.datasets.io import import_population
     from kelisim.store import lifecycle

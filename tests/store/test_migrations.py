@@ -1,11 +1,12 @@
 """Schema migrations apply once and in order, on each backend."""
 
 from kelisim import store
+from kelisim.store import postgres
 
 
-def test_migrations_apply_once(any_db):
-    con = store.connect(any_db)
-    names = [n for n, _ in store.migration_files()]
+def test_migrations_apply_once(empty_db):
+    con = store.connect(empty_db)
+    names = [n for n, _ in store.migration_files(postgres.postgis_usable(con))]
     rows = con.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()
     done = [r[0] for r in rows]
     assert done == names

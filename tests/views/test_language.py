@@ -16,9 +16,10 @@ from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from conftest import BACKENDS, new_store
+from kelisim import store
 from kelisim.core import areas as A
 from kelisim.core.curated import read_curated
 from kelisim.core.numbers import format_count
@@ -220,11 +221,11 @@ def test_dates_and_numbers_by_locale():
     assert day(None) == "" and day("not a date") == "not a date"
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(request, tmp_path_factory):
     """The constructed web store plus a bundled scenario, an alert and Astana."""
-    path = seed_store(tmp_path_factory.mktemp("lang") / "k.duckdb")
-    con = duckdb.connect(str(path))
+    path = seed_store(new_store(request.param, request, tmp_path_factory.mktemp("lang")))
+    con = store.connect(path)
     con.execute(
         "INSERT INTO areas (area_code, boundary_version, level, parent_code, name_kk, name_ru, "
         "name_en) VALUES ('710000000', '2024', 'region', '000000000', 'Астана қаласы', "
@@ -254,7 +255,7 @@ def _visible(html: str) -> str:
 def test_the_printed_brief_shows_translated_labels_and_local_dates(seeded, lang):
     from kelisim.report import brief_html
 
-    con = duckdb.connect(str(seeded))
+    con = store.connect(seeded)
     text = _visible(brief_html(con, "550000000", None, lang, standalone=True))
     for code in ("fractionalization", "polarization_rq", "tension_index", "wpp_medium",
                  "KATO"):
@@ -271,7 +272,7 @@ def test_the_printed_brief_shows_translated_labels_and_local_dates(seeded, lang)
 def test_names_on_pages_follow_the_period(seeded):
     from kelisim.report import brief_data
 
-    con = duckdb.connect(str(seeded))
+    con = store.connect(seeded)
     assert brief_data(con, "710000000", 2020, "ru")["name"] == "г. Нур-Султан"
     assert brief_data(con, "710000000", 2023, "kk")["name"] == "Астана қаласы"
     con.close()  # the dashboard opens the file itself, per request

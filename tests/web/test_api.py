@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import BACKENDS, new_store
+from kelisim import store
 from web_support import bearer, client_for, seed_store
 
 INCIDENT = {"date_start": "2024-04-02", "region_code": "550000000", "place": "Constructed",
@@ -41,8 +42,8 @@ def test_reads_need_login_unless_allowed(client, headers, route):
     assert client.get(route, headers=headers["vic"]).status_code == 200
 
 
-def test_anonymous_read_when_admin_allows(tmp_path):
-    with client_for(seed_store(tmp_path / "k.duckdb"), {"anonymous_read": True}) as c:
+def test_anonymous_read_when_admin_allows(any_db):
+    with client_for(seed_store(any_db), {"anonymous_read": True}) as c:
         assert c.get("/api/overview").status_code == 200
         assert c.post("/api/incidents", json=INCIDENT).status_code == 401
 
@@ -251,14 +252,13 @@ def test_wrong_password_is_refused(client):
     assert reply.status_code == 401
 
 
-def test_diversity_map_uses_complete_compositions_only(tmp_path):
-    import duckdb
-
-    path = seed_store(tmp_path / "k.duckdb")
-    with duckdb.connect(str(path)) as con:  # constructed: one group of 5,000 published
-        con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
-                    "VALUES ('test', '390000000', 'total', 2021, 5000), "
-                    "('test', '390000000', 'ukrainian', 2021, 400)")
+def test_diversity_map_uses_complete_compositions_only(any_db):
+    path = seed_store(any_db)
+    con = store.connect(path)  # constructed: one group of 5,000 published
+    con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) "
+                "VALUES ('test', '390000000', 'total', 2021, 5000), "
+                "('test', '390000000', 'ukrainian', 2021, 400)")
+    con.close()
     with client_for(path) as c:
         data = c.get("/api/overview?indicator=diversity&index=fractionalization",
                      headers=bearer(c, "vic")).json()
@@ -267,3 +267,21 @@ def test_diversity_map_uses_complete_compositions_only(tmp_path):
     # kelisim.measure's fractionalization, 1 - sum of squared shares, computed by hand
     assert values["550000000"] == pytest.approx(1 - 0.5**2 - 0.4**2 - 0.1**2)
     assert "390000000" not in values  # 8% of the population published: no index shown
+
+
+def test_incidents_in_a_bounding_box(client, headers):
+    """The map's box: the same rows on DuckDB and PostgreSQL (with PostGIS where present)."""
+    near = client.post("/api/incidents", json={**INCIDENT, "lat": 52.3, "lon": 76.9},
+                       headers=headers["ann"]).json()["incident_id"]
+    far = client.post("/api/incidents", json={**INCIDENT, "lat": 43.2, "lon": 76.9},
+                      headers=headers["ann"]).json()["incident_id"]
+    reply = client.get("/api/incidents?bbox=76.5,52,77.5,52.5", headers=headers["vic"])
+    assert reply.status_code == 200, reply.text
+    shown = [i["incident_id"] for i in reply.json()]
+    assert near in shown and far not in shown
+    assert all(76.5 <= i["lon"] <= 77.5 and 52 <= i["lat"] <= 52.5 for i in reply.json())
+    for bad in ("1,2,3", "77.5,52,76.5,52.5", "0,-91,1,0", "a,b,c,d"):
+        refused = client.get(f"/api/incidents?bbox={bad}", headers=headers["vic"])
+        assert refused.status_code == 422, bad
+    refused = client.get("/api/incidents?bbox=77.5,52,76.5,52.5", headers=headers["vic"])
+    assert refused.json()["detail"].startswith("bbox: west,south,east,north must be degrees")

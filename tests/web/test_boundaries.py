@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import BACKENDS, new_store
 from kelisim import store
 from kelisim.datasets import build_database
 from web_support import ACCOUNTS, PASSWORD, bearer, client_for
@@ -15,11 +16,11 @@ from web_support import ACCOUNTS, PASSWORD, bearer, client_for
 EAST, ABAI, TURKISTAN, SHYMKENT = "630000000", "100000000", "610000000", "790000000"
 
 
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def bundled(request, tmp_path_factory):
     from kelisim.web import auth
 
-    path = tmp_path_factory.mktemp("bundled") / "k.duckdb"
+    path = new_store(request.param, request, tmp_path_factory.mktemp("bundled"))
     con = store.connect(path)
     build_database(con)
     auth.add_user(con, "vic", PASSWORD, ACCOUNTS["vic"])
@@ -80,11 +81,11 @@ def test_area_page_says_when_the_area_is_not_in_the_chosen_borders(bundled):
     assert 'id="not-in-borders"' not in client.get(f"/area/{ABAI}", headers=headers).text
 
 
-def test_population_cells_follow_the_table_content(tmp_path):
+def test_population_cells_follow_the_table_content(any_db):
     """The converted cells are cached by content: a changed row shows at once."""
     from kelisim.views import queries
 
-    con = store.connect(tmp_path / "k.duckdb")
+    con = store.connect(any_db)
     build_database(con)
 
     def zhambyl_2010():
@@ -97,7 +98,7 @@ def test_population_cells_follow_the_table_content(tmp_path):
     assert zhambyl_2010() == before + 10
 
 
-def test_cells_read_straight_match_the_converted_rows(tmp_path):
+def test_cells_read_straight_match_the_converted_rows(any_db):
     """A dataset already in the chosen borders is read from the table as it stands
     (store.population.cells_in_version): the same cells as converting it with
     kelisim.datasets.population_frame (convert_boundaries); a dataset of mixed borders is
@@ -107,7 +108,7 @@ def test_cells_read_straight_match_the_converted_rows(tmp_path):
     from kelisim.datasets import population_frame
     from kelisim.store import population as population_store
 
-    con = store.connect(tmp_path / "k.duckdb")
+    con = store.connect(any_db)
     build_database(con)
     columns, keys = ["area", "group", "period", "count", "share"], ["area", "group", "period"]
     straight = population_store.cells_in_version(con, "census_national", "2024")

@@ -10,15 +10,17 @@ from __future__ import annotations
 import pytest
 
 from browser_support import chromium, running_server, screenshot
+from conftest import BACKENDS, new_store
 from web_support import PASSWORD, seed_store
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
     """uvicorn serving the app on a free loopback port in a background thread."""
-    with running_server(seed_store(tmp_path_factory.mktemp("web") / "k.duckdb")) as url:
+    location = new_store(request.param, request, tmp_path_factory.mktemp("web"))
+    with running_server(seed_store(location)) as url:
         yield url
 
 

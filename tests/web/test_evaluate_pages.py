@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import BACKENDS, new_store
 from evaluate_support import council_activities_file, trust_indicator_file
 from web_support import bearer, client_for, seed_store
 
@@ -25,10 +26,10 @@ def flat_indicator_file(folder):
     return path
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("evaluate-web")
-    path = seed_store(folder / "k.duckdb")
+    path = seed_store(new_store(request.param, request, folder))
     from kelisim import store
     from kelisim.evaluate.register import import_activities, import_indicators
 

@@ -5,15 +5,16 @@ import re
 
 import pytest
 
+from conftest import BACKENDS, new_store
 from kelisim.forecast.bundled import bundled_spec
 from kelisim.forecast.calibrate import hindcast_table
 from kelisim.forecast.pipeline import run_spec, store_projection
 from web_support import PASSWORD, client_for, seed_store
 
 
-@pytest.fixture(scope="module")
-def reader(tmp_path_factory):
-    path = seed_store(tmp_path_factory.mktemp("shares") / "k.duckdb")
+@pytest.fixture(scope="module", params=BACKENDS)
+def reader(request, tmp_path_factory):
+    path = seed_store(new_store(request.param, request, tmp_path_factory.mktemp("shares")))
     store_projection(hindcast_table(draws=200), path)
     store_projection(run_spec(bundled_spec("kazakhstan_national"), draws=8, seed=1), path)
     with client_for(path) as client:

@@ -9,6 +9,8 @@ from importlib import resources
 
 import pytest
 
+from conftest import BACKENDS, new_store
+from kelisim import store
 from kelisim.views.i18n import LANGUAGES, catalogue
 from web_support import PASSWORD, client_for, seed_store
 
@@ -29,9 +31,10 @@ def _login(client, username):
     return client
 
 
-@pytest.fixture(scope="module")
-def admin(tmp_path_factory):
-    with client_for(seed_store(tmp_path_factory.mktemp("pages") / "k.duckdb")) as c:
+@pytest.fixture(scope="module", params=BACKENDS)
+def admin(request, tmp_path_factory):
+    location = new_store(request.param, request, tmp_path_factory.mktemp("pages"))
+    with client_for(seed_store(location)) as c:
         yield _login(c, "ada")
 
 
@@ -95,8 +98,8 @@ def test_language_switch_is_remembered_and_local(admin):
     assert admin.get("/lang/xx").status_code == 404
 
 
-def test_login_sets_httponly_samesite_cookie(tmp_path):
-    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
+def test_login_sets_httponly_samesite_cookie(any_db):
+    with client_for(seed_store(any_db)) as c:
         c.get("/login")
         token = c.cookies["kelisim_csrf"]
         refused = c.post("/login", data={"username": "ann", "password": PASSWORD,
@@ -166,8 +169,8 @@ def test_admin_page_writes(admin):
     assert "settings.update" in text and "user.disable" in text
 
 
-def test_viewer_is_refused_writes(tmp_path):
-    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
+def test_viewer_is_refused_writes(any_db):
+    with client_for(seed_store(any_db)) as c:
         _login(c, "vic")
         assert c.get("/incidents/new").status_code == 403
         assert c.get("/admin").status_code == 403
@@ -176,14 +179,13 @@ def test_viewer_is_refused_writes(tmp_path):
         assert reply.status_code == 403
 
 
-def test_empty_store_shows_empty_states(tmp_path):
-    from kelisim import store
+def test_empty_store_shows_empty_states(any_db):
     from kelisim.web import auth
 
-    con = store.connect(tmp_path / "e.duckdb")
+    con = store.connect(any_db)
     auth.add_user(con, "ada", PASSWORD, "admin")
     con.close()
-    with client_for(tmp_path / "e.duckdb") as c:
+    with client_for(any_db) as c:
         _login(c, "ada")
         for page in ("/", "/?indicator=tension", "/monitor", "/incidents", "/forecasts"):
             assert c.get(page).status_code == 200, page
@@ -223,13 +225,12 @@ def _options(html: str, name: str) -> list[tuple[str, str]]:
     return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))
 
 
-def test_selectors_show_labels_with_periods_and_dates_not_ids(tmp_path):
+def test_selectors_show_labels_with_periods_and_dates_not_ids(any_db):
     """The dataset and run selectors show what a person reads (a bundled dataset's label and
     the periods it covers; a run's label and the day it was stored), the id stays the value."""
-    import duckdb
 
-    path = seed_store(tmp_path / "k.duckdb")
-    con = duckdb.connect(str(path))
+    path = seed_store(any_db)
+    con = store.connect(path)
     con.execute("INSERT INTO datasets (name, description, boundary_version, origin) VALUES "
                 "('census_national', 'constructed', '2024', 'bundled')")
     con.execute("INSERT INTO population (dataset, area_code, group_code, period, count) VALUES "
@@ -277,11 +278,10 @@ def test_audit_details_read_as_key_value_text(admin):
     assert "anonymous_read: иә" in admin.get("/admin").text
 
 
-def test_area_selectors_name_the_region_of_a_district_name_two_regions_share(tmp_path):
-    import duckdb
+def test_area_selectors_name_the_region_of_a_district_name_two_regions_share(any_db):
 
-    path = seed_store(tmp_path / "k.duckdb")
-    con = duckdb.connect(str(path))
+    path = seed_store(any_db)
+    con = store.connect(path)
     con.execute("INSERT INTO areas (area_code, boundary_version, level, parent_code, name_kk, "
                 "name_ru, name_en) VALUES ('111000000', '2024', 'district', '110000000', "
                 "'А ауданы', 'Район А', 'District A')")
@@ -300,14 +300,13 @@ def test_area_selectors_name_the_region_of_a_district_name_two_regions_share(tmp
                 assert shown["552000000"] == unique, page  # a name no other area has
 
 
-def test_calibrated_years_say_so_instead_of_a_zero_width_interval(tmp_path):
+def test_calibrated_years_say_so_instead_of_a_zero_width_interval(any_db):
     """Years a projection is calibrated to (the census it starts from, the Bureau's estimates
     it passes through) have no interval: the page says so in its language; later years keep
     their 95% range."""
-    import duckdb
 
-    path = seed_store(tmp_path / "k.duckdb")
-    con = duckdb.connect(str(path))
+    path = seed_store(any_db)
+    con = store.connect(path)
     rows = [(2021, 1000.0, 1000.0, 1000.0000001), (2024, 1100.0, 1100.0, 1100.0),
             (2030, 1300.0, 1200.0, 1400.0)]
     for period, count, lower, upper in rows:
@@ -337,11 +336,10 @@ def test_calibrated_years_say_so_instead_of_a_zero_width_interval(tmp_path):
             assert words in area and "1 100–1 100" not in area and "1,100–1,100" not in area
 
 
-def test_the_hindcast_run_shows_scenario_labels_not_ids(tmp_path):
-    import duckdb
+def test_the_hindcast_run_shows_scenario_labels_not_ids(any_db):
 
-    path = seed_store(tmp_path / "k.duckdb")
-    con = duckdb.connect(str(path))
+    path = seed_store(any_db)
+    con = store.connect(path)
     for scenario, count in (("fit_until_1999", 990.0), ("fit_until_2009", 1005.0),
                             ("census", 1000.0)):
         con.execute("INSERT INTO projections (run_name, scenario, area_code, group_code, sex, "

@@ -26,6 +26,7 @@ import pytest
 
 from browser_support import free_port
 from cli_support import run_main
+from conftest import BACKENDS, new_store
 from kelisim.web.throttle import Limits, LoginThrottle
 from web_support import PASSWORD, bearer, client_for, seed_store
 
@@ -70,9 +71,9 @@ def test_throttle_delays_exponentially_then_locks():
     assert throttle.wait(keys) == 0
 
 
-def test_brute_force_on_the_login_page_is_delayed_locked_and_audited(tmp_path):
+def test_brute_force_on_the_login_page_is_delayed_locked_and_audited(any_db):
     limits = {"free": 3, "lock_after": 6, "base_delay": 0.1, "lock_seconds": 60}
-    with client_for(seed_store(tmp_path / "k.duckdb"), {"login_limits": limits}) as c:
+    with client_for(seed_store(any_db), {"login_limits": limits}) as c:
         codes = []
         while codes.count(401) < 6 and len(codes) < 40:
             codes.append(_login_page(c, "ann", "wrong-password-1").status_code)
@@ -96,10 +97,10 @@ def test_brute_force_on_the_login_page_is_delayed_locked_and_audited(tmp_path):
         assert _login_page(c, "vic", PASSWORD).status_code == 303  # other accounts still work
 
 
-def test_guessing_many_accounts_from_one_address_is_throttled(tmp_path):
+def test_guessing_many_accounts_from_one_address_is_throttled(any_db):
     limits = {"free": 3, "lock_after": 5, "base_delay": 30, "lock_seconds": 60,
               "address_factor": 2}
-    with client_for(seed_store(tmp_path / "k.duckdb"), {"login_limits": limits}) as c:
+    with client_for(seed_store(any_db), {"login_limits": limits}) as c:
         codes = [c.post("/api/auth/token", json={"username": f"guess{i}", "password": "x"})
                  .status_code for i in range(6)]
         assert codes == [401] * 6  # each account failed once, the address six times
@@ -125,12 +126,12 @@ def _median_login_seconds(client, usernames: tuple[str, ...], tries: int = 20) -
     return [statistics.median(times[name]) for name in usernames]
 
 
-def test_login_takes_as_long_for_unknown_and_disabled_users(tmp_path):
+def test_login_takes_as_long_for_unknown_and_disabled_users(any_db):
     """The audit measured 67-90 ms for a known user and 5.5 ms for an unknown one. The real
     scrypt cost is kept; only the throttle is relaxed so that 60 failures are answered."""
     from kelisim.web import auth
 
-    path = seed_store(tmp_path / "k.duckdb")
+    path = seed_store(any_db)
     limits = {"free": 1000, "lock_after": 2000}
     with client_for(path, {"login_limits": limits}) as c:
         with c.app.state.store.writing() as con:
@@ -143,12 +144,12 @@ def test_login_takes_as_long_for_unknown_and_disabled_users(tmp_path):
     assert abs(disabled - known) / known < 0.2, (known, disabled)
 
 
-def test_password_policy_and_username_rules(tmp_path):
+def test_password_policy_and_username_rules(any_db):
     from kelisim import store
     from kelisim.errors import ArgumentError
     from kelisim.web import auth
 
-    con = store.connect(tmp_path / "k.duckdb")
+    con = store.connect(any_db)
     assert auth.add_user(con, "Admin1", "constructed-pw-1", "admin") == "admin1"
     refused = {
         ("ADMIN1", "constructed-pw-2"): "already exists",
@@ -177,8 +178,8 @@ def test_password_policy_and_username_rules(tmp_path):
     assert auth.user_for_token(con, token) == auth.User("OldName", "viewer")
 
 
-def test_admin_form_and_api_refuse_bad_accounts_with_4xx(tmp_path):
-    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
+def test_admin_form_and_api_refuse_bad_accounts_with_4xx(any_db):
+    with client_for(seed_store(any_db)) as c:
         assert _login_page(c, "ada", PASSWORD).status_code == 303
         before = _store_state(c)
         reply = c.post("/admin/users", data={"username": "u" * 10_000, "password": "x" * 20,
@@ -192,10 +193,10 @@ def test_admin_form_and_api_refuse_bad_accounts_with_4xx(tmp_path):
         assert _store_state(c)[0] == before[0]
 
 
-def test_csrf_is_bound_to_the_session_and_rotated_at_login(tmp_path):
+def test_csrf_is_bound_to_the_session_and_rotated_at_login(any_db):
     from kelisim.web.deps import SESSION_COOKIE, session_csrf
 
-    with client_for(seed_store(tmp_path / "k.duckdb")) as c:
+    with client_for(seed_store(any_db)) as c:
         c.get("/login")
         anonymous = c.cookies["kelisim_csrf"]
         assert _login_page(c, "ann", PASSWORD).status_code == 303
@@ -206,7 +207,7 @@ def test_csrf_is_bound_to_the_session_and_rotated_at_login(tmp_path):
         stale = c.post("/monitor/d1/review", data={**review, "csrf_token": anonymous})
         assert stale.status_code == 403
         # another session's token (the attacker's own login) is refused too
-        with client_for(tmp_path / "k.duckdb") as other:
+        with client_for(any_db) as other:
             _login_page(other, "vic", PASSWORD)
             foreign = other.cookies["kelisim_csrf"]
         c.cookies.set("kelisim_csrf", foreign)
@@ -217,8 +218,8 @@ def test_csrf_is_bound_to_the_session_and_rotated_at_login(tmp_path):
         assert ok.status_code == 303
 
 
-def test_secure_cookies_no_store_and_session_pruning(tmp_path):
-    path = seed_store(tmp_path / "k.duckdb")
+def test_secure_cookies_no_store_and_session_pruning(any_db):
+    path = seed_store(any_db)
     with client_for(path, {"secure_cookies": True}) as c:
         c.base_url = "https://testserver"  # Secure cookies are only sent back over HTTPS
         reply = _login_page(c, "ann", PASSWORD)
@@ -259,9 +260,10 @@ BAD_VALUES = [
 IDS = [f"{field}={str(value)[:12]}" for field, value, _ in BAD_VALUES]
 
 
-@pytest.fixture(scope="module")
-def analyst(tmp_path_factory):
-    with client_for(seed_store(tmp_path_factory.mktemp("security") / "k.duckdb")) as c:
+@pytest.fixture(scope="module", params=BACKENDS)
+def analyst(request, tmp_path_factory):
+    location = new_store(request.param, request, tmp_path_factory.mktemp("security"))
+    with client_for(seed_store(location)) as c:
         _login_page(c, "ann", PASSWORD)
         c.headers.update(bearer(c, "ann"))
         yield c
@@ -313,7 +315,7 @@ def _one_sentence(err: str) -> bool:
 
 @pytest.mark.parametrize(("field", "value", "named"), BAD_VALUES, ids=IDS)
 def test_cli_incident_import_refuses_with_one_sentence(
-    db_path, tmp_path, monkeypatch, capsys, field, value, named
+    any_db, tmp_path, monkeypatch, capsys, field, value, named
 ):
     from kelisim import store
 
@@ -321,18 +323,17 @@ def test_cli_incident_import_refuses_with_one_sentence(
     file.write_text(_incident_csv(field, value), encoding="utf-8")
     code, _, err = run_main(monkeypatch, capsys, "incidents", "import", str(file))
     assert code != 0 and _one_sentence(err) and "row 2" in err, err[:300]
-    assert store.connect(db_path).execute("SELECT count(*) FROM incidents "
+    assert store.connect(any_db).execute("SELECT count(*) FROM incidents "
                                           "WHERE incident_id = 'bad-1'").fetchone() == (0,)
 
 
-def _cli(tmp_path, *args, timeout=120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KELISIM_DB": str(tmp_path / "cli.duckdb"),
-           "KELISIM_HOME": str(tmp_path / "home")}
+def _cli(location, tmp_path, *args, timeout=120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KELISIM_DB": str(location), "KELISIM_HOME": str(tmp_path / "home")}
     return subprocess.run([str(BIN / "kelisim"), *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 
-def test_real_cli_refuses_huge_fatalities_and_counts_in_one_sentence(tmp_path):
+def test_real_cli_refuses_huge_fatalities_and_counts_in_one_sentence(tmp_path, any_db):
     incidents = tmp_path / "incidents.csv"
     incidents.write_text("incident_id,date_start,fatalities\nx-1,2024-05-01,2147483648\n",
                          encoding="utf-8")
@@ -343,7 +344,7 @@ def test_real_cli_refuses_huge_fatalities_and_counts_in_one_sentence(tmp_path):
         (["incidents", "import", str(incidents)], "row 2, column fatalities"),
         (["data", "import", str(population)], "row 2, column count"),
     ):
-        done = _cli(tmp_path, *args)
+        done = _cli(any_db, tmp_path, *args)
         assert done.returncode != 0 and "Traceback" not in done.stderr
         assert done.stderr.count("\n") == 1 and expected in done.stderr, done.stderr[-500:]
 
@@ -464,9 +465,9 @@ def _read_answer(conn: socket.socket) -> bytes:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(any_db):
     """The real app under uvicorn in its own process; yields (port, pid, token)."""
-    path = seed_store(tmp_path / "k.duckdb")
+    path = seed_store(any_db)
     port = free_port()
     code = (f"import uvicorn; from kelisim.web import create_app; "
             f"uvicorn.run(create_app({str(path)!r}), host='127.0.0.1', port={port}, "
@@ -545,10 +546,10 @@ def test_200_mb_upload_is_refused_without_growing_the_server(server):
 # -------------------------------------------------------------------------------- links
 
 
-def test_javascript_links_from_ingested_documents_are_not_rendered(tmp_path):
+def test_javascript_links_from_ingested_documents_are_not_rendered(any_db):
     from kelisim import store
 
-    path = seed_store(tmp_path / "k.duckdb")
+    path = seed_store(any_db)
     con = store.connect(path)
     con.execute("INSERT INTO documents (doc_id, source, url, published_at, language, title, "
                 "text) VALUES ('j1', 'feed-x', 'javascript:alert(1)', TIMESTAMP '2024-03-08 "

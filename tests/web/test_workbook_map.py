@@ -9,6 +9,7 @@ import pytest
 
 from browser_support import chromium, running_server, screenshot, skip_without_chromium
 from cli_support import run_in_store as kelisim
+from conftest import BACKENDS, new_store
 from web_support import PASSWORD
 from workbook_fixtures import write_workbook
 
@@ -18,20 +19,19 @@ pytestmark = pytest.mark.browser
 COVERED = ["310000000", "630000000", "100000000", "750000000"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    import duckdb
-
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
+    from kelisim import store
     from kelisim.web import auth
     from kelisim.web.mapsvg import NO_DATA
 
     skip_without_chromium()
     folder = tmp_path_factory.mktemp("workbook-web")
-    db = folder / "k.duckdb"
+    db = new_store(request.param, request, folder)
     code, _, err = kelisim(db, "data", "import", write_workbook(folder / "census.xlsx"),
                            "--name", "census2021")
     assert code == 0, err
-    con = duckdb.connect(str(db))
+    con = store.connect(db)
     auth.add_user(con, "ann", PASSWORD, "analyst")
     con.close()
     with running_server(db) as url:

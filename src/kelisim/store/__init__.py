@@ -5,7 +5,9 @@ package. The same migrations and queries serve both (:mod:`kelisim.store.dialect
 Migrations are the ``NNN_name.sql`` files in ``kelisim/store/migrations``, applied in order,
 each once, recorded in ``schema_migrations``. A capability that needs tables adds its own file
 (001-009 foundation, 010-019 monitor, 020-029 web, 030-039 forecast, 040-049 measure,
-050-054 data lifecycle).
+050-054 data lifecycle). ``NNN_name.postgis.sql`` files (055-059) are PostgreSQL's own SQL,
+applied as written and only where the PostGIS extension can be used
+(:func:`kelisim.store.postgres.postgis_usable`); elsewhere they are not migrations at all.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ if TYPE_CHECKING:  # duckdb is imported when a store is opened, so `kelisim --he
     import duckdb
 
 
-def migration_files() -> list[tuple[str, str]]:
-    """(name, sql) of every bundled migration, in order."""
+POSTGIS_SUFFIX = ".postgis.sql"
+
+
+def migration_files(postgis: bool = False) -> list[tuple[str, str]]:
+    """(name, sql) of every bundled migration, in order; those of PostGIS with ``postgis``."""
     folder = resources.files("kelisim.store") / "migrations"
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")
+                    and (postgis or not f.name.endswith(POSTGIS_SUFFIX))), key=lambda f: f.name)
     return [(f.name, f.read_text(encoding="utf-8")) for f in files]
 
 
@@ -38,12 +44,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     )
     done = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = []
-    for name, sql in migration_files():
+    for name, sql in migration_files(postgres.postgis_usable(con)):
         if name in done:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            if name.endswith(POSTGIS_SUFFIX):
+                con.execute_as_written(sql)
+            else:
+                con.execute(sql)
             con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
             con.execute("COMMIT")
         except Exception:

@@ -28,9 +28,7 @@ def add_activity_type(con: duckdb.DuckDBPyConnection, code: str, names: dict[str
 
 def insert_activities(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
     """Insert validated rows (the ``ACTIVITY_COLUMNS``); the caller owns the transaction."""
-    rows = frame[list(ACTIVITY_COLUMNS)]  # noqa: F841 (read by DuckDB below)
-    con.execute(f"INSERT INTO activities ({', '.join(ACTIVITY_COLUMNS)}) "
-                f"SELECT {', '.join(ACTIVITY_COLUMNS)} FROM rows")
+    insert_frame(con, "activities", frame[list(ACTIVITY_COLUMNS)])
 
 
 def update_activity(con: duckdb.DuckDBPyConnection, activity_id: str, values: dict) -> None:
@@ -46,8 +44,9 @@ def existing_ids(con: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
 
 
 def next_activity_id(con: duckdb.DuckDBPyConnection, year: int) -> str:
-    count = con.execute("SELECT count(*) FROM activities WHERE activity_id LIKE ?",
-                        [f"ACT-{year}-%"]).fetchone()[0]
+    # fetchall: a result left unread would stop DuckDB from scanning the frame inserted next
+    [(count,)] = con.execute("SELECT count(*) FROM activities WHERE activity_id LIKE ?",
+                             [f"ACT-{year}-%"]).fetchall()
     return f"ACT-{year}-{count + 1:04d}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kelisim.store.frames import insert_frame, replace_by_key
+from kelisim.store.postgres import has_geometry
 
 if TYPE_CHECKING:  # imported where a store is opened, so that `kelisim --help` stays fast
     import duckdb
@@ -64,8 +65,13 @@ def incidents(
     area: str | None = None,
     year: int | None = None,
     limit: int = 500,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> list[dict]:
-    """Incidents of an area (as place or as region) and a year, newest first."""
+    """Incidents of an area (as place or as region) and a year, newest first; with ``bbox``
+    (west, south, east, north in degrees, WGS 84) only those whose point lies inside the box
+    or on its edge. PostGIS, where present, answers the box from the GiST index of the
+    incidents' geometry (``&&`` against ``ST_MakeEnvelope``); elsewhere lat/lon are compared:
+    the same rows."""
     clauses, params = ["TRUE"], []
     if area:
         clauses.append("(area_code = ? OR region_code = ?)")
@@ -73,6 +79,14 @@ def incidents(
     if year:
         clauses.append("year(date_start) = ?")
         params.append(year)
+    if bbox:
+        west, south, east, north = bbox
+        if has_geometry(con):
+            clauses.append("geom && ST_MakeEnvelope(?, ?, ?, ?, 4326)")
+            params += [west, south, east, north]
+        else:
+            clauses.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
+            params += [west, east, south, north]
     return _rows(
         con,
         "SELECT incident_id, origin, " + ", ".join(INCIDENT_FIELDS) + " FROM incidents WHERE "

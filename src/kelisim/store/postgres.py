@@ -125,6 +125,11 @@ class PostgresConnection:
             self._cursor.execute(query, list(parameters) if parameters else None)
         return self
 
+    def execute_as_written(self, sql: str) -> None:
+        """Run PostgreSQL's own SQL (no translation, no parameters): the PostGIS migrations."""
+        with self._server_may_go_away():
+            self._cursor.execute(sql)
+
     @property
     def description(self) -> list:
         return self._cursor.description
@@ -178,6 +183,26 @@ def on_postgres(con: Any) -> bool:
     """Whether ``con`` (a connection, cursor or :class:`kelisim.store.access.LazyCursor`) is
     PostgreSQL's (else DuckDB's)."""
     return getattr(con, "kelisim_backend", "duckdb") == "postgresql"
+
+
+def postgis_usable(con: Any) -> bool:
+    """Whether ``con``'s database has PostGIS or may have it (installed on the server, and a
+    superuser to create it): never on DuckDB. PostGIS is optional; the store works without."""
+    if not on_postgres(con):
+        return False
+    return con.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'postgis') OR ("
+        "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis') AND "
+        "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user))").fetchone()[0]
+
+
+def has_geometry(con: Any) -> bool:
+    """Whether the store's point tables carry a PostGIS geometry column (the migration
+    ``055_points.postgis.sql`` was applied): PostgreSQL with PostGIS only."""
+    if not on_postgres(con):
+        return False
+    return con.execute("SELECT count(*) FROM schema_migrations WHERE name = "
+                       "'055_points.postgis.sql'").fetchone()[0] > 0
 
 
 def connect(url: str) -> PostgresConnection:

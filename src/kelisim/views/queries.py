@@ -438,11 +438,12 @@ def indicator_values(
 
 def incidents(
     con: duckdb.DuckDBPyConnection, area: str | None = None, year: int | None = None,
-    limit: int = 500,
+    limit: int = 500, bbox: tuple[float, float, float, float] | None = None,
 ) -> list[dict]:
-    """Incidents of an area (as place or as region) and a year, newest first, each with the
-    gazetteer settlements its place names."""
-    return [_with_settlements(row) for row in incidents_store.incidents(con, area, year, limit)]
+    """Incidents of an area (as place or as region), a year and a bounding box (west, south,
+    east, north), newest first, each with the gazetteer settlements its place names."""
+    return [_with_settlements(row)
+            for row in incidents_store.incidents(con, area, year, limit, bbox)]
 
 
 def incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict | None:

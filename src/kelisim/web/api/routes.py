@@ -262,10 +262,27 @@ async def list_incidents(
     _: Reader,
     area: AreaCode | None = None,
     year: Annotated[int | None, Query(ge=1800, le=2200)] = None,
+    bbox: Annotated[str | None, Query(
+        pattern=r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$",
+        description="west,south,east,north in degrees (WGS 84): incidents whose point lies "
+                    "inside or on the edge; indexed by PostGIS where the store has it")] = None,
 ):
+    box = _bounding_box(bbox)
     return await cached_json(
-        request, con, list[models.Incident], "", lambda: queries.incidents(con, area, year)
+        request, con, list[models.Incident], "",
+        lambda: queries.incidents(con, area, year, bbox=box),
     )
+
+
+def _bounding_box(bbox: str | None) -> tuple[float, float, float, float] | None:
+    """``west,south,east,north`` as numbers; a 422 in one sentence when it is no box."""
+    if bbox is None:
+        return None
+    west, south, east, north = (float(x) for x in bbox.split(","))
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise HTTPException(422, "bbox: west,south,east,north must be degrees with "
+                                 "-180 <= west <= east <= 180 and -90 <= south <= north <= 90.")
+    return west, south, east, north
 
 
 @router.get("/incidents/{incident_id}", response_model=models.Incident, tags=["incidents"])
