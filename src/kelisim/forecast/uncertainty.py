@@ -173,9 +173,10 @@ class DrawnRates(Sequence):
         base_rate = 0.0 if rates.international_rate is None else rates.international_rate
         if "deaths" not in rates.scaled:
             rates.scaled["deaths"] = 1.0 - rates.survival
+            rates.scaled["most_deaths"] = float(rates.scaled["deaths"].max(initial=0.0))
         survival = np.multiply(rates.scaled["deaths"], -self.death_factor[index])
         survival += 1.0
-        if self.death_factor[index] > 1.0:
+        if self.death_factor[index] * rates.scaled["most_deaths"] > 0.999:  # float32 margin
             np.maximum(survival, 0.0, out=survival)
         one = replace(rates, fertility=rates.fertility * self.fertility_factor[index],
                       survival=survival,
