@@ -101,8 +101,8 @@ def bench_draws(rng, small: int = 10, draws: int = 50, workers: int = 2) -> None
     per_draw = (cpu - cpu_small) / (draws - small)  # marginal: start-up costs cancel
     fixed = cpu - per_draw * draws
     idle = (fixed + per_draw * 1000) / workers
-    print(f"Monte Carlo ({YEARS} annual steps, sparse switching, float32 draws, P-square "
-          f"quantiles of {YEARS + 1} x {AREAS} x {GROUPS + 1} summary cells): {small} draws "
+    print(f"Monte Carlo ({YEARS} annual steps, sparse switching, float32 draws, quantiles "
+          f"of {YEARS + 1} x {AREAS} x {GROUPS + 1} summary cells): {small} draws "
           f"took {wall_small:.1f} s and {draws} draws {wall:.1f} s wall on {workers} processes "
           f"of the shared machine; marginal CPU {per_draw:.2f} s per draw, start-up "
           f"{fixed:.1f} CPU s")

@@ -5,6 +5,7 @@ approaches exact sample quantiles. Samples are CONSTRUCTED (seeded random number
 import numpy as np
 
 from kelisim.forecast.engine import Rates
+from kelisim.forecast.outputs import QUANTILES
 from kelisim.forecast.uncertainty import PSquare, RatePaths, monte_carlo
 
 
@@ -106,3 +107,55 @@ def test_draws_reuse_shared_scalings_without_changing_results():
         alone = list(iterate(population, fresh, len(fresh), 1.0))
         assert all(np.array_equal(a, b) for a, b in zip(shared, alone, strict=True))
     assert {key[0] for key in base[0].scaled} >= {"international", "net_flow", "switching"}
+
+
+def test_stored_draws_give_numpy_sample_quantiles():
+    from kelisim.forecast.uncertainty import StoredDraws
+
+    samples = np.random.default_rng(3).lognormal(10, 1, size=(300, 40))
+    stored = StoredDraws(300)
+    for row in samples:
+        stored.update(row)
+    exact = np.quantile(samples, [0.025, 0.1, 0.5, 0.9, 0.975], axis=0)
+    # float32 differences from the first draw: within a float32 rounding of the cell's range
+    assert (np.abs(stored.quantiles(block=7) - exact) <= 1e-7 * samples.max(axis=0)).all()
+    # a cell every draw shares stays exact to the person above float32's 2^24
+    same = StoredDraws(4)
+    for _ in range(4):
+        same.update(np.array([19_186_015.0, 1.5]))
+    assert np.array_equal(same.quantiles(), np.tile([19_186_015.0, 1.5], (5, 1)))
+
+
+def small_problem(steps=3):
+    population = np.full((2, 2, 2, 4), 100.0)
+    fertility = np.zeros((2, 2, 4))
+    fertility[:, :, 1:3] = 0.2
+    base = [Rates(np.full((2, 2, 2, 5), 0.95), fertility, international_rate=0.0)] * steps
+    paths = RatePaths(np.full(steps, 2.0), np.full(steps, 0.2), np.full(steps, 1.0),
+                      np.full(steps, 0.002), 20.0)
+    return population, base, paths
+
+
+def test_monte_carlo_quantiles_exact_when_stored_and_p_square_beyond_the_budget(monkeypatch):
+    """Exact quantiles of the same draws the P-square fallback sees; the fallback (memory
+    over STORED_DRAWS_BYTES) lands close to them."""
+    from kelisim.forecast import uncertainty
+
+    population, base, paths = small_problem()
+    exact, mean = monte_carlo(population, base, paths, 5, 400, seed=4)
+    uncertainty._set_worker(population, base, paths, 5, 4)
+    cells = np.stack([uncertainty._summaries(draw) for draw in range(400)])
+    assert np.allclose(exact, np.quantile(cells, QUANTILES, axis=0), rtol=1e-6)
+    monkeypatch.setattr(uncertainty, "STORED_DRAWS_BYTES", 0)
+    estimated, same_mean = monte_carlo(population, base, paths, 5, 400, seed=4)
+    assert np.array_equal(mean, same_mean)
+    assert not np.array_equal(estimated, exact)
+    assert np.allclose(estimated, exact, rtol=0.01)
+
+
+def test_monte_carlo_same_with_two_worker_processes():
+    population, base, paths = small_problem()
+    alone = monte_carlo(population, base, paths, 5, 30, seed=6)
+    pooled = monte_carlo(population, base, paths, 5, 30, seed=6, workers=2)
+    for one, other in zip(alone, pooled, strict=True):
+        assert np.allclose(one, other, rtol=1e-6)

@@ -83,13 +83,17 @@ class Rates:
 def _scaled(rates: Rates, name: str, fraction: float, dtype=None):
     """``fraction`` times one of the rates' arrays, computed once per Rates object.
 
-    'international_outflow': whether any net count is negative; 'net_flow': the matrix
+    'international_outflow': whether any net count is negative; 'international_growth':
+    1 + fraction x the net international rate, in ``dtype``; 'net_flow': the matrix
     fraction (D' - I) [destination, origin] of the internal flows, contiguous, in ``dtype``;
     'switching': the switching operator in ``dtype`` (:func:`_switching_operator`).
     """
     key = (name, fraction, dtype)
     if key not in rates.scaled:
-        if name == "international_outflow":
+        if name == "international_growth":
+            growth = 1.0 + fraction * np.asarray(rates.international_rate, dtype=float)
+            rates.scaled[key] = growth.astype(dtype)
+        elif name == "international_outflow":
             rates.scaled[key] = bool((rates.international < 0).any())
         elif name == "net_flow":
             net = fraction * (rates.destination.T - np.eye(len(rates.destination)))
@@ -105,21 +109,23 @@ def _migrate(population: np.ndarray, rates: Rates, fraction: float,
              in_place: bool = False) -> np.ndarray:
     """Apply ``fraction`` of the step's migration flows to ``population``.
 
-    A new array, or ``population`` itself changed when ``in_place``. Internal flows enter as
-    one net change, fraction (D' - I) applied to the leavers over areas.
+    A new array, or ``population`` itself changed when ``in_place``. The net international
+    rate r enters as the factor (1 + fraction r), internal flows as one net change, fraction
+    (D' - I) applied to the leavers over areas.
     """
     leaving = None if rates.out_migration is None else population * rates.out_migration
-    change = (None if rates.international_rate is None
-              else population * _scaled(rates, "international_rate", fraction))
+    growth = (None if rates.international_rate is None
+              else _scaled(rates, "international_growth", fraction, population.dtype))
     counts = None if rates.international is None else _scaled(rates, "international", fraction)
-    if in_place:
-        moved = population
+    into = population if in_place else None
+    if growth is not None:
+        moved = np.multiply(population, growth, out=into)
         if counts is not None:
             moved += counts
+    elif counts is not None:
+        moved = np.add(population, counts, out=into)
     else:
-        moved = population.copy() if counts is None else np.add(population, counts)
-    if change is not None:
-        moved += change
+        moved = population if in_place else population.copy()
     if leaving is not None:
         if rates.destination.ndim == 2:
             _add_product(moved, _scaled(rates, "net_flow", fraction, population.dtype), leaving)
@@ -159,8 +165,9 @@ def _add_product(target: np.ndarray, matrix: np.ndarray, operand: np.ndarray) ->
 
 def _switching_operator(switching: np.ndarray, dtype) -> tuple:
     """How :func:`_switch` applies a switching matrix to a state of ``dtype``: ("pairs",
-    sources, targets, rates) one by one, ("sparse", incoming CSR matrix, kept shares) or
-    ("dense", transition matrix); built once per rates (the draws of a Monte Carlo run share it).
+    sources, targets, rates) one by one, ("sparse", transition CSR matrix [to, from], its
+    block-diagonal copies by number of areas) or ("dense", transition matrix); built once per
+    rates (the draws of a Monte Carlo run share it).
     """
     rates = np.array(switching, dtype=float)
     np.fill_diagonal(rates, 0.0)
@@ -171,8 +178,8 @@ def _switching_operator(switching: np.ndarray, dtype) -> tuple:
     if len(sources) <= groups * groups // 8:
         from scipy import sparse
 
-        incoming = sparse.csr_matrix(rates.T.astype(dtype))
-        return "sparse", incoming, (1.0 - rates.sum(axis=1)).astype(dtype)
+        transition = rates.T + np.diag(1.0 - rates.sum(axis=1))
+        return "sparse", sparse.csr_matrix(transition.astype(dtype)), {}
     return "dense", (rates + np.diag(1.0 - rates.sum(axis=1))).astype(dtype)
 
 
@@ -192,13 +199,15 @@ def _switch(population: np.ndarray, switching: np.ndarray, operator: tuple | Non
             switched[:, source] -= flows[:, k]
             switched[:, target] += flows[:, k]
         return switched
-    if kind == "sparse":
-        incoming, kept = parts
-        switched = population * kept[None, :, None, None]
-        for area in range(areas):
-            switched[area] += (incoming @ population[area].reshape(groups, -1)).reshape(
-                population.shape[1:])
-        return switched
+    if kind == "sparse":  # one product of the areas' block-diagonal transition matrix
+        from scipy import sparse
+
+        transition, by_areas = parts
+        if areas not in by_areas:
+            by_areas[areas] = sparse.kron(sparse.identity(areas, dtype=transition.dtype),
+                                          transition, format="csr")
+        switched = by_areas[areas] @ population.reshape(areas * groups, -1)
+        return switched.reshape(population.shape)
     flat = population.reshape(areas, groups, -1)
     return np.matmul(parts[0].T, flat).reshape(population.shape)
 
