@@ -10,10 +10,13 @@ KELISIM_LOCK_TIMEOUT  seconds a command waits for the dashboard or another comma
 KELISIM_HOME  directory for models, caches and exports (default: per-user data directory).
 KELISIM_SECURE_COOKIES  1 (or true, yes) when the dashboard is served over HTTPS: cookies get
               the Secure flag and responses an HSTS header (docs/security.md).
+KELISIM_TIMEZONE  the IANA time zone pages and briefs show times in (default Asia/Almaty:
+              Kazakhstan's time, UTC+5 since 1 March 2024); the store keeps UTC.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -67,3 +70,18 @@ def database_location() -> str:
 def secure_cookies() -> bool:
     """Whether KELISIM_SECURE_COOKIES asks for Secure cookies (a deployment behind TLS)."""
     return os.environ.get("KELISIM_SECURE_COOKIES", "").strip().lower() in ("1", "true", "yes")
+
+
+@functools.cache
+def display_timezone():
+    """The time zone of KELISIM_TIMEZONE (default Asia/Almaty), from the IANA database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from kelisim.errors import ArgumentError
+
+    name = os.environ.get("KELISIM_TIMEZONE") or "Asia/Almaty"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ArgumentError("KELISIM_TIMEZONE", f"unknown time zone {name!r}; use an IANA "
+                            "name such as Asia/Almaty or Asia/Aqtobe") from None

@@ -23,3 +23,15 @@ def test_transaction_rolls_back(any_db):
     except RuntimeError:
         pass
     assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
+
+
+
+def test_postgresql_sessions_keep_utc(any_db):
+    """A TIMESTAMP column's current_timestamp is the session zone's time: PostgreSQL sessions
+    are in UTC whatever the server's zone, so pages (views.formats.moment) convert one zone."""
+    from kelisim import store
+
+    con = store.connect(any_db)
+    if store.postgres.is_url(any_db):
+        assert con.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
+    con.close()

@@ -215,7 +215,10 @@ def test_catalogue_fixes_of_the_review():
 
 def test_dates_and_numbers_by_locale():
     assert day(date(2022, 9, 17)) == "17.09.2022" == day("2022-09-17")
-    assert moment(datetime(2026, 12, 2, 9, 5)) == "02.12.2026 09:05"
+    # the store keeps UTC; a reader in Kazakhstan sees Kazakhstan's time (UTC+5 since
+    # 1 March 2024, UTC+6 in Astana and Almaty before)
+    assert moment(datetime(2026, 12, 2, 9, 5)) == "02.12.2026 14:05"
+    assert moment(datetime(2023, 6, 1, 21, 30)) == "02.06.2023 03:30"
     for lang in ("kk", "ru"):  # a space between thousands
         assert re.fullmatch(r"19\s186\s015", format_count(19186015, lang))
     assert day(None) == "" and day("not a date") == "not a date"
@@ -292,7 +295,7 @@ def test_pages_show_index_labels_definitions_and_local_dates(seeded, lang):
         incidents = client.get("/incidents").text
         forecasts = client.get("/forecasts?area=550000000").text
         monitor = _visible(client.get("/monitor").text)
-    assert "07.03.2024 10:00" in monitor  # a flagged item's time of publication
+    assert "07.03.2024 15:00" in monitor  # a flagged item's time of publication (10:00 UTC)
     cells = " ".join(re.findall(r"<td[^>]*>(.*?)</td>", area + incidents, re.S))
     assert not re.search(r"\d{4}-\d\d-\d\d", _visible(cells))
     assert re.search(r"\d\d\.\d\d\.\d{4}", _visible(cells))
@@ -329,3 +332,20 @@ def test_incident_texts_translate_only_what_the_register_recorded():
     assert incident_text("kk")(edited, "summary") == "Edited by an analyst"
     imported = {"incident_id": "MY-1", "summary": "Imported text"}
     assert incident_text("ru")(imported, "summary") == "Imported text"
+
+
+def test_times_follow_kelisim_timezone(monkeypatch):
+    from kelisim.config import display_timezone
+    from kelisim.errors import ArgumentError
+
+    monkeypatch.setenv("KELISIM_TIMEZONE", "UTC")
+    display_timezone.cache_clear()
+    try:
+        assert moment(datetime(2026, 12, 2, 9, 5)) == "02.12.2026 09:05"
+        monkeypatch.setenv("KELISIM_TIMEZONE", "Asia/Astana-typo")
+        display_timezone.cache_clear()
+        with pytest.raises(ArgumentError, match="unknown time zone 'Asia/Astana-typo'"):
+            moment(datetime(2026, 12, 2, 9, 5))
+    finally:
+        monkeypatch.delenv("KELISIM_TIMEZONE")
+        display_timezone.cache_clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 
 import duckdb
@@ -67,7 +67,7 @@ def brief_data(
         "activities": _activities(con, area, lang),
         "alerts": queries.area_alerts(con, area)[:BRIEF_ALERTS],
         "flagged": len(queries.flagged(con, area=area, limit=500)),
-        "generated_at": datetime.now().replace(second=0, microsecond=0),
+        "generated_at": datetime.now(UTC).replace(second=0, microsecond=0),
     }
 
 

@@ -39,6 +39,10 @@ class StoreUnavailable(KelisimError):
     exit_code = 3
 
 
+# times in UTC whatever the server's zone (DuckDB's sessions take the machine's, UTC on
+# a server; pages convert them to KELISIM_TIMEZONE)
+SESSION_OPTIONS = "-c TimeZone=UTC"
+
 def is_url(location: str) -> bool:
     """Whether ``location`` names a PostgreSQL database rather than a DuckDB file."""
     return bool(URL_PATTERN.match(location))
@@ -67,7 +71,8 @@ def open_raw(url: str) -> psycopg.Connection:
     import psycopg
 
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+        return psycopg.connect(url, autocommit=True, connect_timeout=10,
+                               options=SESSION_OPTIONS)
     except psycopg.Error as error:
         raise StoreUnavailable(
             f"KELISIM_DB: '{shown(url)}' does not lead to a PostgreSQL database "
@@ -228,7 +233,8 @@ class PostgresShared:
         self.path = url
         self.timeout = timeout
         self._pool = ConnectionPool(url, min_size=1, max_size=size, open=True,
-                                    kwargs={"autocommit": True}, timeout=timeout,
+                                    kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+                                    timeout=timeout,
                                     name="kelisim")
         # the data version has a connection of its own: a request that holds a pooled one
         # asks for the version, so taking it from the pool could wait for ever

@@ -5,7 +5,7 @@ interval (a projection's range, or that the year is calibrated to published figu
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from jinja2 import pass_context
@@ -78,11 +78,18 @@ def day(value) -> str:
 
 
 def moment(value) -> str:
-    """A date and time as dd.mm.yyyy hh:mm."""
+    """A date and time as dd.mm.yyyy hh:mm in the reader's time zone (KELISIM_TIMEZONE,
+    default Kazakhstan's); a time without a zone is the store's, UTC."""
     parsed = _as_datetime(value)
     if parsed is None:
         return "" if value is None else str(value)
-    return parsed.strftime("%d.%m.%Y %H:%M" if isinstance(parsed, datetime) else "%d.%m.%Y")
+    if not isinstance(parsed, datetime):
+        return parsed.strftime("%d.%m.%Y")
+    from kelisim.config import display_timezone
+
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(display_timezone()).strftime("%d.%m.%Y %H:%M")
 
 
 def names_in_force(history: list[dict], t) -> str:
