@@ -114,7 +114,7 @@ def test_incidents_list_and_import(any_db, tmp_path):
     assert "T-9" in result.output
 
 
-def test_table_persons_are_grouped_as_every_cli_table_groups_them(db_path):
+def test_table_persons_are_grouped_as_every_cli_table_groups_them(any_db):
     """`data show` wrote "13 497 891" while `forecast run` wrote "1,313,967": every CLI table
     groups persons with kelisim.core.numbers.format_count (English, commas)."""
     result = runner.invoke(app, ["data", "show", "census_national", "--period", "2021",

@@ -249,7 +249,7 @@ def _yearly_trust_file(folder: Path) -> tuple[Path, Path]:
     return indicator, councils
 
 
-def test_yearly_spec_shows_years_and_explains_rows_without_an_interval(tmp_path, db_path,
+def test_yearly_spec_shows_years_and_explains_rows_without_an_interval(tmp_path, any_db,
                                                                         monkeypatch, capsys):
     """period = "year" printed period numbers (group 11 and 13, time 2..15) and rows of
     estimate 0 with a blank standard error and interval, unexplained: groups and times are

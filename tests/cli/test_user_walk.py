@@ -20,7 +20,7 @@ def one_sentence(err: str) -> str:
     return lines[0]
 
 
-def test_export_into_a_missing_folder_is_one_sentence(db_path, monkeypatch, capsys, tmp_path):
+def test_export_into_a_missing_folder_is_one_sentence(any_db, monkeypatch, capsys, tmp_path):
     missing = tmp_path / "nowhere" / "out.parquet"
     code, _, err = run_main(monkeypatch, capsys, "data", "export", "census_national",
                             str(missing))
@@ -61,7 +61,7 @@ def test_implausible_counts_are_refused_like_data_import(value, command, monkeyp
     ("cp1251", "area,group,count\nЖ,x,10\n".encode("cp1251")),
     ("empty", b""),
 ], ids=["ragged", "ragged_later", "cp1251", "empty"])
-def test_measure_reads_a_bad_file_like_data_import(name, content, db_path, monkeypatch, capsys,
+def test_measure_reads_a_bad_file_like_data_import(name, content, any_db, monkeypatch, capsys,
                                                    tmp_path):
     path = tmp_path / f"{name}.csv"
     path.write_bytes(content)
@@ -137,7 +137,7 @@ def test_a_store_path_in_a_missing_folder_is_refused(monkeypatch, capsys, tmp_pa
     assert not missing.parent.exists()
 
 
-def test_incident_csv_without_incident_id_names_the_missing_column(db_path, monkeypatch,
+def test_incident_csv_without_incident_id_names_the_missing_column(any_db, monkeypatch,
                                                                    capsys, tmp_path):
     path = tmp_path / "incidents.csv"
     path.write_text("date_start,place,fatalities\n2020-02-05,Masanchi,11\n")
@@ -147,7 +147,7 @@ def test_incident_csv_without_incident_id_names_the_missing_column(db_path, monk
                                  "'incident_id' for a kelisim file.")
 
 
-def test_show_a_period_the_dataset_lacks(db_path, monkeypatch, capsys):
+def test_show_a_period_the_dataset_lacks(any_db, monkeypatch, capsys):
     code, out, err = run_main(monkeypatch, capsys, "data", "show", "census_national",
                               "--period", "2099")
     assert code != 0 and out == ""
@@ -156,7 +156,7 @@ def test_show_a_period_the_dataset_lacks(db_path, monkeypatch, capsys):
         "1926, 1939, 1959, 1970, 1979, 1989, 1999, 2009, 2021, 2023-2025.")
 
 
-def test_show_gives_shares_in_csv_and_evenly_in_the_table(db_path, monkeypatch, capsys):
+def test_show_gives_shares_in_csv_and_evenly_in_the_table(any_db, monkeypatch, capsys):
     code, out, _ = run_main(monkeypatch, capsys, "data", "show", "census_national", "--period",
                             "1959", "--format", "csv")
     frame = pd.read_csv(io.StringIO(out))
