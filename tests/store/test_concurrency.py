@@ -38,6 +38,7 @@ def _free_port() -> int:
 def served(tmp_path):
     """A `kelisim serve` subprocess on a fresh store; yields (url, env, process)."""
     db = tmp_path / "store" / "kelisim.duckdb"
+    db.parent.mkdir()  # a KELISIM_DB folder that does not exist is refused
     env = _env(db)
     port = _free_port()
     server = subprocess.Popen([str(KELISIM), "serve", "--port", str(port)], env=env,
@@ -164,12 +165,12 @@ def test_a_wrong_database_path_is_one_sentence(tmp_path):
     text.write_text("not a database\n" * 100, encoding="utf-8")
     blocked = tmp_path / "file" / "kelisim.duckdb"
     (tmp_path / "file").write_text("x", encoding="utf-8")
-    for path, words in ((folder, "is a folder"), (text, "Cannot open"),
-                        (blocked, "Cannot create the folder")):
+    for path, words, named in ((folder, "is a folder", folder), (text, "Cannot open", text),
+                               (blocked, "there is no folder", blocked.parent)):
         done = _kelisim(_env(path), "data", "list")
         assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
         lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and words in lines[0] and str(path) in lines[0], lines
+        assert len(lines) == 1 and words in lines[0] and str(named) in lines[0], lines
 
 
 def test_the_dashboard_window_lets_a_waiting_writer_in(tmp_path):
