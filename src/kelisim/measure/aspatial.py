@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.errors import ArgumentError, InputError
-from kelisim.limits import parse_count
+from kelisim.limits import MAX_PERSONS, parse_count
 from kelisim.measure import diversity
 
 # Groups handled per pass in the per-group kernels: bounds temporary memory to ~32 * N floats.
@@ -624,6 +624,19 @@ def _per_group_values(
     return out
 
 
+def _checked_counts(cells: pd.Series, path, column: str) -> pd.Series:
+    """The count cells as floats, checked by ``limits.parse_count`` (row 2 is the first data
+    row): all at once when every cell is plainly a valid count, else cell by cell, so the
+    first bad one is named in parse_count's sentence."""
+    text = cells.astype(str).str.strip().str.replace("\u00a0", "").str.replace(" ", "")
+    values = pd.to_numeric(text, errors="coerce").astype(float)
+    if (np.isfinite(values) & (values >= 0) & (values <= MAX_PERSONS)).all():
+        return values
+    return pd.Series([parse_count(value, path, row, column, whole=False)
+                      for row, value in enumerate(cells, start=2)], index=cells.index,
+                     dtype=float)
+
+
 def counts_from_long(
     frame: pd.DataFrame,
     area: str = "area",
@@ -641,9 +654,7 @@ def counts_from_long(
             raise InputError(
                 path, 1, column, f"no column {column!r}; columns are {list(frame.columns)}"
             )
-    values = pd.Series([parse_count(value, path, row, count, whole=False)
-                        for row, value in enumerate(frame[count], start=2)], index=frame.index,
-                       dtype=float)
+    values = _checked_counts(frame[count], path, count)
     keys = frame[[area, group]].astype(str)
     duplicated = keys.duplicated().to_numpy()
     if duplicated.any():
