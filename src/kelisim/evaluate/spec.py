@@ -19,7 +19,6 @@ Keys (all optional but ``outcome``; an unknown key is refused with a suggestion)
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kelisim.core.areas import COUNTRY, region_code
+from kelisim.core.keys import check_keys
 from kelisim.errors import ArgumentError, InputError
 from kelisim.evaluate.conclusion import LANGUAGES, assumption_texts, conclusion
 from kelisim.store import activities as sql
@@ -73,12 +73,8 @@ def read_spec(path: str | Path) -> Spec:
 
 
 def parse_spec(raw: dict, name: str = "spec") -> Spec:
+    check_keys(name, raw, list(KEYS), "")
     for key, value in raw.items():
-        if key not in KEYS:
-            hint = difflib.get_close_matches(key, list(KEYS), n=1)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else \
-                f"; known keys: {', '.join(KEYS)}"
-            raise InputError(name, None, key, f"unknown key '{key}'{suggestion}")
         if not isinstance(value, KEYS[key]) or (KEYS[key] is int and isinstance(value, bool)):
             raise InputError(name, None, key, f"key '{key}' must be a "
                              f"{'list' if KEYS[key] is list else KEYS[key].__name__}")
