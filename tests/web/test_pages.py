@@ -360,3 +360,18 @@ def test_the_hindcast_run_shows_scenario_labels_not_ids(any_db):
                                  r"([^<]+)</th>", page)
             assert dict(headers) == dict(zip(["fit_until_1999", "fit_until_2009", "census"],
                                              labels, strict=True))
+
+
+def test_monitor_date_filters_take_the_official_format_and_say_why_not(admin):
+    """A new user typed 01.11.2026 (as officials write dates) and got an English error on a
+    Russian page."""
+    admin.cookies.set("lang", "ru")
+    iso = admin.get("/monitor?date_from=2024-03-01&date_to=2024-03-31")
+    official = admin.get("/monitor?date_from=01.03.2024&date_to=31.03.2024")
+    assert iso.status_code == official.status_code == 200
+    items = re.compile(r'data-doc="([^"]+)"')
+    assert items.findall(iso.text) and items.findall(official.text) == items.findall(iso.text)
+    refused = admin.get("/monitor?date_from=soon")
+    assert refused.status_code == 422
+    assert "«soon» — не дата: укажите её как 17.09.2022 или 2022-09-17." in refused.text
+    admin.cookies.set("lang", "en")

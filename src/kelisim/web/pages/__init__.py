@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -309,10 +309,16 @@ def monitor(
     per_page: Annotated[int, Query(ge=1, le=max(PAGE_SIZES))] = PAGE_SIZES[0],
 ):
     def day(text: str | None) -> date | None:
-        try:
-            return date.fromisoformat(text) if text else None
-        except ValueError:
-            raise HTTPException(422, f"{text!r} is not a date (YYYY-MM-DD).") from None
+        """A filter's date as the form sends it (YYYY-MM-DD) or as officials write it
+        (dd.mm.yyyy); anything else is one sentence in the page's language."""
+        if not text:
+            return None
+        for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+            try:
+                return datetime.strptime(text.strip(), pattern).date()
+            except ValueError:
+                continue
+        raise HTTPException(422, translator(lang)("not_a_date", text=text))
 
     chosen = (area or None, group or None, tier_min,
               language if language in LANGUAGES else None, day(date_from), day(date_to))
