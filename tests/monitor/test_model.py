@@ -27,19 +27,14 @@ def labelled():
     return pd.concat(frames, ignore_index=True)
 
 
+# a small settings grid: the fixture's model and the determinism check train the same way
+SMALL_GRID = {"nb_cs": (0.3,), "tfidf_cs": (4.0,), "nb_weights": (0.5, 0.7),
+              "nb_alphas": (1.0,), "rule_scales": (1.0,)}
+
+
 @pytest.fixture(scope="module")
 def fitted(labelled):
-    return monitor_model.train(
-        labelled,
-        "text",
-        "relevant",
-        "relevance",
-        nb_cs=(0.3,),
-        tfidf_cs=(4.0,),
-        nb_weights=(0.5, 0.7),
-        nb_alphas=(1.0,),
-        rule_scales=(1.0,),
-    )
+    return monitor_model.train(labelled, "text", "relevant", "relevance", **SMALL_GRID)
 
 
 def test_model_card_records_data_settings_and_metrics(fitted, labelled):
@@ -201,17 +196,7 @@ def test_models_saved_without_the_tfidf_ratio_score_plain_tfidf(fitted, labelled
 
 
 def test_training_is_deterministic(fitted, labelled):
-    again = monitor_model.train(
-        labelled,
-        "text",
-        "relevant",
-        "relevance",
-        nb_cs=(0.3,),
-        tfidf_cs=(4.0,),
-        nb_weights=(0.5, 0.7),
-        nb_alphas=(1.0,),
-        rule_scales=(1.0,),
-    )
+    again = monitor_model.train(labelled, "text", "relevant", "relevance", **SMALL_GRID)
     texts, langs = labelled["text"].tolist(), labelled["language"].tolist()
     np.testing.assert_array_equal(
         again.predict_proba(texts, langs), fitted.predict_proba(texts, langs)

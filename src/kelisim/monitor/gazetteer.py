@@ -292,11 +292,17 @@ def score_mentions(rows: list[dict[str, str]]) -> dict[str, dict[str, int]]:
     return scores
 
 
+@functools.cache
+def _bundled_by_key() -> dict[str, dict[str, str]]:
+    """The bundled settlements by their key (settlement_id), built once."""
+    return {row["settlement_id"]: row for row in bundled_settlements()}
+
+
 def settlements_named(text: str) -> list[dict]:
     """The settlements a text names (an incident's place field: "Masanchi; Sortobe"), once
     each, with its gazetteer key, code, district, region and ``names`` (kk, ru, en: the
     bundled table's, else the name as written)."""
-    bundled = {row["settlement_id"]: row for row in bundled_settlements()}
+    bundled = _bundled_by_key()
     named, seen = [], set()
     for detail in locate(text):
         key = detail["key"]
